@@ -1,0 +1,191 @@
+//! The access log: one line per request in Common Log Format, as Apache,
+//! nginx and Flask's development server write it:
+//!
+//! ```text
+//! 127.0.0.1 - - [24/Oct/2024:00:13:10 +0000] "GET / HTTP/1.1" 200 507
+//! ```
+//!
+//! The request line is escaped, so a client cannot forge a log line with CR,
+//! LF, quotes or terminal escapes. Lines go to the `log` target
+//! [`TARGET`] at info level, so `RUST_LOG` and `--quiet` control them.
+
+use std::fmt::Write;
+use std::net::IpAddr;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::response::Status;
+
+/// The `log` target of access lines.
+pub const TARGET: &str = "glasshttp::access";
+/// Longest request line written to the log; the rest is cut and marked.
+pub const MAX_LOGGED_LINE_BYTES: usize = 1024;
+
+/// Logs one request. `request_line` is the first line as received, without
+/// its line ending (or empty when none could be read); `body_bytes` is the
+/// content sent ("-" when none, as CLF writes it).
+pub fn record(peer: IpAddr, request_line: &[u8], status: Status, body_bytes: u64) {
+    if !log::log_enabled!(target: TARGET, log::Level::Info) {
+        return;
+    }
+    log::info!(
+        target: TARGET,
+        "{}",
+        format_line(peer, request_line, status, body_bytes, SystemTime::now())
+    );
+}
+
+/// The line [`record`] writes.
+pub fn format_line(
+    peer: IpAddr,
+    request_line: &[u8],
+    status: Status,
+    body_bytes: u64,
+    at: SystemTime,
+) -> String {
+    let mut line = String::with_capacity(96 + request_line.len());
+    let _ = write!(line, "{peer} - - [{}] \"", clf_time(at));
+    escape_into(&mut line, request_line);
+    let _ = write!(line, "\" {} ", status.code());
+    if body_bytes == 0 {
+        line.push('-');
+    } else {
+        let _ = write!(line, "{body_bytes}");
+    }
+    line
+}
+
+/// Printable ASCII stays; `"` and `\` and every other byte become `\xHH`.
+fn escape_into(out: &mut String, bytes: &[u8]) {
+    let cut = bytes.len() > MAX_LOGGED_LINE_BYTES;
+    for &byte in &bytes[..bytes.len().min(MAX_LOGGED_LINE_BYTES)] {
+        if (0x20..0x7f).contains(&byte) && byte != b'"' && byte != b'\\' {
+            out.push(byte as char);
+        } else {
+            let _ = write!(out, "\\x{byte:02x}");
+        }
+    }
+    if cut {
+        out.push_str("...");
+    }
+}
+
+/// `24/Oct/2024:00:13:10 +0000`: the CLF timestamp, always in UTC.
+fn clf_time(at: SystemTime) -> String {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let secs = at.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let (year, month, day) = civil_from_days((secs / 86_400) as i64);
+    let rem = secs % 86_400;
+    format!(
+        "{day:02}/{}/{year:04}:{:02}:{:02}:{:02} +0000",
+        MONTHS[(month - 1) as usize],
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60
+    )
+}
+
+/// Days since 1970-01-01 to a proleptic Gregorian (year, month, day), by
+/// Howard Hinnant's `civil_from_days`, exact for every representable day.
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z.rem_euclid(146_097);
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let mp = (5 * day_of_year + 2) / 153;
+    let day = (day_of_year - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn at(secs: u64) -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(secs)
+    }
+
+    struct Case {
+        name: &'static str,
+        peer: &'static str,
+        request_line: &'static [u8],
+        status: Status,
+        body_bytes: u64,
+        unix_secs: u64,
+        expected: &'static str,
+    }
+
+    #[test]
+    fn lines_table() {
+        let cases = [
+            Case {
+                name: "the Flask example",
+                peer: "127.0.0.1",
+                request_line: b"GET / HTTP/1.1",
+                status: Status::Ok,
+                body_bytes: 507,
+                unix_secs: 1_729_728_790,
+                expected: r#"127.0.0.1 - - [24/Oct/2024:00:13:10 +0000] "GET / HTTP/1.1" 200 507"#,
+            },
+            Case {
+                name: "no body is a dash",
+                peer: "::1",
+                request_line: b"GET /logo.png HTTP/1.1",
+                status: Status::NotModified,
+                body_bytes: 0,
+                unix_secs: 0,
+                expected: r#"::1 - - [01/Jan/1970:00:00:00 +0000] "GET /logo.png HTTP/1.1" 304 -"#,
+            },
+            Case {
+                name: "forged line break and quote are escaped",
+                peer: "127.0.0.1",
+                request_line: b"GET /\r\n127.0.0.1 - - \"x\" HTTP/1.1",
+                status: Status::BadRequest,
+                body_bytes: 10,
+                unix_secs: 951_782_400,
+                expected: r#"127.0.0.1 - - [29/Feb/2000:00:00:00 +0000] "GET /\x0d\x0a127.0.0.1 - - \x22x\x22 HTTP/1.1" 400 10"#,
+            },
+            Case {
+                name: "terminal escape and UTF-8 bytes are escaped",
+                peer: "127.0.0.1",
+                request_line: "GET /\u{1b}[31m中".as_bytes(),
+                status: Status::NotFound,
+                body_bytes: 1,
+                unix_secs: 4_102_444_799,
+                expected: r#"127.0.0.1 - - [31/Dec/2099:23:59:59 +0000] "GET /\x1b[31m\xe4\xb8\xad" 404 1"#,
+            },
+        ];
+        for case in cases {
+            let line = format_line(
+                case.peer.parse().unwrap(),
+                case.request_line,
+                case.status,
+                case.body_bytes,
+                at(case.unix_secs),
+            );
+            assert_eq!(line, case.expected, "{}", case.name);
+        }
+    }
+
+    #[test]
+    fn long_request_lines_are_cut() {
+        let request_line = vec![b'a'; MAX_LOGGED_LINE_BYTES + 10];
+        let line = format_line(
+            "127.0.0.1".parse().unwrap(),
+            &request_line,
+            Status::UriTooLong,
+            0,
+            at(0),
+        );
+        assert!(line.contains(&format!(
+            "\"{}...\" 414 -",
+            "a".repeat(MAX_LOGGED_LINE_BYTES)
+        )));
+    }
+}

@@ -1,0 +1,585 @@
+//! Request body framing (RFC 9112 §6–§7). This server never uses a request
+//! body, but it must find where one ends, or the next request on the
+//! connection would be read out of the middle of it (request smuggling).
+//!
+//! [`framing`] decides from the head how the body is delimited, refusing
+//! every ambiguous combination; [`ChunkedDecoder`] walks a chunked body
+//! byte-exactly. Neither does I/O.
+
+use crate::request::{list_items, trim_ows, HttpVersion, Request};
+use crate::response::Status;
+
+/// Largest request body read (and thrown away) before answering 413.
+pub const MAX_BODY_BYTES: u64 = 1024 * 1024;
+/// Longest chunk extension accepted on one chunk-size line.
+pub const MAX_CHUNK_EXTENSION_BYTES: usize = 4 * 1024;
+/// Largest trailer section accepted after the last chunk.
+pub const MAX_TRAILER_BYTES: usize = 16 * 1024;
+
+/// How the request body is delimited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Framing {
+    /// No body: neither Content-Length nor Transfer-Encoding.
+    None,
+    /// Exactly this many bytes follow the head.
+    Length(u64),
+    /// A chunked body follows (RFC 9112 §7.1).
+    Chunked,
+}
+
+/// Why a body cannot be framed. Every one of these ends the connection: once
+/// the framing is in doubt, no later byte can be trusted to start a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FramingError {
+    /// Both Content-Length and Transfer-Encoding (RFC 9112 §6.3 point 3).
+    LengthAndTransferEncoding,
+    /// A Content-Length that is not plain decimal, or repeats that differ.
+    InvalidContentLength,
+    /// A transfer coding other than exactly `chunked`.
+    UnsupportedTransferCoding,
+    /// Transfer-Encoding in an HTTP/1.0 request (RFC 9112 §6.1).
+    TransferEncodingInHttp10,
+    /// The declared length exceeds [`MAX_BODY_BYTES`].
+    TooLarge,
+}
+
+impl FramingError {
+    /// The status the client is told.
+    pub fn status(self) -> Status {
+        match self {
+            FramingError::TooLarge => Status::ContentTooLarge,
+            _ => Status::BadRequest,
+        }
+    }
+
+    /// A short explanation for the log and the trace.
+    pub fn describe(self) -> &'static str {
+        match self {
+            FramingError::LengthAndTransferEncoding => "both Content-Length and Transfer-Encoding",
+            FramingError::InvalidContentLength => "invalid Content-Length",
+            FramingError::UnsupportedTransferCoding => "transfer coding other than chunked",
+            FramingError::TransferEncodingInHttp10 => "Transfer-Encoding in an HTTP/1.0 request",
+            FramingError::TooLarge => "request body larger than 1 MiB",
+        }
+    }
+}
+
+/// Decides how the body of `request` is framed (RFC 9112 §6.3).
+pub fn framing(request: &Request) -> Result<Framing, FramingError> {
+    let mut codings = request.field_values("transfer-encoding").peekable();
+    let has_transfer_encoding = codings.peek().is_some();
+    let length = content_length(request)?;
+
+    if has_transfer_encoding {
+        if length.is_some() {
+            return Err(FramingError::LengthAndTransferEncoding);
+        }
+        if request.version == HttpVersion::Http10 {
+            return Err(FramingError::TransferEncodingInHttp10);
+        }
+        // Only `chunked`, once: any other coding would have to be decoded to
+        // find the body's end, and this server implements none.
+        let mut items = codings.flat_map(list_items);
+        let only_chunked = matches!(items.next(), Some(c) if c.eq_ignore_ascii_case(b"chunked"))
+            && items.next().is_none();
+        return if only_chunked {
+            Ok(Framing::Chunked)
+        } else {
+            Err(FramingError::UnsupportedTransferCoding)
+        };
+    }
+    match length {
+        None | Some(0) => Ok(Framing::None),
+        Some(n) if n > MAX_BODY_BYTES => Err(FramingError::TooLarge),
+        Some(n) => Ok(Framing::Length(n)),
+    }
+}
+
+/// The Content-Length, if any. Repeats (as fields or as a list) are accepted
+/// only when every value is the same plain decimal (RFC 9110 §8.6).
+fn content_length(request: &Request) -> Result<Option<u64>, FramingError> {
+    let mut length = None;
+    for value in request.field_values("content-length") {
+        for item in value.split(|&b| b == b',').map(trim_ows) {
+            let n = parse_decimal(item).ok_or(FramingError::InvalidContentLength)?;
+            if length.is_some_and(|seen| seen != n) {
+                return Err(FramingError::InvalidContentLength);
+            }
+            length = Some(n);
+        }
+    }
+    Ok(length)
+}
+
+/// `1*DIGIT` without sign, space or overflow.
+fn parse_decimal(digits: &[u8]) -> Option<u64> {
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    digits.iter().try_fold(0u64, |n, &d| {
+        n.checked_mul(10)?.checked_add(u64::from(d - b'0'))
+    })
+}
+
+/// Why a chunked body is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChunkedError {
+    /// A chunk size that is not hexadecimal, or a line ending that is not CRLF.
+    Malformed(&'static str),
+    /// A chunk size that does not fit in 64 bits.
+    SizeOverflow,
+    /// The body's data exceeds [`MAX_BODY_BYTES`].
+    TooLarge,
+    /// A chunk extension or trailer section past its limit.
+    MetadataTooLarge,
+}
+
+impl ChunkedError {
+    /// The status the client is told.
+    pub fn status(self) -> Status {
+        match self {
+            ChunkedError::TooLarge => Status::ContentTooLarge,
+            _ => Status::BadRequest,
+        }
+    }
+
+    /// A short explanation for the log and the trace.
+    pub fn describe(self) -> &'static str {
+        match self {
+            ChunkedError::Malformed(why) => why,
+            ChunkedError::SizeOverflow => "chunk size overflows",
+            ChunkedError::TooLarge => "request body larger than 1 MiB",
+            ChunkedError::MetadataTooLarge => "chunk extension or trailers too large",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    /// Reading the hex digits of a chunk size; `digits` seen so far.
+    Size {
+        size: u64,
+        digits: usize,
+    },
+    /// Whitespace after the size, before a `;` extension (BWS).
+    SizeSpace {
+        size: u64,
+    },
+    /// Inside a chunk extension, skipped up to its CR.
+    Extension {
+        size: u64,
+        seen: usize,
+    },
+    /// Expecting the LF that ends the chunk-size line.
+    SizeLf {
+        size: u64,
+    },
+    /// Inside chunk data.
+    Data {
+        remaining: u64,
+    },
+    /// Expecting the CR, then the LF, after chunk data.
+    DataCr,
+    DataLf,
+    /// At the start of a trailer line, or of the final empty line.
+    TrailerStart,
+    /// Inside a trailer field line.
+    TrailerLine,
+    /// Expecting the LF of a trailer line, or of the final empty line.
+    TrailerLf,
+    FinalLf,
+    /// The body is complete.
+    Done,
+}
+
+/// A chunked-body reader that consumes bytes as they arrive and stops
+/// exactly at the body's end, so bytes after it stay for the next request.
+#[derive(Debug, Clone)]
+pub struct ChunkedDecoder {
+    state: State,
+    data_bytes: u64,
+    trailer_bytes: usize,
+}
+
+impl Default for ChunkedDecoder {
+    fn default() -> Self {
+        ChunkedDecoder {
+            state: State::Size { size: 0, digits: 0 },
+            data_bytes: 0,
+            trailer_bytes: 0,
+        }
+    }
+}
+
+impl ChunkedDecoder {
+    /// Consumes bytes of the body from `input`; returns how many belonged to
+    /// it. When [`ChunkedDecoder::is_done`] afterwards, the rest of `input`
+    /// is the next request.
+    pub fn consume(&mut self, input: &[u8]) -> Result<usize, ChunkedError> {
+        let mut used = 0;
+        while used < input.len() && self.state != State::Done {
+            if let State::Data { remaining } = self.state {
+                // Skip data in bulk rather than byte by byte.
+                let take = remaining.min((input.len() - used) as u64);
+                used += take as usize;
+                self.state = if take == remaining {
+                    State::DataCr
+                } else {
+                    State::Data {
+                        remaining: remaining - take,
+                    }
+                };
+                continue;
+            }
+            self.step(input[used])?;
+            used += 1;
+        }
+        Ok(used)
+    }
+
+    /// Whether the whole body, trailers included, has been consumed.
+    pub fn is_done(&self) -> bool {
+        self.state == State::Done
+    }
+
+    fn step(&mut self, byte: u8) -> Result<(), ChunkedError> {
+        use ChunkedError::Malformed;
+        self.state = match (self.state, byte) {
+            (State::Size { size, digits }, b) if b.is_ascii_hexdigit() => {
+                let digit = u64::from((b as char).to_digit(16).unwrap_or(0));
+                let size = size
+                    .checked_mul(16)
+                    .and_then(|s| s.checked_add(digit))
+                    .ok_or(ChunkedError::SizeOverflow)?;
+                State::Size {
+                    size,
+                    digits: digits + 1,
+                }
+            }
+            (State::Size { digits: 0, .. }, _) => return Err(Malformed("chunk size is not hex")),
+            (State::Size { size, .. } | State::SizeSpace { size }, b' ' | b'\t') => {
+                State::SizeSpace { size }
+            }
+            (State::Size { size, .. } | State::SizeSpace { size }, b';') => {
+                State::Extension { size, seen: 0 }
+            }
+            (State::Size { size, .. }, b'\r') => State::SizeLf { size },
+            (State::Size { .. } | State::SizeSpace { .. }, _) => {
+                return Err(Malformed("invalid byte after chunk size"))
+            }
+            (State::Extension { size, .. }, b'\r') => State::SizeLf { size },
+            (State::Extension { .. }, b) if is_control(b) => {
+                return Err(Malformed("control character in chunk extension"))
+            }
+            (State::Extension { size, seen }, _) => {
+                if seen >= MAX_CHUNK_EXTENSION_BYTES {
+                    return Err(ChunkedError::MetadataTooLarge);
+                }
+                State::Extension {
+                    size,
+                    seen: seen + 1,
+                }
+            }
+            (State::SizeLf { size: 0 }, b'\n') => State::TrailerStart,
+            (State::SizeLf { size }, b'\n') => {
+                self.data_bytes = self.data_bytes.saturating_add(size);
+                if self.data_bytes > MAX_BODY_BYTES {
+                    return Err(ChunkedError::TooLarge);
+                }
+                State::Data { remaining: size }
+            }
+            (State::SizeLf { .. }, _) => {
+                return Err(Malformed("chunk size line not ended by CRLF"))
+            }
+            (State::DataCr, b'\r') => State::DataLf,
+            (State::DataLf, b'\n') => State::Size { size: 0, digits: 0 },
+            (State::DataCr | State::DataLf, _) => {
+                return Err(Malformed("chunk data not followed by CRLF"))
+            }
+            (State::TrailerStart, b'\r') => State::FinalLf,
+            (State::FinalLf, b'\n') => State::Done,
+            (State::TrailerLine, b'\r') => State::TrailerLf,
+            (State::TrailerStart | State::TrailerLine, b) if is_control(b) && b != b'\t' => {
+                return Err(Malformed("control character in trailer section"))
+            }
+            (State::TrailerStart | State::TrailerLine, _) => {
+                self.trailer_bytes += 1;
+                if self.trailer_bytes > MAX_TRAILER_BYTES {
+                    return Err(ChunkedError::MetadataTooLarge);
+                }
+                State::TrailerLine
+            }
+            (State::TrailerLf, b'\n') => State::TrailerStart,
+            (State::TrailerLf | State::FinalLf, _) => {
+                return Err(Malformed("trailer line not ended by CRLF"))
+            }
+            (State::Data { .. } | State::Done, _) => self.state,
+        };
+        Ok(())
+    }
+}
+
+/// CTLs (RFC 5234 §B.1), with bare CR and LF among them.
+fn is_control(byte: u8) -> bool {
+    byte < 0x20 || byte == 0x7f
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::request::parse_head;
+
+    fn framing_of(fields: &str, version: &str) -> Result<Framing, FramingError> {
+        let head = format!("POST / {version}\r\nHost: a\r\n{fields}\r\n");
+        let (request, _) = parse_head(head.as_bytes()).unwrap().unwrap();
+        framing(&request)
+    }
+
+    #[test]
+    fn framing_table() {
+        use FramingError::*;
+        let cases: &[(&str, &str, Result<Framing, FramingError>)] = &[
+            // Refused first.
+            (
+                "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n",
+                "HTTP/1.1",
+                Err(LengthAndTransferEncoding),
+            ),
+            (
+                "Content-Length: +5\r\n",
+                "HTTP/1.1",
+                Err(InvalidContentLength),
+            ),
+            (
+                "Content-Length: 0x5\r\n",
+                "HTTP/1.1",
+                Err(InvalidContentLength),
+            ),
+            (
+                "Content-Length: 5 5\r\n",
+                "HTTP/1.1",
+                Err(InvalidContentLength),
+            ),
+            (
+                "Content-Length: \r\n",
+                "HTTP/1.1",
+                Err(InvalidContentLength),
+            ),
+            (
+                "Content-Length: 99999999999999999999999\r\n",
+                "HTTP/1.1",
+                Err(InvalidContentLength),
+            ),
+            (
+                "Content-Length: 5\r\nContent-Length: 6\r\n",
+                "HTTP/1.1",
+                Err(InvalidContentLength),
+            ),
+            (
+                "Content-Length: 5, 6\r\n",
+                "HTTP/1.1",
+                Err(InvalidContentLength),
+            ),
+            ("Content-Length: 1048577\r\n", "HTTP/1.1", Err(TooLarge)),
+            (
+                "Transfer-Encoding: gzip\r\n",
+                "HTTP/1.1",
+                Err(UnsupportedTransferCoding),
+            ),
+            (
+                "Transfer-Encoding: chunked, gzip\r\n",
+                "HTTP/1.1",
+                Err(UnsupportedTransferCoding),
+            ),
+            (
+                "Transfer-Encoding: gzip, chunked\r\n",
+                "HTTP/1.1",
+                Err(UnsupportedTransferCoding),
+            ),
+            (
+                "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n",
+                "HTTP/1.1",
+                Err(UnsupportedTransferCoding),
+            ),
+            (
+                "Transfer-Encoding: chunked\r\n",
+                "HTTP/1.0",
+                Err(TransferEncodingInHttp10),
+            ),
+            // Then the valid forms.
+            ("", "HTTP/1.1", Ok(Framing::None)),
+            ("Content-Length: 0\r\n", "HTTP/1.1", Ok(Framing::None)),
+            ("Content-Length: 5\r\n", "HTTP/1.1", Ok(Framing::Length(5))),
+            (
+                "Content-Length: 1048576\r\n",
+                "HTTP/1.0",
+                Ok(Framing::Length(1048576)),
+            ),
+            (
+                "Transfer-Encoding: chunked\r\n",
+                "HTTP/1.1",
+                Ok(Framing::Chunked),
+            ),
+            (
+                "Transfer-Encoding: CHUNKED\r\n",
+                "HTTP/1.1",
+                Ok(Framing::Chunked),
+            ),
+            // And the lax forms RFC 9110 §8.6 allows a recipient to accept.
+            (
+                "Content-Length: 5\r\nContent-Length: 5\r\n",
+                "HTTP/1.1",
+                Ok(Framing::Length(5)),
+            ),
+            (
+                "Content-Length: 5, 5\r\n",
+                "HTTP/1.1",
+                Ok(Framing::Length(5)),
+            ),
+        ];
+        for (fields, version, expected) in cases {
+            assert_eq!(
+                &framing_of(fields, version),
+                expected,
+                "{version} {fields:?}"
+            );
+        }
+    }
+
+    /// Feeds `body` whole and then a byte at a time; both must agree.
+    fn decode(body: &[u8]) -> Result<(usize, bool), ChunkedError> {
+        let mut whole = ChunkedDecoder::default();
+        let result = whole.consume(body).map(|used| (used, whole.is_done()));
+        let mut dribbled = ChunkedDecoder::default();
+        let mut used = 0;
+        let mut dribble_result = Ok(());
+        for byte in body {
+            if dribbled.is_done() {
+                break;
+            }
+            match dribbled.consume(std::slice::from_ref(byte)) {
+                Ok(n) => used += n,
+                Err(error) => {
+                    dribble_result = Err(error);
+                    break;
+                }
+            }
+        }
+        let dribbled = dribble_result.map(|()| (used, dribbled.is_done()));
+        assert_eq!(result, dribbled, "whole and dribbled disagree on {body:?}");
+        result
+    }
+
+    #[test]
+    fn chunked_table() {
+        use ChunkedError::*;
+        let too_big = format!("{:x}\r\n", MAX_BODY_BYTES + 1);
+        let long_extension = format!("1;{}\r\n", "e".repeat(MAX_CHUNK_EXTENSION_BYTES + 1));
+        type Expected = Result<(usize, bool), ChunkedError>;
+        let cases: &[(&str, &[u8], Expected)] = &[
+            // Garbage first.
+            (
+                "not hex",
+                b"zz\r\n",
+                Err(Malformed("chunk size is not hex")),
+            ),
+            (
+                "empty size",
+                b"\r\n",
+                Err(Malformed("chunk size is not hex")),
+            ),
+            (
+                "negative",
+                b"-1\r\n",
+                Err(Malformed("chunk size is not hex")),
+            ),
+            (
+                "0x prefix",
+                b"0x5\r\n",
+                Err(Malformed("invalid byte after chunk size")),
+            ),
+            ("overflow", b"10000000000000000\r\n", Err(SizeOverflow)),
+            (
+                "bare LF after size",
+                b"5\nhello\r\n0\r\n\r\n",
+                Err(Malformed("invalid byte after chunk size")),
+            ),
+            (
+                "bare CR after size",
+                b"5\rhello",
+                Err(Malformed("chunk size line not ended by CRLF")),
+            ),
+            (
+                "data overruns",
+                b"3\r\nhello\r\n",
+                Err(Malformed("chunk data not followed by CRLF")),
+            ),
+            (
+                "bare LF after data",
+                b"5\r\nhello\n0\r\n\r\n",
+                Err(Malformed("chunk data not followed by CRLF")),
+            ),
+            (
+                "space in size",
+                b"5 5\r\n",
+                Err(Malformed("invalid byte after chunk size")),
+            ),
+            ("too large", too_big.as_bytes(), Err(TooLarge)),
+            (
+                "extension too long",
+                long_extension.as_bytes(),
+                Err(MetadataTooLarge),
+            ),
+            (
+                "NUL in extension",
+                b"1;a\0\r\n",
+                Err(Malformed("control character in chunk extension")),
+            ),
+            (
+                "bare LF in trailer",
+                b"0\r\nX: y\n\r\n",
+                Err(Malformed("control character in trailer section")),
+            ),
+            // Then valid bodies.
+            ("empty body", b"0\r\n\r\n", Ok((5, true))),
+            ("one chunk", b"5\r\nhello\r\n0\r\n\r\n", Ok((15, true))),
+            (
+                "two chunks",
+                b"5\r\nhello\r\n1\r\n!\r\n0\r\n\r\n",
+                Ok((21, true)),
+            ),
+            ("upper hex", b"A\r\n0123456789\r\n0\r\n\r\n", Ok((20, true))),
+            (
+                "leading zeros",
+                b"0005\r\nhello\r\n0\r\n\r\n",
+                Ok((18, true)),
+            ),
+            (
+                "extension",
+                b"5;name=value\r\nhello\r\n0\r\n\r\n",
+                Ok((26, true)),
+            ),
+            ("trailer", b"0\r\nX-Sum: 1\r\n\r\n", Ok((15, true))),
+            (
+                "stops at body end",
+                b"0\r\n\r\nGET / HTTP/1.1\r\n",
+                Ok((5, true)),
+            ),
+            ("incomplete", b"5\r\nhel", Ok((6, false))),
+            // And the lax form the grammar allows: BWS before an extension.
+            (
+                "space before extension",
+                b"5 ;x\r\nhello\r\n0\r\n\r\n",
+                Ok((18, true)),
+            ),
+        ];
+        for (name, body, expected) in cases {
+            assert_eq!(
+                &decode(body),
+                expected,
+                "{name}: {:?}",
+                String::from_utf8_lossy(body)
+            );
+        }
+    }
+}

@@ -1,0 +1,435 @@
+//! One connection, from accept to close (RFC 9112 §9): read a head, find the
+//! end of its body, answer, decide whether the connection goes on, repeat.
+//!
+//! Bytes that arrive after a head (a pipelined request) stay in the buffer
+//! for the next turn, so responses go out in request order. When the server
+//! closes, it says `Connection: close` in its last response, then shuts down
+//! its sending side and reads what the client still sends for a moment, so
+//! the client's unread bytes cannot make the kernel reset the connection and
+//! destroy that last response (RFC 9112 §9.6).
+
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::time::{Duration, Instant, SystemTime};
+
+use crate::access_log;
+use crate::body::{framing, ChunkedDecoder, Framing};
+use crate::fs::Root;
+use crate::request::{parse_head, HeadError, HttpVersion, Method, Request};
+use crate::response::{self, Body, Persistence, Response, Status};
+use crate::static_files;
+
+/// How long the rest of a request head may take once its first byte has
+/// arrived: a total deadline, not per read, so a client dribbling a byte at
+/// a time cannot hold the connection open (slowloris).
+pub const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a request body may take to arrive, in total.
+pub const BODY_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long one write may make no progress before the client is given up.
+pub const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long to keep reading after shutting down our side, at most.
+pub const LINGER_TIMEOUT: Duration = Duration::from_secs(2);
+/// How much to read and throw away while lingering, at most.
+pub const LINGER_MAX_BYTES: usize = 1024 * 1024;
+/// Bytes asked of the kernel per read.
+const READ_CHUNK_BYTES: usize = 16 * 1024;
+
+/// What every connection shares: the files and the timing policy.
+#[derive(Debug)]
+pub struct Context {
+    pub root: Root,
+    /// How long an idle keep-alive connection stays open.
+    pub idle_timeout: Duration,
+}
+
+/// Why a connection ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CloseReason {
+    /// The client closed its side between requests.
+    ClientClosed,
+    /// The client asked with `Connection: close`.
+    ClientAskedClose,
+    /// HTTP/1.0 without `Connection: keep-alive`.
+    Http10Default,
+    /// No new request within the idle timeout.
+    IdleTimeout,
+    /// The request could not be read or framed; the status says why.
+    BadRequest(Status),
+    /// The client vanished mid-request, or a read or write failed.
+    Broken,
+}
+
+/// Serves one connection to its end and says why it ended and how many
+/// requests it carried.
+pub fn serve(stream: TcpStream, peer: SocketAddr, context: &Context) -> (CloseReason, u64) {
+    // Responses are written whole, so Nagle's delay would only add latency.
+    let _ = stream.set_nodelay(true);
+    let _ = stream.set_write_timeout(Some(WRITE_TIMEOUT));
+    let mut connection = Connection {
+        stream,
+        peer,
+        context,
+        buffer: Vec::with_capacity(READ_CHUNK_BYTES),
+        start: 0,
+        scratch: Vec::with_capacity(1024),
+        read_timeout: None,
+        requests: 0,
+    };
+    let reason = connection.run();
+    if matches!(reason, CloseReason::ClientClosed | CloseReason::Broken) {
+        // Nothing left to protect: the client is gone or the stream is broken.
+        return (reason, connection.requests);
+    }
+    connection.linger();
+    (reason, connection.requests)
+}
+
+struct Connection<'a> {
+    stream: TcpStream,
+    peer: SocketAddr,
+    context: &'a Context,
+    /// Received bytes; those before `start` are consumed.
+    buffer: Vec<u8>,
+    start: usize,
+    /// Reused for response heads.
+    scratch: Vec<u8>,
+    /// The read timeout set on the socket, to skip redundant system calls.
+    read_timeout: Option<Duration>,
+    requests: u64,
+}
+
+/// What waiting for the next request produced.
+enum Incoming {
+    Request(Request),
+    Refused(HeadError),
+    /// The client closed cleanly, before the first byte of a request.
+    Closed,
+    /// Nothing arrived within the idle timeout.
+    Idle,
+    /// A head started but did not finish within [`HEAD_TIMEOUT`].
+    HeadTimedOut,
+    /// The client vanished mid-head, or the read failed.
+    Broken,
+}
+
+impl Connection<'_> {
+    fn run(&mut self) -> CloseReason {
+        loop {
+            let request = match self.next_request() {
+                Incoming::Request(request) => request,
+                Incoming::Refused(error) => {
+                    log::debug!("{}: refused head: {}", self.peer, error.describe());
+                    return self.refuse(error.status());
+                }
+                Incoming::HeadTimedOut => return self.refuse(Status::RequestTimeout),
+                Incoming::Closed => return CloseReason::ClientClosed,
+                Incoming::Idle => return CloseReason::IdleTimeout,
+                Incoming::Broken => return CloseReason::Broken,
+            };
+            self.requests += 1;
+
+            let is_head = request.method == Method::Head;
+            let request_line = first_line(request.raw());
+            if let Err(status) = self.skip_body(&request) {
+                // The framing is in doubt: answer, then close.
+                let mut response = Response::error(status);
+                self.answer(request_line, is_head, &mut response, Persistence::Close);
+                return CloseReason::BadRequest(status);
+            }
+
+            let mut response = static_files::serve(&request, &self.context.root);
+            let persistence = persistence_for(&request);
+            if !self.answer(request_line, is_head, &mut response, persistence) {
+                return CloseReason::Broken;
+            }
+            match persistence {
+                Persistence::Close if request.version == HttpVersion::Http10 => {
+                    return CloseReason::Http10Default
+                }
+                Persistence::Close => return CloseReason::ClientAskedClose,
+                Persistence::KeepAlive | Persistence::KeepAliveHttp10 => {}
+            }
+        }
+    }
+
+    /// Reads until the buffer holds a whole head, or something else happens.
+    fn next_request(&mut self) -> Incoming {
+        let mut head_deadline: Option<Instant> = None;
+        loop {
+            if !self.pending().is_empty() {
+                match parse_head(self.pending()) {
+                    Ok(Some((request, head_len))) => {
+                        self.start += head_len;
+                        return Incoming::Request(request);
+                    }
+                    Ok(None) => {}
+                    Err(error) => return Incoming::Refused(error),
+                }
+            }
+            let timeout = match head_deadline {
+                None if self.pending().is_empty() => self.context.idle_timeout,
+                None => *head_deadline.insert(Instant::now() + HEAD_TIMEOUT) - Instant::now(),
+                Some(deadline) => match deadline.checked_duration_since(Instant::now()) {
+                    Some(left) if !left.is_zero() => left,
+                    _ => return Incoming::HeadTimedOut,
+                },
+            };
+            match self.fill(timeout) {
+                Ok(0) if self.pending().is_empty() => return Incoming::Closed,
+                Ok(0) => return Incoming::Broken,
+                Ok(_) => {
+                    if head_deadline.is_none() {
+                        head_deadline = Some(Instant::now() + HEAD_TIMEOUT);
+                    }
+                }
+                Err(error) if is_timeout(&error) => {
+                    return if self.pending().is_empty() {
+                        Incoming::Idle
+                    } else {
+                        Incoming::HeadTimedOut
+                    };
+                }
+                Err(_) => return Incoming::Broken,
+            }
+        }
+    }
+
+    /// Reads and throws away the request body, leaving the bytes after it.
+    /// On failure, returns the status to answer with before closing.
+    fn skip_body(&mut self, request: &Request) -> Result<(), Status> {
+        let framing = framing(request).map_err(|error| {
+            log::debug!("{}: {}", self.peer, error.describe());
+            error.status()
+        })?;
+        if framing == Framing::None {
+            return Ok(());
+        }
+        // RFC 9110 §10.1.1: a client that sent `Expect: 100-continue` waits
+        // for a go-ahead before sending the body.
+        if request.version == HttpVersion::Http11
+            && request.has_token("expect", "100-continue")
+            && self.pending().is_empty()
+        {
+            let mut interim = Response::new(Status::Continue, Body::Empty);
+            if self
+                .write_response(&mut interim, true, Persistence::KeepAlive)
+                .is_err()
+            {
+                return Err(Status::BadRequest);
+            }
+        }
+
+        let deadline = Instant::now() + BODY_TIMEOUT;
+        let mut remaining = match framing {
+            Framing::Length(n) => n,
+            _ => 0,
+        };
+        let mut chunked = ChunkedDecoder::default();
+        loop {
+            let pending = self.pending();
+            let used = match framing {
+                Framing::Chunked => chunked.consume(pending).map_err(|error| {
+                    log::debug!("{}: {}", self.peer, error.describe());
+                    error.status()
+                })?,
+                _ => pending.len().min(remaining as usize),
+            };
+            self.start += used;
+            remaining -= (used as u64).min(remaining);
+            let done = match framing {
+                Framing::Chunked => chunked.is_done(),
+                _ => remaining == 0,
+            };
+            if done {
+                return Ok(());
+            }
+            let left = deadline
+                .checked_duration_since(Instant::now())
+                .filter(|left| !left.is_zero())
+                .ok_or(Status::RequestTimeout)?;
+            match self.fill(left) {
+                Ok(0) => return Err(Status::BadRequest),
+                Ok(_) => {}
+                Err(error) if is_timeout(&error) => return Err(Status::RequestTimeout),
+                Err(_) => return Err(Status::BadRequest),
+            }
+        }
+    }
+
+    /// Answers a request that cannot be read with `status`, then closes.
+    fn refuse(&mut self, status: Status) -> CloseReason {
+        let request_line = first_line(self.pending()).to_vec();
+        let mut response = Response::error(status);
+        self.answer(&request_line, false, &mut response, Persistence::Close);
+        CloseReason::BadRequest(status)
+    }
+
+    /// Sends a response and logs it; false when the connection broke.
+    fn answer(
+        &mut self,
+        request_line: &[u8],
+        is_head: bool,
+        response: &mut Response,
+        persistence: Persistence,
+    ) -> bool {
+        let result = self.write_response(response, is_head, persistence);
+        let sent = *result.as_ref().unwrap_or(&0);
+        access_log::record(self.peer.ip(), request_line, response.status, sent);
+        if let Err(error) = &result {
+            log::debug!("{}: write failed: {error}", self.peer);
+        }
+        result.is_ok()
+    }
+
+    fn write_response(
+        &mut self,
+        response: &mut Response,
+        is_head: bool,
+        persistence: Persistence,
+    ) -> io::Result<u64> {
+        let date = httpdate::fmt_http_date(SystemTime::now());
+        response::send(
+            &mut self.stream,
+            response,
+            is_head,
+            persistence,
+            &date,
+            &mut self.scratch,
+        )
+    }
+
+    /// The received bytes not yet consumed.
+    fn pending(&self) -> &[u8] {
+        &self.buffer[self.start..]
+    }
+
+    /// Reads more bytes into the buffer, waiting at most `timeout`.
+    fn fill(&mut self, timeout: Duration) -> io::Result<usize> {
+        if self.read_timeout != Some(timeout) {
+            self.stream.set_read_timeout(Some(timeout))?;
+            self.read_timeout = Some(timeout);
+        }
+        // Move unconsumed bytes to the front before growing.
+        if self.start > 0 {
+            self.buffer.drain(..self.start);
+            self.start = 0;
+        }
+        let len = self.buffer.len();
+        self.buffer.resize(len + READ_CHUNK_BYTES, 0);
+        let result = loop {
+            match self.stream.read(&mut self.buffer[len..]) {
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
+                other => break other,
+            }
+        };
+        self.buffer.truncate(len + *result.as_ref().unwrap_or(&0));
+        result
+    }
+
+    /// Shuts down our sending side and reads what the client still sends for
+    /// a bounded time, so our last response is not lost to a reset.
+    fn linger(&mut self) {
+        if self.stream.flush().is_err() || self.stream.shutdown(Shutdown::Write).is_err() {
+            return;
+        }
+        let deadline = Instant::now() + LINGER_TIMEOUT;
+        let mut drained = 0;
+        let mut sink = [0u8; 4096];
+        while drained < LINGER_MAX_BYTES {
+            let Some(left) = deadline.checked_duration_since(Instant::now()) else {
+                break;
+            };
+            if left.is_zero() || self.stream.set_read_timeout(Some(left)).is_err() {
+                break;
+            }
+            match self.stream.read(&mut sink) {
+                Ok(0) => break,
+                Ok(n) => drained += n,
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => break,
+            }
+        }
+    }
+}
+
+/// Whether the connection stays open after answering `request`
+/// (RFC 9112 §9.3): HTTP/1.1 persists unless either side says `close`;
+/// HTTP/1.0 persists only when the client asks with `keep-alive`.
+pub fn persistence_for(request: &Request) -> Persistence {
+    if request.has_token("connection", "close") {
+        return Persistence::Close;
+    }
+    match request.version {
+        HttpVersion::Http11 => Persistence::KeepAlive,
+        HttpVersion::Http10 if request.has_token("connection", "keep-alive") => {
+            Persistence::KeepAliveHttp10
+        }
+        HttpVersion::Http10 => Persistence::Close,
+    }
+}
+
+/// The first line of a head, without its line ending.
+fn first_line(head: &[u8]) -> &[u8] {
+    let end = head.iter().position(|&b| b == b'\n').unwrap_or(head.len());
+    head[..end].strip_suffix(b"\r").unwrap_or(&head[..end])
+}
+
+fn is_timeout(error: &io::Error) -> bool {
+    matches!(
+        error.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn persistence_table() {
+        let cases = [
+            ("HTTP/1.1", "", Persistence::KeepAlive),
+            ("HTTP/1.1", "Connection: close\r\n", Persistence::Close),
+            (
+                "HTTP/1.1",
+                "Connection: Keep-Alive, CLOSE\r\n",
+                Persistence::Close,
+            ),
+            ("HTTP/1.1", "Connection: closed\r\n", Persistence::KeepAlive),
+            ("HTTP/1.0", "", Persistence::Close),
+            (
+                "HTTP/1.0",
+                "Connection: keep-alive\r\n",
+                Persistence::KeepAliveHttp10,
+            ),
+            (
+                "HTTP/1.0",
+                "Connection: KEEP-ALIVE\r\n",
+                Persistence::KeepAliveHttp10,
+            ),
+            (
+                "HTTP/1.0",
+                "Connection: keep-alive, close\r\n",
+                Persistence::Close,
+            ),
+        ];
+        for (version, fields, expected) in cases {
+            let head = format!("GET / {version}\r\nHost: a\r\n{fields}\r\n");
+            let (request, _) = parse_head(head.as_bytes()).unwrap().unwrap();
+            assert_eq!(persistence_for(&request), expected, "{version} {fields:?}");
+        }
+    }
+
+    #[test]
+    fn first_line_drops_the_line_ending() {
+        let cases: [(&[u8], &[u8]); 4] = [
+            (b"GET / HTTP/1.1\r\nHost: a\r\n", b"GET / HTTP/1.1"),
+            (b"GET / HTTP/1.1\nHost: a\n", b"GET / HTTP/1.1"),
+            (b"GET / HTT", b"GET / HTT"),
+            (b"", b""),
+        ];
+        for (head, line) in cases {
+            assert_eq!(first_line(head), line, "{head:?}");
+        }
+    }
+}

@@ -1,0 +1,131 @@
+//! The command line: flags → [`Config`], logging, bind, banner, run.
+
+use std::io::Write;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+use glasshttp::{access_log, Config, Server};
+
+/// A small HTTP/1.1 static file server you can read in an afternoon.
+#[derive(Debug, Parser)]
+#[command(name = "glasshttp", version, about)]
+struct Cli {
+    /// Directory to serve.
+    #[arg(long, value_name = "DIR", default_value = "www")]
+    root: PathBuf,
+    /// Address to listen on, IPv4 or IPv6; 0.0.0.0 or :: serve the whole network.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1")]
+    bind: IpAddr,
+    /// Port to listen on; 0 picks any free port.
+    #[arg(long, value_name = "N", default_value_t = 8080)]
+    port: u16,
+    /// Seconds an idle keep-alive connection stays open.
+    #[arg(long, value_name = "SECS", default_value_t = 5,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    idle_timeout: u64,
+    /// Do not write the access log.
+    #[arg(long)]
+    quiet: bool,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.quiet);
+
+    let config = Config {
+        root: cli.root,
+        addr: SocketAddr::new(cli.bind, cli.port),
+        idle_timeout: Duration::from_secs(cli.idle_timeout),
+    };
+    let server = match Server::bind(&config) {
+        Ok(server) => server,
+        Err(error) => {
+            eprintln!("glasshttp: error: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    print_banner(&server);
+    server.run();
+    ExitCode::SUCCESS
+}
+
+/// Access lines are printed bare, as Common Log Format; everything else with
+/// its level. `RUST_LOG` overrides the default (info); `--quiet` silences
+/// the access log whatever `RUST_LOG` says.
+fn init_logging(quiet: bool) {
+    let mut builder =
+        env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"));
+    if quiet {
+        builder.filter_module(access_log::TARGET, log::LevelFilter::Off);
+    }
+    builder.format(|out, record| {
+        if record.target() == access_log::TARGET {
+            writeln!(out, "{}", record.args())
+        } else {
+            writeln!(
+                out,
+                "glasshttp: {}: {}",
+                record.level().as_str().to_lowercase(),
+                record.args()
+            )
+        }
+    });
+    builder.init();
+}
+
+/// Where the server can be reached, as Flask's development server says it.
+fn print_banner(server: &Server) {
+    let addr = server.local_addr();
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(
+        out,
+        "glasshttp {} serving {}",
+        env!("CARGO_PKG_VERSION"),
+        server.root().display()
+    );
+    if addr.ip().is_unspecified() {
+        let _ = writeln!(out, " * Running on all addresses ({})", addr.ip());
+        for ip in reachable_addresses(addr.ip()) {
+            let _ = writeln!(
+                out,
+                " * Running on {}",
+                url(SocketAddr::new(ip, addr.port()))
+            );
+        }
+    } else {
+        let _ = writeln!(out, " * Running on {}", url(addr));
+    }
+    let _ = writeln!(out, "Press Ctrl-C to stop");
+    let _ = out.flush();
+}
+
+/// The machine's addresses a client can use when listening on `unspecified`:
+/// IPv4 ones for 0.0.0.0, IPv4 and IPv6 for :: (Linux listens on both).
+fn reachable_addresses(unspecified: IpAddr) -> Vec<IpAddr> {
+    let mut ips: Vec<IpAddr> = if_addrs::get_if_addrs()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|interface| interface.ip())
+        .filter(|ip| match ip {
+            IpAddr::V4(_) => true,
+            // Link-local IPv6 needs a zone index no browser bar takes.
+            IpAddr::V6(v6) => unspecified.is_ipv6() && (v6.segments()[0] & 0xffc0) != 0xfe80,
+        })
+        .collect();
+    ips.sort_by_key(|ip| (ip.is_ipv6(), !ip.is_loopback(), *ip));
+    ips.dedup();
+    if ips.is_empty() {
+        ips.push(IpAddr::from([127, 0, 0, 1]));
+    }
+    ips
+}
+
+fn url(addr: SocketAddr) -> String {
+    match addr.ip() {
+        IpAddr::V4(ip) => format!("http://{ip}:{}/", addr.port()),
+        IpAddr::V6(ip) => format!("http://[{ip}]:{}/", addr.port()),
+    }
+}

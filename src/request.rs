@@ -1,0 +1,469 @@
+//! Request heads: the method, the version, the target and the header fields,
+//! parsed incrementally with `httparse` under named limits (RFC 9112 §2–§5).
+//!
+//! This module does no I/O. [`parse_head`] looks at the bytes a connection has
+//! buffered so far and answers "need more", "here is a head of `n` bytes" (the
+//! bytes after `n` belong to the next, pipelined, request) or a [`HeadError`]
+//! that carries the status the client must be told.
+
+use std::ops::Range;
+
+use crate::response::Status;
+
+/// Longest request line accepted, in bytes (RFC 9112 §3: a server that
+/// receives a longer request-target than it wishes to parse answers 414).
+pub const MAX_REQUEST_LINE_BYTES: usize = 8 * 1024;
+/// Largest request head (request line and all fields), in bytes; larger → 431.
+pub const MAX_HEAD_BYTES: usize = 64 * 1024;
+/// Most header fields in one head; more → 431 (RFC 6585 §5).
+pub const MAX_HEADERS: usize = 100;
+
+/// The request method (RFC 9110 §9). Standard methods are named so that the
+/// server can answer 405 for them and 501 for anything it has never heard of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Head,
+    Options,
+    Post,
+    Put,
+    Delete,
+    Connect,
+    Trace,
+    Patch,
+    /// A syntactically valid method this server does not know (→ 501).
+    Unknown,
+}
+
+impl Method {
+    /// Methods are case-sensitive (RFC 9110 §9.1): `get` is not `GET`.
+    pub fn from_token(token: &str) -> Method {
+        match token {
+            "GET" => Method::Get,
+            "HEAD" => Method::Head,
+            "OPTIONS" => Method::Options,
+            "POST" => Method::Post,
+            "PUT" => Method::Put,
+            "DELETE" => Method::Delete,
+            "CONNECT" => Method::Connect,
+            "TRACE" => Method::Trace,
+            "PATCH" => Method::Patch,
+            _ => Method::Unknown,
+        }
+    }
+}
+
+/// The protocol versions this server speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HttpVersion {
+    Http10,
+    Http11,
+}
+
+impl HttpVersion {
+    /// The version as written on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HttpVersion::Http10 => "HTTP/1.0",
+            HttpVersion::Http11 => "HTTP/1.1",
+        }
+    }
+}
+
+/// Why a request head was refused. Each variant maps to one status in
+/// [`HeadError::status`], the single place where parse errors become statuses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeadError {
+    /// The request line is longer than [`MAX_REQUEST_LINE_BYTES`].
+    RequestLineTooLong,
+    /// The head is longer than [`MAX_HEAD_BYTES`].
+    HeadTooLarge,
+    /// The head has more than [`MAX_HEADERS`] fields.
+    TooManyHeaders,
+    /// The head is well-formed except for an HTTP version other than 1.0 or 1.1.
+    UnsupportedVersion,
+    /// An HTTP/1.1 request without exactly one `Host` field (RFC 9112 §3.2).
+    BadHost,
+    /// Anything else that is not a valid request head; the text says what.
+    Malformed(&'static str),
+}
+
+impl HeadError {
+    /// The status the client is told.
+    pub fn status(self) -> Status {
+        match self {
+            HeadError::RequestLineTooLong => Status::UriTooLong,
+            HeadError::HeadTooLarge | HeadError::TooManyHeaders => {
+                Status::RequestHeaderFieldsTooLarge
+            }
+            HeadError::UnsupportedVersion => Status::HttpVersionNotSupported,
+            HeadError::BadHost | HeadError::Malformed(_) => Status::BadRequest,
+        }
+    }
+
+    /// A short explanation, for the log and the trace (never the response body).
+    pub fn describe(self) -> &'static str {
+        match self {
+            HeadError::RequestLineTooLong => "request line longer than 8 KiB",
+            HeadError::HeadTooLarge => "request head larger than 64 KiB",
+            HeadError::TooManyHeaders => "more than 100 header fields",
+            HeadError::UnsupportedVersion => "HTTP version other than 1.0 or 1.1",
+            HeadError::BadHost => "HTTP/1.1 request without exactly one Host",
+            HeadError::Malformed(why) => why,
+        }
+    }
+}
+
+/// A parsed request head. It owns a copy of the head exactly as received, and
+/// refers into it by offsets, so that the trace can show the raw bytes and the
+/// server reads fields without a copy each.
+#[derive(Debug, Clone)]
+pub struct Request {
+    raw: Vec<u8>,
+    /// The request method.
+    pub method: Method,
+    method_span: Range<usize>,
+    target_span: Range<usize>,
+    /// The protocol version of the request.
+    pub version: HttpVersion,
+    fields: Vec<(Range<usize>, Range<usize>)>,
+}
+
+impl Request {
+    /// The head exactly as received, request line to the empty line.
+    pub fn raw(&self) -> &[u8] {
+        &self.raw
+    }
+
+    /// The method token as sent.
+    pub fn method_str(&self) -> &str {
+        self.text(&self.method_span)
+    }
+
+    /// The request target as sent (origin-, absolute-, authority- or asterisk-form).
+    pub fn target(&self) -> &str {
+        self.text(&self.target_span)
+    }
+
+    /// Every field line in order, name as sent and value with surrounding
+    /// whitespace already removed by the parser.
+    pub fn fields(&self) -> impl Iterator<Item = (&str, &[u8])> {
+        self.fields
+            .iter()
+            .map(|(name, value)| (self.text(name), &self.raw[value.clone()]))
+    }
+
+    /// The values of every field named `name` (case-insensitive), in order.
+    pub fn field_values<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a [u8]> + 'a {
+        self.fields()
+            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v)
+    }
+
+    /// The value of the field `name` when it appears exactly once.
+    pub fn field<'a>(&'a self, name: &'a str) -> Option<&'a [u8]> {
+        let mut values = self.field_values(name);
+        let first = values.next()?;
+        values.next().is_none().then_some(first)
+    }
+
+    /// Whether any `name` field lists `token` (RFC 9110 §5.6.1: a comma-separated
+    /// list of tokens, compared case-insensitively), e.g. `Connection: close`.
+    pub fn has_token(&self, name: &str, token: &str) -> bool {
+        self.field_values(name)
+            .any(|value| list_items(value).any(|item| item.eq_ignore_ascii_case(token.as_bytes())))
+    }
+
+    fn text(&self, span: &Range<usize>) -> &str {
+        // The parser only accepts token and URI characters for these spans.
+        std::str::from_utf8(&self.raw[span.clone()]).unwrap_or("")
+    }
+}
+
+/// The items of a comma-separated field value (RFC 9110 §5.6.1), with optional
+/// whitespace trimmed and empty items skipped, as recipients must accept.
+pub fn list_items(value: &[u8]) -> impl Iterator<Item = &[u8]> {
+    value
+        .split(|&b| b == b',')
+        .map(trim_ows)
+        .filter(|item| !item.is_empty())
+}
+
+/// `value` without leading and trailing spaces and tabs (OWS, RFC 9110 §5.6.3).
+pub fn trim_ows(value: &[u8]) -> &[u8] {
+    let is_ows = |b: &u8| *b == b' ' || *b == b'\t';
+    let start = value.iter().position(|b| !is_ows(b)).unwrap_or(value.len());
+    let end = value
+        .iter()
+        .rposition(|b| !is_ows(b))
+        .map_or(start, |i| i + 1);
+    &value[start..end]
+}
+
+/// Parses the request head at the start of `buf`.
+///
+/// Returns `Ok(None)` when more bytes are needed, or the request with the
+/// length of its head: bytes after it are the body or the next request.
+pub fn parse_head(buf: &[u8]) -> Result<Option<(Request, usize)>, HeadError> {
+    check_request_line_length(buf)?;
+
+    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let mut parsed = httparse::Request::new(&mut headers);
+    let head_len = match parsed.parse(buf) {
+        Ok(httparse::Status::Complete(n)) if n > MAX_HEAD_BYTES => {
+            return Err(HeadError::HeadTooLarge)
+        }
+        Ok(httparse::Status::Complete(n)) => n,
+        Ok(httparse::Status::Partial) if buf.len() > MAX_HEAD_BYTES => {
+            return Err(HeadError::HeadTooLarge)
+        }
+        Ok(httparse::Status::Partial) => return Ok(None),
+        Err(httparse::Error::TooManyHeaders) => return Err(HeadError::TooManyHeaders),
+        Err(httparse::Error::Version) => return Err(classify_version_error(buf)),
+        Err(error) => return Err(HeadError::Malformed(describe_httparse_error(error))),
+    };
+
+    let span = |part: &[u8]| {
+        let start = part.as_ptr() as usize - buf.as_ptr() as usize;
+        start..start + part.len()
+    };
+    // Complete heads always carry these three parts.
+    let (Some(method), Some(target), Some(minor)) = (parsed.method, parsed.path, parsed.version)
+    else {
+        return Err(HeadError::Malformed("incomplete request line"));
+    };
+    let request = Request {
+        raw: buf[..head_len].to_vec(),
+        method: Method::from_token(method),
+        method_span: span(method.as_bytes()),
+        target_span: span(target.as_bytes()),
+        version: if minor == 0 {
+            HttpVersion::Http10
+        } else {
+            HttpVersion::Http11
+        },
+        fields: parsed
+            .headers
+            .iter()
+            .map(|h| (span(h.name.as_bytes()), span(h.value)))
+            .collect(),
+    };
+
+    // RFC 9112 §3.2: a server MUST respond 400 to an HTTP/1.1 request that
+    // lacks a Host field or has more than one.
+    if request.version == HttpVersion::Http11 && request.field_values("host").count() != 1 {
+        return Err(HeadError::BadHost);
+    }
+    Ok(Some((request, head_len)))
+}
+
+/// Refuses a request line longer than the limit as soon as the limit is
+/// passed, without waiting for its end. Empty lines before the request line
+/// are skipped, as RFC 9112 §2.2 lets a server do and httparse does.
+fn check_request_line_length(buf: &[u8]) -> Result<(), HeadError> {
+    let start = buf
+        .iter()
+        .position(|&b| b != b'\r' && b != b'\n')
+        .unwrap_or(buf.len());
+    let line = &buf[start..];
+    let window = &line[..line.len().min(MAX_REQUEST_LINE_BYTES + 2)];
+    let length = match window.iter().position(|&b| b == b'\n') {
+        Some(lf) if lf > 0 && window[lf - 1] == b'\r' => lf - 1,
+        Some(lf) => lf,
+        None => window.len(),
+    };
+    if length > MAX_REQUEST_LINE_BYTES {
+        return Err(HeadError::RequestLineTooLong);
+    }
+    Ok(())
+}
+
+/// httparse says "version" for anything it cannot read as HTTP/1.0 or 1.1.
+/// A line that is well-formed but names another version (`HTTP/2.0`,
+/// `HTTP/1.2`) gets 505; a line that is simply broken gets 400.
+fn classify_version_error(buf: &[u8]) -> HeadError {
+    let line_end = buf.iter().position(|&b| b == b'\n').unwrap_or(buf.len());
+    let line = trim_crlf(&buf[..line_end]);
+    let line = match line.iter().position(|&b| b != b'\r' && b != b'\n') {
+        Some(start) => &line[start..],
+        None => line,
+    };
+    let version = line.rsplit(|&b| b == b' ').next().unwrap_or_default();
+    let parts = line.split(|&b| b == b' ').count();
+    let is_http_version = version.len() == 8
+        && version.starts_with(b"HTTP/")
+        && version[5].is_ascii_digit()
+        && version[6] == b'.'
+        && version[7].is_ascii_digit();
+    if parts == 3 && is_http_version {
+        HeadError::UnsupportedVersion
+    } else {
+        HeadError::Malformed("invalid HTTP version")
+    }
+}
+
+fn trim_crlf(line: &[u8]) -> &[u8] {
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+fn describe_httparse_error(error: httparse::Error) -> &'static str {
+    match error {
+        httparse::Error::HeaderName => "invalid header field name",
+        httparse::Error::HeaderValue => "invalid header field value",
+        httparse::Error::NewLine => "invalid line ending",
+        httparse::Error::Status => "invalid request line",
+        httparse::Error::Token => "invalid method or request target",
+        httparse::Error::TooManyHeaders => "too many header fields",
+        httparse::Error::Version => "invalid HTTP version",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(input: &str) -> Result<Option<(Request, usize)>, HeadError> {
+        parse_head(input.as_bytes())
+    }
+
+    #[test]
+    fn refusals_map_to_their_status() {
+        let long_target = format!("GET /{} HTTP/1.1\r\nHost: a\r\n\r\n", "a".repeat(9000));
+        let many_fields = format!(
+            "GET / HTTP/1.1\r\nHost: a\r\n{}\r\n",
+            "X-A: b\r\n".repeat(MAX_HEADERS)
+        );
+        let huge_field = format!(
+            "GET / HTTP/1.1\r\nHost: a\r\nX-Big: {}\r\n\r\n",
+            "b".repeat(MAX_HEAD_BYTES)
+        );
+        let cases: &[(&str, &str, Status)] = &[
+            ("request line too long", &long_target, Status::UriTooLong),
+            (
+                "too many fields",
+                &many_fields,
+                Status::RequestHeaderFieldsTooLarge,
+            ),
+            (
+                "head too large",
+                &huge_field,
+                Status::RequestHeaderFieldsTooLarge,
+            ),
+            (
+                "HTTP/2.0",
+                "GET / HTTP/2.0\r\n\r\n",
+                Status::HttpVersionNotSupported,
+            ),
+            (
+                "HTTP/1.2",
+                "GET / HTTP/1.2\r\nHost: a\r\n\r\n",
+                Status::HttpVersionNotSupported,
+            ),
+            ("HTTP/0.9 style", "GET /\r\n\r\n", Status::BadRequest),
+            (
+                "garbage version",
+                "GET / HTTX/1.1\r\n\r\n",
+                Status::BadRequest,
+            ),
+            (
+                "no Host in 1.1",
+                "GET / HTTP/1.1\r\n\r\n",
+                Status::BadRequest,
+            ),
+            (
+                "two Hosts",
+                "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+                Status::BadRequest,
+            ),
+            (
+                "space in target",
+                "GET /a b HTTP/1.1\r\nHost: a\r\n\r\n",
+                Status::BadRequest,
+            ),
+            (
+                "bad field name",
+                "GET / HTTP/1.1\r\nHo st: a\r\n\r\n",
+                Status::BadRequest,
+            ),
+        ];
+        for (name, input, status) in cases {
+            match parse(input) {
+                Err(error) => assert_eq!(error.status(), *status, "{name}: {error:?}"),
+                Ok(other) => panic!("{name}: expected {status:?}, got {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn partial_heads_ask_for_more() {
+        let full = "GET /index.html HTTP/1.1\r\nHost: a\r\n\r\n";
+        for cut in 0..full.len() {
+            assert!(
+                matches!(parse(&full[..cut]), Ok(None)),
+                "prefix of {cut} bytes should be partial"
+            );
+        }
+    }
+
+    #[test]
+    fn complete_head_leaves_pipelined_bytes_alone() {
+        let input = "GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\n";
+        let (request, len) = parse(input).unwrap().unwrap();
+        assert_eq!(&input[len..], "GET /b HTTP/1.1\r\n");
+        assert_eq!(request.target(), "/a");
+        assert_eq!(request.method, Method::Get);
+        assert_eq!(request.version, HttpVersion::Http11);
+        assert_eq!(request.raw(), &input.as_bytes()[..len]);
+    }
+
+    #[test]
+    fn http10_needs_no_host() {
+        let (request, _) = parse("HEAD / HTTP/1.0\r\n\r\n").unwrap().unwrap();
+        assert_eq!(request.version, HttpVersion::Http10);
+        assert_eq!(request.method, Method::Head);
+    }
+
+    #[test]
+    fn methods_are_case_sensitive() {
+        let cases = [
+            ("GET", Method::Get),
+            ("get", Method::Unknown),
+            ("OPTIONS", Method::Options),
+            ("DELETE", Method::Delete),
+            ("BREW", Method::Unknown),
+        ];
+        for (token, method) in cases {
+            assert_eq!(Method::from_token(token), method, "{token}");
+        }
+    }
+
+    #[test]
+    fn tokens_are_comma_separated_and_case_insensitive() {
+        let head = "GET / HTTP/1.1\r\nHost: a\r\nConnection: Keep-Alive , ,Upgrade\r\nConnection: CLOSE\r\nX-Close: nothing\r\n\r\n";
+        let (request, _) = parse(head).unwrap().unwrap();
+        let cases = [
+            ("connection", "close", true),
+            ("connection", "keep-alive", true),
+            ("connection", "upgrade", true),
+            ("connection", "clo", false),
+            ("x-close", "close", false),
+        ];
+        for (field, token, expected) in cases {
+            assert_eq!(
+                request.has_token(field, token),
+                expected,
+                "{field}: {token}"
+            );
+        }
+    }
+
+    #[test]
+    fn field_is_none_when_repeated() {
+        let (request, _) = parse("GET / HTTP/1.1\r\nHost: a\r\nX: 1\r\nx: 2\r\n\r\n")
+            .unwrap()
+            .unwrap();
+        assert_eq!(request.field("host"), Some(&b"a"[..]));
+        assert_eq!(request.field("x"), None);
+        assert_eq!(request.field_values("X").count(), 2);
+    }
+}

@@ -1,0 +1,340 @@
+//! Responses: the status codes this server sends, response bodies, and the
+//! one function that writes a status line and header section
+//! ([`Response::write_head`]). Date, Server, Connection and Content-Length are
+//! decided there and nowhere else, as is "no body for HEAD, 204 and 304".
+
+use std::fs::File;
+use std::io::{self, Write};
+use std::net::TcpStream;
+
+/// The `Server` field value.
+pub const SERVER: &str = concat!("glasshttp/", env!("CARGO_PKG_VERSION"));
+
+/// The status codes this server sends (RFC 9110 §15, RFC 6585).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Continue,
+    Ok,
+    NoContent,
+    PartialContent,
+    MovedPermanently,
+    NotModified,
+    BadRequest,
+    Forbidden,
+    NotFound,
+    MethodNotAllowed,
+    RequestTimeout,
+    PreconditionFailed,
+    ContentTooLarge,
+    UriTooLong,
+    RangeNotSatisfiable,
+    RequestHeaderFieldsTooLarge,
+    InternalServerError,
+    NotImplemented,
+    ServiceUnavailable,
+    HttpVersionNotSupported,
+}
+
+impl Status {
+    /// The three-digit code.
+    pub fn code(self) -> u16 {
+        match self {
+            Status::Continue => 100,
+            Status::Ok => 200,
+            Status::NoContent => 204,
+            Status::PartialContent => 206,
+            Status::MovedPermanently => 301,
+            Status::NotModified => 304,
+            Status::BadRequest => 400,
+            Status::Forbidden => 403,
+            Status::NotFound => 404,
+            Status::MethodNotAllowed => 405,
+            Status::RequestTimeout => 408,
+            Status::PreconditionFailed => 412,
+            Status::ContentTooLarge => 413,
+            Status::UriTooLong => 414,
+            Status::RangeNotSatisfiable => 416,
+            Status::RequestHeaderFieldsTooLarge => 431,
+            Status::InternalServerError => 500,
+            Status::NotImplemented => 501,
+            Status::ServiceUnavailable => 503,
+            Status::HttpVersionNotSupported => 505,
+        }
+    }
+
+    /// The reason phrase RFC 9110 gives the code.
+    pub fn reason(self) -> &'static str {
+        match self {
+            Status::Continue => "Continue",
+            Status::Ok => "OK",
+            Status::NoContent => "No Content",
+            Status::PartialContent => "Partial Content",
+            Status::MovedPermanently => "Moved Permanently",
+            Status::NotModified => "Not Modified",
+            Status::BadRequest => "Bad Request",
+            Status::Forbidden => "Forbidden",
+            Status::NotFound => "Not Found",
+            Status::MethodNotAllowed => "Method Not Allowed",
+            Status::RequestTimeout => "Request Timeout",
+            Status::PreconditionFailed => "Precondition Failed",
+            Status::ContentTooLarge => "Content Too Large",
+            Status::UriTooLong => "URI Too Long",
+            Status::RangeNotSatisfiable => "Range Not Satisfiable",
+            Status::RequestHeaderFieldsTooLarge => "Request Header Fields Too Large",
+            Status::InternalServerError => "Internal Server Error",
+            Status::NotImplemented => "Not Implemented",
+            Status::ServiceUnavailable => "Service Unavailable",
+            Status::HttpVersionNotSupported => "HTTP Version Not Supported",
+        }
+    }
+
+    /// RFC 9110 §6.4.1: 1xx, 204 and 304 responses never have content, and
+    /// RFC 9110 §8.6 forbids Content-Length on 1xx and 204. A 304 could carry
+    /// the 200's length, but sending none is simpler and always correct.
+    fn has_content(self) -> bool {
+        !matches!(
+            self,
+            Status::Continue | Status::NoContent | Status::NotModified
+        )
+    }
+}
+
+/// What follows the head.
+#[derive(Debug)]
+pub enum Body {
+    /// No content (Content-Length: 0, unless the status forbids the field).
+    Empty,
+    /// Bytes held in memory: error pages and small generated bodies.
+    Bytes(Vec<u8>),
+    /// `len` bytes of an open file starting at `offset`, sent with sendfile(2).
+    File { file: File, offset: u64, len: u64 },
+}
+
+impl Body {
+    /// The exact number of content bytes, known before sending (this server
+    /// always frames responses with Content-Length).
+    pub fn len(&self) -> u64 {
+        match self {
+            Body::Empty => 0,
+            Body::Bytes(bytes) => bytes.len() as u64,
+            Body::File { len, .. } => *len,
+        }
+    }
+
+    /// Whether the body has no bytes.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// What the response says about the connection (RFC 9112 §9.3, §9.6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Persistence {
+    /// HTTP/1.1 default: no Connection field needed.
+    KeepAlive,
+    /// An HTTP/1.0 client asked for keep-alive: confirm it explicitly.
+    KeepAliveHttp10,
+    /// The server closes after this response and says so.
+    Close,
+}
+
+/// A response about to be sent.
+#[derive(Debug)]
+pub struct Response {
+    pub status: Status,
+    /// Fields other than Date, Server, Connection and Content-Length.
+    pub fields: Vec<(&'static str, String)>,
+    pub body: Body,
+}
+
+impl Response {
+    /// A response with no extra fields.
+    pub fn new(status: Status, body: Body) -> Response {
+        Response {
+            status,
+            fields: Vec::new(),
+            body,
+        }
+    }
+
+    /// A short HTML page naming the status; never any internal error text.
+    pub fn error(status: Status) -> Response {
+        let page = format!(
+            "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{code} {reason}</title></head>\n\
+             <body><h1>{code} {reason}</h1><hr><p>{SERVER}</p></body></html>\n",
+            code = status.code(),
+            reason = status.reason(),
+        );
+        Response::new(status, Body::Bytes(page.into_bytes()))
+            .with_field("Content-Type", "text/html; charset=utf-8".to_string())
+    }
+
+    /// Adds a field.
+    pub fn with_field(mut self, name: &'static str, value: String) -> Response {
+        self.fields.push((name, value));
+        self
+    }
+
+    /// The value of a field this response carries, if any.
+    pub fn field(&self, name: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Writes the status line and header section into `out`: the one place a
+    /// response head is formed. `date` is an IMF-fixdate (RFC 9110 §5.6.7).
+    pub fn write_head(&self, out: &mut Vec<u8>, persistence: Persistence, date: &str) {
+        let status = self.status;
+        // Writing into a Vec cannot fail.
+        let _ = write!(out, "HTTP/1.1 {} {}\r\n", status.code(), status.reason());
+        if status == Status::Continue {
+            out.extend_from_slice(b"\r\n");
+            return;
+        }
+        let _ = write!(out, "Date: {date}\r\nServer: {SERVER}\r\n");
+        match persistence {
+            Persistence::KeepAlive => {}
+            Persistence::KeepAliveHttp10 => out.extend_from_slice(b"Connection: keep-alive\r\n"),
+            Persistence::Close => out.extend_from_slice(b"Connection: close\r\n"),
+        }
+        for (name, value) in &self.fields {
+            let _ = write!(out, "{name}: {value}\r\n");
+        }
+        if status.has_content() {
+            let _ = write!(out, "Content-Length: {}\r\n", self.body.len());
+        }
+        out.extend_from_slice(b"\r\n");
+    }
+
+    /// Whether content bytes follow the head on the wire: never for HEAD
+    /// (RFC 9110 §9.3.2) or for statuses that have no content.
+    pub fn sends_body(&self, is_head_request: bool) -> bool {
+        !is_head_request && self.status.has_content()
+    }
+}
+
+/// Writes `response` to `stream`: head and in-memory body in one write, a file
+/// body by sendfile(2) from the file's offset. Returns the content bytes sent.
+///
+/// `scratch` is a buffer reused across responses on one connection.
+pub fn send(
+    stream: &mut TcpStream,
+    response: &mut Response,
+    is_head_request: bool,
+    persistence: Persistence,
+    date: &str,
+    scratch: &mut Vec<u8>,
+) -> io::Result<u64> {
+    scratch.clear();
+    response.write_head(scratch, persistence, date);
+    if !response.sends_body(is_head_request) {
+        stream.write_all(scratch)?;
+        return Ok(0);
+    }
+    match &mut response.body {
+        Body::Empty => {
+            stream.write_all(scratch)?;
+            Ok(0)
+        }
+        Body::Bytes(bytes) => {
+            scratch.extend_from_slice(bytes);
+            stream.write_all(scratch)?;
+            Ok(bytes.len() as u64)
+        }
+        Body::File { file, offset, len } => {
+            stream.write_all(scratch)?;
+            send_file(stream, file, *offset, *len)
+        }
+    }
+}
+
+/// Copies `len` bytes of `file` from `offset` to the socket inside the kernel.
+/// `std::io::copy` would bounce every 8 KiB through user space; sendfile(2)
+/// keeps large files as fast as nginx's.
+fn send_file(stream: &mut TcpStream, file: &File, offset: u64, len: u64) -> io::Result<u64> {
+    let mut position = offset;
+    let end = offset + len;
+    while position < end {
+        // Linux moves at most 0x7ffff000 bytes per call.
+        let chunk = (end - position).min(0x7fff_f000) as usize;
+        match rustix::fs::sendfile(&*stream, file, Some(&mut position), chunk) {
+            Ok(0) => {
+                // The file shrank under us: the promised length cannot be met,
+                // so the connection must not be reused.
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "file shorter than its announced length",
+                ));
+            }
+            Ok(_) => {}
+            Err(rustix::io::Errno::INTR) => {}
+            Err(errno) => return Err(errno.into()),
+        }
+    }
+    Ok(len)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn head(response: &Response, persistence: Persistence) -> String {
+        let mut out = Vec::new();
+        response.write_head(&mut out, persistence, "Tue, 24 Nov 2026 05:00:00 GMT");
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn head_carries_date_server_connection_and_length() {
+        let response = Response::new(Status::Ok, Body::Bytes(b"hello".to_vec()))
+            .with_field("Content-Type", "text/plain".into());
+        let cases = [
+            (Persistence::KeepAlive, None),
+            (
+                Persistence::KeepAliveHttp10,
+                Some("Connection: keep-alive\r\n"),
+            ),
+            (Persistence::Close, Some("Connection: close\r\n")),
+        ];
+        for (persistence, connection) in cases {
+            let text = head(&response, persistence);
+            assert!(text.starts_with("HTTP/1.1 200 OK\r\n"), "{text}");
+            assert!(
+                text.contains("Date: Tue, 24 Nov 2026 05:00:00 GMT\r\n"),
+                "{text}"
+            );
+            assert!(text.contains(&format!("Server: {SERVER}\r\n")), "{text}");
+            assert!(text.contains("Content-Type: text/plain\r\n"), "{text}");
+            assert!(text.ends_with("Content-Length: 5\r\n\r\n"), "{text}");
+            assert_eq!(text.contains("Connection:"), connection.is_some(), "{text}");
+            if let Some(line) = connection {
+                assert!(text.contains(line), "{text}");
+            }
+        }
+    }
+
+    #[test]
+    fn statuses_without_content_have_no_length() {
+        for status in [Status::NoContent, Status::NotModified] {
+            let text = head(&Response::new(status, Body::Empty), Persistence::KeepAlive);
+            assert!(!text.contains("Content-Length"), "{status:?}: {text}");
+            assert!(!Response::new(status, Body::Empty).sends_body(false));
+        }
+    }
+
+    #[test]
+    fn error_pages_name_their_status() {
+        let response = Response::error(Status::NotFound);
+        let Body::Bytes(page) = &response.body else {
+            panic!("error page should be in memory")
+        };
+        let page = String::from_utf8_lossy(page);
+        assert!(page.contains("404 Not Found"), "{page}");
+        assert_eq!(
+            response.field("content-type"),
+            Some("text/html; charset=utf-8")
+        );
+    }
+}
