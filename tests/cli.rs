@@ -1,0 +1,249 @@
+//! The real binary: banner, flags, clear start-up errors, the access log.
+
+mod common;
+
+use std::net::TcpListener;
+
+use common::{run_binary, Binary, Client, Site};
+
+#[test]
+fn banner_names_the_root_the_url_and_how_to_stop() {
+    let site = Site::new();
+    let server = Binary::start(&["--root", site.root.to_str().unwrap(), "--port", "0"]);
+    let banner = server.banner.join("\n");
+    let root = site.root.canonicalize().unwrap();
+    assert!(
+        banner.contains(&format!("serving {}", root.display())),
+        "{banner}"
+    );
+    assert!(
+        banner.contains(&format!(" * Running on http://{}/", server.addr)),
+        "{banner}"
+    );
+    assert!(banner.contains("Ctrl-C to stop"), "{banner}");
+    assert_eq!(server.addr.ip().to_string(), "127.0.0.1");
+    assert_ne!(server.addr.port(), 0, "port 0 is replaced by the real port");
+}
+
+#[test]
+fn unspecified_address_lists_the_machine_addresses() {
+    let site = Site::new();
+    let server = Binary::start(&[
+        "--root",
+        site.root.to_str().unwrap(),
+        "--port",
+        "0",
+        "--bind",
+        "0.0.0.0",
+    ]);
+    let banner = server.banner.join("\n");
+    assert!(
+        banner.contains("Running on all addresses (0.0.0.0)"),
+        "{banner}"
+    );
+    assert!(
+        banner.contains(&format!("http://127.0.0.1:{}/", server.addr.port())),
+        "{banner}"
+    );
+    let mut client = Client::connect(server.addr);
+    client.send(b"GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n");
+    assert_eq!(client.read_reply(false).status, 200);
+}
+
+#[test]
+fn ipv6_loopback_is_served() {
+    if std::net::TcpListener::bind("[::1]:0").is_err() {
+        eprintln!("skipped: this machine has no IPv6 loopback");
+        return;
+    }
+    let site = Site::new();
+    let server = Binary::start(&[
+        "--root",
+        site.root.to_str().unwrap(),
+        "--port",
+        "0",
+        "--bind",
+        "::1",
+    ]);
+    assert!(
+        server.banner.join("\n").contains("http://[::1]:"),
+        "{:?}",
+        server.banner
+    );
+    let mut client = Client::connect(server.addr);
+    client.send(b"GET /hello.txt HTTP/1.1\r\nHost: [::1]\r\n\r\n");
+    assert_eq!(client.read_reply(false).body, b"hello, world\n");
+}
+
+#[test]
+fn start_up_errors_are_clear_and_exit_non_zero() {
+    let site = Site::new();
+    let busy = TcpListener::bind("127.0.0.1:0").unwrap();
+    let busy_port = busy.local_addr().unwrap().port().to_string();
+    let root = site.root.to_str().unwrap();
+    let file = site.root.join("hello.txt");
+    let missing = site.root.join("no-such-dir");
+    let cases: Vec<(&str, Vec<&str>, i32, String)> = vec![
+        (
+            "port in use",
+            vec!["--root", root, "--port", &busy_port],
+            1,
+            format!("127.0.0.1:{busy_port} is already in use; pass --port"),
+        ),
+        (
+            "missing root",
+            vec!["--root", missing.to_str().unwrap(), "--port", "0"],
+            1,
+            "does not exist".into(),
+        ),
+        (
+            "root is a file",
+            vec!["--root", file.to_str().unwrap(), "--port", "0"],
+            1,
+            "is not a directory".into(),
+        ),
+        (
+            "bad port",
+            vec!["--port", "99999"],
+            2,
+            "invalid value '99999' for '--port".into(),
+        ),
+        (
+            "bad address",
+            vec!["--bind", "localhost:80"],
+            2,
+            "invalid value 'localhost:80' for '--bind".into(),
+        ),
+        (
+            "bad timeout",
+            vec!["--idle-timeout", "0"],
+            2,
+            "--idle-timeout".into(),
+        ),
+        (
+            "unknown flag",
+            vec!["--frobnicate"],
+            2,
+            "unexpected argument '--frobnicate'".into(),
+        ),
+    ];
+    for (name, args, code, message) in cases {
+        let output = run_binary(&args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(code), "{name}: {stderr}");
+        assert!(stderr.contains(&message), "{name}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{name}: {stderr}");
+    }
+    drop(busy);
+}
+
+#[test]
+fn help_and_version_describe_the_program() {
+    let help = run_binary(&["--help"]);
+    assert!(help.status.success());
+    let text = String::from_utf8_lossy(&help.stdout);
+    for flag in [
+        "--root",
+        "--bind",
+        "--port",
+        "--idle-timeout",
+        "--quiet",
+        "--help",
+        "--version",
+    ] {
+        assert!(text.contains(flag), "--help lacks {flag}: {text}");
+    }
+    let version = run_binary(&["--version"]);
+    assert!(version.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&version.stdout).trim(),
+        concat!("glasshttp ", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+#[test]
+fn access_log_writes_one_common_log_format_line_per_request() {
+    let site = Site::new();
+    let server = Binary::start(&["--root", site.root.to_str().unwrap(), "--port", "0"]);
+    let mut client = Client::connect(server.addr);
+    client.send(
+        b"GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\nHEAD /missing HTTP/1.1\r\nHost: t\r\n\r\n",
+    );
+    client.read_reply(false);
+    client.read_reply(true);
+    // A request line that tries to forge a second log line.
+    client.send(b"GET /a\"\x1b[2J HTTP/1.1\r\nHost: t\r\n\r\n");
+    client.read_reply(false);
+
+    let lines = [
+        server.next_stderr_line(),
+        server.next_stderr_line(),
+        server.next_stderr_line(),
+    ];
+    let patterns = [
+        r#"] "GET /hello.txt HTTP/1.1" 200 13"#,
+        r#"] "HEAD /missing HTTP/1.1" 404 -"#,
+        r#"] "GET /a\x22\x1b[2J HTTP/1.1" 400 "#,
+    ];
+    for (line, tail) in lines.iter().zip(patterns) {
+        assert!(line.starts_with("127.0.0.1 - - ["), "{line}");
+        assert!(line.contains(" +0000] \""), "{line}");
+        assert!(line.contains(tail), "expected {tail:?} in {line}");
+        assert!(!line.contains('\x1b'), "raw escape in log: {line:?}");
+    }
+}
+
+#[test]
+fn quiet_turns_the_access_log_off_even_under_rust_log() {
+    let site = Site::new();
+    let server = Binary::start_command(
+        std::process::Command::new(env!("CARGO_BIN_EXE_glasshttp")),
+        &[
+            "--root",
+            site.root.to_str().unwrap(),
+            "--port",
+            "0",
+            "--quiet",
+        ],
+        &[("RUST_LOG", "debug")],
+    );
+    let mut client = Client::connect(server.addr);
+    client.send(b"GET /hello.txt HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+    client.read_reply(false);
+    assert!(client.is_closed());
+    // The connection's thread would log the access line before its closing
+    // debug line, so the first line on stderr tells whether one was written.
+    let first = server.next_stderr_line();
+    assert!(
+        first.starts_with("glasshttp: debug: connection 1"),
+        "{first}"
+    );
+}
+
+#[test]
+fn rust_log_selects_what_is_logged() {
+    let site = Site::new();
+    let server = Binary::start_command(
+        std::process::Command::new(env!("CARGO_BIN_EXE_glasshttp")),
+        &["--root", site.root.to_str().unwrap(), "--port", "0"],
+        &[("RUST_LOG", "debug")],
+    );
+    let mut client = Client::connect(server.addr);
+    client.send(b"GET /hello.txt HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+    client.read_reply(false);
+    assert!(client.is_closed());
+    let access = server.next_stderr_line();
+    assert!(
+        access.contains("\"GET /hello.txt HTTP/1.1\" 200 13"),
+        "{access}"
+    );
+    let debug = server.next_stderr_line();
+    assert!(
+        debug.starts_with("glasshttp: debug: connection 1"),
+        "{debug}"
+    );
+    assert!(
+        debug.contains("ClientAskedClose after 1 requests"),
+        "{debug}"
+    );
+}

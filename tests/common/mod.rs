@@ -1,0 +1,345 @@
+//! Shared helpers: a server on port 0 over a temporary root, a raw-socket
+//! client that reads exactly one response at a time (never to EOF on a
+//! kept-alive connection), and the real binary for command-line tests.
+#![allow(dead_code)]
+
+use std::fs;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStderr, Command, Stdio};
+use std::sync::mpsc;
+use std::thread;
+use std::time::Duration;
+
+use glasshttp::{Config, Server};
+use tempfile::TempDir;
+
+/// How long a test waits on a socket before it gives up: a safety net so a
+/// broken server fails the test instead of hanging it, never a measurement.
+pub const SOCKET_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The repository's own site.
+pub fn www() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("www")
+}
+
+/// A temporary root holding a small site, and the directory around it so
+/// that tests can place files outside the root.
+pub struct Site {
+    pub outside: TempDir,
+    pub root: PathBuf,
+}
+
+impl Site {
+    pub fn new() -> Site {
+        let outside = tempfile::tempdir().expect("temp dir");
+        let root = outside.path().join("root");
+        fs::create_dir(&root).unwrap();
+        fs::write(root.join("index.html"), "<h1>home</h1>\n").unwrap();
+        fs::write(root.join("hello.txt"), "hello, world\n").unwrap();
+        fs::write(root.join("data.json"), "{\"a\": 1}\n").unwrap();
+        fs::write(root.join("style.css"), "h1 { color: red }\n").unwrap();
+        fs::write(root.join("blob.bin"), [0u8, 1, 2, 3, 255]).unwrap();
+        fs::write(root.join(".secret"), "dotfile\n").unwrap();
+        fs::create_dir(root.join("docs")).unwrap();
+        fs::write(root.join("docs/index.html"), "<h1>docs</h1>\n").unwrap();
+        fs::create_dir(root.join("empty-dir")).unwrap();
+        fs::create_dir(root.join("%2e%2e")).unwrap();
+        fs::write(root.join("%2e%2e/literal.txt"), "literal\n").unwrap();
+        fs::write(outside.path().join("secret.txt"), "outside the root\n").unwrap();
+        Site { outside, root }
+    }
+
+    pub fn write(&self, name: &str, contents: impl AsRef<[u8]>) {
+        fs::write(self.root.join(name), contents).unwrap();
+    }
+}
+
+/// A server running in this process on 127.0.0.1 and a free port.
+pub struct TestServer {
+    pub addr: SocketAddr,
+}
+
+impl TestServer {
+    pub fn start(root: &Path) -> TestServer {
+        TestServer::start_with(root, Duration::from_secs(5))
+    }
+
+    pub fn start_with(root: &Path, idle_timeout: Duration) -> TestServer {
+        let config = Config {
+            root: root.to_path_buf(),
+            addr: "127.0.0.1:0".parse().unwrap(),
+            idle_timeout,
+        };
+        let server = Server::bind(&config).expect("server binds to port 0");
+        let addr = server.local_addr();
+        thread::spawn(move || server.run());
+        TestServer { addr }
+    }
+
+    pub fn connect(&self) -> Client {
+        Client::connect(self.addr)
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// One request on a fresh connection; the response to it.
+    pub fn get(&self, raw: &str) -> Reply {
+        let mut client = self.connect();
+        client.send(raw.as_bytes());
+        client.read_reply(raw.starts_with("HEAD "))
+    }
+}
+
+/// A response as read off the wire.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub reason: String,
+    pub head: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn body_text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// A raw HTTP/1.1 client over one TCP connection.
+pub struct Client {
+    pub stream: TcpStream,
+    buffer: Vec<u8>,
+}
+
+impl Client {
+    pub fn connect(addr: SocketAddr) -> Client {
+        let stream = TcpStream::connect(addr).expect("connect");
+        stream.set_read_timeout(Some(SOCKET_TIMEOUT)).unwrap();
+        stream.set_write_timeout(Some(SOCKET_TIMEOUT)).unwrap();
+        Client {
+            stream,
+            buffer: Vec::new(),
+        }
+    }
+
+    pub fn send(&mut self, bytes: &[u8]) {
+        self.stream.write_all(bytes).expect("send request");
+    }
+
+    /// Reads one response: its head, then exactly Content-Length body bytes
+    /// (none for HEAD, 1xx, 204 and 304).
+    pub fn read_reply(&mut self, head_request: bool) -> Reply {
+        self.try_read_reply(head_request)
+            .unwrap_or_else(|why| panic!("no complete response: {why}"))
+    }
+
+    pub fn try_read_reply(&mut self, head_request: bool) -> Result<Reply, String> {
+        let (status, reason, headers, head_len) = loop {
+            let mut slots = [httparse::EMPTY_HEADER; 64];
+            let mut response = httparse::Response::new(&mut slots);
+            match response.parse(&self.buffer) {
+                Ok(httparse::Status::Complete(n)) => {
+                    let headers = response
+                        .headers
+                        .iter()
+                        .map(|h| {
+                            (
+                                h.name.to_string(),
+                                String::from_utf8_lossy(h.value).into_owned(),
+                            )
+                        })
+                        .collect::<Vec<_>>();
+                    break (
+                        response.code.unwrap(),
+                        response.reason.unwrap_or("").to_string(),
+                        headers,
+                        n,
+                    );
+                }
+                Ok(httparse::Status::Partial) => self.fill()?,
+                Err(error) => {
+                    return Err(format!(
+                        "bad response head {error:?}: {:?}",
+                        String::from_utf8_lossy(&self.buffer)
+                    ))
+                }
+            }
+        };
+        let head = String::from_utf8_lossy(&self.buffer[..head_len]).into_owned();
+        self.buffer.drain(..head_len);
+        let has_body = !head_request && status >= 200 && status != 204 && status != 304;
+        let length = headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
+            .map(|(_, v)| v.parse::<usize>().expect("numeric Content-Length"));
+        let body_len = if has_body { length.unwrap_or(0) } else { 0 };
+        while self.buffer.len() < body_len {
+            self.fill()?;
+        }
+        let body = self.buffer.drain(..body_len).collect();
+        Ok(Reply {
+            status,
+            reason,
+            head,
+            headers,
+            body,
+        })
+    }
+
+    /// Whether the server has closed the connection: the next read sees EOF
+    /// (or a reset) with no further bytes.
+    pub fn is_closed(&mut self) -> bool {
+        if !self.buffer.is_empty() {
+            return false;
+        }
+        let mut byte = [0u8; 1];
+        match self.stream.read(&mut byte) {
+            Ok(0) => true,
+            Ok(_) => false,
+            Err(error) => matches!(
+                error.kind(),
+                std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::BrokenPipe
+            ),
+        }
+    }
+
+    fn fill(&mut self) -> Result<(), String> {
+        let mut chunk = [0u8; 16 * 1024];
+        match self.stream.read(&mut chunk) {
+            Ok(0) => Err(format!(
+                "connection closed after {:?}",
+                String::from_utf8_lossy(&self.buffer)
+            )),
+            Ok(n) => {
+                self.buffer.extend_from_slice(&chunk[..n]);
+                Ok(())
+            }
+            Err(error) => Err(format!("read failed: {error}")),
+        }
+    }
+}
+
+/// The real binary, started with `args`, whose banner has been read.
+pub struct Binary {
+    pub child: Child,
+    pub banner: Vec<String>,
+    pub addr: SocketAddr,
+    pub stderr_lines: mpsc::Receiver<String>,
+}
+
+impl Binary {
+    pub fn start(args: &[&str]) -> Binary {
+        Binary::start_command(Command::new(env!("CARGO_BIN_EXE_glasshttp")), args, &[])
+    }
+
+    /// Starts `command` (the binary, or a wrapper that runs it) with `args`
+    /// and extra environment variables, and waits for the banner.
+    pub fn start_command(mut command: Command, args: &[&str], env: &[(&str, &str)]) -> Binary {
+        command
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .env_remove("RUST_LOG");
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        let mut child = command.spawn().expect("start glasshttp");
+        let stdout = child.stdout.take().unwrap();
+        let stderr_lines = forward_lines(child.stderr.take().unwrap());
+        let mut banner = Vec::new();
+        for line in BufReader::new(stdout).lines() {
+            let line = line.unwrap();
+            let done = line.starts_with("Press Ctrl-C");
+            banner.push(line);
+            if done {
+                break;
+            }
+        }
+        let url_line = banner
+            .iter()
+            .find(|l| l.contains("http://"))
+            .unwrap_or_else(|| panic!("banner without a URL: {banner:?}"));
+        let authority = url_line
+            .split("http://")
+            .nth(1)
+            .unwrap()
+            .trim_end_matches('/');
+        let addr = authority.parse().expect("banner URL is an address");
+        Binary {
+            child,
+            banner,
+            addr,
+            stderr_lines,
+        }
+    }
+
+    /// The next line the server writes to stderr.
+    pub fn next_stderr_line(&self) -> String {
+        self.stderr_lines
+            .recv_timeout(SOCKET_TIMEOUT)
+            .expect("a line on stderr")
+    }
+}
+
+impl Drop for Binary {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn forward_lines(stderr: ChildStderr) -> mpsc::Receiver<String> {
+    let (sender, receiver) = mpsc::channel();
+    thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if sender.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    receiver
+}
+
+/// Runs the binary to completion (for commands that should exit at once).
+pub fn run_binary(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_glasshttp"))
+        .args(args)
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run glasshttp")
+}
+
+/// Whether an external program is installed.
+pub fn has_program(name: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {name}")])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// An external client the tests need: present, or the test says why it
+/// cannot run. Under CI (`CI` set) a missing program is a failure.
+pub fn require_program(name: &str) -> bool {
+    if has_program(name) {
+        return true;
+    }
+    if std::env::var_os("CI").is_some() {
+        panic!("{name} is required under CI; .ci/run installs it");
+    }
+    eprintln!("skipped: {name} is not installed (apt-get install {name})");
+    false
+}

@@ -1,0 +1,284 @@
+//! Files over real sockets: what is served, with which fields, and what is
+//! never served (traversal, dotfiles, symlinks out of the root).
+
+mod common;
+
+use std::os::unix::fs::symlink;
+use std::process::Command;
+
+use common::{Site, TestServer};
+
+#[test]
+fn traversal_attempts_never_reach_files_outside_the_root() {
+    let site = Site::new();
+    symlink(
+        site.outside.path().join("secret.txt"),
+        site.root.join("link-out.txt"),
+    )
+    .unwrap();
+    symlink(site.outside.path(), site.root.join("dir-out")).unwrap();
+    let server = TestServer::start(&site.root);
+    let targets = [
+        "/../secret.txt",
+        "/docs/../../secret.txt",
+        "/%2e%2e/secret.txt",
+        "/%2E%2E%2Fsecret.txt",
+        "/docs/%2e%2e/%2e%2e/secret.txt",
+        "/%252e%252e/secret.txt",
+        "/..%2fsecret.txt",
+        "/..%5csecret.txt",
+        "/..\\secret.txt",
+        "/hello.txt%00.html",
+        "/link-out.txt",
+        "/dir-out/secret.txt",
+        "http://t/../secret.txt",
+        "/.secret",
+        "/%2esecret",
+    ];
+    for target in targets {
+        let reply = server.get(&format!("GET {target} HTTP/1.1\r\nHost: t\r\n\r\n"));
+        assert_eq!(reply.status, 404, "{target}: {}", reply.head);
+        assert!(!reply.body_text().contains("outside the root"), "{target}");
+        assert!(!reply.body_text().contains("dotfile"), "{target}");
+    }
+}
+
+#[test]
+fn symlinks_that_stay_inside_the_root_are_followed() {
+    let site = Site::new();
+    symlink(site.root.join("hello.txt"), site.root.join("alias.txt")).unwrap();
+    let server = TestServer::start(&site.root);
+    let reply = server.get("GET /alias.txt HTTP/1.1\r\nHost: t\r\n\r\n");
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.body, b"hello, world\n");
+}
+
+#[test]
+fn double_encoded_names_are_decoded_once() {
+    let site = Site::new();
+    let server = TestServer::start(&site.root);
+    // "%252e%252e" names the directory literally called "%2e%2e".
+    let reply = server.get("GET /%252e%252e/literal.txt HTTP/1.1\r\nHost: t\r\n\r\n");
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.body, b"literal\n");
+}
+
+#[test]
+fn dot_segments_inside_the_root_are_resolved() {
+    let site = Site::new();
+    let server = TestServer::start(&site.root);
+    for target in [
+        "/docs/../hello.txt",
+        "/./hello.txt",
+        "//hello.txt",
+        "/docs/%2e%2e/hello.txt",
+    ] {
+        let reply = server.get(&format!("GET {target} HTTP/1.1\r\nHost: t\r\n\r\n"));
+        assert_eq!(reply.body, b"hello, world\n", "{target}");
+    }
+}
+
+#[test]
+fn directory_without_slash_redirects_to_the_slash_form() {
+    let site = Site::new();
+    std::fs::create_dir(site.root.join("evil.example")).unwrap();
+    let server = TestServer::start(&site.root);
+    let cases = [
+        ("/docs", "/docs/"),
+        ("/docs?lang=en", "/docs/?lang=en"),
+        ("/empty-dir", "/empty-dir/"),
+        // A Location of "//evil.example/" would send the browser to another host.
+        ("//evil.example", "/evil.example/"),
+        ("///evil.example?x", "/evil.example/?x"),
+        ("http://t/docs", "/docs/"),
+    ];
+    for (target, location) in cases {
+        let reply = server.get(&format!("GET {target} HTTP/1.1\r\nHost: t\r\n\r\n"));
+        assert_eq!(reply.status, 301, "{target}");
+        assert_eq!(reply.header("location"), Some(location), "{target}");
+    }
+}
+
+#[test]
+fn directory_with_index_serves_it_and_without_one_is_404() {
+    let site = Site::new();
+    let server = TestServer::start(&site.root);
+    let cases = [
+        ("/", 200, "<h1>home</h1>\n"),
+        ("/docs/", 200, "<h1>docs</h1>\n"),
+        ("/docs/?x=1", 200, "<h1>docs</h1>\n"),
+        ("/empty-dir/", 404, "404 Not Found"),
+    ];
+    for (target, status, body) in cases {
+        let reply = server.get(&format!("GET {target} HTTP/1.1\r\nHost: t\r\n\r\n"));
+        assert_eq!(reply.status, status, "{target}");
+        assert!(
+            reply.body_text().contains(body),
+            "{target}: {}",
+            reply.body_text()
+        );
+        if status == 200 {
+            assert_eq!(
+                reply.header("content-type"),
+                Some("text/html; charset=utf-8")
+            );
+        }
+    }
+}
+
+#[test]
+fn content_types_follow_the_file_name() {
+    let site = Site::new();
+    let server = TestServer::start(&site.root);
+    let cases = [
+        ("/index.html", "text/html; charset=utf-8"),
+        ("/hello.txt", "text/plain; charset=utf-8"),
+        ("/style.css", "text/css; charset=utf-8"),
+        ("/data.json", "application/json; charset=utf-8"),
+        ("/blob.bin", "application/octet-stream"),
+    ];
+    for (path, content_type) in cases {
+        let reply = server.get(&format!("GET {path} HTTP/1.1\r\nHost: t\r\n\r\n"));
+        assert_eq!(reply.header("content-type"), Some(content_type), "{path}");
+    }
+}
+
+#[test]
+fn file_responses_carry_validators_and_caching_fields() {
+    let site = Site::new();
+    let server = TestServer::start(&site.root);
+    let reply = server.get("GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n");
+    let modified = std::fs::metadata(site.root.join("hello.txt"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    assert_eq!(reply.header("content-length"), Some("13"));
+    assert_eq!(reply.header("accept-ranges"), Some("bytes"));
+    assert_eq!(reply.header("cache-control"), Some("no-cache"));
+    assert_eq!(
+        reply.header("server"),
+        Some(concat!("glasshttp/", env!("CARGO_PKG_VERSION")))
+    );
+    assert_eq!(
+        reply.header("last-modified"),
+        Some(httpdate::fmt_http_date(modified).as_str())
+    );
+    let date = reply.header("date").expect("Date field");
+    assert!(
+        httpdate::parse_http_date(date).is_ok(),
+        "Date is an HTTP-date: {date}"
+    );
+    let etag = reply.header("etag").expect("ETag field");
+    assert!(
+        etag.starts_with('"') && etag.ends_with('"') && etag.len() > 2,
+        "strong ETag: {etag}"
+    );
+
+    // The tag changes with the file.
+    site.write("hello.txt", "hello again, world\n");
+    let changed = server.get("GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n");
+    assert_ne!(changed.header("etag"), Some(etag));
+    assert_eq!(changed.body, b"hello again, world\n");
+}
+
+#[test]
+fn absolute_form_targets_are_served() {
+    let site = Site::new();
+    let server = TestServer::start(&site.root);
+    let reply = server.get("GET http://t/hello.txt HTTP/1.1\r\nHost: t\r\n\r\n");
+    assert_eq!(reply.body, b"hello, world\n");
+}
+
+#[test]
+fn the_real_site_serves_its_page_logo_and_audio() {
+    let server = TestServer::start(&common::www());
+    let page = server.get("GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+    assert_eq!(page.status, 200);
+    assert_eq!(
+        page.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
+    let html = page.body_text();
+    for needle in [
+        "学号",
+        "Student number",
+        "<img src=\"/logo.png\"",
+        "<audio controls",
+        "/introduction.mp3",
+    ] {
+        assert!(html.contains(needle), "page lacks {needle:?}");
+    }
+    assert!(
+        !html.contains("http://") && !html.contains("https://"),
+        "no external resources"
+    );
+
+    let logo = server.get("GET /logo.png HTTP/1.1\r\nHost: t\r\n\r\n");
+    assert_eq!(logo.header("content-type"), Some("image/png"));
+    assert!(logo.body.starts_with(b"\x89PNG\r\n\x1a\n"), "a real PNG");
+    assert!(
+        logo.body.len() < 64 * 1024,
+        "logo is small: {}",
+        logo.body.len()
+    );
+
+    let audio = server.get("GET /introduction.mp3 HTTP/1.1\r\nHost: t\r\n\r\n");
+    assert_eq!(audio.header("content-type"), Some("audio/mpeg"));
+    let is_mpeg =
+        audio.body.starts_with(b"ID3") || (audio.body[0] == 0xff && audio.body[1] & 0xe0 == 0xe0);
+    assert!(is_mpeg, "an MPEG audio file");
+    assert_eq!(
+        audio.body,
+        std::fs::read(common::www().join("introduction.mp3")).unwrap()
+    );
+}
+
+#[test]
+fn unreadable_file_is_403() {
+    // Root can read any file, so the server runs as an unprivileged user
+    // when the tests run as root.
+    use std::os::unix::fs::PermissionsExt;
+    let site = Site::new();
+    site.write("locked.txt", "locked\n");
+    std::fs::set_permissions(
+        site.root.join("locked.txt"),
+        std::fs::Permissions::from_mode(0o000),
+    )
+    .unwrap();
+    for dir in [site.outside.path(), site.root.as_path()] {
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let root = site.root.to_str().unwrap();
+    let args = ["--root", root, "--port", "0", "--quiet"];
+    let server = if is_root() {
+        let mut command = Command::new("setpriv");
+        command.args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            env!("CARGO_BIN_EXE_glasshttp"),
+        ]);
+        common::Binary::start_command(command, &args, &[])
+    } else {
+        common::Binary::start(&args)
+    };
+    let mut client = common::Client::connect(server.addr);
+    client.send(
+        b"GET /locked.txt HTTP/1.1\r\nHost: t\r\n\r\nGET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n",
+    );
+    let reply = client.read_reply(false);
+    assert_eq!(reply.status, 403, "{}", reply.head);
+    assert!(reply.body_text().contains("403 Forbidden"));
+    assert_eq!(
+        client.read_reply(false).status,
+        200,
+        "the connection goes on"
+    );
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.starts_with(b"0\n"))
+}
