@@ -247,3 +247,29 @@ fn rust_log_selects_what_is_logged() {
         "{debug}"
     );
 }
+
+#[test]
+fn accept_errors_are_logged_and_the_server_goes_on() {
+    // With 16 descriptors the server runs out after a dozen connections.
+    let site = Site::new();
+    let mut command = std::process::Command::new("prlimit");
+    command.args(["--nofile=16:16", env!("CARGO_BIN_EXE_glasshttp")]);
+    let server = Binary::start_command(
+        command,
+        &["--root", site.root.to_str().unwrap(), "--port", "0"],
+        &[],
+    );
+    let crowd: Vec<Client> = (0..24).map(|_| Client::connect(server.addr)).collect();
+    let warning = loop {
+        let line = server.next_stderr_line();
+        if line.contains("accept failed") {
+            break line;
+        }
+    };
+    assert!(warning.contains("Too many open files"), "{warning}");
+    drop(crowd);
+    // Every held connection is closed: the server accepts and serves again.
+    let mut client = Client::connect(server.addr);
+    client.send(b"GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n");
+    assert_eq!(client.read_reply(false).body, b"hello, world\n");
+}
