@@ -282,3 +282,48 @@ fn is_root() -> bool {
         .output()
         .is_ok_and(|o| o.stdout.starts_with(b"0\n"))
 }
+
+#[test]
+fn other_io_errors_are_500_without_detail_and_logged() {
+    // Under a 16-descriptor limit, each kept-alive connection holds one
+    // descriptor. The connection that takes the last one is accepted, but
+    // opening a file for it fails with EMFILE: an I/O error that is neither
+    // "missing" nor "forbidden".
+    let site = Site::new();
+    let mut command = Command::new("prlimit");
+    command.args(["--nofile=16:16", env!("CARGO_BIN_EXE_glasshttp")]);
+    let server = common::Binary::start_command(
+        command,
+        &[
+            "--root",
+            site.root.to_str().unwrap(),
+            "--port",
+            "0",
+            "--quiet",
+        ],
+        &[],
+    );
+    let mut held = Vec::new();
+    let reply = loop {
+        assert!(held.len() < 16, "never ran out of descriptors");
+        let mut client = common::Client::connect(server.addr);
+        client.send(b"GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n");
+        let reply = client.read_reply(false);
+        held.push(client);
+        if reply.status != 200 {
+            break reply;
+        }
+    };
+    assert_eq!(reply.status, 500, "{}", reply.head);
+    assert!(reply.body_text().contains("500 Internal Server Error"));
+    assert!(
+        !reply.body_text().contains("open files"),
+        "{}",
+        reply.body_text()
+    );
+    let logged = server.next_stderr_line();
+    assert!(
+        logged.contains("error: reading /hello.txt: Too many open files"),
+        "{logged}"
+    );
+}
