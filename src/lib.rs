@@ -8,14 +8,18 @@
 //! | [`request`] | request heads and their limits (RFC 9112 §2–§5), header list tokens (RFC 9110 §5.6.1) |
 //! | [`body`] | request body framing: Content-Length and chunked (RFC 9112 §6–§7) |
 //! | [`response`] | status codes, bodies, the one writer of response heads (RFC 9110 §6, §15) |
-//! | [`static_files`] | methods (RFC 9110 §9), file responses and their fields (RFC 9110 §8) |
+//! | [`static_files`] | the orchestrator: method (RFC 9110 §9), target, file, preconditions, range |
+//! | [`conditional`] | validators, entity-tag comparison, preconditions in order (RFC 9110 §8.8, §13) |
+//! | [`range`] | Range parsing and policy, Content-Range, multipart/byteranges (RFC 9110 §14) |
 //! | [`fs`] | target → file: percent-decoding, `..`, dotfiles, symlinks, index files |
 //! | [`access_log`] | one escaped Common Log Format line per request |
 
 pub mod access_log;
 pub mod body;
+pub mod conditional;
 pub mod connection;
 pub mod fs;
+pub mod range;
 pub mod request;
 pub mod response;
 pub mod server;

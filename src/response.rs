@@ -7,6 +7,8 @@ use std::fs::File;
 use std::io::{self, Write};
 use std::net::TcpStream;
 
+use crate::range::Multipart;
+
 /// The `Server` field value.
 pub const SERVER: &str = concat!("glasshttp/", env!("CARGO_PKG_VERSION"));
 
@@ -108,6 +110,8 @@ pub enum Body {
     Bytes(Vec<u8>),
     /// `len` bytes of an open file starting at `offset`, sent with sendfile(2).
     File { file: File, offset: u64, len: u64 },
+    /// Several ranges of an open file as `multipart/byteranges`.
+    Multipart { file: File, layout: Multipart },
 }
 
 impl Body {
@@ -118,6 +122,7 @@ impl Body {
             Body::Empty => 0,
             Body::Bytes(bytes) => bytes.len() as u64,
             Body::File { len, .. } => *len,
+            Body::Multipart { layout, .. } => layout.len(),
         }
     }
 
@@ -246,6 +251,17 @@ pub fn send(
         Body::File { file, offset, len } => {
             stream.write_all(scratch)?;
             send_file(stream, file, *offset, *len)
+        }
+        Body::Multipart { file, layout } => {
+            // Each part's head goes out with whatever text precedes it.
+            for part in &layout.parts {
+                scratch.extend_from_slice(&part.head);
+                stream.write_all(scratch)?;
+                scratch.clear();
+                send_file(stream, file, part.range.start, part.range.len())?;
+            }
+            stream.write_all(&layout.closing)?;
+            Ok(layout.len())
         }
     }
 }

@@ -1,11 +1,17 @@
 //! Serving files: [`serve`] turns one request into one response, in the order
-//! RFC 9110 gives — method, then target, then the file and its fields.
+//! RFC 9110 gives, as Go's `serveContent` does: method, target, file, then
+//! preconditions (§13.2.2), then range (§14.2) — full, partial, multipart,
+//! or unsatisfiable.
 
-use std::fs::Metadata;
+use std::collections::hash_map::RandomState;
+use std::fs::{File, Metadata};
+use std::hash::{BuildHasher, Hasher};
 use std::path::Path;
-use std::time::UNIX_EPOCH;
+use std::time::SystemTime;
 
+use crate::conditional::{self, Conditions, Precondition, Validators};
 use crate::fs::{self, OpenError, Resolved, Root};
+use crate::range::{self, Ignored, Multipart, RangeOutcome};
 use crate::request::{Method, Request};
 use crate::response::{Body, Response, Status};
 
@@ -40,18 +46,7 @@ pub fn serve(request: &Request, root: &Root) -> Response {
             file,
             metadata,
             path,
-        }) => {
-            let len = metadata.len();
-            Response::new(
-                Status::Ok,
-                Body::File {
-                    file,
-                    offset: 0,
-                    len,
-                },
-            )
-            .with_file_fields(&path, &metadata)
-        }
+        }) => serve_file(request, file, &metadata, &path),
         Ok(Resolved::DirectoryWithoutSlash) => {
             // Relative references would be shorter, but an absolute path with
             // exactly one leading slash is what learners expect to read.
@@ -72,31 +67,112 @@ pub fn serve(request: &Request, root: &Root) -> Response {
     }
 }
 
-impl Response {
-    /// The fields every file response carries (RFC 9110 §8.3, §8.8, §14.3).
-    fn with_file_fields(self, path: &Path, metadata: &Metadata) -> Response {
-        let mut response = self
-            .with_field("Content-Type", content_type(path))
-            .with_field("Accept-Ranges", "bytes".to_string())
-            // Browsers revalidate every time, so a reload shows 304s.
-            .with_field("Cache-Control", "no-cache".to_string())
-            .with_field("ETag", entity_tag(metadata));
-        if let Ok(modified) = metadata.modified() {
-            response = response.with_field("Last-Modified", httpdate::fmt_http_date(modified));
+/// Preconditions, then range, for an open file.
+fn serve_file(request: &Request, file: File, metadata: &Metadata, path: &Path) -> Response {
+    let validators = Validators::from_metadata(metadata);
+    let conditions = Conditions::from_request(request);
+    match conditional::evaluate(request.method, &conditions, &validators, SystemTime::now()) {
+        Precondition::Proceed => {}
+        // RFC 9110 §15.4.5: a 304 carries the validators and caching fields
+        // a 200 would have, and no content.
+        Precondition::NotModified(_) => {
+            return Response::new(Status::NotModified, Body::Empty).with_validators(&validators)
         }
-        response
+        Precondition::Failed(_) => return Response::error(Status::PreconditionFailed),
+    }
+
+    let size = metadata.len();
+    let content_type = content_type(path);
+    match range_outcome(request, &conditions, &validators, size) {
+        RangeOutcome::Ignored(_) => Response::new(
+            Status::Ok,
+            Body::File {
+                file,
+                offset: 0,
+                len: size,
+            },
+        )
+        .with_field("Content-Type", content_type)
+        .with_validators(&validators),
+        RangeOutcome::Partial(ranges) => match ranges.as_slice() {
+            [one] => Response::new(
+                Status::PartialContent,
+                Body::File {
+                    file,
+                    offset: one.start,
+                    len: one.len(),
+                },
+            )
+            .with_field("Content-Type", content_type)
+            .with_field("Content-Range", one.content_range(size))
+            .with_validators(&validators),
+            several => {
+                let layout = Multipart::new(several, size, &content_type, &new_boundary());
+                Response::new(
+                    Status::PartialContent,
+                    Body::Multipart {
+                        file,
+                        layout: layout.clone(),
+                    },
+                )
+                .with_field("Content-Type", layout.content_type)
+                .with_validators(&validators)
+            }
+        },
+        // RFC 9110 §15.5.17: a 416 names the current length.
+        RangeOutcome::Unsatisfiable => Response::error(Status::RangeNotSatisfiable)
+            .with_field("Content-Range", range::unsatisfied_content_range(size)),
     }
 }
 
-/// A strong entity-tag from the file's size and modification time in
-/// nanoseconds: any write that changes either changes the tag.
-pub fn entity_tag(metadata: &Metadata) -> String {
-    let nanos = metadata
-        .modified()
-        .ok()
-        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-        .map_or(0, |d| d.as_nanos());
-    format!("\"{:x}-{:x}\"", metadata.len(), nanos)
+/// Whether and how the Range field applies (RFC 9110 §14.2): GET only —
+/// HEAD too, so that it keeps GET's fields (RFC 9110 §9.3.2) — and only when
+/// `If-Range`, if sent, matches.
+fn range_outcome(
+    request: &Request,
+    conditions: &Conditions<'_>,
+    validators: &Validators,
+    size: u64,
+) -> RangeOutcome {
+    let mut values = request.field_values("range");
+    let (Some(value), None) = (values.next(), values.next()) else {
+        // Absent, or repeated (a single field by definition, so invalid).
+        return RangeOutcome::Ignored(Ignored::Invalid);
+    };
+    if !matches!(request.method, Method::Get | Method::Head) {
+        return RangeOutcome::Ignored(Ignored::NotGet);
+    }
+    if !conditional::if_range_matches(conditions, validators) {
+        return RangeOutcome::Ignored(Ignored::IfRangeMismatch);
+    }
+    range::evaluate(value, size)
+}
+
+/// A multipart boundary that no file will contain by chance: 64 random
+/// bits, from the randomly keyed hasher std already carries.
+fn new_boundary() -> String {
+    let mut hasher = RandomState::new().build_hasher();
+    hasher.write_u128(
+        SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
+    format!("glasshttp-{:016x}", hasher.finish())
+}
+
+impl Response {
+    /// The validator and caching fields of a file (RFC 9110 §8.8, §14.3).
+    fn with_validators(self, validators: &Validators) -> Response {
+        let mut response = self
+            .with_field("Accept-Ranges", "bytes".to_string())
+            // Browsers revalidate every time, so a reload shows 304s.
+            .with_field("Cache-Control", "no-cache".to_string())
+            .with_field("ETag", validators.etag.clone());
+        if let Some(modified) = validators.last_modified_field() {
+            response = response.with_field("Last-Modified", modified);
+        }
+        response
+    }
 }
 
 /// The media type for a file name; text types are declared UTF-8, the
