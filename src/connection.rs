@@ -8,8 +8,9 @@
 //! the client's unread bytes cannot make the kernel reset the connection and
 //! destroy that last response (RFC 9112 §9.6).
 
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::access_log;
@@ -19,14 +20,9 @@ use crate::request::{parse_head, HeadError, HttpVersion, Method, Request};
 use crate::response::{self, Body, Persistence, Response, Status};
 use crate::static_files;
 
-/// How long the rest of a request head may take once its first byte has
-/// arrived: a total deadline, not per read, so a client dribbling a byte at
-/// a time cannot hold the connection open (slowloris).
-pub const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long a request body may take to arrive, in total.
+/// How long a request body may take to arrive, in total, so a client
+/// trickling a body cannot hold the connection open.
 pub const BODY_TIMEOUT: Duration = Duration::from_secs(30);
-/// How long one write may make no progress before the client is given up.
-pub const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long to keep reading after shutting down our side, at most.
 pub const LINGER_TIMEOUT: Duration = Duration::from_secs(2);
 /// How much to read and throw away while lingering, at most.
@@ -34,12 +30,48 @@ pub const LINGER_MAX_BYTES: usize = 1024 * 1024;
 /// Bytes asked of the kernel per read.
 const READ_CHUNK_BYTES: usize = 16 * 1024;
 
-/// What every connection shares: the files and the timing policy.
+/// What every connection shares: the files, the timing policy, and whether
+/// the server is shutting down.
 #[derive(Debug)]
 pub struct Context {
     pub root: Root,
     /// How long an idle keep-alive connection stays open.
     pub idle_timeout: Duration,
+    /// How long a request head may take from its first byte: a total
+    /// deadline, not per read, so a client dribbling a byte at a time cannot
+    /// hold the connection (slowloris).
+    pub head_timeout: Duration,
+    /// How long one write may make no progress before the client is given
+    /// up, so a client that stops reading cannot hold the connection.
+    pub write_timeout: Duration,
+    /// Set once when the server starts to shut down.
+    pub shutting_down: AtomicBool,
+}
+
+impl Context {
+    /// Whether the server has started to shut down.
+    pub fn is_shutting_down(&self) -> bool {
+        self.shutting_down.load(Ordering::SeqCst)
+    }
+}
+
+/// The part of a connection the server can reach from outside its thread:
+/// the socket, to close an idle connection at shutdown, and whether a
+/// request is in flight (then the connection is left to finish it).
+#[derive(Debug)]
+pub struct ConnectionHandle {
+    pub stream: TcpStream,
+    pub busy: AtomicBool,
+}
+
+impl ConnectionHandle {
+    /// Wraps an accepted stream.
+    pub fn new(stream: TcpStream) -> ConnectionHandle {
+        ConnectionHandle {
+            stream,
+            busy: AtomicBool::new(false),
+        }
+    }
 }
 
 /// Why a connection ended.
@@ -55,18 +87,24 @@ pub enum CloseReason {
     IdleTimeout,
     /// The request could not be read or framed; the status says why.
     BadRequest(Status),
+    /// The client stopped reading: a write made no progress in time.
+    WriteTimedOut,
+    /// The server is shutting down.
+    Shutdown,
     /// The client vanished mid-request, or a read or write failed.
     Broken,
 }
 
 /// Serves one connection to its end and says why it ended and how many
 /// requests it carried.
-pub fn serve(stream: TcpStream, peer: SocketAddr, context: &Context) -> (CloseReason, u64) {
+pub fn serve(handle: &ConnectionHandle, peer: SocketAddr, context: &Context) -> (CloseReason, u64) {
+    let stream = &handle.stream;
     // Responses are written whole, so Nagle's delay would only add latency.
     let _ = stream.set_nodelay(true);
-    let _ = stream.set_write_timeout(Some(WRITE_TIMEOUT));
+    let _ = stream.set_write_timeout(Some(context.write_timeout));
     let mut connection = Connection {
         stream,
+        busy: &handle.busy,
         peer,
         context,
         buffer: Vec::with_capacity(READ_CHUNK_BYTES),
@@ -76,7 +114,10 @@ pub fn serve(stream: TcpStream, peer: SocketAddr, context: &Context) -> (CloseRe
         requests: 0,
     };
     let reason = connection.run();
-    if matches!(reason, CloseReason::ClientClosed | CloseReason::Broken) {
+    if matches!(
+        reason,
+        CloseReason::ClientClosed | CloseReason::Broken | CloseReason::WriteTimedOut
+    ) {
         // Nothing left to protect: the client is gone or the stream is broken.
         return (reason, connection.requests);
     }
@@ -85,7 +126,8 @@ pub fn serve(stream: TcpStream, peer: SocketAddr, context: &Context) -> (CloseRe
 }
 
 struct Connection<'a> {
-    stream: TcpStream,
+    stream: &'a TcpStream,
+    busy: &'a AtomicBool,
     peer: SocketAddr,
     context: &'a Context,
     /// Received bytes; those before `start` are consumed.
@@ -115,13 +157,25 @@ enum Incoming {
 impl Connection<'_> {
     fn run(&mut self) -> CloseReason {
         loop {
-            let request = match self.next_request() {
+            // Idle between requests: shutdown may close the socket now. The
+            // flag is read after `busy` is cleared, so either this thread
+            // sees it, or the shutting-down thread sees this one idle.
+            self.busy.store(false, Ordering::SeqCst);
+            if self.context.is_shutting_down() {
+                return CloseReason::Shutdown;
+            }
+            let incoming = self.next_request();
+            self.busy.store(true, Ordering::SeqCst);
+            let request = match incoming {
                 Incoming::Request(request) => request,
                 Incoming::Refused(error) => {
                     log::debug!("{}: refused head: {}", self.peer, error.describe());
                     return self.refuse(error.status());
                 }
                 Incoming::HeadTimedOut => return self.refuse(Status::RequestTimeout),
+                Incoming::Closed if self.context.is_shutting_down() => {
+                    return CloseReason::Shutdown
+                }
                 Incoming::Closed => return CloseReason::ClientClosed,
                 Incoming::Idle => return CloseReason::IdleTimeout,
                 Incoming::Broken => return CloseReason::Broken,
@@ -133,16 +187,27 @@ impl Connection<'_> {
             if let Err(status) = self.skip_body(&request) {
                 // The framing is in doubt: answer, then close.
                 let mut response = Response::error(status);
-                self.answer(request_line, is_head, &mut response, Persistence::Close);
+                let _ = self.answer(request_line, is_head, &mut response, Persistence::Close);
                 return CloseReason::BadRequest(status);
             }
 
             let mut response = static_files::serve(&request, &self.context.root);
-            let persistence = persistence_for(&request);
-            if !self.answer(request_line, is_head, &mut response, persistence) {
-                return CloseReason::Broken;
+            let mut persistence = persistence_for(&request);
+            if self.context.is_shutting_down() {
+                // The last response of a stopping server says so.
+                persistence = Persistence::Close;
+            }
+            if let Err(error) = self.answer(request_line, is_head, &mut response, persistence) {
+                return if is_timeout(&error) {
+                    CloseReason::WriteTimedOut
+                } else {
+                    CloseReason::Broken
+                };
             }
             match persistence {
+                Persistence::Close if self.context.is_shutting_down() => {
+                    return CloseReason::Shutdown
+                }
                 Persistence::Close if request.version == HttpVersion::Http10 => {
                     return CloseReason::Http10Default
                 }
@@ -168,7 +233,10 @@ impl Connection<'_> {
             }
             let timeout = match head_deadline {
                 None if self.pending().is_empty() => self.context.idle_timeout,
-                None => *head_deadline.insert(Instant::now() + HEAD_TIMEOUT) - Instant::now(),
+                None => {
+                    let deadline = Instant::now() + self.context.head_timeout;
+                    *head_deadline.insert(deadline) - Instant::now()
+                }
                 Some(deadline) => match deadline.checked_duration_since(Instant::now()) {
                     Some(left) if !left.is_zero() => left,
                     _ => return Incoming::HeadTimedOut,
@@ -179,7 +247,7 @@ impl Connection<'_> {
                 Ok(0) => return Incoming::Broken,
                 Ok(_) => {
                     if head_deadline.is_none() {
-                        head_deadline = Some(Instant::now() + HEAD_TIMEOUT);
+                        head_deadline = Some(Instant::now() + self.context.head_timeout);
                     }
                 }
                 Err(error) if is_timeout(&error) => {
@@ -260,25 +328,25 @@ impl Connection<'_> {
     fn refuse(&mut self, status: Status) -> CloseReason {
         let request_line = first_line(self.pending()).to_vec();
         let mut response = Response::error(status);
-        self.answer(&request_line, false, &mut response, Persistence::Close);
+        let _ = self.answer(&request_line, false, &mut response, Persistence::Close);
         CloseReason::BadRequest(status)
     }
 
-    /// Sends a response and logs it; false when the connection broke.
+    /// Sends a response and logs it.
     fn answer(
         &mut self,
         request_line: &[u8],
         is_head: bool,
         response: &mut Response,
         persistence: Persistence,
-    ) -> bool {
+    ) -> io::Result<()> {
         let result = self.write_response(response, is_head, persistence);
         let sent = *result.as_ref().unwrap_or(&0);
         access_log::record(self.peer.ip(), request_line, response.status, sent);
         if let Err(error) = &result {
             log::debug!("{}: write failed: {error}", self.peer);
         }
-        result.is_ok()
+        result.map(drop)
     }
 
     fn write_response(
@@ -289,7 +357,7 @@ impl Connection<'_> {
     ) -> io::Result<u64> {
         let date = httpdate::fmt_http_date(SystemTime::now());
         response::send(
-            &mut self.stream,
+            self.stream,
             response,
             is_head,
             persistence,
@@ -317,7 +385,7 @@ impl Connection<'_> {
         let len = self.buffer.len();
         self.buffer.resize(len + READ_CHUNK_BYTES, 0);
         let result = loop {
-            match self.stream.read(&mut self.buffer[len..]) {
+            match (&mut &*self.stream).read(&mut self.buffer[len..]) {
                 Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
                 other => break other,
             }
@@ -329,7 +397,7 @@ impl Connection<'_> {
     /// Shuts down our sending side and reads what the client still sends for
     /// a bounded time, so our last response is not lost to a reset.
     fn linger(&mut self) {
-        if self.stream.flush().is_err() || self.stream.shutdown(Shutdown::Write).is_err() {
+        if self.stream.shutdown(Shutdown::Write).is_err() {
             return;
         }
         let deadline = Instant::now() + LINGER_TIMEOUT;
@@ -342,7 +410,7 @@ impl Connection<'_> {
             if left.is_zero() || self.stream.set_read_timeout(Some(left)).is_err() {
                 break;
             }
-            match self.stream.read(&mut sink) {
+            match (&mut &*self.stream).read(&mut sink) {
                 Ok(0) => break,
                 Ok(n) => drained += n,
                 Err(error) if error.kind() == io::ErrorKind::Interrupted => {}

@@ -7,7 +7,10 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
+use glasshttp::server::{raise_open_file_limit, ShutdownHandle, Summary};
 use glasshttp::{access_log, Config, Server};
+use signal_hook::consts::{SIGINT, SIGTERM};
+use signal_hook::iterator::Signals;
 
 /// A small HTTP/1.1 static file server you can read in an afternoon.
 #[derive(Debug, Parser)]
@@ -26,6 +29,23 @@ struct Cli {
     #[arg(long, value_name = "SECS", default_value_t = 5,
           value_parser = clap::value_parser!(u64).range(1..=3600))]
     idle_timeout: u64,
+    /// Seconds a request head may take from its first byte (then 408).
+    #[arg(long, value_name = "SECS", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    head_timeout: u64,
+    /// Seconds a write may make no progress before the client is dropped.
+    #[arg(long, value_name = "SECS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    write_timeout: u64,
+    /// Connections served at once; more are answered 503
+    /// [default: from the open-file limit]
+    #[arg(long, value_name = "N",
+          value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    max_connections: Option<u64>,
+    /// Seconds a shutdown waits for responses in flight.
+    #[arg(long, value_name = "SECS", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(0..=3600))]
+    shutdown_timeout: u64,
     /// Do not write the access log.
     #[arg(long)]
     quiet: bool,
@@ -35,10 +55,17 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.quiet);
 
+    let default_max_connections = raise_open_file_limit();
     let config = Config {
         root: cli.root,
         addr: SocketAddr::new(cli.bind, cli.port),
         idle_timeout: Duration::from_secs(cli.idle_timeout),
+        head_timeout: Duration::from_secs(cli.head_timeout),
+        write_timeout: Duration::from_secs(cli.write_timeout),
+        max_connections: cli
+            .max_connections
+            .map_or(default_max_connections, |n| n as usize),
+        shutdown_timeout: Duration::from_secs(cli.shutdown_timeout),
     };
     let server = match Server::bind(&config) {
         Ok(server) => server,
@@ -47,9 +74,56 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if let Err(error) = server.shutdown_handle().and_then(stop_on_signals) {
+        eprintln!("glasshttp: error: cannot handle signals: {error}");
+        return ExitCode::FAILURE;
+    }
     print_banner(&server);
-    server.run();
+    let summary = server.run();
+    print_summary(&summary);
     ExitCode::SUCCESS
+}
+
+/// The first SIGINT or SIGTERM starts a graceful shutdown; a second one
+/// ends the process at once.
+fn stop_on_signals(handle: ShutdownHandle) -> std::io::Result<()> {
+    let mut signals = Signals::new([SIGINT, SIGTERM])?;
+    std::thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || {
+            let mut received = signals.forever();
+            if received.next().is_some() {
+                log::info!(
+                    "shutting down: finishing responses in flight (signal again to stop now)"
+                );
+                handle.shutdown();
+            }
+            if received.next().is_some() {
+                eprintln!("glasshttp: stopped at once by a second signal");
+                std::process::exit(130);
+            }
+        })?;
+    Ok(())
+}
+
+fn print_summary(summary: &Summary) {
+    let mut line = format!(
+        "glasshttp stopped: served {} connections, {} requests",
+        summary.connections, summary.requests
+    );
+    if summary.refused > 0 {
+        line.push_str(&format!(
+            "; refused {} past the connection limit",
+            summary.refused
+        ));
+    }
+    if summary.forced > 0 {
+        line.push_str(&format!(
+            "; closed {} still busy at the deadline",
+            summary.forced
+        ));
+    }
+    println!("{line}");
 }
 
 /// Access lines are printed bare, as Common Log Format; everything else with

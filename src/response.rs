@@ -225,7 +225,7 @@ impl Response {
 ///
 /// `scratch` is a buffer reused across responses on one connection.
 pub fn send(
-    stream: &mut TcpStream,
+    mut stream: &TcpStream,
     response: &mut Response,
     is_head_request: bool,
     persistence: Persistence,
@@ -269,13 +269,13 @@ pub fn send(
 /// Copies `len` bytes of `file` from `offset` to the socket inside the kernel.
 /// `std::io::copy` would bounce every 8 KiB through user space; sendfile(2)
 /// keeps large files as fast as nginx's.
-fn send_file(stream: &mut TcpStream, file: &File, offset: u64, len: u64) -> io::Result<u64> {
+fn send_file(stream: &TcpStream, file: &File, offset: u64, len: u64) -> io::Result<u64> {
     let mut position = offset;
     let end = offset + len;
     while position < end {
         // Linux moves at most 0x7ffff000 bytes per call.
         let chunk = (end - position).min(0x7fff_f000) as usize;
-        match rustix::fs::sendfile(&*stream, file, Some(&mut position), chunk) {
+        match rustix::fs::sendfile(stream, file, Some(&mut position), chunk) {
             Ok(0) => {
                 // The file shrank under us: the promised length cannot be met,
                 // so the connection must not be reused.

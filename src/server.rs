@@ -1,17 +1,26 @@
-//! The listener: bind (port 0 picks a free port), accept, and hand each
-//! connection to a thread of its own.
+//! The listener: bind (port 0 picks a free port), accept, hand each
+//! connection to a thread of its own, refuse past the connection limit, and
+//! shut down gracefully.
+//!
+//! Every open connection is in a registry (taken once per connection, never
+//! per request). Shutting down stops the accept loop, closes the connections
+//! that are idle, lets those with a request in flight finish it until a
+//! deadline, then closes whatever is left.
 
+use std::collections::HashMap;
 use std::fmt;
-use std::io;
-use std::net::{IpAddr, SocketAddr, TcpListener, TcpStream};
+use std::io::{self, Read, Write};
+use std::net::{IpAddr, Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant, SystemTime};
 
-use crate::connection::{self, Context};
+use crate::connection::{self, CloseReason, ConnectionHandle, Context};
 use crate::fs::Root;
+use crate::response::{Persistence, Response, Status};
 
 /// Stack size of a connection thread. Serving needs a few KiB (the largest
 /// frame holds httparse's 100 header slots); 256 KiB leaves ample room for
@@ -20,6 +29,13 @@ pub const CONNECTION_STACK_BYTES: usize = 256 * 1024;
 /// Pause after an accept error such as EMFILE, so a full descriptor table
 /// does not turn the accept loop into a busy loop.
 pub const ACCEPT_ERROR_BACKOFF: Duration = Duration::from_millis(50);
+/// Descriptors kept back from connections: the listener, the standard
+/// streams, and the files being sent.
+pub const RESERVED_DESCRIPTORS: u64 = 64;
+/// `Retry-After` of a 503 sent past the connection limit, in seconds.
+pub const RETRY_AFTER_SECS: u32 = 1;
+/// How long the forced close at the end of a shutdown waits for threads.
+const FORCED_CLOSE_WAIT: Duration = Duration::from_secs(1);
 
 /// What the server is asked to do.
 #[derive(Debug, Clone)]
@@ -30,6 +46,14 @@ pub struct Config {
     pub addr: SocketAddr,
     /// How long an idle keep-alive connection stays open.
     pub idle_timeout: Duration,
+    /// How long a request head may take from its first byte.
+    pub head_timeout: Duration,
+    /// How long a write may make no progress.
+    pub write_timeout: Duration,
+    /// Connections served at once; more are answered 503.
+    pub max_connections: usize,
+    /// How long a shutdown waits for responses in flight.
+    pub shutdown_timeout: Duration,
 }
 
 impl Default for Config {
@@ -38,8 +62,29 @@ impl Default for Config {
             root: PathBuf::from("www"),
             addr: SocketAddr::new(IpAddr::from([127, 0, 0, 1]), 8080),
             idle_timeout: Duration::from_secs(5),
+            head_timeout: Duration::from_secs(10),
+            write_timeout: Duration::from_secs(30),
+            max_connections: 1024,
+            shutdown_timeout: Duration::from_secs(10),
         }
     }
+}
+
+/// Raises the soft open-file limit to the hard one, and returns the default
+/// connection limit it allows: one descriptor per connection, less a reserve
+/// for the files being sent (an `open` that fails anyway is a 500).
+pub fn raise_open_file_limit() -> usize {
+    use rustix::process::{getrlimit, setrlimit, Resource};
+    let mut limit = getrlimit(Resource::Nofile);
+    if limit.current < limit.maximum {
+        limit.current = limit.maximum;
+        if setrlimit(Resource::Nofile, limit.clone()).is_err() {
+            limit = getrlimit(Resource::Nofile);
+        }
+    }
+    let descriptors = limit.current.unwrap_or(1 << 20);
+    let reserve = RESERVED_DESCRIPTORS.max(descriptors / 8);
+    descriptors.saturating_sub(reserve).clamp(1, 1 << 16) as usize
 }
 
 /// Why the server could not start; each says what to do about it.
@@ -89,11 +134,80 @@ impl fmt::Display for StartError {
 
 impl std::error::Error for StartError {}
 
+/// What a server did in its life, reported when it stops.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Summary {
+    /// Connections accepted and served (those refused with 503 not included).
+    pub connections: u64,
+    /// Requests answered on them.
+    pub requests: u64,
+    /// Connections refused with 503 past the limit.
+    pub refused: u64,
+    /// Connections still open at the shutdown deadline, closed by force.
+    pub forced: u64,
+}
+
+/// State shared by the accept loop, the connection threads and the
+/// shutdown handle.
+struct Shared {
+    context: Context,
+    max_connections: usize,
+    shutdown_timeout: Duration,
+    open: Mutex<HashMap<u64, Arc<ConnectionHandle>>>,
+    /// Signalled whenever a connection leaves `open`.
+    closed: Condvar,
+    connections: AtomicU64,
+    requests: AtomicU64,
+    refused: AtomicU64,
+    /// The second of the last "limit reached" warning, to log it once a second.
+    last_limit_warning: AtomicU64,
+}
+
+impl Shared {
+    fn open_connections(&self) -> MutexGuard<'_, HashMap<u64, Arc<ConnectionHandle>>> {
+        // A poisoned lock only means a thread panicked while holding it; the
+        // map itself is always consistent (single inserts and removes).
+        self.open
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
 /// A bound server, ready to [`Server::run`].
 pub struct Server {
     listener: TcpListener,
     local_addr: SocketAddr,
-    context: Arc<Context>,
+    shared: Arc<Shared>,
+}
+
+/// Starts a graceful shutdown from another thread (a signal handler's).
+#[derive(Clone)]
+pub struct ShutdownHandle {
+    listener: Arc<TcpListener>,
+    shared: Arc<Shared>,
+}
+
+impl ShutdownHandle {
+    /// Stops accepting, and closes every connection that has no request in
+    /// flight. Those with one finish it; [`Server::run`] then returns.
+    pub fn shutdown(&self) {
+        if self
+            .shared
+            .context
+            .shutting_down
+            .swap(true, Ordering::SeqCst)
+        {
+            return;
+        }
+        // On Linux, shutting down a listening socket wakes a blocked accept().
+        let _ = rustix::net::shutdown(&*self.listener, rustix::net::Shutdown::Read);
+        for handle in self.shared.open_connections().values() {
+            if !handle.busy.load(Ordering::SeqCst) {
+                // The blocked read returns end-of-file; the thread sees the flag.
+                let _ = handle.stream.shutdown(Shutdown::Read);
+            }
+        }
+    }
 }
 
 impl Server {
@@ -113,12 +227,26 @@ impl Server {
         let local_addr = listener
             .local_addr()
             .map_err(|error| StartError::Bind(config.addr, error))?;
+        let context = Context {
+            root,
+            idle_timeout: config.idle_timeout,
+            head_timeout: config.head_timeout,
+            write_timeout: config.write_timeout,
+            shutting_down: AtomicBool::new(false),
+        };
         Ok(Server {
             listener,
             local_addr,
-            context: Arc::new(Context {
-                root,
-                idle_timeout: config.idle_timeout,
+            shared: Arc::new(Shared {
+                context,
+                max_connections: config.max_connections.max(1),
+                shutdown_timeout: config.shutdown_timeout,
+                open: Mutex::new(HashMap::new()),
+                closed: Condvar::new(),
+                connections: AtomicU64::new(0),
+                requests: AtomicU64::new(0),
+                refused: AtomicU64::new(0),
+                last_limit_warning: AtomicU64::new(0),
             }),
         })
     }
@@ -130,19 +258,31 @@ impl Server {
 
     /// The canonical directory being served.
     pub fn root(&self) -> &Path {
-        self.context.root.path()
+        self.shared.context.root.path()
     }
 
-    /// Accepts connections forever, one thread each. Accept errors (a full
-    /// descriptor table, a connection reset before it was accepted) are
-    /// logged and the loop goes on.
-    pub fn run(self) {
-        let connection_ids = AtomicU64::new(0);
+    /// A handle that shuts this server down from another thread.
+    pub fn shutdown_handle(&self) -> io::Result<ShutdownHandle> {
+        Ok(ShutdownHandle {
+            listener: Arc::new(self.listener.try_clone()?),
+            shared: Arc::clone(&self.shared),
+        })
+    }
+
+    /// Accepts connections until shut down, one thread each, then waits for
+    /// them to finish. Accept errors (a full descriptor table, a connection
+    /// reset before it was accepted) are logged and the loop goes on.
+    pub fn run(self) -> Summary {
+        let mut next_id = 0u64;
         loop {
-            match self.listener.accept() {
+            let accepted = self.listener.accept();
+            if self.shared.context.is_shutting_down() {
+                break;
+            }
+            match accepted {
                 Ok((stream, peer)) => {
-                    let id = connection_ids.fetch_add(1, Ordering::Relaxed) + 1;
-                    self.spawn(stream, peer, id);
+                    next_id += 1;
+                    self.admit(stream, peer, next_id);
                 }
                 Err(error) => {
                     log::warn!("accept failed: {error}");
@@ -152,22 +292,175 @@ impl Server {
                 }
             }
         }
+        // The listener was shut down by the handle: new connections are refused.
+        self.drain()
     }
 
-    fn spawn(&self, stream: TcpStream, peer: SocketAddr, id: u64) {
-        let context = Arc::clone(&self.context);
+    /// Starts a thread for the connection, or refuses it past the limit.
+    fn admit(&self, stream: TcpStream, peer: SocketAddr, id: u64) {
+        let handle = Arc::new(ConnectionHandle::new(stream));
+        {
+            let mut open = self.shared.open_connections();
+            if open.len() >= self.shared.max_connections {
+                drop(open);
+                self.refuse(&handle.stream, peer);
+                return;
+            }
+            open.insert(id, Arc::clone(&handle));
+        }
+        let shared = Arc::clone(&self.shared);
         let spawned = thread::Builder::new()
             .name(format!("conn-{id}"))
             .stack_size(CONNECTION_STACK_BYTES)
             .spawn(move || {
-                let (reason, requests) = connection::serve(stream, peer, &context);
-                log::debug!(
-                    "connection {id} from {peer} closed: {reason:?} after {requests} requests"
-                );
+                let served = serve_guarded(&handle, peer, &shared.context);
+                shared.connections.fetch_add(1, Ordering::Relaxed);
+                if let Some((reason, requests)) = served {
+                    shared.requests.fetch_add(requests, Ordering::Relaxed);
+                    log::debug!(
+                        "connection {id} from {peer} closed: {reason:?} after {requests} requests"
+                    );
+                }
+                shared.open_connections().remove(&id);
+                shared.closed.notify_all();
             });
         if let Err(error) = spawned {
-            // The stream was moved into the closure and is dropped with it.
             log::error!("cannot start a thread for {peer}: {error}");
+            self.shared.open_connections().remove(&id);
         }
+    }
+
+    /// Answers 503 without a thread: the response is small enough for an
+    /// empty socket buffer, so the write cannot block the accept loop.
+    fn refuse(&self, mut stream: &TcpStream, peer: SocketAddr) {
+        self.shared.refused.fetch_add(1, Ordering::Relaxed);
+        let now = SystemTime::now();
+        let second = now
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        if self
+            .shared
+            .last_limit_warning
+            .swap(second, Ordering::Relaxed)
+            != second
+        {
+            log::warn!(
+                "connection limit ({}) reached: answering 503 to {peer} and others",
+                self.shared.max_connections
+            );
+        }
+        let response = Response::error(Status::ServiceUnavailable)
+            .with_field("Retry-After", RETRY_AFTER_SECS.to_string());
+        let mut bytes = Vec::with_capacity(512);
+        response.write_head(
+            &mut bytes,
+            Persistence::Close,
+            &httpdate::fmt_http_date(now),
+        );
+        if let crate::response::Body::Bytes(page) = &response.body {
+            bytes.extend_from_slice(page);
+        }
+        let _ = stream.set_nonblocking(true);
+        let _ = stream.write_all(&bytes);
+        // Read what the client already sent, so closing does not reset the
+        // connection and destroy the 503 before the client reads it.
+        let mut sink = [0u8; 4096];
+        while matches!(stream.read(&mut sink), Ok(n) if n > 0) {}
+        let _ = stream.shutdown(Shutdown::Write);
+    }
+
+    /// Waits for the connections to finish, closing them by force at the
+    /// deadline, and reports what the server did.
+    fn drain(&self) -> Summary {
+        let deadline = Instant::now() + self.shared.shutdown_timeout;
+        let mut open = self.shared.open_connections();
+        while !open.is_empty() {
+            let Some(left) = deadline.checked_duration_since(Instant::now()) else {
+                break;
+            };
+            open = match self.shared.closed.wait_timeout(open, left) {
+                Ok((guard, _)) => guard,
+                Err(poisoned) => poisoned.into_inner().0,
+            };
+        }
+        let forced = open.len() as u64;
+        for handle in open.values() {
+            let _ = handle.stream.shutdown(Shutdown::Both);
+        }
+        let until = Instant::now() + FORCED_CLOSE_WAIT;
+        while !open.is_empty() {
+            let Some(left) = until.checked_duration_since(Instant::now()) else {
+                break;
+            };
+            open = match self.shared.closed.wait_timeout(open, left) {
+                Ok((guard, _)) => guard,
+                Err(poisoned) => poisoned.into_inner().0,
+            };
+        }
+        drop(open);
+        Summary {
+            connections: self.shared.connections.load(Ordering::Relaxed),
+            requests: self.shared.requests.load(Ordering::Relaxed),
+            refused: self.shared.refused.load(Ordering::Relaxed),
+            forced,
+        }
+    }
+}
+
+/// Serves a connection, containing a panic to its own thread: the panic is
+/// logged and the server and the other connections go on. `None` when the
+/// connection panicked.
+pub fn serve_guarded(
+    handle: &ConnectionHandle,
+    peer: SocketAddr,
+    context: &Context,
+) -> Option<(CloseReason, u64)> {
+    run_guarded(peer, || connection::serve(handle, peer, context))
+}
+
+fn run_guarded<T>(peer: SocketAddr, serve: impl FnOnce() -> T) -> Option<T> {
+    match panic::catch_unwind(AssertUnwindSafe(serve)) {
+        Ok(value) => Some(value),
+        Err(payload) => {
+            let message = payload
+                .downcast_ref::<&str>()
+                .copied()
+                .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+                .unwrap_or("(no message)");
+            log::error!("connection from {peer} panicked: {message}; other connections go on");
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_is_contained_and_reported_as_none() {
+        let peer: SocketAddr = "127.0.0.1:9".parse().unwrap();
+        let cases: [(&str, Box<dyn FnOnce() -> u32>, Option<u32>); 3] = [
+            ("returns", Box::new(|| 7), Some(7)),
+            ("panics with &str", Box::new(|| panic!("boom")), None),
+            (
+                "panics with String",
+                Box::new(|| panic!("{}", String::from("boom"))),
+                None,
+            ),
+        ];
+        for (name, serve, expected) in cases {
+            assert_eq!(run_guarded(peer, serve), expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn default_connection_limit_keeps_a_reserve() {
+        let limit = raise_open_file_limit();
+        let descriptors = rustix::process::getrlimit(rustix::process::Resource::Nofile)
+            .current
+            .unwrap_or(u64::MAX);
+        assert!(limit >= 1);
+        assert!((limit as u64) < descriptors, "{limit} of {descriptors}");
     }
 }

@@ -237,7 +237,14 @@ fn accept_errors_are_logged_and_the_server_goes_on() {
     command.args(["--nofile=16:16", env!("CARGO_BIN_EXE_glasshttp")]);
     let server = Binary::start_command(
         command,
-        &["--root", site.root.to_str().unwrap(), "--port", "0"],
+        &[
+            "--root",
+            site.root.to_str().unwrap(),
+            "--port",
+            "0",
+            "--max-connections",
+            "100",
+        ],
         &[],
     );
     let crowd: Vec<Client> = (0..24).map(|_| Client::connect(server.addr)).collect();

@@ -300,6 +300,8 @@ fn other_io_errors_are_500_without_detail_and_logged() {
             "--port",
             "0",
             "--quiet",
+            "--max-connections",
+            "100",
         ],
         &[],
     );

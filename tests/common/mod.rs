@@ -67,11 +67,22 @@ impl TestServer {
     }
 
     pub fn start_with(root: &Path, idle_timeout: Duration) -> TestServer {
-        let config = Config {
+        TestServer::start_config(Config {
+            idle_timeout,
+            ..TestServer::config(root)
+        })
+    }
+
+    /// The configuration tests start from: the root, port 0, defaults.
+    pub fn config(root: &Path) -> Config {
+        Config {
             root: root.to_path_buf(),
             addr: "127.0.0.1:0".parse().unwrap(),
-            idle_timeout,
-        };
+            ..Config::default()
+        }
+    }
+
+    pub fn start_config(config: Config) -> TestServer {
         let server = Server::bind(&config).expect("server binds to port 0");
         let addr = server.local_addr();
         thread::spawn(move || server.run());
