@@ -56,6 +56,7 @@ fn main() -> ExitCode {
     init_logging(cli.quiet);
 
     let default_max_connections = raise_open_file_limit();
+    log::debug!("open-file limit allows {default_max_connections} connections by default");
     let config = Config {
         root: cli.root,
         addr: SocketAddr::new(cli.bind, cli.port),
@@ -123,7 +124,8 @@ fn print_summary(summary: &Summary) {
             summary.forced
         ));
     }
-    println!("{line}");
+    // The terminal may be gone by now; that is no reason to fail.
+    let _ = writeln!(std::io::stdout(), "{line}");
 }
 
 /// Access lines are printed bare, as Common Log Format; everything else with

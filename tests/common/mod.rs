@@ -7,7 +7,7 @@ use std::fs;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStderr, Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
@@ -247,6 +247,7 @@ pub struct Binary {
     pub child: Child,
     pub banner: Vec<String>,
     pub addr: SocketAddr,
+    pub stdout_lines: mpsc::Receiver<String>,
     pub stderr_lines: mpsc::Receiver<String>,
 }
 
@@ -268,11 +269,10 @@ impl Binary {
             command.env(key, value);
         }
         let mut child = command.spawn().expect("start glasshttp");
-        let stdout = child.stdout.take().unwrap();
+        let stdout_lines = forward_lines(child.stdout.take().unwrap());
         let stderr_lines = forward_lines(child.stderr.take().unwrap());
         let mut banner = Vec::new();
-        for line in BufReader::new(stdout).lines() {
-            let line = line.unwrap();
+        while let Ok(line) = stdout_lines.recv_timeout(SOCKET_TIMEOUT) {
             let done = line.starts_with("Press Ctrl-C");
             banner.push(line);
             if done {
@@ -293,7 +293,27 @@ impl Binary {
             child,
             banner,
             addr,
+            stdout_lines,
             stderr_lines,
+        }
+    }
+
+    /// Sends a signal to the server process (`TERM`, `INT`).
+    pub fn signal(&self, name: &str) {
+        let status = Command::new("kill")
+            .args([&format!("-{name}"), &self.child.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -{name} failed");
+    }
+
+    /// Waits for the first stderr line containing `needle`.
+    pub fn wait_for_stderr(&self, needle: &str) -> String {
+        loop {
+            let line = self.next_stderr_line();
+            if line.contains(needle) {
+                return line;
+            }
         }
     }
 
@@ -312,10 +332,10 @@ impl Drop for Binary {
     }
 }
 
-fn forward_lines(stderr: ChildStderr) -> mpsc::Receiver<String> {
+fn forward_lines(stream: impl Read + Send + 'static) -> mpsc::Receiver<String> {
     let (sender, receiver) = mpsc::channel();
     thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+        for line in BufReader::new(stream).lines().map_while(Result::ok) {
             if sender.send(line).is_err() {
                 break;
             }
