@@ -78,7 +78,7 @@ pub fn raise_open_file_limit() -> usize {
     let mut limit = getrlimit(Resource::Nofile);
     if limit.current < limit.maximum {
         limit.current = limit.maximum;
-        if setrlimit(Resource::Nofile, limit.clone()).is_err() {
+        if setrlimit(Resource::Nofile, limit).is_err() {
             limit = getrlimit(Resource::Nofile);
         }
     }
@@ -440,7 +440,8 @@ mod tests {
     #[test]
     fn a_panic_is_contained_and_reported_as_none() {
         let peer: SocketAddr = "127.0.0.1:9".parse().unwrap();
-        let cases: [(&str, Box<dyn FnOnce() -> u32>, Option<u32>); 3] = [
+        type Serve = Box<dyn FnOnce() -> u32>;
+        let cases: [(&str, Serve, Option<u32>); 3] = [
             ("returns", Box::new(|| 7), Some(7)),
             ("panics with &str", Box::new(|| panic!("boom")), None),
             (
