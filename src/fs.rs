@@ -122,13 +122,22 @@ fn origin_part(target: &str) -> Option<&str> {
     if target.starts_with('/') {
         return Some(target);
     }
-    let scheme_len = if target.len() >= 7 && target[..7].eq_ignore_ascii_case("http://") {
+    // Compared as bytes: the target may hold UTF-8, and slicing a str at a
+    // byte that is not a character boundary would panic.
+    let has_prefix = |prefix: &[u8]| {
+        target
+            .as_bytes()
+            .get(..prefix.len())
+            .is_some_and(|start| start.eq_ignore_ascii_case(prefix))
+    };
+    let scheme_len = if has_prefix(b"http://") {
         7
-    } else if target.len() >= 8 && target[..8].eq_ignore_ascii_case("https://") {
+    } else if has_prefix(b"https://") {
         8
     } else {
         return None;
     };
+    // The prefix is ASCII, so `scheme_len` is a character boundary.
     let rest = &target[scheme_len..];
     match rest.find(['/', '?']) {
         Some(i) if rest.as_bytes()[i] == b'/' => Some(&rest[i..]),
@@ -284,6 +293,9 @@ mod tests {
             ("*", Err(BadTarget)),
             ("example.com:80", Err(BadTarget)),
             ("index.html", Err(BadTarget)),
+            // Found by fuzzing: a multi-byte character across the scheme's length.
+            ("HHTTGN\u{65f}s", Err(BadTarget)),
+            ("https:/\u{e9}", Err(BadTarget)),
             ("/bad%zzescape", Err(BadTarget)),
             ("/truncated%2", Err(BadTarget)),
             ("/a#frag", Err(BadTarget)),
