@@ -1,0 +1,40 @@
+# Helpers shared by the load scripts in benches/: start a release glasshttp
+# on a free loopback port, and read its descriptors and memory from /proc.
+# Source it; do not run it.
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+binary="$repo/target/release/glasshttp"
+
+build_release() {
+  (cd "$repo" && cargo build --release --quiet)
+}
+
+# start_glasshttp ROOT [FLAGS...]: starts the server in the background and
+# sets GLASS_PID and GLASS_PORT.
+start_glasshttp() {
+  local root="$1"; shift
+  local banner
+  banner="$(mktemp)"
+  "$binary" --root "$root" --port 0 --quiet "$@" >"$banner" 2>&1 &
+  GLASS_PID=$!
+  for _ in $(seq 100); do
+    GLASS_PORT=$(grep -oE 'http://127\.0\.0\.1:[0-9]+' "$banner" | head -1 | grep -oE '[0-9]+$' || true)
+    [ -n "$GLASS_PORT" ] && break
+    sleep 0.05
+  done
+  rm -f "$banner"
+  [ -n "$GLASS_PORT" ] || { echo "glasshttp did not start" >&2; exit 1; }
+}
+
+# stop_glasshttp: SIGTERM, then wait; sets GLASS_STATUS to the exit status.
+# (Not in a subshell: only this shell can wait for its child.)
+stop_glasshttp() {
+  kill -TERM "$GLASS_PID" 2>/dev/null || true
+  GLASS_STATUS=0
+  wait "$GLASS_PID" || GLASS_STATUS=$?
+}
+
+open_fds() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
+rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+hwm_kib() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+threads() { awk '/^Threads:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
