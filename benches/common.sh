@@ -3,10 +3,11 @@
 # Source it; do not run it.
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-binary="$repo/target/release/glasshttp"
+# GLASSHTTP_BIN measures another build (say, a baseline) instead of this one.
+binary="${GLASSHTTP_BIN:-$repo/target/release/glasshttp}"
 
 build_release() {
-  (cd "$repo" && cargo build --release --quiet)
+  [ -n "${GLASSHTTP_BIN:-}" ] || (cd "$repo" && cargo build --release --quiet)
 }
 
 # start_glasshttp ROOT [FLAGS...]: starts the server in the background and

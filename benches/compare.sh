@@ -1,0 +1,191 @@
+#!/usr/bin/env bash
+# glasshttp side by side with nginx, on loopback, in one run. Each test runs
+# interleaved (glasshttp, nginx, glasshttp, nginx, ...) so machine drift hits
+# both; the table shows the median of the rounds and glasshttp / nginx.
+#
+# Usage: benches/compare.sh          needs: apt-get install nginx wrk curl python3
+# Environment: ROUNDS (3), SECONDS_PER_RUN (5), IDLE_CONNECTIONS (10000)
+set -euo pipefail
+source "$(dirname "$0")/common.sh"
+rounds="${ROUNDS:-3}"
+per_run="${SECONDS_PER_RUN:-5}"
+idle_connections="${IDLE_CONNECTIONS:-10000}"
+for tool in wrk curl python3; do
+  command -v "$tool" >/dev/null || { echo "needs $tool: apt-get install $tool" >&2; exit 2; }
+done
+nginx_bin="$(command -v nginx || echo /usr/sbin/nginx)"
+have_nginx=1
+[ -x "$nginx_bin" ] || { have_nginx=0; echo "nginx not installed (apt-get install nginx): glasshttp only" >&2; }
+ulimit -n 65536 2>/dev/null || true
+
+build_release
+work="$(mktemp -d)"
+root="$work/root"
+mkdir -p "$root"
+cp "$repo"/www/* "$root/"
+head -c $((1 << 20)) /dev/urandom >"$root/1mib.bin"
+head -c $((100 << 20)) /dev/urandom >"$root/100mib.bin"
+chmod -R a+rX "$work"
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+start_nginx() {
+  NGINX_PORT=$(free_port)
+  cat >"$work/nginx.conf" <<CONF
+user root;
+worker_processes $(nproc);
+worker_rlimit_nofile 65536;
+pid $work/nginx.pid;
+error_log $work/nginx-error.log warn;
+events { worker_connections 16384; }
+http {
+  access_log off;
+  sendfile on;
+  tcp_nopush on;
+  tcp_nodelay on;
+  keepalive_timeout 65;
+  keepalive_requests 1000000000;
+  types { text/html html; image/png png; audio/mpeg mp3; }
+  default_type application/octet-stream;
+  server { listen 127.0.0.1:$NGINX_PORT; root $root; }
+}
+CONF
+  "$nginx_bin" -p "$work" -c "$work/nginx.conf" -g 'daemon off;' &
+  NGINX_PID=$!
+  for _ in $(seq 100); do curl -fs -o /dev/null "http://127.0.0.1:$NGINX_PORT/" && return; sleep 0.05; done
+  echo "nginx did not start" >&2; exit 1
+}
+
+cleanup() {
+  kill "${GLASS_PID:-}" "${NGINX_PID:-}" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+start_glasshttp "$root"
+[ "$have_nginx" -eq 1 ] && start_nginx
+
+# Sum of the peak RSS of a process and its children (nginx's workers), KiB.
+peak_rss_tree() {
+  local total=0 pid
+  for pid in "$1" $(pgrep -P "$1" || true); do
+    total=$((total + $(hwm_kib "$pid")))
+  done
+  echo "$total"
+}
+
+# wrk_run PORT PATH CONNECTIONS [EXTRA...] -> "rate p99 transfer"
+wrk_run() {
+  local port="$1" path="$2" connections="$3"; shift 3
+  local threads=$(( connections < 2 ? 1 : 2 ))
+  local out
+  out=$(wrk -t"$threads" -c"$connections" -d"${per_run}s" --timeout 10s --latency "$@" "http://127.0.0.1:$port$path" 2>&1)
+  local rate p99 transfer errors
+  rate=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+  p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
+  transfer=$(awk '/Transfer\/sec/ {print $2}' <<<"$out")
+  errors=$(grep -oE 'Socket errors:.*|Non-2xx or 3xx responses: [0-9]+' <<<"$out" | tr '\n' ' ' || true)
+  [ -z "$errors" ] || echo "  note: $path c=$connections on $port: $errors" >&2
+  echo "$rate $p99 $transfer"
+}
+
+# Converts wrk's "123.4MB" / "900.1KB" / "1.2GB" to MB.
+to_mb() { awk -v v="$1" 'BEGIN { n = v + 0; u = substr(v, length(v) - 1);
+  if (u == "GB") n *= 1024; else if (u == "KB") n /= 1024; else if (u ~ /B$/ && u != "MB") n /= 1048576; printf "%.1f", n }'; }
+
+curl_loop() { # requests per second of one curl process per request
+  local url="$1" n=200 start end
+  start=$(date +%s.%N)
+  for _ in $(seq $n); do curl -s -o /dev/null "$url"; done
+  end=$(date +%s.%N)
+  awk -v n=$n -v s="$start" -v e="$end" 'BEGIN { printf "%.0f", n / (e - s) }'
+}
+
+curl_glob() { # requests per second of curl's globbing on one connection
+  local url="$1" n=5000 start end
+  start=$(date +%s.%N)
+  curl -s "$url?[1-$n]" >/dev/null
+  end=$(date +%s.%N)
+  awk -v n=$n -v s="$start" -v e="$end" 'BEGIN { printf "%.0f", n / (e - s) }'
+}
+
+median() { sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) print "-"; else print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+
+rows=()
+# measure NAME UNIT KIND ARGS...: KIND is wrk-rate, wrk-mb, curl-loop or curl-glob.
+measure() {
+  local name="$1" unit="$2" kind="$3"; shift 3
+  local g_vals=() n_vals=() g_p99=() n_p99=() r
+  for _ in $(seq "$rounds"); do
+    for server in glass nginx; do
+      [ "$server" = nginx ] && [ "$have_nginx" -eq 0 ] && continue
+      local port=$GLASS_PORT; [ "$server" = nginx ] && port=$NGINX_PORT
+      local value p99="-"
+      case "$kind" in
+        curl-loop) value=$(curl_loop "http://127.0.0.1:$port$1") ;;
+        curl-glob) value=$(curl_glob "http://127.0.0.1:$port$1") ;;
+        wrk-rate) read -r value p99 _ < <(wrk_run "$port" "$@") ;;
+        wrk-mb) read -r _ p99 r < <(wrk_run "$port" "$@"); value=$(to_mb "$r") ;;
+      esac
+      if [ "$server" = glass ]; then g_vals+=("$value"); g_p99+=("$p99"); else n_vals+=("$value"); n_p99+=("$p99"); fi
+    done
+  done
+  local g n ratio
+  g=$(printf '%s\n' "${g_vals[@]}" | median)
+  n=$( ((${#n_vals[@]})) && printf '%s\n' "${n_vals[@]}" | median || echo "-")
+  ratio=$(awk -v g="$g" -v n="$n" 'BEGIN { if (n + 0 > 0) printf "%.2fx", g / n; else print "-" }')
+  rows+=("$(printf '| %s | %s %s | %s | %s %s | %s | %s |' "$name" "$g" "$unit" "${g_p99[${#g_p99[@]}/2]}" "$n" "$unit" "${n_p99[${#n_p99[@]}/2]:--}" "$ratio")")
+  echo "${rows[-1]}" >&2
+}
+
+echo "running: $rounds rounds, ${per_run}s per wrk run, interleaved glasshttp / nginx" >&2
+measure "curl loop, new process + connection per request (200)" "req/s" curl-loop /index.html
+measure "curl URL globbing, one kept-alive connection (5000)" "req/s" curl-glob /index.html
+for c in 1 10 100 1000; do
+  measure "wrk index.html, keep-alive, $c connections" "req/s" wrk-rate /index.html "$c"
+done
+measure "wrk index.html, Connection: close, 10 connections" "req/s" wrk-rate /index.html 10 -H "Connection: close"
+measure "wrk 1 MiB file, 10 connections" "MB/s" wrk-mb /1mib.bin 10
+measure "wrk 100 MiB file, 2 connections" "MB/s" wrk-mb /100mib.bin 2
+
+glass_peak=$(hwm_kib "$GLASS_PID")
+nginx_peak=$([ "$have_nginx" -eq 1 ] && peak_rss_tree "$NGINX_PID" || echo "-")
+
+# Idle keep-alive connections: a fresh glasshttp with a long idle timeout,
+# each connection having made one request, then held open.
+kill "$GLASS_PID" 2>/dev/null || true
+wait "$GLASS_PID" 2>/dev/null || true
+start_glasshttp "$root" --idle-timeout 120
+idle_rss=$(python3 - "$GLASS_PORT" "$idle_connections" "$GLASS_PID" <<'PY'
+import socket, sys, time
+port, count, pid = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+request = b"GET /index.html HTTP/1.1\r\nHost: b\r\n\r\n"
+held = []
+for _ in range(count):
+    s = socket.create_connection(("127.0.0.1", port))
+    s.sendall(request)
+    held.append(s)
+for s in held:  # read each whole response so every connection is idle
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += s.recv(65536)
+    head, body = data.split(b"\r\n\r\n", 1)
+    length = int([l for l in head.split(b"\r\n") if l.lower().startswith(b"content-length:")][0].split(b":")[1])
+    while len(body) < length:
+        body += s.recv(65536)
+time.sleep(1)
+rss = [l for l in open(f"/proc/{pid}/status") if l.startswith("VmRSS:")][0].split()[1]
+threads = [l for l in open(f"/proc/{pid}/status") if l.startswith("Threads:")][0].split()[1]
+print(rss, threads)
+PY
+)
+
+echo
+echo "glasshttp vs nginx on $(nproc) cores, $(date -u +%Y-%m-%d), medians of $rounds interleaved rounds"
+echo
+echo "| test | glasshttp | p99 | nginx | p99 | glasshttp / nginx |"
+echo "|---|---|---|---|---|---|"
+printf '%s\n' "${rows[@]}"
+echo "| peak RSS during the runs above | $((glass_peak / 1024)) MiB | | $([ "$nginx_peak" = "-" ] && echo - || echo $((nginx_peak / 1024))) MiB (master + workers) | | |"
+read -r rss idle_threads <<<"$idle_rss"
+echo "| RSS holding $idle_connections idle keep-alive connections | $((rss / 1024)) MiB ($idle_threads threads) | | | | |"
