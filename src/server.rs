@@ -2,6 +2,11 @@
 //! connection to a thread of its own, refuse past the connection limit, and
 //! shut down gracefully.
 //!
+//! A connection's thread serves it alone, start to end. When it ends, the
+//! thread parks and waits for the next connection instead of exiting, so a
+//! new connection rarely pays for spawning a thread; parked threads exit
+//! after [`WORKER_IDLE_EXIT`] without work.
+//!
 //! Every open connection is in a registry (taken once per connection, never
 //! per request). Shutting down stops the accept loop, closes the connections
 //! that are idle, lets those with a request in flight finish it until a
@@ -36,6 +41,8 @@ pub const RESERVED_DESCRIPTORS: u64 = 64;
 pub const RETRY_AFTER_SECS: u32 = 1;
 /// How long the forced close at the end of a shutdown waits for threads.
 const FORCED_CLOSE_WAIT: Duration = Duration::from_secs(1);
+/// How long a parked connection thread waits for work before it exits.
+pub const WORKER_IDLE_EXIT: Duration = Duration::from_secs(30);
 
 /// What the server is asked to do.
 #[derive(Debug, Clone)]
@@ -156,6 +163,9 @@ struct Shared {
     open: Mutex<HashMap<u64, Arc<ConnectionHandle>>>,
     /// Signalled whenever a connection leaves `open`.
     closed: Condvar,
+    workers: Mutex<Workers>,
+    /// Signalled when a job is queued for a parked thread, or at shutdown.
+    work: Condvar,
     connections: AtomicU64,
     requests: AtomicU64,
     refused: AtomicU64,
@@ -164,6 +174,12 @@ struct Shared {
 }
 
 impl Shared {
+    fn lock_workers(&self) -> MutexGuard<'_, Workers> {
+        self.workers
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
     fn open_connections(&self) -> MutexGuard<'_, HashMap<u64, Arc<ConnectionHandle>>> {
         // A poisoned lock only means a thread panicked while holding it; the
         // map itself is always consistent (single inserts and removes).
@@ -171,6 +187,21 @@ impl Shared {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
+}
+
+/// An accepted connection waiting for a thread.
+struct Job {
+    id: u64,
+    peer: SocketAddr,
+    handle: Arc<ConnectionHandle>,
+}
+
+/// Parked connection threads and the connections handed to them.
+#[derive(Default)]
+struct Workers {
+    queue: std::collections::VecDeque<Job>,
+    /// Threads parked, waiting for a job (each queued job has one).
+    parked: usize,
 }
 
 /// A bound server, ready to [`Server::run`].
@@ -199,6 +230,9 @@ impl ShutdownHandle {
         {
             return;
         }
+        // Parked threads wake, see the flag and exit.
+        drop(self.shared.lock_workers());
+        self.shared.work.notify_all();
         // On Linux, shutting down a listening socket wakes a blocked accept().
         let _ = rustix::net::shutdown(&*self.listener, rustix::net::Shutdown::Read);
         for handle in self.shared.open_connections().values() {
@@ -243,6 +277,8 @@ impl Server {
                 shutdown_timeout: config.shutdown_timeout,
                 open: Mutex::new(HashMap::new()),
                 closed: Condvar::new(),
+                workers: Mutex::new(Workers::default()),
+                work: Condvar::new(),
                 connections: AtomicU64::new(0),
                 requests: AtomicU64::new(0),
                 refused: AtomicU64::new(0),
@@ -296,7 +332,8 @@ impl Server {
         self.drain()
     }
 
-    /// Starts a thread for the connection, or refuses it past the limit.
+    /// Hands the connection to a parked thread or a new one, or refuses it
+    /// past the limit.
     fn admit(&self, stream: TcpStream, peer: SocketAddr, id: u64) {
         let handle = Arc::new(ConnectionHandle::new(stream));
         {
@@ -308,22 +345,20 @@ impl Server {
             }
             open.insert(id, Arc::clone(&handle));
         }
+        let job = Job { id, peer, handle };
+        let mut workers = self.shared.lock_workers();
+        if workers.parked > workers.queue.len() {
+            workers.queue.push_back(job);
+            drop(workers);
+            self.shared.work.notify_one();
+            return;
+        }
+        drop(workers);
         let shared = Arc::clone(&self.shared);
         let spawned = thread::Builder::new()
-            .name(format!("conn-{id}"))
+            .name("conn".into())
             .stack_size(CONNECTION_STACK_BYTES)
-            .spawn(move || {
-                let served = serve_guarded(&handle, peer, &shared.context);
-                shared.connections.fetch_add(1, Ordering::Relaxed);
-                if let Some((reason, requests)) = served {
-                    shared.requests.fetch_add(requests, Ordering::Relaxed);
-                    log::debug!(
-                        "connection {id} from {peer} closed: {reason:?} after {requests} requests"
-                    );
-                }
-                shared.open_connections().remove(&id);
-                shared.closed.notify_all();
-            });
+            .spawn(move || work(&shared, job));
         if let Err(error) = spawned {
             log::error!("cannot start a thread for {peer}: {error}");
             self.shared.open_connections().remove(&id);
@@ -403,6 +438,47 @@ impl Server {
             requests: self.shared.requests.load(Ordering::Relaxed),
             refused: self.shared.refused.load(Ordering::Relaxed),
             forced,
+        }
+    }
+}
+
+/// A connection thread: serves its first job, then parks for the next one,
+/// until none comes for [`WORKER_IDLE_EXIT`] or the server shuts down.
+fn work(shared: &Shared, first: Job) {
+    let mut job = first;
+    loop {
+        let Job { id, peer, handle } = job;
+        let served = serve_guarded(&handle, peer, &shared.context);
+        shared.connections.fetch_add(1, Ordering::Relaxed);
+        if let Some((reason, requests)) = served {
+            shared.requests.fetch_add(requests, Ordering::Relaxed);
+            log::debug!("connection {id} from {peer} closed: {reason:?} after {requests} requests");
+        }
+        drop(handle);
+        shared.open_connections().remove(&id);
+        shared.closed.notify_all();
+
+        let mut workers = shared.lock_workers();
+        workers.parked += 1;
+        loop {
+            if let Some(next) = workers.queue.pop_front() {
+                workers.parked -= 1;
+                job = next;
+                break;
+            }
+            if shared.context.is_shutting_down() {
+                workers.parked -= 1;
+                return;
+            }
+            let (guard, wait) = shared
+                .work
+                .wait_timeout(workers, WORKER_IDLE_EXIT)
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            workers = guard;
+            if wait.timed_out() && workers.queue.is_empty() {
+                workers.parked -= 1;
+                return;
+            }
         }
     }
 }

@@ -215,7 +215,8 @@ fn rust_log_chooses_the_level_and_quiet_silences_the_access_log() {
         client.read_reply(false);
         assert!(client.is_closed());
         drop(client); // as a real client does on EOF, ending the server's linger
-        let first = server.next_stderr_line();
+                      // Start-up lines come first; the connection's lines follow.
+        let first = server.wait_for_stderr("127.0.0.1");
         assert!(first.contains(first_line), "{flags:?}: {first}");
         let closing = if flags.is_empty() {
             server.next_stderr_line()
