@@ -3,8 +3,9 @@
 //! Two steps. [`parse_target`] is pure: it takes the path out of an origin-
 //! or absolute-form target, percent-decodes it once, and normalises `.` and
 //! `..` segments, refusing NUL, backslashes, dotfiles and any `..` that would
-//! climb above the root. [`Root::open`] then does the I/O: it follows the path
-//! on disk, and refuses whatever a symlink makes land outside the root.
+//! climb above the root. [`Root::open`] then does the I/O: it opens the path
+//! with the kernel confining the lookup beneath the root (openat2 with
+//! RESOLVE_BENEATH), so a symlink can never lead outside it.
 
 use std::ffi::OsStr;
 use std::fs::{File, Metadata};
@@ -162,10 +163,12 @@ fn percent_decode(input: &[u8]) -> Option<Vec<u8>> {
     Some(out)
 }
 
-/// The directory being served, held by its canonical path.
-#[derive(Debug, Clone)]
+/// The directory being served, held by its canonical path and an open
+/// handle that every lookup starts from.
+#[derive(Debug)]
 pub struct Root {
     dir: PathBuf,
+    handle: File,
 }
 
 /// What a request path names on disk.
@@ -214,7 +217,12 @@ impl From<io::Error> for OpenError {
             io::ErrorKind::NotFound | io::ErrorKind::NotADirectory => OpenError::NotFound,
             io::ErrorKind::PermissionDenied => OpenError::Forbidden,
             // ENAMETOOLONG and ELOOP mean the path cannot name a file here.
-            _ if matches!(error.raw_os_error(), Some(36) | Some(40)) => OpenError::NotFound,
+            _ if [rustix::io::Errno::NAMETOOLONG, rustix::io::Errno::LOOP]
+                .iter()
+                .any(|errno| error.raw_os_error() == Some(errno.raw_os_error())) =>
+            {
+                OpenError::NotFound
+            }
             _ => OpenError::Io(error),
         }
     }
@@ -224,13 +232,14 @@ impl Root {
     /// Opens the root directory: it must exist and be a directory.
     pub fn new(dir: &Path) -> io::Result<Root> {
         let dir = dir.canonicalize()?;
-        if !dir.is_dir() {
+        let handle = File::open(&dir)?;
+        if !handle.metadata()?.is_dir() {
             return Err(io::Error::new(
                 io::ErrorKind::NotADirectory,
                 "not a directory",
             ));
         }
-        Ok(Root { dir })
+        Ok(Root { dir, handle })
     }
 
     /// The canonical path being served.
@@ -240,19 +249,18 @@ impl Root {
 
     /// Finds and opens what `request_path` names under the root.
     pub fn open(&self, request_path: &RequestPath) -> Result<Resolved, OpenError> {
-        let mut path = self.dir.clone();
+        let mut relative = PathBuf::from(".");
         for segment in &request_path.segments {
-            path.push(OsStr::from_bytes(segment));
+            relative.push(OsStr::from_bytes(segment));
         }
-        let mut path = self.confine(&path)?;
-        if path.is_dir() {
+        let (mut file, mut metadata) = self.open_beneath(&relative)?;
+        if metadata.is_dir() {
             if !request_path.trailing_slash {
                 return Ok(Resolved::DirectoryWithoutSlash);
             }
-            path = self.confine(&path.join(INDEX_FILE))?;
+            relative.push(INDEX_FILE);
+            (file, metadata) = self.open_beneath(&relative)?;
         }
-        let file = File::open(&path)?;
-        let metadata = file.metadata()?;
         if !metadata.is_file() {
             // A directory named index.html, a FIFO, a device: nothing to serve.
             return Err(OpenError::NotFound);
@@ -260,8 +268,37 @@ impl Root {
         Ok(Resolved::File {
             file,
             metadata,
-            path,
+            path: relative,
         })
+    }
+
+    /// Opens `relative` with the kernel keeping every step of the resolution,
+    /// symlinks included, beneath the root: one openat2(2) with
+    /// RESOLVE_BENEATH instead of resolving the path by hand. O_NONBLOCK keeps
+    /// a FIFO from blocking the open; it changes nothing for regular files.
+    fn open_beneath(&self, relative: &Path) -> Result<(File, Metadata), OpenError> {
+        use rustix::fs::{openat2, Mode, OFlags, ResolveFlags};
+        use rustix::io::Errno;
+        let opened = openat2(
+            &self.handle,
+            relative,
+            OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NONBLOCK | OFlags::NOCTTY,
+            Mode::empty(),
+            ResolveFlags::BENEATH | ResolveFlags::NO_MAGICLINKS,
+        );
+        let file = match opened {
+            Ok(fd) => File::from(fd),
+            // EXDEV: an absolute symlink, or one through "..", which may still
+            // land inside the root; ENOSYS or EPERM: a kernel or sandbox
+            // without openat2. The slower path decides those.
+            Err(Errno::XDEV | Errno::NOSYS | Errno::PERM) => {
+                let real = self.confine(&self.dir.join(relative))?;
+                open_nonblocking(&real)?
+            }
+            Err(errno) => return Err(io::Error::from(errno).into()),
+        };
+        let metadata = file.metadata()?;
+        Ok((file, metadata))
     }
 
     /// Resolves every symlink in `path` and refuses the result unless it is
@@ -274,6 +311,14 @@ impl Root {
             Err(OpenError::NotFound)
         }
     }
+}
+
+fn open_nonblocking(path: &Path) -> io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    File::options()
+        .read(true)
+        .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32)
+        .open(path)
 }
 
 #[cfg(test)]

@@ -323,9 +323,29 @@ fn other_io_errors_are_500_without_detail_and_logged() {
         "{}",
         reply.body_text()
     );
-    let logged = server.next_stderr_line();
+    // An accept may fail for want of a descriptor too; that line can come first.
+    let logged = server.wait_for_stderr("error: reading");
     assert!(
         logged.contains("error: reading /hello.txt: Too many open files"),
         "{logged}"
     );
+}
+
+#[test]
+fn a_fifo_in_the_root_is_404_and_does_not_block_the_connection() {
+    // Opening a FIFO for reading waits for a writer unless opened non-blocking.
+    let site = Site::new();
+    let fifo = site.root.join("pipe.html");
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let server = TestServer::start(&site.root);
+    let mut client = common::Client::connect(server.addr);
+    client.send(
+        b"GET /pipe.html HTTP/1.1\r\nHost: t\r\n\r\nGET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n",
+    );
+    assert_eq!(client.read_reply(false).status, 404);
+    assert_eq!(client.read_reply(false).status, 200);
 }
