@@ -11,13 +11,14 @@
 use std::io::{self, Read};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use crate::access_log;
 use crate::body::{framing, ChunkedDecoder, Framing};
+use crate::cache::FileCache;
 use crate::fs::Root;
 use crate::request::{parse_head, HeadError, HttpVersion, Method, Request};
-use crate::response::{self, Body, Persistence, Response, Status};
+use crate::response::{self, Body, DateCache, Persistence, Response, Status};
 use crate::static_files;
 
 /// How long a request body may take to arrive, in total, so a client
@@ -35,6 +36,8 @@ const READ_CHUNK_BYTES: usize = 16 * 1024;
 #[derive(Debug)]
 pub struct Context {
     pub root: Root,
+    /// Small files' bytes, shared by every connection.
+    pub cache: FileCache,
     /// How long an idle keep-alive connection stays open.
     pub idle_timeout: Duration,
     /// How long a request head may take from its first byte: a total
@@ -111,6 +114,7 @@ pub fn serve(handle: &ConnectionHandle, peer: SocketAddr, context: &Context) -> 
         start: 0,
         scratch: Vec::with_capacity(1024),
         read_timeout: None,
+        dates: DateCache::default(),
         requests: 0,
     };
     let reason = connection.run();
@@ -137,6 +141,7 @@ struct Connection<'a> {
     scratch: Vec<u8>,
     /// The read timeout set on the socket, to skip redundant system calls.
     read_timeout: Option<Duration>,
+    dates: DateCache,
     requests: u64,
 }
 
@@ -191,7 +196,8 @@ impl Connection<'_> {
                 return CloseReason::BadRequest(status);
             }
 
-            let mut response = static_files::serve(&request, &self.context.root);
+            let mut response =
+                static_files::serve(&request, &self.context.root, &self.context.cache);
             let mut persistence = persistence_for(&request);
             if self.context.is_shutting_down() {
                 // The last response of a stopping server says so.
@@ -355,13 +361,12 @@ impl Connection<'_> {
         is_head: bool,
         persistence: Persistence,
     ) -> io::Result<u64> {
-        let date = httpdate::fmt_http_date(SystemTime::now());
         response::send(
             self.stream,
             response,
             is_head,
             persistence,
-            &date,
+            self.dates.now(),
             &mut self.scratch,
         )
     }

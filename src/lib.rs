@@ -11,11 +11,13 @@
 //! | [`static_files`] | the orchestrator: method (RFC 9110 §9), target, file, preconditions, range |
 //! | [`conditional`] | validators, entity-tag comparison, preconditions in order (RFC 9110 §8.8, §13) |
 //! | [`range`] | Range parsing and policy, Content-Range, multipart/byteranges (RFC 9110 §14) |
+//! | [`cache`] | small files kept in memory, revalidated on every request |
 //! | [`fs`] | target → file: percent-decoding, `..`, dotfiles, symlinks, index files |
 //! | [`access_log`] | one escaped Common Log Format line per request |
 
 pub mod access_log;
 pub mod body;
+pub mod cache;
 pub mod conditional;
 pub mod connection;
 pub mod fs;

@@ -23,6 +23,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime};
 
+use crate::cache::FileCache;
 use crate::connection::{self, CloseReason, ConnectionHandle, Context};
 use crate::fs::Root;
 use crate::response::{Persistence, Response, Status};
@@ -263,6 +264,7 @@ impl Server {
             .map_err(|error| StartError::Bind(config.addr, error))?;
         let context = Context {
             root,
+            cache: FileCache::default(),
             idle_timeout: config.idle_timeout,
             head_timeout: config.head_timeout,
             write_timeout: config.write_timeout,

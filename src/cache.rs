@@ -1,0 +1,195 @@
+//! A cache of small files' bytes, so that a small response is one write of
+//! head and body instead of a write and a sendfile.
+//!
+//! It never serves stale bytes. Every request still opens the file and
+//! reads its metadata; an entry is used only when the device, inode, size,
+//! modification time and change time all still match. A write changes the
+//! modification time, a rename or a new link the change time. Clocks have
+//! coarse ticks, though, so a file modified less than
+//! [`SETTLE_TIME`] ago is not cached: a second write of the same length in
+//! the same tick would otherwise go unnoticed.
+
+use std::collections::HashMap;
+use std::fs::{File, Metadata};
+use std::io::Read;
+use std::os::unix::fs::MetadataExt;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// Largest file kept in memory.
+pub const MAX_CACHED_FILE_BYTES: u64 = 64 * 1024;
+/// Most bytes kept in memory in all; past it, new files are sent from disk.
+pub const MAX_CACHE_BYTES: usize = 16 * 1024 * 1024;
+/// How long a file must have been left alone before it is cached.
+pub const SETTLE_TIME: Duration = Duration::from_secs(2);
+
+/// What identifies one version of one file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct Version {
+    size: u64,
+    modified: (i64, i64),
+    changed: (i64, i64),
+}
+
+impl Version {
+    fn of(metadata: &Metadata) -> Version {
+        Version {
+            size: metadata.size(),
+            modified: (metadata.mtime(), metadata.mtime_nsec()),
+            changed: (metadata.ctime(), metadata.ctime_nsec()),
+        }
+    }
+}
+
+/// Small files' bytes by device and inode.
+#[derive(Debug)]
+pub struct FileCache {
+    entries: RwLock<HashMap<(u64, u64), (Version, Arc<[u8]>)>>,
+    settle_time: Duration,
+}
+
+impl Default for FileCache {
+    fn default() -> Self {
+        FileCache::with_settle_time(SETTLE_TIME)
+    }
+}
+
+impl FileCache {
+    /// A cache that waits `settle_time` after a change before caching a file.
+    pub fn with_settle_time(settle_time: Duration) -> FileCache {
+        FileCache {
+            entries: RwLock::default(),
+            settle_time,
+        }
+    }
+
+    /// The bytes of `file`, from memory when this version is cached, read
+    /// and cached when it is small and settled, or `None` (send it from disk).
+    pub fn bytes(&self, file: &File, metadata: &Metadata) -> Option<Arc<[u8]>> {
+        if metadata.size() > MAX_CACHED_FILE_BYTES {
+            return None;
+        }
+        let key = (metadata.dev(), metadata.ino());
+        let version = Version::of(metadata);
+        {
+            let entries = self.entries.read().unwrap_or_else(|p| p.into_inner());
+            if let Some((cached, bytes)) = entries.get(&key) {
+                if *cached == version {
+                    return Some(Arc::clone(bytes));
+                }
+            }
+        }
+        if !is_settled(metadata, self.settle_time) {
+            return None;
+        }
+        let bytes = read_exactly(file, metadata.size())?;
+        // A write during the read changes the metadata: then cache nothing.
+        let after = file.metadata().ok()?;
+        if Version::of(&after) != version {
+            return None;
+        }
+        let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
+        let held: usize = entries.values().map(|(_, b)| b.len()).sum();
+        if held + bytes.len() <= MAX_CACHE_BYTES {
+            entries.insert(key, (version, Arc::clone(&bytes)));
+        } else if let Some((_, old)) = entries.get(&key) {
+            // A new version replaces the old one even when the cache is full.
+            if held - old.len() + bytes.len() <= MAX_CACHE_BYTES {
+                entries.insert(key, (version, Arc::clone(&bytes)));
+            }
+        }
+        Some(bytes)
+    }
+}
+
+/// Whether the file was last changed long enough ago (see the module doc).
+fn is_settled(metadata: &Metadata, settle_time: Duration) -> bool {
+    let changed = UNIX_EPOCH + Duration::new(metadata.ctime().max(0) as u64, 0);
+    let modified = metadata.modified().unwrap_or(SystemTime::now());
+    let latest = changed.max(modified);
+    SystemTime::now()
+        .duration_since(latest)
+        .is_ok_and(|age| age >= settle_time)
+}
+
+/// Reads `size` bytes from the start of `file` without moving its offset.
+fn read_exactly(file: &File, size: u64) -> Option<Arc<[u8]>> {
+    let mut bytes = Vec::with_capacity(size as usize);
+    let mut reader = file;
+    reader.read_to_end(&mut bytes).ok()?;
+    (bytes.len() as u64 == size).then(|| bytes.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settled_file(dir: &std::path::Path, name: &str, contents: &[u8]) -> std::path::PathBuf {
+        let path = dir.join(name);
+        std::fs::write(&path, contents).unwrap();
+        // Back-date the modification time; the change time is now, so the
+        // cache must wait for it too: these tests check the other rules.
+        let file = File::options().write(true).open(&path).unwrap();
+        file.set_modified(SystemTime::now() - Duration::from_secs(3600))
+            .unwrap();
+        path
+    }
+
+    fn lookup(cache: &FileCache, path: &std::path::Path) -> Option<Arc<[u8]>> {
+        let file = File::open(path).unwrap();
+        let metadata = file.metadata().unwrap();
+        cache.bytes(&file, &metadata)
+    }
+
+    #[test]
+    fn recently_changed_files_are_served_from_disk() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = settled_file(dir.path(), "a.txt", b"hello");
+        // The change time is seconds old at most: not settled.
+        assert!(lookup(&FileCache::default(), &path).is_none());
+    }
+
+    #[test]
+    fn hits_share_the_bytes_and_a_new_version_is_read_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = settled_file(dir.path(), "a.txt", b"hello");
+        let cache = FileCache::with_settle_time(Duration::ZERO);
+        let first = lookup(&cache, &path).expect("cached");
+        let second = lookup(&cache, &path).expect("hit");
+        assert_eq!(&*first, b"hello");
+        assert!(
+            Arc::ptr_eq(&first, &second),
+            "a hit shares the cached bytes"
+        );
+        // Same length, new content: the version changes and so do the bytes.
+        std::fs::write(&path, b"HELLO").unwrap();
+        let third = lookup(&cache, &path).expect("re-read");
+        assert_eq!(&*third, b"HELLO");
+        // A file renamed over it has another inode: its own entry.
+        let other = settled_file(dir.path(), "b.txt", b"other");
+        std::fs::rename(&other, &path).unwrap();
+        assert_eq!(&*lookup(&cache, &path).unwrap(), b"other");
+    }
+
+    #[test]
+    fn large_files_are_never_cached() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = settled_file(
+            dir.path(),
+            "big.bin",
+            &vec![0; MAX_CACHED_FILE_BYTES as usize + 1],
+        );
+        assert!(lookup(&FileCache::default(), &path).is_none());
+    }
+
+    #[test]
+    fn versions_differ_when_anything_that_identifies_them_does() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = settled_file(dir.path(), "a.txt", b"hello");
+        let before = Version::of(&std::fs::metadata(&path).unwrap());
+        std::fs::write(&path, b"HELLO").unwrap();
+        let after = Version::of(&std::fs::metadata(&path).unwrap());
+        assert_eq!(before.size, after.size);
+        assert_ne!(before, after, "same size, new write: a new version");
+    }
+}
