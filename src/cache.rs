@@ -41,10 +41,13 @@ impl Version {
     }
 }
 
+/// A file's device and inode.
+type FileId = (u64, u64);
+
 /// Small files' bytes by device and inode.
 #[derive(Debug)]
 pub struct FileCache {
-    entries: RwLock<HashMap<(u64, u64), (Version, Arc<[u8]>)>>,
+    entries: RwLock<HashMap<FileId, (Version, Arc<[u8]>)>>,
     settle_time: Duration,
 }
 
