@@ -44,10 +44,17 @@ impl Version {
 /// A file's device and inode.
 type FileId = (u64, u64);
 
+/// One cached file: which version, and its bytes.
+#[derive(Debug)]
+struct Entry {
+    version: Version,
+    bytes: Arc<[u8]>,
+}
+
 /// Small files' bytes by device and inode.
 #[derive(Debug)]
 pub struct FileCache {
-    entries: RwLock<HashMap<FileId, (Version, Arc<[u8]>)>>,
+    entries: RwLock<HashMap<FileId, Entry>>,
     settle_time: Duration,
 }
 
@@ -76,9 +83,9 @@ impl FileCache {
         let version = Version::of(metadata);
         {
             let entries = self.entries.read().unwrap_or_else(|p| p.into_inner());
-            if let Some((cached, bytes)) = entries.get(&key) {
-                if *cached == version {
-                    return Some(Arc::clone(bytes));
+            if let Some(entry) = entries.get(&key) {
+                if entry.version == version {
+                    return Some(Arc::clone(&entry.bytes));
                 }
             }
         }
@@ -92,14 +99,12 @@ impl FileCache {
             return None;
         }
         let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
-        let held: usize = entries.values().map(|(_, b)| b.len()).sum();
-        if held + bytes.len() <= MAX_CACHE_BYTES {
-            entries.insert(key, (version, Arc::clone(&bytes)));
-        } else if let Some((_, old)) = entries.get(&key) {
-            // A new version replaces the old one even when the cache is full.
-            if held - old.len() + bytes.len() <= MAX_CACHE_BYTES {
-                entries.insert(key, (version, Arc::clone(&bytes)));
-            }
+        let held: usize = entries.values().map(|entry| entry.bytes.len()).sum();
+        // A new version replaces its old one, whose bytes it frees.
+        let replaced = entries.get(&key).map_or(0, |entry| entry.bytes.len());
+        if held - replaced + bytes.len() <= MAX_CACHE_BYTES {
+            let bytes = Arc::clone(&bytes);
+            entries.insert(key, Entry { version, bytes });
         }
         Some(bytes)
     }
