@@ -28,8 +28,10 @@ pub const BODY_TIMEOUT: Duration = Duration::from_secs(30);
 pub const LINGER_TIMEOUT: Duration = Duration::from_secs(2);
 /// How much to read and throw away while lingering, at most.
 pub const LINGER_MAX_BYTES: usize = 1024 * 1024;
-/// Bytes asked of the kernel per read.
-const READ_CHUNK_BYTES: usize = 16 * 1024;
+/// Bytes asked of the kernel per read: a browser's head fits in one. The
+/// buffer stays this small while a connection is idle, so thousands of idle
+/// connections cost little memory.
+const READ_CHUNK_BYTES: usize = 4 * 1024;
 
 /// What every connection shares: the files, the timing policy, and whether
 /// the server is shutting down.
@@ -102,9 +104,9 @@ pub enum CloseReason {
 /// requests it carried.
 pub fn serve(handle: &ConnectionHandle, peer: SocketAddr, context: &Context) -> (CloseReason, u64) {
     let stream = &handle.stream;
-    // Responses are written whole, so Nagle's delay would only add latency.
-    let _ = stream.set_nodelay(true);
-    let _ = stream.set_write_timeout(Some(context.write_timeout));
+    // TCP_NODELAY (responses are written whole, so Nagle's delay would only
+    // add latency), the write timeout and the idle read timeout come from
+    // the listener: accepted sockets inherit them.
     let mut connection = Connection {
         stream,
         busy: &handle.busy,
@@ -113,19 +115,23 @@ pub fn serve(handle: &ConnectionHandle, peer: SocketAddr, context: &Context) -> 
         buffer: Vec::with_capacity(READ_CHUNK_BYTES),
         start: 0,
         scratch: Vec::with_capacity(1024),
-        read_timeout: None,
+        read_timeout: Some(context.idle_timeout),
         dates: DateCache::default(),
         requests: 0,
     };
     let reason = connection.run();
-    if matches!(
-        reason,
-        CloseReason::ClientClosed | CloseReason::Broken | CloseReason::WriteTimedOut
-    ) {
-        // Nothing left to protect: the client is gone or the stream is broken.
-        return (reason, connection.requests);
+    let nothing_to_protect = match reason {
+        // The client is gone or the stream is broken.
+        CloseReason::ClientClosed | CloseReason::Broken | CloseReason::WriteTimedOut => true,
+        // The client said it is done: linger only if it sent more anyway.
+        CloseReason::ClientAskedClose | CloseReason::Http10Default => {
+            connection.pending().is_empty() && !has_unread_bytes(stream)
+        }
+        _ => false,
+    };
+    if !nothing_to_protect {
+        connection.linger();
     }
-    connection.linger();
     (reason, connection.requests)
 }
 
@@ -387,6 +393,10 @@ impl Connection<'_> {
             self.buffer.drain(..self.start);
             self.start = 0;
         }
+        // A large head grew the buffer; an idle connection gives it back.
+        if self.buffer.is_empty() && self.buffer.capacity() > 2 * READ_CHUNK_BYTES {
+            self.buffer = Vec::with_capacity(READ_CHUNK_BYTES);
+        }
         let len = self.buffer.len();
         self.buffer.resize(len + READ_CHUNK_BYTES, 0);
         let result = loop {
@@ -439,6 +449,16 @@ pub fn persistence_for(request: &Request) -> Persistence {
         }
         HttpVersion::Http10 => Persistence::Close,
     }
+}
+
+/// Whether the client has sent bytes not read yet (a non-blocking peek).
+fn has_unread_bytes(stream: &TcpStream) -> bool {
+    use rustix::net::{recv, RecvFlags};
+    let mut byte = [0u8; 1];
+    matches!(
+        recv(stream, &mut byte, RecvFlags::PEEK | RecvFlags::DONTWAIT),
+        Ok((n, _)) if n > 0
+    )
 }
 
 /// The first line of a head, without its line ending.

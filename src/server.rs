@@ -2,10 +2,10 @@
 //! connection to a thread of its own, refuse past the connection limit, and
 //! shut down gracefully.
 //!
-//! A connection's thread serves it alone, start to end. When it ends, the
-//! thread parks and waits for the next connection instead of exiting, so a
-//! new connection rarely pays for spawning a thread; parked threads exit
-//! after [`WORKER_IDLE_EXIT`] without work.
+//! A connection's thread serves it alone, start to end. Threads take turns
+//! to accept (leader/followers): the one that accepts a connection wakes a
+//! parked thread to accept the next, and serves its own, so a new
+//! connection pays neither for a thread's start nor for a hand-over.
 //!
 //! Every open connection is in a registry (taken once per connection, never
 //! per request). Shutting down stops the accept loop, closes the connections
@@ -42,8 +42,6 @@ pub const RESERVED_DESCRIPTORS: u64 = 64;
 pub const RETRY_AFTER_SECS: u32 = 1;
 /// How long the forced close at the end of a shutdown waits for threads.
 const FORCED_CLOSE_WAIT: Duration = Duration::from_secs(1);
-/// How long a parked connection thread waits for work before it exits.
-pub const WORKER_IDLE_EXIT: Duration = Duration::from_secs(30);
 
 /// What the server is asked to do.
 #[derive(Debug, Clone)]
@@ -155,18 +153,20 @@ pub struct Summary {
     pub forced: u64,
 }
 
-/// State shared by the accept loop, the connection threads and the
-/// shutdown handle.
+/// State shared by the connection threads, the shutdown handle and
+/// [`Server::run`].
 struct Shared {
+    listener: TcpListener,
     context: Context,
     max_connections: usize,
     shutdown_timeout: Duration,
     open: Mutex<HashMap<u64, Arc<ConnectionHandle>>>,
-    /// Signalled whenever a connection leaves `open`.
+    /// Signalled at shutdown, and then whenever a connection leaves `open`.
     closed: Condvar,
-    workers: Mutex<Workers>,
-    /// Signalled when a job is queued for a parked thread, or at shutdown.
-    work: Condvar,
+    leadership: Mutex<Leadership>,
+    /// Wakes a parked follower to take the leader's place, or all at shutdown.
+    promote: Condvar,
+    next_id: AtomicU64,
     connections: AtomicU64,
     requests: AtomicU64,
     refused: AtomicU64,
@@ -175,8 +175,9 @@ struct Shared {
 }
 
 impl Shared {
-    fn lock_workers(&self) -> MutexGuard<'_, Workers> {
-        self.workers
+    fn leadership(&self) -> MutexGuard<'_, Leadership> {
+        // Two plain fields, never left half-updated: a poisoned lock is safe.
+        self.leadership
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
@@ -190,24 +191,8 @@ impl Shared {
     }
 }
 
-/// An accepted connection waiting for a thread.
-struct Job {
-    id: u64,
-    peer: SocketAddr,
-    handle: Arc<ConnectionHandle>,
-}
-
-/// Parked connection threads and the connections handed to them.
-#[derive(Default)]
-struct Workers {
-    queue: std::collections::VecDeque<Job>,
-    /// Threads parked, waiting for a job (each queued job has one).
-    parked: usize,
-}
-
 /// A bound server, ready to [`Server::run`].
 pub struct Server {
-    listener: TcpListener,
     local_addr: SocketAddr,
     shared: Arc<Shared>,
 }
@@ -215,7 +200,6 @@ pub struct Server {
 /// Starts a graceful shutdown from another thread (a signal handler's).
 #[derive(Clone)]
 pub struct ShutdownHandle {
-    listener: Arc<TcpListener>,
     shared: Arc<Shared>,
 }
 
@@ -223,25 +207,22 @@ impl ShutdownHandle {
     /// Stops accepting, and closes every connection that has no request in
     /// flight. Those with one finish it; [`Server::run`] then returns.
     pub fn shutdown(&self) {
-        if self
-            .shared
-            .context
-            .shutting_down
-            .swap(true, Ordering::SeqCst)
-        {
+        let shared = &self.shared;
+        if shared.context.shutting_down.swap(true, Ordering::SeqCst) {
             return;
         }
-        // Parked threads wake, see the flag and exit.
-        drop(self.shared.lock_workers());
-        self.shared.work.notify_all();
-        // On Linux, shutting down a listening socket wakes a blocked accept().
-        let _ = rustix::net::shutdown(&*self.listener, rustix::net::Shutdown::Read);
-        for handle in self.shared.open_connections().values() {
+        // On Linux, shutting down a listening socket wakes every thread
+        // blocked in accept(); they see the flag and exit.
+        let _ = rustix::net::shutdown(&shared.listener, rustix::net::Shutdown::Read);
+        for handle in shared.open_connections().values() {
             if !handle.busy.load(Ordering::SeqCst) {
                 // The blocked read returns end-of-file; the thread sees the flag.
                 let _ = handle.stream.shutdown(Shutdown::Read);
             }
         }
+        shared.closed.notify_all();
+        drop(shared.leadership());
+        shared.promote.notify_all();
     }
 }
 
@@ -262,6 +243,22 @@ impl Server {
         let local_addr = listener
             .local_addr()
             .map_err(|error| StartError::Bind(config.addr, error))?;
+        // Accepted sockets inherit these from the listener on Linux, which
+        // saves three setsockopt calls per connection. The read timeout also
+        // bounds accept(), so a parked thread wakes to see if it is needed.
+        {
+            use rustix::net::sockopt::{set_socket_timeout, set_tcp_nodelay, Timeout};
+            let inherited = set_tcp_nodelay(&listener, true)
+                .and_then(|()| {
+                    set_socket_timeout(&listener, Timeout::Recv, Some(config.idle_timeout))
+                })
+                .and_then(|()| {
+                    set_socket_timeout(&listener, Timeout::Send, Some(config.write_timeout))
+                });
+            if let Err(errno) = inherited {
+                return Err(StartError::Bind(config.addr, errno.into()));
+            }
+        }
         let context = Context {
             root,
             cache: FileCache::default(),
@@ -271,16 +268,17 @@ impl Server {
             shutting_down: AtomicBool::new(false),
         };
         Ok(Server {
-            listener,
             local_addr,
             shared: Arc::new(Shared {
+                listener,
                 context,
                 max_connections: config.max_connections.max(1),
                 shutdown_timeout: config.shutdown_timeout,
                 open: Mutex::new(HashMap::new()),
                 closed: Condvar::new(),
-                workers: Mutex::new(Workers::default()),
-                work: Condvar::new(),
+                leadership: Mutex::new(Leadership::default()),
+                promote: Condvar::new(),
+                next_id: AtomicU64::new(0),
                 connections: AtomicU64::new(0),
                 requests: AtomicU64::new(0),
                 refused: AtomicU64::new(0),
@@ -302,108 +300,27 @@ impl Server {
     /// A handle that shuts this server down from another thread.
     pub fn shutdown_handle(&self) -> io::Result<ShutdownHandle> {
         Ok(ShutdownHandle {
-            listener: Arc::new(self.listener.try_clone()?),
             shared: Arc::clone(&self.shared),
         })
     }
 
-    /// Accepts connections until shut down, one thread each, then waits for
-    /// them to finish. Accept errors (a full descriptor table, a connection
-    /// reset before it was accepted) are logged and the loop goes on.
+    /// Serves until shut down, then waits for the connections to finish and
+    /// reports what the server did.
     pub fn run(self) -> Summary {
-        let mut next_id = 0u64;
-        loop {
-            let accepted = self.listener.accept();
-            if self.shared.context.is_shutting_down() {
-                break;
-            }
-            match accepted {
-                Ok((stream, peer)) => {
-                    next_id += 1;
-                    self.admit(stream, peer, next_id);
-                }
-                Err(error) => {
-                    log::warn!("accept failed: {error}");
-                    if error.kind() != io::ErrorKind::ConnectionAborted {
-                        thread::sleep(ACCEPT_ERROR_BACKOFF);
-                    }
-                }
-            }
+        if let Err(error) = spawn_worker(&self.shared) {
+            log::error!("cannot start a connection thread: {error}");
+            return Summary::default();
         }
-        // The listener was shut down by the handle: new connections are refused.
+        let mut open = self.shared.open_connections();
+        while !self.shared.context.is_shutting_down() {
+            open = self
+                .shared
+                .closed
+                .wait(open)
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+        }
+        drop(open);
         self.drain()
-    }
-
-    /// Hands the connection to a parked thread or a new one, or refuses it
-    /// past the limit.
-    fn admit(&self, stream: TcpStream, peer: SocketAddr, id: u64) {
-        let handle = Arc::new(ConnectionHandle::new(stream));
-        {
-            let mut open = self.shared.open_connections();
-            if open.len() >= self.shared.max_connections {
-                drop(open);
-                self.refuse(&handle.stream, peer);
-                return;
-            }
-            open.insert(id, Arc::clone(&handle));
-        }
-        let job = Job { id, peer, handle };
-        let mut workers = self.shared.lock_workers();
-        if workers.parked > workers.queue.len() {
-            workers.queue.push_back(job);
-            drop(workers);
-            self.shared.work.notify_one();
-            return;
-        }
-        drop(workers);
-        let shared = Arc::clone(&self.shared);
-        let spawned = thread::Builder::new()
-            .name("conn".into())
-            .stack_size(CONNECTION_STACK_BYTES)
-            .spawn(move || work(&shared, job));
-        if let Err(error) = spawned {
-            log::error!("cannot start a thread for {peer}: {error}");
-            self.shared.open_connections().remove(&id);
-        }
-    }
-
-    /// Answers 503 without a thread: the response is small enough for an
-    /// empty socket buffer, so the write cannot block the accept loop.
-    fn refuse(&self, mut stream: &TcpStream, peer: SocketAddr) {
-        self.shared.refused.fetch_add(1, Ordering::Relaxed);
-        let now = SystemTime::now();
-        let second = now
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
-        if self
-            .shared
-            .last_limit_warning
-            .swap(second, Ordering::Relaxed)
-            != second
-        {
-            log::warn!(
-                "connection limit ({}) reached: answering 503 to {peer} and others",
-                self.shared.max_connections
-            );
-        }
-        let response = Response::error(Status::ServiceUnavailable)
-            .with_field("Retry-After", RETRY_AFTER_SECS.to_string());
-        let mut bytes = Vec::with_capacity(512);
-        response.write_head(
-            &mut bytes,
-            Persistence::Close,
-            &httpdate::fmt_http_date(now),
-        );
-        if let crate::response::Body::Bytes(page) = &response.body {
-            bytes.extend_from_slice(page);
-        }
-        let _ = stream.set_nonblocking(true);
-        let _ = stream.write_all(&bytes);
-        // Read what the client already sent, so closing does not reset the
-        // connection and destroy the 503 before the client reads it.
-        let mut sink = [0u8; 4096];
-        while matches!(stream.read(&mut sink), Ok(n) if n > 0) {}
-        let _ = stream.shutdown(Shutdown::Write);
     }
 
     /// Waits for the connections to finish, closing them by force at the
@@ -444,45 +361,182 @@ impl Server {
     }
 }
 
-/// A connection thread: serves its first job, then parks for the next one,
-/// until none comes for [`WORKER_IDLE_EXIT`] or the server shuts down.
-fn work(shared: &Shared, first: Job) {
-    let mut job = first;
-    loop {
-        let Job { id, peer, handle } = job;
-        let served = serve_guarded(&handle, peer, &shared.context);
-        shared.connections.fetch_add(1, Ordering::Relaxed);
-        if let Some((reason, requests)) = served {
-            shared.requests.fetch_add(requests, Ordering::Relaxed);
-            log::debug!("connection {id} from {peer} closed: {reason:?} after {requests} requests");
-        }
-        drop(handle);
-        shared.open_connections().remove(&id);
-        shared.closed.notify_all();
+/// Who is accepting: at most one leader blocked in accept(), and the
+/// followers parked until the leader hands its place on.
+#[derive(Default)]
+struct Leadership {
+    has_leader: bool,
+    followers: usize,
+}
 
-        let mut workers = shared.lock_workers();
-        workers.parked += 1;
-        loop {
-            if let Some(next) = workers.queue.pop_front() {
-                workers.parked -= 1;
-                job = next;
-                break;
-            }
-            if shared.context.is_shutting_down() {
-                workers.parked -= 1;
-                return;
-            }
-            let (guard, wait) = shared
-                .work
-                .wait_timeout(workers, WORKER_IDLE_EXIT)
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            workers = guard;
-            if wait.timed_out() && workers.queue.is_empty() {
-                workers.parked -= 1;
-                return;
+/// Starts a connection thread; it becomes the leader as soon as the place is
+/// free.
+fn spawn_worker(shared: &Arc<Shared>) -> io::Result<()> {
+    let for_thread = Arc::clone(shared);
+    thread::Builder::new()
+        .name("conn".into())
+        .stack_size(CONNECTION_STACK_BYTES)
+        .spawn(move || work(&for_thread))
+        .map(drop)
+}
+
+/// A connection thread, in the leader/followers pattern: the leader waits
+/// in accept(); when a connection arrives it wakes a follower to lead (or
+/// starts a thread when none is parked), then serves the connection itself,
+/// start to end, and parks as a follower. A follower not called for a whole
+/// idle timeout exits.
+///
+/// Only one thread blocks in accept() because Linux reserves a descriptor
+/// for every blocked accept(): a crowd of idle acceptors would hold
+/// descriptors that opening files needs.
+fn work(shared: &Arc<Shared>) {
+    loop {
+        if !take_the_lead(shared) {
+            return;
+        }
+        let accepted = accept(shared);
+        hand_the_lead_on(shared);
+        match accepted {
+            Some((stream, peer)) => serve_one(shared, stream, peer),
+            None => return,
+        }
+    }
+}
+
+/// Parks until the leader's place is free, then takes it. False when the
+/// thread should exit: the server is shutting down, or the thread was not
+/// needed for a whole idle timeout.
+fn take_the_lead(shared: &Shared) -> bool {
+    let mut leadership = shared.leadership();
+    while leadership.has_leader {
+        if shared.context.is_shutting_down() {
+            return false;
+        }
+        leadership.followers += 1;
+        let (guard, waited) = shared
+            .promote
+            .wait_timeout(leadership, shared.context.idle_timeout)
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        leadership = guard;
+        leadership.followers -= 1;
+        if waited.timed_out() && leadership.has_leader {
+            return false;
+        }
+    }
+    if shared.context.is_shutting_down() {
+        return false;
+    }
+    leadership.has_leader = true;
+    true
+}
+
+/// Gives up the leader's place: wakes a parked follower to take it, or
+/// starts a thread when none is parked.
+fn hand_the_lead_on(shared: &Arc<Shared>) {
+    let mut leadership = shared.leadership();
+    leadership.has_leader = false;
+    if shared.context.is_shutting_down() {
+        return;
+    }
+    if leadership.followers > 0 {
+        shared.promote.notify_one();
+    } else {
+        drop(leadership);
+        if let Err(error) = spawn_worker(shared) {
+            log::error!("cannot start a connection thread: {error}");
+        }
+    }
+}
+
+/// Waits for a connection, retrying after errors. `None` at shutdown.
+fn accept(shared: &Shared) -> Option<(TcpStream, SocketAddr)> {
+    loop {
+        let accepted = shared.listener.accept();
+        if shared.context.is_shutting_down() {
+            return None;
+        }
+        match accepted {
+            Ok(accepted) => return Some(accepted),
+            // The listener's read timeout bounds accept(); the leader waits on.
+            Err(error) if is_timeout(&error) => {}
+            Err(error) => {
+                log::warn!("accept failed: {error}");
+                if error.kind() != io::ErrorKind::ConnectionAborted {
+                    thread::sleep(ACCEPT_ERROR_BACKOFF);
+                }
             }
         }
     }
+}
+
+fn is_timeout(error: &io::Error) -> bool {
+    matches!(
+        error.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+    )
+}
+
+/// Registers, serves and unregisters one connection, or refuses it with 503
+/// past the limit.
+fn serve_one(shared: &Shared, stream: TcpStream, peer: SocketAddr) {
+    let id = shared.next_id.fetch_add(1, Ordering::Relaxed) + 1;
+    let handle = Arc::new(ConnectionHandle::new(stream));
+    {
+        let mut open = shared.open_connections();
+        if open.len() >= shared.max_connections {
+            drop(open);
+            refuse(shared, &handle.stream, peer);
+            return;
+        }
+        open.insert(id, Arc::clone(&handle));
+    }
+    let served = serve_guarded(&handle, peer, &shared.context);
+    shared.connections.fetch_add(1, Ordering::Relaxed);
+    if let Some((reason, requests)) = served {
+        shared.requests.fetch_add(requests, Ordering::Relaxed);
+        log::debug!("connection {id} from {peer} closed: {reason:?} after {requests} requests");
+    }
+    drop(handle);
+    shared.open_connections().remove(&id);
+    // Only a draining server waits for connections to leave; waking it for
+    // every close would cost two context switches per connection.
+    if shared.context.is_shutting_down() {
+        shared.closed.notify_all();
+    }
+}
+
+/// Answers 503 without serving: the response is small enough for an empty
+/// socket buffer, so the write cannot block.
+fn refuse(shared: &Shared, mut stream: &TcpStream, peer: SocketAddr) {
+    shared.refused.fetch_add(1, Ordering::Relaxed);
+    let now = SystemTime::now();
+    let second = now
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    if shared.last_limit_warning.swap(second, Ordering::Relaxed) != second {
+        log::warn!(
+            "connection limit ({}) reached: answering 503 to {peer} and others",
+            shared.max_connections
+        );
+    }
+    let response = Response::error(Status::ServiceUnavailable)
+        .with_field("Retry-After", RETRY_AFTER_SECS.to_string());
+    let mut bytes = Vec::with_capacity(512);
+    response.write_head(
+        &mut bytes,
+        Persistence::Close,
+        &httpdate::fmt_http_date(now),
+    );
+    if let crate::response::Body::Bytes(page) = &response.body {
+        bytes.extend_from_slice(page);
+    }
+    let _ = stream.set_nonblocking(true);
+    let _ = stream.write_all(&bytes);
+    // Read what the client already sent, so closing does not reset the
+    // connection and destroy the 503 before the client reads it.
+    let mut sink = [0u8; 4096];
+    while matches!(stream.read(&mut sink), Ok(n) if n > 0) {}
+    let _ = stream.shutdown(Shutdown::Write);
 }
 
 /// Serves a connection, containing a panic to its own thread: the panic is
