@@ -16,10 +16,12 @@ use std::time::{Duration, Instant};
 use crate::access_log;
 use crate::body::{framing, ChunkedDecoder, Framing};
 use crate::cache::FileCache;
+use crate::capture::{Capture, Conversation};
 use crate::fs::Root;
 use crate::request::{parse_head, HeadError, HttpVersion, Method, Request};
-use crate::response::{self, Body, DateCache, Persistence, Response, Status};
+use crate::response::{self, Body, DateCache, Persistence, Response, Sent, Status, Tap};
 use crate::static_files;
+use crate::trace::{self, Exchange, Trace};
 
 /// How long a request body may take to arrive, in total, so a client
 /// trickling a body cannot hold the connection open.
@@ -49,6 +51,13 @@ pub struct Context {
     /// How long one write may make no progress before the client is given
     /// up, so a client that stops reading cannot hold the connection.
     pub write_timeout: Duration,
+    /// Whether connections may carry more than one request (off with
+    /// `--no-keepalive`).
+    pub keep_alive: bool,
+    /// `--trace`: explain every exchange on stderr.
+    pub trace: Option<Trace>,
+    /// `--capture`: record every conversation in a pcap file.
+    pub capture: Option<Capture>,
     /// Set once when the server starts to shut down.
     pub shutting_down: AtomicBool,
 }
@@ -88,6 +97,8 @@ pub enum CloseReason {
     ClientAskedClose,
     /// HTTP/1.0 without `Connection: keep-alive`.
     Http10Default,
+    /// The server closes after every response (`--no-keepalive`).
+    NoKeepAlive,
     /// No new request within the idle timeout.
     IdleTimeout,
     /// The request could not be read or framed; the status says why.
@@ -100,10 +111,114 @@ pub enum CloseReason {
     Broken,
 }
 
+impl CloseReason {
+    /// Who closed, and why, in plain words.
+    pub fn describe(self) -> String {
+        match self {
+            CloseReason::ClientClosed => "by the client, between requests".into(),
+            CloseReason::ClientAskedClose => {
+                "by the server, after the response to Connection: close".into()
+            }
+            CloseReason::Http10Default => {
+                "by the server, after the response to HTTP/1.0 without keep-alive".into()
+            }
+            CloseReason::NoKeepAlive => "by the server, after one response (--no-keepalive)".into(),
+            CloseReason::IdleTimeout => "by the server, idle for the whole idle timeout".into(),
+            CloseReason::BadRequest(status) => format!(
+                "by the server, after {} {}: the request could not be read",
+                status.code(),
+                status.reason()
+            ),
+            CloseReason::WriteTimedOut => {
+                "by the server, the client stopped reading (write timeout)".into()
+            }
+            CloseReason::Shutdown => "by the server, shutting down".into(),
+            CloseReason::Broken => "the connection broke (reset or vanished client)".into(),
+        }
+    }
+}
+
+/// Whether the connection stays open after a response, and why
+/// (RFC 9112 §9.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeepAlive {
+    /// HTTP/1.1 persists by default.
+    Http11Default,
+    /// HTTP/1.0 with `Connection: keep-alive`: persist, and say so.
+    Http10Asked,
+    /// `Connection: close` from the client.
+    ClientAskedClose,
+    /// HTTP/1.0 without `Connection: keep-alive`.
+    Http10Default,
+    /// `--no-keepalive`: one response per connection.
+    DisabledByServer,
+    /// The server is shutting down: this is the last response.
+    ShuttingDown,
+}
+
+impl KeepAlive {
+    /// What the response head says about the connection.
+    pub fn persistence(self) -> Persistence {
+        match self {
+            KeepAlive::Http11Default => Persistence::KeepAlive,
+            KeepAlive::Http10Asked => Persistence::KeepAliveHttp10,
+            _ => Persistence::Close,
+        }
+    }
+
+    /// The decision in plain words.
+    pub fn describe(self) -> &'static str {
+        match self {
+            KeepAlive::Http11Default => {
+                "HTTP/1.1 without Connection: close -> the connection stays open for the next request"
+            }
+            KeepAlive::Http10Asked => {
+                "HTTP/1.0 with Connection: keep-alive -> stays open, and the response says keep-alive"
+            }
+            KeepAlive::ClientAskedClose => {
+                "Connection: close -> the server closes after this response"
+            }
+            KeepAlive::Http10Default => {
+                "HTTP/1.0 without keep-alive -> the server closes after this response"
+            }
+            KeepAlive::DisabledByServer => {
+                "--no-keepalive -> the server closes after this response, Connection: close"
+            }
+            KeepAlive::ShuttingDown => {
+                "the server is shutting down -> closes after this response, Connection: close"
+            }
+        }
+    }
+
+    /// Why the connection ends after this response, if it does.
+    fn close_reason(self) -> Option<CloseReason> {
+        match self {
+            KeepAlive::Http11Default | KeepAlive::Http10Asked => None,
+            KeepAlive::ClientAskedClose => Some(CloseReason::ClientAskedClose),
+            KeepAlive::Http10Default => Some(CloseReason::Http10Default),
+            KeepAlive::DisabledByServer => Some(CloseReason::NoKeepAlive),
+            KeepAlive::ShuttingDown => Some(CloseReason::Shutdown),
+        }
+    }
+}
+
 /// Serves one connection to its end and says why it ended and how many
-/// requests it carried.
-pub fn serve(handle: &ConnectionHandle, peer: SocketAddr, context: &Context) -> (CloseReason, u64) {
+/// requests it carried. `id` numbers the connection in the trace.
+pub fn serve(
+    handle: &ConnectionHandle,
+    peer: SocketAddr,
+    id: u64,
+    context: &Context,
+) -> (CloseReason, u64) {
     let stream = &handle.stream;
+    let local = stream.local_addr().unwrap_or(peer);
+    if let Some(trace) = &context.trace {
+        trace.opened(id, peer, local);
+    }
+    let conversation = context
+        .capture
+        .as_ref()
+        .map(|capture| capture.conversation(peer, local));
     // TCP_NODELAY (responses are written whole, so Nagle's delay would only
     // add latency), the write timeout and the idle read timeout come from
     // the listener: accepted sockets inherit them.
@@ -111,7 +226,9 @@ pub fn serve(handle: &ConnectionHandle, peer: SocketAddr, context: &Context) -> 
         stream,
         busy: &handle.busy,
         peer,
+        id,
         context,
+        conversation,
         buffer: Vec::with_capacity(READ_CHUNK_BYTES),
         start: 0,
         scratch: Vec::with_capacity(1024),
@@ -132,6 +249,12 @@ pub fn serve(handle: &ConnectionHandle, peer: SocketAddr, context: &Context) -> 
     if !nothing_to_protect {
         connection.linger();
     }
+    if let Some(conversation) = &mut connection.conversation {
+        conversation.server_closed();
+    }
+    if let Some(trace) = &context.trace {
+        trace.closed(id, reason, connection.requests);
+    }
     (reason, connection.requests)
 }
 
@@ -139,7 +262,11 @@ struct Connection<'a> {
     stream: &'a TcpStream,
     busy: &'a AtomicBool,
     peer: SocketAddr,
+    /// The connection's number, for the trace.
+    id: u64,
     context: &'a Context,
+    /// The capture's record of this connection (lab mode).
+    conversation: Option<Conversation<'a>>,
     /// Received bytes; those before `start` are consumed.
     buffer: Vec<u8>,
     start: usize,
@@ -177,13 +304,17 @@ impl Connection<'_> {
             }
             let incoming = self.next_request();
             self.busy.store(true, Ordering::SeqCst);
+            let received = Instant::now();
             let request = match incoming {
                 Incoming::Request(request) => request,
                 Incoming::Refused(error) => {
                     log::debug!("{}: refused head: {}", self.peer, error.describe());
-                    return self.refuse(error.status());
+                    return self.refuse(error.status(), error.describe(), received);
                 }
-                Incoming::HeadTimedOut => return self.refuse(Status::RequestTimeout),
+                Incoming::HeadTimedOut => {
+                    let why = "the head did not arrive within the head timeout";
+                    return self.refuse(Status::RequestTimeout, why, received);
+                }
                 Incoming::Closed if self.context.is_shutting_down() => {
                     return CloseReason::Shutdown
                 }
@@ -197,34 +328,52 @@ impl Connection<'_> {
             let request_line = first_line(request.raw());
             if let Err(status) = self.skip_body(&request) {
                 // The framing is in doubt: answer, then close.
-                let mut response = Response::error(status);
-                let _ = self.answer(request_line, is_head, &mut response, Persistence::Close);
+                let response = Response::error(status);
+                let decisions =
+                    self.context.trace.as_ref().map(|_| {
+                        trace::explain_refusal("the request body could not be read", status)
+                    });
+                let exchange = Answer {
+                    request_line,
+                    request_head: request.raw(),
+                    decisions,
+                    received,
+                };
+                let _ = self.answer(exchange, is_head, &response, Persistence::Close);
                 return CloseReason::BadRequest(status);
             }
 
-            let mut response =
+            let (response, decision) =
                 static_files::serve(&request, &self.context.root, &self.context.cache);
-            let mut persistence = persistence_for(&request);
+            let mut keep_alive = keep_alive_for(&request);
+            if !self.context.keep_alive && keep_alive.close_reason().is_none() {
+                keep_alive = KeepAlive::DisabledByServer;
+            }
             if self.context.is_shutting_down() {
                 // The last response of a stopping server says so.
-                persistence = Persistence::Close;
+                keep_alive = KeepAlive::ShuttingDown;
             }
-            if let Err(error) = self.answer(request_line, is_head, &mut response, persistence) {
+            let decisions = self
+                .context
+                .trace
+                .as_ref()
+                .map(|_| trace::explain(&request, &decision, keep_alive));
+            let exchange = Answer {
+                request_line,
+                request_head: request.raw(),
+                decisions,
+                received,
+            };
+            let persistence = keep_alive.persistence();
+            if let Err(error) = self.answer(exchange, is_head, &response, persistence) {
                 return if is_timeout(&error) {
                     CloseReason::WriteTimedOut
                 } else {
                     CloseReason::Broken
                 };
             }
-            match persistence {
-                Persistence::Close if self.context.is_shutting_down() => {
-                    return CloseReason::Shutdown
-                }
-                Persistence::Close if request.version == HttpVersion::Http10 => {
-                    return CloseReason::Http10Default
-                }
-                Persistence::Close => return CloseReason::ClientAskedClose,
-                Persistence::KeepAlive | Persistence::KeepAliveHttp10 => {}
+            if let Some(reason) = keep_alive.close_reason() {
+                return reason;
             }
         }
     }
@@ -290,9 +439,9 @@ impl Connection<'_> {
             && request.has_token("expect", "100-continue")
             && self.pending().is_empty()
         {
-            let mut interim = Response::new(Status::Continue, Body::Empty);
+            let interim = Response::new(Status::Continue, Body::Empty);
             if self
-                .write_response(&mut interim, true, Persistence::KeepAlive)
+                .write_response(&interim, true, Persistence::KeepAlive)
                 .is_err()
             {
                 return Err(Status::BadRequest);
@@ -337,44 +486,69 @@ impl Connection<'_> {
     }
 
     /// Answers a request that cannot be read with `status`, then closes.
-    fn refuse(&mut self, status: Status) -> CloseReason {
-        let request_line = first_line(self.pending()).to_vec();
-        let mut response = Response::error(status);
-        let _ = self.answer(&request_line, false, &mut response, Persistence::Close);
+    fn refuse(&mut self, status: Status, why: &str, received: Instant) -> CloseReason {
+        let request_head = self.pending().to_vec();
+        let response = Response::error(status);
+        self.requests += 1;
+        let exchange = Answer {
+            request_line: first_line(&request_head),
+            request_head: &request_head,
+            decisions: self
+                .context
+                .trace
+                .as_ref()
+                .map(|_| trace::explain_refusal(why, status)),
+            received,
+        };
+        let _ = self.answer(exchange, false, &response, Persistence::Close);
         CloseReason::BadRequest(status)
     }
 
-    /// Sends a response and logs it.
+    /// Sends a response, logs it, and traces the exchange.
     fn answer(
         &mut self,
-        request_line: &[u8],
+        exchange: Answer<'_>,
         is_head: bool,
-        response: &mut Response,
+        response: &Response,
         persistence: Persistence,
     ) -> io::Result<()> {
         let result = self.write_response(response, is_head, persistence);
-        let sent = *result.as_ref().unwrap_or(&0);
-        access_log::record(self.peer.ip(), request_line, response.status, sent);
+        let last_write = Instant::now();
+        let sent = result.as_ref().map_or(0, |sent| sent.body_bytes);
+        access_log::record(self.peer.ip(), exchange.request_line, response.status, sent);
         if let Err(error) = &result {
             log::debug!("{}: write failed: {error}", self.peer);
+        }
+        if let (Some(trace), Some(decisions)) = (&self.context.trace, exchange.decisions) {
+            let traced = Exchange {
+                number: self.requests,
+                request_head: exchange.request_head,
+                decisions,
+                response_head: &self.scratch,
+                body_bytes: sent,
+                received: exchange.received,
+                first_write: result.as_ref().ok().and_then(|sent| sent.first_write),
+                last_write,
+            };
+            trace.exchange(self.id, &traced);
         }
         result.map(drop)
     }
 
+    /// Writes the head into `scratch`, then sends head and body.
     fn write_response(
         &mut self,
-        response: &mut Response,
+        response: &Response,
         is_head: bool,
         persistence: Persistence,
-    ) -> io::Result<u64> {
-        response::send(
-            self.stream,
-            response,
-            is_head,
-            persistence,
-            self.dates.now(),
-            &mut self.scratch,
-        )
+    ) -> io::Result<Sent> {
+        self.scratch.clear();
+        response.write_head(&mut self.scratch, persistence, self.dates.now());
+        let tap = self
+            .conversation
+            .as_mut()
+            .map(|conversation| conversation as &mut dyn Tap);
+        response::send(self.stream, response, is_head, &self.scratch, tap)
     }
 
     /// The received bytes not yet consumed.
@@ -406,6 +580,13 @@ impl Connection<'_> {
             }
         };
         self.buffer.truncate(len + *result.as_ref().unwrap_or(&0));
+        if let Some(conversation) = &mut self.conversation {
+            match result {
+                Ok(0) => conversation.client_closed(),
+                Ok(_) => conversation.received(&self.buffer[len..]),
+                Err(_) => {}
+            }
+        }
         result
     }
 
@@ -414,6 +595,9 @@ impl Connection<'_> {
     fn linger(&mut self) {
         if self.stream.shutdown(Shutdown::Write).is_err() {
             return;
+        }
+        if let Some(conversation) = &mut self.conversation {
+            conversation.server_closed();
         }
         let deadline = Instant::now() + LINGER_TIMEOUT;
         let mut drained = 0;
@@ -426,8 +610,18 @@ impl Connection<'_> {
                 break;
             }
             match (&mut &*self.stream).read(&mut sink) {
-                Ok(0) => break,
-                Ok(n) => drained += n,
+                Ok(0) => {
+                    if let Some(conversation) = &mut self.conversation {
+                        conversation.client_closed();
+                    }
+                    break;
+                }
+                Ok(n) => {
+                    if let Some(conversation) = &mut self.conversation {
+                        conversation.received(&sink[..n]);
+                    }
+                    drained += n;
+                }
                 Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
                 Err(_) => break,
             }
@@ -438,17 +632,26 @@ impl Connection<'_> {
 /// Whether the connection stays open after answering `request`
 /// (RFC 9112 §9.3): HTTP/1.1 persists unless either side says `close`;
 /// HTTP/1.0 persists only when the client asks with `keep-alive`.
-pub fn persistence_for(request: &Request) -> Persistence {
+pub fn keep_alive_for(request: &Request) -> KeepAlive {
     if request.has_token("connection", "close") {
-        return Persistence::Close;
+        return KeepAlive::ClientAskedClose;
     }
     match request.version {
-        HttpVersion::Http11 => Persistence::KeepAlive,
+        HttpVersion::Http11 => KeepAlive::Http11Default,
         HttpVersion::Http10 if request.has_token("connection", "keep-alive") => {
-            Persistence::KeepAliveHttp10
+            KeepAlive::Http10Asked
         }
-        HttpVersion::Http10 => Persistence::Close,
+        HttpVersion::Http10 => KeepAlive::Http10Default,
     }
+}
+
+/// What [`Connection::answer`] needs to know of the request.
+struct Answer<'a> {
+    request_line: &'a [u8],
+    request_head: &'a [u8],
+    /// The decisions in plain words, when tracing.
+    decisions: Option<Vec<String>>,
+    received: Instant,
 }
 
 /// Whether the client has sent bytes not read yet (a non-blocking peek).
@@ -509,7 +712,11 @@ mod tests {
         for (version, fields, expected) in cases {
             let head = format!("GET / {version}\r\nHost: a\r\n{fields}\r\n");
             let (request, _) = parse_head(head.as_bytes()).unwrap().unwrap();
-            assert_eq!(persistence_for(&request), expected, "{version} {fields:?}");
+            assert_eq!(
+                keep_alive_for(&request).persistence(),
+                expected,
+                "{version} {fields:?}"
+            );
         }
     }
 

@@ -14,10 +14,13 @@
 //! | [`cache`] | small files kept in memory, revalidated on every request |
 //! | [`fs`] | target → file: percent-decoding, `..`, dotfiles, symlinks, index files |
 //! | [`access_log`] | one escaped Common Log Format line per request |
+//! | [`trace`] | `--trace`: every exchange and decision explained |
+//! | [`capture`] | `--capture`: the server's conversations as a pcap file |
 
 pub mod access_log;
 pub mod body;
 pub mod cache;
+pub mod capture;
 pub mod conditional;
 pub mod connection;
 pub mod fs;
@@ -26,5 +29,6 @@ pub mod request;
 pub mod response;
 pub mod server;
 pub mod static_files;
+pub mod trace;
 
 pub use server::{Config, Server, StartError};

@@ -49,6 +49,18 @@ struct Cli {
     /// Do not write the access log.
     #[arg(long)]
     quiet: bool,
+    /// Explain every connection and exchange on stderr: heads as received
+    /// and sent, each decision and why, timing, who closed and why.
+    #[arg(long)]
+    trace: bool,
+    /// Close every connection after one response (lab mode: compare with
+    /// keep-alive in the trace and the capture).
+    #[arg(long)]
+    no_keepalive: bool,
+    /// Record the server's own conversations in a pcap file for Wireshark
+    /// or tshark (TCP/IP headers reconstructed from socket events).
+    #[arg(long, value_name = "FILE")]
+    capture: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -67,6 +79,9 @@ fn main() -> ExitCode {
             .max_connections
             .map_or(default_max_connections, |n| n as usize),
         shutdown_timeout: Duration::from_secs(cli.shutdown_timeout),
+        keep_alive: !cli.no_keepalive,
+        trace: cli.trace,
+        capture: cli.capture,
     };
     let server = match Server::bind(&config) {
         Ok(server) => server,

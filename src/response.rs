@@ -6,6 +6,7 @@
 use std::fs::File;
 use std::io::{self, Write};
 use std::net::TcpStream;
+use std::time::Instant;
 
 use crate::range::Multipart;
 
@@ -227,69 +228,154 @@ impl Response {
     }
 }
 
-/// Writes `response` to `stream`: head and in-memory body in one write, a file
-/// body by sendfile(2) from the file's offset. Returns the content bytes sent.
-///
-/// `scratch` is a buffer reused across responses on one connection.
+/// Receives a copy of every byte written to the socket, in order, as it is
+/// written (lab mode: the capture).
+pub trait Tap {
+    fn sent(&mut self, bytes: &[u8]);
+}
+
+/// What [`send`] did.
+#[derive(Debug, Clone, Copy)]
+pub struct Sent {
+    /// Content bytes sent after the head.
+    pub body_bytes: u64,
+    /// When the first write returned: the first byte is in the kernel's hands.
+    pub first_write: Option<Instant>,
+}
+
+/// Writes `head` (from [`Response::write_head`]) and the body of `response`
+/// to `stream`: head and an in-memory body in one write, a file body by
+/// sendfile(2) from the file's offset. With a `tap`, every byte written is
+/// also handed to it, and file bodies are copied through memory so that the
+/// tap sees them.
 pub fn send(
-    mut stream: &TcpStream,
-    response: &mut Response,
+    stream: &TcpStream,
+    response: &Response,
     is_head_request: bool,
-    persistence: Persistence,
-    date: &str,
-    scratch: &mut Vec<u8>,
-) -> io::Result<u64> {
-    scratch.clear();
-    response.write_head(scratch, persistence, date);
-    if !response.sends_body(is_head_request) {
-        stream.write_all(scratch)?;
-        return Ok(0);
-    }
-    match &mut response.body {
-        Body::Empty => {
-            stream.write_all(scratch)?;
-            Ok(0)
-        }
-        Body::Bytes(bytes) => {
-            write_all_vectored(&mut stream, scratch, bytes)?;
-            Ok(bytes.len() as u64)
-        }
-        Body::Shared { bytes, start, len } => {
-            write_all_vectored(&mut stream, scratch, &bytes[*start..*start + *len])?;
-            Ok(*len as u64)
-        }
-        Body::File { file, offset, len } => {
-            stream.write_all(scratch)?;
-            send_file(stream, file, *offset, *len)
-        }
-        Body::Multipart { file, layout } => {
-            // Each part's head goes out with whatever text precedes it.
-            for part in &layout.parts {
-                scratch.extend_from_slice(&part.head);
-                stream.write_all(scratch)?;
-                scratch.clear();
-                send_file(stream, file, part.range.start, part.range.len())?;
+    head: &[u8],
+    tap: Option<&mut dyn Tap>,
+) -> io::Result<Sent> {
+    let mut out = Out {
+        stream,
+        tap,
+        first_write: None,
+    };
+    let body_bytes = if !response.sends_body(is_head_request) {
+        out.write_all(head, &[])?;
+        0
+    } else {
+        match &response.body {
+            Body::Empty => {
+                out.write_all(head, &[])?;
+                0
             }
-            stream.write_all(&layout.closing)?;
-            Ok(layout.len())
+            Body::Bytes(bytes) => {
+                out.write_all(head, bytes)?;
+                bytes.len() as u64
+            }
+            Body::Shared { bytes, start, len } => {
+                out.write_all(head, &bytes[*start..*start + *len])?;
+                *len as u64
+            }
+            Body::File { file, offset, len } => {
+                out.write_all(head, &[])?;
+                out.send_file(file, *offset, *len)?
+            }
+            Body::Multipart { file, layout } => {
+                // Each part's head goes out with whatever text precedes it.
+                let mut before: &[u8] = head;
+                for part in &layout.parts {
+                    out.write_all(before, &part.head)?;
+                    before = &[];
+                    out.send_file(file, part.range.start, part.range.len())?;
+                }
+                out.write_all(&layout.closing, &[])?;
+                layout.len()
+            }
         }
+    };
+    Ok(Sent {
+        body_bytes,
+        first_write: out.first_write,
+    })
+}
+
+/// The socket, as [`send`] writes to it.
+struct Out<'a, 't> {
+    stream: &'a TcpStream,
+    tap: Option<&'t mut dyn Tap>,
+    first_write: Option<Instant>,
+}
+
+impl Out<'_, '_> {
+    /// Writes `first` then `second` with as few system calls as the socket
+    /// allows (usually one writev), without copying one next to the other.
+    fn write_all(&mut self, first: &[u8], second: &[u8]) -> io::Result<()> {
+        let mut slices = [io::IoSlice::new(first), io::IoSlice::new(second)];
+        let mut remaining: &mut [io::IoSlice<'_>] = &mut slices;
+        while remaining.iter().any(|slice| !slice.is_empty()) {
+            match (&mut &*self.stream).write_vectored(remaining) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => {
+                    self.wrote(remaining, n);
+                    io::IoSlice::advance_slices(&mut remaining, n);
+                }
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+                Err(error) => return Err(error),
+            }
+        }
+        Ok(())
+    }
+
+    /// Notes that the first `n` bytes of `slices` were written.
+    fn wrote(&mut self, slices: &[io::IoSlice<'_>], mut n: usize) {
+        self.first_write.get_or_insert_with(Instant::now);
+        if let Some(tap) = self.tap.as_deref_mut() {
+            // One write, one hand-over: the tap sees what went out together.
+            let mut written = Vec::with_capacity(n);
+            for slice in slices {
+                let taken = n.min(slice.len());
+                written.extend_from_slice(&slice[..taken]);
+                n -= taken;
+            }
+            tap.sent(&written);
+        }
+    }
+
+    /// Sends `len` bytes of `file` from `offset`: by sendfile(2), or through
+    /// a buffer when a tap must see the bytes.
+    fn send_file(&mut self, file: &File, offset: u64, len: u64) -> io::Result<u64> {
+        if self.tap.is_none() {
+            send_file(self.stream, file, offset, len)?;
+            return Ok(len);
+        }
+        let mut buffer = vec![0u8; TAPPED_CHUNK_BYTES];
+        let mut position = offset;
+        let end = offset + len;
+        while position < end {
+            let want = (end - position).min(TAPPED_CHUNK_BYTES as u64) as usize;
+            let n = match rustix::io::pread(file, &mut buffer[..want], position) {
+                Ok(0) => return Err(file_shrank()),
+                Ok(n) => n,
+                Err(rustix::io::Errno::INTR) => continue,
+                Err(errno) => return Err(errno.into()),
+            };
+            self.write_all(&buffer[..n], &[])?;
+            position += n as u64;
+        }
+        Ok(len)
     }
 }
 
-/// Writes head and body with as few system calls as the socket allows
-/// (usually one writev), without copying the body next to the head.
-fn write_all_vectored(stream: &mut &TcpStream, head: &[u8], body: &[u8]) -> io::Result<()> {
-    let mut slices = [io::IoSlice::new(head), io::IoSlice::new(body)];
-    let mut remaining: &mut [io::IoSlice<'_>] = &mut slices;
-    while !remaining.is_empty() {
-        match stream.write_vectored(remaining) {
-            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-            Ok(n) => io::IoSlice::advance_slices(&mut remaining, n),
-            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
-            Err(error) => return Err(error),
-        }
-    }
-    Ok(())
+/// Bytes of a file copied per write when a tap watches (lab mode only).
+const TAPPED_CHUNK_BYTES: usize = 64 * 1024;
+
+fn file_shrank() -> io::Error {
+    // The promised length cannot be met, so the connection must not be reused.
+    io::Error::new(
+        io::ErrorKind::UnexpectedEof,
+        "file shorter than its announced length",
+    )
 }
 
 /// The `Date` field value, formatted at most once a second: formatting a
@@ -325,14 +411,7 @@ fn send_file(stream: &TcpStream, file: &File, offset: u64, len: u64) -> io::Resu
         // Linux moves at most 0x7ffff000 bytes per call.
         let chunk = (end - position).min(0x7fff_f000) as usize;
         match rustix::fs::sendfile(stream, file, Some(&mut position), chunk) {
-            Ok(0) => {
-                // The file shrank under us: the promised length cannot be met,
-                // so the connection must not be reused.
-                return Err(io::Error::new(
-                    io::ErrorKind::UnexpectedEof,
-                    "file shorter than its announced length",
-                ));
-            }
+            Ok(0) => return Err(file_shrank()),
             Ok(_) => {}
             Err(rustix::io::Errno::INTR) => {}
             Err(errno) => return Err(errno.into()),

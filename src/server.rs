@@ -24,9 +24,11 @@ use std::thread;
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::cache::FileCache;
+use crate::capture::Capture;
 use crate::connection::{self, CloseReason, ConnectionHandle, Context};
 use crate::fs::Root;
 use crate::response::{Persistence, Response, Status};
+use crate::trace::Trace;
 
 /// Stack size of a connection thread. Serving needs a few KiB (the largest
 /// frame holds httparse's 100 header slots); 256 KiB leaves ample room for
@@ -60,6 +62,12 @@ pub struct Config {
     pub max_connections: usize,
     /// How long a shutdown waits for responses in flight.
     pub shutdown_timeout: Duration,
+    /// Whether a connection may carry more than one request.
+    pub keep_alive: bool,
+    /// Explain every connection and exchange on stderr.
+    pub trace: bool,
+    /// Record every conversation in this pcap file.
+    pub capture: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -72,6 +80,9 @@ impl Default for Config {
             write_timeout: Duration::from_secs(30),
             max_connections: 1024,
             shutdown_timeout: Duration::from_secs(10),
+            keep_alive: true,
+            trace: false,
+            capture: None,
         }
     }
 }
@@ -103,6 +114,7 @@ pub enum StartError {
     PermissionDenied(SocketAddr),
     AddrNotAvailable(SocketAddr),
     Bind(SocketAddr, io::Error),
+    Capture(PathBuf, io::Error),
 }
 
 impl fmt::Display for StartError {
@@ -134,6 +146,9 @@ impl fmt::Display for StartError {
                 addr.ip()
             ),
             StartError::Bind(addr, error) => write!(f, "cannot listen on {addr}: {error}"),
+            StartError::Capture(path, error) => {
+                write!(f, "cannot write the capture {}: {error}", path.display())
+            }
         }
     }
 }
@@ -259,9 +274,18 @@ impl Server {
                 return Err(StartError::Bind(config.addr, errno.into()));
             }
         }
+        let capture = match &config.capture {
+            Some(path) => Some(
+                Capture::create(path).map_err(|error| StartError::Capture(path.clone(), error))?,
+            ),
+            None => None,
+        };
         let context = Context {
             root,
             cache: FileCache::default(),
+            keep_alive: config.keep_alive,
+            trace: config.trace.then(Trace::to_stderr),
+            capture,
             idle_timeout: config.idle_timeout,
             head_timeout: config.head_timeout,
             write_timeout: config.write_timeout,
@@ -490,7 +514,7 @@ fn serve_one(shared: &Shared, stream: TcpStream, peer: SocketAddr) {
         }
         open.insert(id, Arc::clone(&handle));
     }
-    let served = serve_guarded(&handle, peer, &shared.context);
+    let served = serve_guarded(&handle, peer, id, &shared.context);
     shared.connections.fetch_add(1, Ordering::Relaxed);
     if let Some((reason, requests)) = served {
         shared.requests.fetch_add(requests, Ordering::Relaxed);
@@ -545,9 +569,10 @@ fn refuse(shared: &Shared, mut stream: &TcpStream, peer: SocketAddr) {
 pub fn serve_guarded(
     handle: &ConnectionHandle,
     peer: SocketAddr,
+    id: u64,
     context: &Context,
 ) -> Option<(CloseReason, u64)> {
-    run_guarded(peer, || connection::serve(handle, peer, context))
+    run_guarded(peer, || connection::serve(handle, peer, id, context))
 }
 
 fn run_guarded<T>(peer: SocketAddr, serve: impl FnOnce() -> T) -> Option<T> {

@@ -6,12 +6,12 @@
 use std::collections::hash_map::RandomState;
 use std::fs::{File, Metadata};
 use std::hash::{BuildHasher, Hasher};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use crate::cache::FileCache;
 use crate::conditional::{self, Conditions, Precondition, Validators};
-use crate::fs::{self, OpenError, Resolved, Root};
+use crate::fs::{self, OpenError, PathError, Resolved, Root};
 use crate::range::{self, Ignored, Multipart, RangeOutcome};
 use crate::request::{Method, Request};
 use crate::response::{Body, Response, Status};
@@ -20,34 +20,75 @@ use crate::response::{Body, Response, Status};
 /// the methods every general-purpose server supports).
 pub const ALLOW: &str = "GET, HEAD, OPTIONS";
 
-/// Answers `request` from the files under `root`.
-pub fn serve(request: &Request, root: &Root, cache: &FileCache) -> Response {
+/// What [`serve`] decided, and why. The response is built from the same
+/// values, so the trace's explanation cannot drift from the behaviour.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// OPTIONS: list the methods (204).
+    ListMethods,
+    /// A method this server does not know (501).
+    UnknownMethod,
+    /// A method it knows but does not apply to files (405).
+    MethodNotAllowed,
+    /// The target cannot name a file (400, or 404 for a refused path).
+    BadTarget(PathError),
+    /// No file could be opened; the status says why (404, 403, 500).
+    NotOpened(Status),
+    /// A directory named without its trailing slash (301).
+    AddSlash(String),
+    /// A file: what its preconditions and the Range field decided.
+    File {
+        /// The file, relative to the root.
+        path: PathBuf,
+        size: u64,
+        etag: String,
+        precondition: Precondition,
+        /// `None` when a precondition answered first.
+        range: Option<RangeOutcome>,
+    },
+}
+
+/// Answers `request` from the files under `root`, and says why.
+pub fn serve(request: &Request, root: &Root, cache: &FileCache) -> (Response, Decision) {
     match request.method {
         Method::Get | Method::Head => {}
         // RFC 9110 §9.3.7: OPTIONS, for "*" or for a resource, lists the methods.
         Method::Options => {
-            return Response::new(Status::NoContent, Body::Empty)
-                .with_field("Allow", ALLOW.to_string())
+            let response = Response::new(Status::NoContent, Body::Empty)
+                .with_field("Allow", ALLOW.to_string());
+            return (response, Decision::ListMethods);
         }
         // RFC 9110 §15.6.2: a method the server does not recognise → 501.
-        Method::Unknown => return Response::error(Status::NotImplemented),
+        Method::Unknown => {
+            return (
+                Response::error(Status::NotImplemented),
+                Decision::UnknownMethod,
+            )
+        }
         // RFC 9110 §15.5.6: a known method this resource does not support →
         // 405, and the response MUST list the supported ones in Allow.
         _ => {
-            return Response::error(Status::MethodNotAllowed).with_field("Allow", ALLOW.to_string())
+            let response =
+                Response::error(Status::MethodNotAllowed).with_field("Allow", ALLOW.to_string());
+            return (response, Decision::MethodNotAllowed);
         }
     }
 
     let path = match fs::parse_target(request.target()) {
         Ok(path) => path,
-        Err(refusal) => return Response::error(refusal.status()),
+        Err(refusal) => {
+            return (
+                Response::error(refusal.status()),
+                Decision::BadTarget(refusal),
+            )
+        }
     };
     match root.open(&path) {
         Ok(Resolved::File {
             file,
             metadata,
             path,
-        }) => serve_file(request, file, &metadata, &path, cache),
+        }) => serve_file(request, file, &metadata, path, cache),
         Ok(Resolved::DirectoryWithoutSlash) => {
             // Relative references would be shorter, but an absolute path with
             // exactly one leading slash is what learners expect to read.
@@ -57,13 +98,16 @@ pub fn serve(request: &Request, root: &Root, cache: &FileCache) -> Response {
                 location.push('?');
                 location.push_str(query);
             }
-            Response::error(Status::MovedPermanently).with_field("Location", location)
+            let response =
+                Response::error(Status::MovedPermanently).with_field("Location", location.clone());
+            (response, Decision::AddSlash(location))
         }
         Err(error) => {
             if let OpenError::Io(detail) = &error {
                 log::error!("reading {}: {detail}", request.target().escape_debug());
             }
-            Response::error(error.status())
+            let status = error.status();
+            (Response::error(status), Decision::NotOpened(status))
         }
     }
 }
@@ -73,23 +117,36 @@ fn serve_file(
     request: &Request,
     file: File,
     metadata: &Metadata,
-    path: &Path,
+    path: PathBuf,
     cache: &FileCache,
-) -> Response {
+) -> (Response, Decision) {
     let validators = Validators::from_metadata(metadata);
     let conditions = Conditions::from_request(request);
-    match conditional::evaluate(request.method, &conditions, &validators, SystemTime::now()) {
+    let size = metadata.len();
+    let precondition =
+        conditional::evaluate(request.method, &conditions, &validators, SystemTime::now());
+    let decision = |range: Option<RangeOutcome>| Decision::File {
+        path: path.clone(),
+        size,
+        etag: validators.etag.clone(),
+        precondition,
+        range,
+    };
+    match precondition {
         Precondition::Proceed => {}
         // RFC 9110 §15.4.5: a 304 carries the validators and caching fields
         // a 200 would have, and no content.
         Precondition::NotModified(_) => {
-            return Response::new(Status::NotModified, Body::Empty).with_validators(&validators)
+            let response =
+                Response::new(Status::NotModified, Body::Empty).with_validators(&validators);
+            return (response, decision(None));
         }
-        Precondition::Failed(_) => return Response::error(Status::PreconditionFailed),
+        Precondition::Failed(_) => {
+            return (Response::error(Status::PreconditionFailed), decision(None))
+        }
     }
 
-    let size = metadata.len();
-    let content_type = content_type(path);
+    let content_type = content_type(&path);
     // A small file is sent from memory with its head in one write; HEAD
     // needs no bytes at all.
     let cached = match request.method {
@@ -108,7 +165,8 @@ fn serve_file(
             len,
         },
     };
-    match range_outcome(request, &conditions, &validators, size) {
+    let outcome = range_outcome(request, &conditions, &validators, size);
+    let response = match &outcome {
         RangeOutcome::Ignored(_) => Response::new(Status::Ok, body(0, size, file))
             .with_field("Content-Type", content_type)
             .with_validators(&validators),
@@ -133,7 +191,8 @@ fn serve_file(
         // RFC 9110 §15.5.17: a 416 names the current length.
         RangeOutcome::Unsatisfiable => Response::error(Status::RangeNotSatisfiable)
             .with_field("Content-Range", range::unsatisfied_content_range(size)),
-    }
+    };
+    (response, decision(Some(outcome)))
 }
 
 /// Whether and how the Range field applies (RFC 9110 §14.2): GET only —

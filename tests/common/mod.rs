@@ -317,6 +317,19 @@ impl Binary {
         }
     }
 
+    /// The stderr lines up to and including the first that contains `needle`.
+    pub fn stderr_until(&self, needle: &str) -> Vec<String> {
+        let mut lines = Vec::new();
+        loop {
+            let line = self.next_stderr_line();
+            let done = line.contains(needle);
+            lines.push(line);
+            if done {
+                return lines;
+            }
+        }
+    }
+
     /// The next line the server writes to stderr.
     pub fn next_stderr_line(&self) -> String {
         self.stderr_lines

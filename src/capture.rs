@@ -1,0 +1,270 @@
+//! `--capture FILE.pcap`: the server's own conversations as a pcap file that
+//! Wireshark and tshark dissect as HTTP, with no capture driver and no
+//! traffic from other programs.
+//!
+//! The server sees socket events, not packets: a connection accepted, bytes
+//! read, bytes written, an end of stream, a close. Each becomes TCP segments
+//! between the real addresses and ports, at the time it happened, with
+//! consistent sequence and acknowledgement numbers: the handshake when the
+//! connection is accepted, data in segments of at most [`SEGMENT_BYTES`]
+//! each acknowledged by the other side, and a FIN for each side's close. The
+//! TCP and IP headers are made up from those events — segment sizes, window
+//! values and the timing of acknowledgements are not the kernel's.
+
+use std::fs::File;
+use std::hash::{BuildHasher, Hasher};
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::path::Path;
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime};
+
+use etherparse::PacketBuilder;
+use pcap_file::pcap::{PcapHeader, PcapPacket, PcapWriter};
+use pcap_file::DataLink;
+
+use crate::response::Tap;
+
+/// Payload bytes per reconstructed segment: an Ethernet MSS, so the capture
+/// looks like traffic on a real network link.
+pub const SEGMENT_BYTES: usize = 1460;
+/// The receive window every reconstructed segment advertises.
+const WINDOW: u16 = 65535;
+const TTL: u8 = 64;
+
+/// The pcap file, shared by every connection.
+pub struct Capture {
+    writer: Mutex<PcapWriter<File>>,
+}
+
+impl std::fmt::Debug for Capture {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Capture")
+    }
+}
+
+impl Capture {
+    /// Creates (or truncates) `path` and writes the pcap header: raw IP
+    /// packets, microsecond timestamps.
+    pub fn create(path: &Path) -> io::Result<Capture> {
+        let file = File::create(path)?;
+        let header = PcapHeader {
+            datalink: DataLink::RAW,
+            ..PcapHeader::default()
+        };
+        let writer = PcapWriter::with_header(file, header).map_err(io::Error::other)?;
+        Ok(Capture {
+            writer: Mutex::new(writer),
+        })
+    }
+
+    /// Starts the record of one connection, with its three-way handshake.
+    pub fn conversation(&self, client: SocketAddr, server: SocketAddr) -> Conversation<'_> {
+        let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+        hasher.write_u16(client.port());
+        let isn = hasher.finish();
+        let mut conversation = Conversation {
+            capture: self,
+            client: canonical(client),
+            server: canonical(server),
+            client_next: isn as u32,
+            server_next: (isn >> 32) as u32,
+            client_closed: false,
+            server_closed: false,
+        };
+        conversation.handshake();
+        conversation
+    }
+
+    fn write(&self, timestamp: Duration, packet: &[u8]) {
+        let mut writer = self
+            .writer
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let record = PcapPacket::new(timestamp, packet.len() as u32, packet);
+        if let Err(error) = writer.write_packet(&record) {
+            log::warn!("capture: cannot write a packet: {error}");
+        }
+    }
+}
+
+/// An IPv4 address reached through an IPv6 socket (`::ffff:a.b.c.d`) is
+/// recorded as IPv4, as it travelled.
+fn canonical(addr: SocketAddr) -> SocketAddr {
+    SocketAddr::new(addr.ip().to_canonical(), addr.port())
+}
+
+/// Which side sends a segment.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Side {
+    Client,
+    Server,
+}
+
+/// One connection's TCP stream, as it is reconstructed.
+pub struct Conversation<'a> {
+    capture: &'a Capture,
+    client: SocketAddr,
+    server: SocketAddr,
+    /// The sequence number of each side's next byte.
+    client_next: u32,
+    server_next: u32,
+    client_closed: bool,
+    server_closed: bool,
+}
+
+/// TCP flags of a reconstructed segment.
+#[derive(Clone, Copy, Default)]
+struct Flags {
+    syn: bool,
+    ack: bool,
+    fin: bool,
+    psh: bool,
+}
+
+impl Conversation<'_> {
+    /// SYN, SYN-ACK, ACK: the kernel completed them before accept()
+    /// returned, so they carry the time of the accept.
+    fn handshake(&mut self) {
+        let now = timestamp();
+        let syn = Flags {
+            syn: true,
+            ..Flags::default()
+        };
+        self.segment(now, Side::Client, syn, &[]);
+        self.client_next = self.client_next.wrapping_add(1);
+        let syn_ack = Flags {
+            syn: true,
+            ack: true,
+            ..Flags::default()
+        };
+        self.segment(now, Side::Server, syn_ack, &[]);
+        self.server_next = self.server_next.wrapping_add(1);
+        self.segment(now, Side::Client, ack(), &[]);
+    }
+
+    /// Bytes the server read from the client.
+    pub fn received(&mut self, bytes: &[u8]) {
+        self.data(Side::Client, bytes);
+    }
+
+    /// The client's end of stream (a read returned 0): its FIN.
+    pub fn client_closed(&mut self) {
+        if !self.client_closed {
+            self.client_closed = true;
+            self.fin(Side::Client);
+        }
+    }
+
+    /// The server shut down its sending side or closed: its FIN.
+    pub fn server_closed(&mut self) {
+        if !self.server_closed {
+            self.server_closed = true;
+            self.fin(Side::Server);
+        }
+    }
+
+    fn data(&mut self, from: Side, bytes: &[u8]) {
+        if bytes.is_empty() {
+            return;
+        }
+        let now = timestamp();
+        let chunks = bytes.chunks(SEGMENT_BYTES);
+        let last = chunks.len() - 1;
+        for (index, chunk) in chunks.enumerate() {
+            let flags = Flags {
+                ack: true,
+                psh: index == last,
+                ..Flags::default()
+            };
+            self.segment(now, from, flags, chunk);
+            let next = self.next_mut(from);
+            *next = next.wrapping_add(chunk.len() as u32);
+        }
+        self.segment(now, from.other(), ack(), &[]);
+    }
+
+    fn fin(&mut self, from: Side) {
+        let now = timestamp();
+        let flags = Flags {
+            fin: true,
+            ack: true,
+            ..Flags::default()
+        };
+        self.segment(now, from, flags, &[]);
+        let next = self.next_mut(from);
+        *next = next.wrapping_add(1);
+        self.segment(now, from.other(), ack(), &[]);
+    }
+
+    fn next_mut(&mut self, side: Side) -> &mut u32 {
+        match side {
+            Side::Client => &mut self.client_next,
+            Side::Server => &mut self.server_next,
+        }
+    }
+
+    /// Writes one segment from `from`, acknowledging all the other side sent.
+    fn segment(&self, time: Duration, from: Side, flags: Flags, payload: &[u8]) {
+        let (source, destination, seq, acknowledged) = match from {
+            Side::Client => (self.client, self.server, self.client_next, self.server_next),
+            Side::Server => (self.server, self.client, self.server_next, self.client_next),
+        };
+        let ip = match (source.ip(), destination.ip()) {
+            (IpAddr::V4(s), IpAddr::V4(d)) => PacketBuilder::ipv4(s.octets(), d.octets(), TTL),
+            (s, d) => PacketBuilder::ipv6(to_v6(s), to_v6(d), TTL),
+        };
+        let mut tcp = ip.tcp(source.port(), destination.port(), seq, WINDOW);
+        if flags.syn {
+            tcp = tcp.syn();
+        }
+        if flags.ack {
+            tcp = tcp.ack(acknowledged);
+        }
+        if flags.fin {
+            tcp = tcp.fin();
+        }
+        if flags.psh {
+            tcp = tcp.psh();
+        }
+        let mut packet = Vec::with_capacity(tcp.size(payload.len()));
+        if tcp.write(&mut packet, payload).is_ok() {
+            self.capture.write(time, &packet);
+        }
+    }
+}
+
+impl Tap for Conversation<'_> {
+    fn sent(&mut self, bytes: &[u8]) {
+        self.data(Side::Server, bytes);
+    }
+}
+
+impl Side {
+    fn other(self) -> Side {
+        match self {
+            Side::Client => Side::Server,
+            Side::Server => Side::Client,
+        }
+    }
+}
+
+fn ack() -> Flags {
+    Flags {
+        ack: true,
+        ..Flags::default()
+    }
+}
+
+fn to_v6(ip: IpAddr) -> [u8; 16] {
+    match ip {
+        IpAddr::V4(v4) => v4.to_ipv6_mapped().octets(),
+        IpAddr::V6(v6) => v6.octets(),
+    }
+}
+
+fn timestamp() -> Duration {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap_or_default()
+}

@@ -1,0 +1,338 @@
+//! `--trace`: every connection and every exchange explained on stderr — the
+//! request head as received, each decision and why, the response head as
+//! sent, the body's size and timing, and who closed the connection and why.
+//!
+//! The explanations are read from the same decision values the server acts
+//! on ([`Decision`], [`Precondition`], [`RangeOutcome`], [`KeepAlive`],
+//! [`CloseReason`]). Every line starts with the connection number (and the
+//! request number on it), so the output of concurrent connections can be
+//! told apart and a trace can be diffed; colours only on a terminal.
+
+use std::fmt::Write as _;
+use std::io::{IsTerminal, Write};
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use crate::conditional::{Precondition, Reason};
+use crate::connection::{CloseReason, KeepAlive};
+use crate::fs::PathError;
+use crate::range::RangeOutcome;
+use crate::request::{Method, Request};
+use crate::response::Status;
+use crate::static_files::Decision;
+
+/// Where the trace goes, and how it looks.
+#[derive(Debug)]
+pub struct Trace {
+    colour: bool,
+}
+
+/// One exchange, as the connection saw it.
+pub struct Exchange<'a> {
+    /// The request's number on its connection, from 1.
+    pub number: u64,
+    /// The request head exactly as received (or the bytes of a refused head).
+    pub request_head: &'a [u8],
+    /// The decisions, in plain words, in the order they were taken.
+    pub decisions: Vec<String>,
+    /// The response head exactly as sent.
+    pub response_head: &'a [u8],
+    /// Content bytes sent after the head.
+    pub body_bytes: u64,
+    /// When the whole request head had been read.
+    pub received: Instant,
+    /// When the first write returned, and when the last did.
+    pub first_write: Option<Instant>,
+    pub last_write: Instant,
+}
+
+impl Trace {
+    /// A trace on stderr, coloured when stderr is a terminal.
+    pub fn to_stderr() -> Trace {
+        Trace {
+            colour: std::io::stderr().is_terminal(),
+        }
+    }
+
+    /// A connection was accepted.
+    pub fn opened(&self, id: u64, client: SocketAddr, server: SocketAddr) {
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "{} opened: client {client} -> server {server}",
+            self.paint(BOLD, &format!("[conn {id}]"))
+        );
+        emit(&out);
+    }
+
+    /// One request and its response.
+    pub fn exchange(&self, id: u64, exchange: &Exchange<'_>) {
+        let tag = format!("[conn {id} #{}]", exchange.number);
+        let tag = self.paint(BOLD, &tag);
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "{tag} request head, {} bytes, as received:",
+            exchange.request_head.len()
+        );
+        for line in visible_lines(exchange.request_head) {
+            let _ = writeln!(out, "{tag}   {}", self.paint(CYAN, &format!("> {line}")));
+        }
+        for decision in &exchange.decisions {
+            let _ = writeln!(out, "{tag} {} {decision}", self.paint(YELLOW, "decided:"));
+        }
+        let _ = writeln!(
+            out,
+            "{tag} response head, {} bytes, as sent:",
+            exchange.response_head.len()
+        );
+        for line in visible_lines(exchange.response_head) {
+            let _ = writeln!(out, "{tag}   {}", self.paint(GREEN, &format!("< {line}")));
+        }
+        let first = exchange
+            .first_write
+            .map_or_else(|| "-".to_string(), |t| millis(t - exchange.received));
+        let _ = writeln!(
+            out,
+            "{tag} body: {} bytes; first byte written {first} after the request, last {}",
+            exchange.body_bytes,
+            millis(exchange.last_write - exchange.received)
+        );
+        emit(&out);
+    }
+
+    /// A connection ended.
+    pub fn closed(&self, id: u64, reason: CloseReason, requests: u64) {
+        let plural = if requests == 1 { "" } else { "s" };
+        emit(&format!(
+            "{} closed: {} ({requests} request{plural} on this connection)\n",
+            self.paint(BOLD, &format!("[conn {id}]")),
+            reason.describe()
+        ));
+    }
+
+    fn paint(&self, colour: &str, text: &str) -> String {
+        if self.colour {
+            format!("{colour}{text}{RESET}")
+        } else {
+            text.to_string()
+        }
+    }
+}
+
+const BOLD: &str = "\x1b[1m";
+const CYAN: &str = "\x1b[36m";
+const GREEN: &str = "\x1b[32m";
+const YELLOW: &str = "\x1b[33m";
+const RESET: &str = "\x1b[0m";
+
+/// Writes a block in one call, so blocks of concurrent connections do not
+/// interleave line by line.
+fn emit(block: &str) {
+    let _ = std::io::stderr().lock().write_all(block.as_bytes());
+}
+
+fn millis(duration: Duration) -> String {
+    format!("{:.3} ms", duration.as_secs_f64() * 1000.0)
+}
+
+/// The lines of a head with line endings and control characters made
+/// visible: `\r\n` written out, other bytes outside printable ASCII as
+/// `\xNN`, so a bare `\n`, a stray `\r` or a NUL shows for what it is.
+pub fn visible_lines(head: &[u8]) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for (index, &byte) in head.iter().enumerate() {
+        match byte {
+            b'\n' => {
+                line.push_str("\\n");
+                lines.push(std::mem::take(&mut line));
+            }
+            b'\r' if head.get(index + 1) == Some(&b'\n') => line.push_str("\\r"),
+            b'\t' => line.push_str("\\t"),
+            0x20..=0x7e => line.push(byte as char),
+            _ => {
+                let _ = write!(line, "\\x{byte:02x}");
+            }
+        }
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+/// The decisions behind a response, in plain words and in the order taken.
+pub fn explain(request: &Request, decision: &Decision, keep_alive: KeepAlive) -> Vec<String> {
+    let method = request.method_str();
+    let target = request.target().escape_debug().to_string();
+    let mut lines = Vec::new();
+    match decision {
+        Decision::ListMethods => lines.push(format!(
+            "OPTIONS {target} -> 204 No Content, Allow: {}",
+            crate::static_files::ALLOW
+        )),
+        Decision::UnknownMethod => lines.push(format!(
+            "method {method} is not one this server knows -> 501 Not Implemented"
+        )),
+        Decision::MethodNotAllowed => lines.push(format!(
+            "{method} does not apply to static files -> 405 Method Not Allowed, Allow: {}",
+            crate::static_files::ALLOW
+        )),
+        Decision::BadTarget(PathError::BadTarget) => lines.push(format!(
+            "target {target} is not a path this server can read -> 400 Bad Request"
+        )),
+        Decision::BadTarget(PathError::Refused(why)) => lines.push(format!(
+            "target {target} refused ({why}) -> 404 Not Found, as if absent"
+        )),
+        Decision::NotOpened(status) => {
+            let why = match status {
+                Status::NotFound => "no such file under the root",
+                Status::Forbidden => "the file exists but may not be read",
+                _ => "the file could not be read",
+            };
+            lines.push(format!(
+                "{method} {target}: {why} -> {}",
+                status_text(*status)
+            ));
+        }
+        Decision::AddSlash(location) => lines.push(format!(
+            "{target} is a directory -> 301 Moved Permanently to {location}"
+        )),
+        Decision::File {
+            path,
+            size,
+            etag,
+            precondition,
+            range,
+        } => {
+            lines.push(format!(
+                "{method} {target} -> the file /{}, {size} bytes, ETag {etag}",
+                path.strip_prefix(".").unwrap_or(path).display()
+            ));
+            lines.push(explain_precondition(request, *precondition, etag));
+            if let Some(range) = range {
+                lines.push(explain_range(request, range, *size));
+            }
+            if request.method == Method::Head {
+                lines.push("HEAD -> the same head as GET, no body".to_string());
+            }
+        }
+    }
+    lines.push(keep_alive.describe().to_string());
+    lines
+}
+
+fn explain_precondition(request: &Request, precondition: Precondition, etag: &str) -> String {
+    let field = |name: &str| {
+        let values: Vec<String> = request
+            .field_values(name)
+            .map(|v| String::from_utf8_lossy(v).into_owned())
+            .collect();
+        values.join(", ")
+    };
+    match precondition {
+        Precondition::Proceed => {
+            let sent: Vec<&str> = [
+                "If-Match",
+                "If-None-Match",
+                "If-Modified-Since",
+                "If-Unmodified-Since",
+            ]
+            .into_iter()
+            .filter(|name| request.field_values(name).next().is_some())
+            .collect();
+            if sent.is_empty() {
+                "no precondition fields -> send the file".to_string()
+            } else {
+                format!(
+                    "{} checked against ETag {etag} -> no precondition stops the request",
+                    sent.join(" and ")
+                )
+            }
+        }
+        Precondition::NotModified(reason) | Precondition::Failed(reason) => {
+            let name = match reason {
+                Reason::IfMatchFailed => "If-Match",
+                Reason::ModifiedSince => "If-Unmodified-Since",
+                Reason::IfNoneMatchMatched => "If-None-Match",
+                Reason::NotModifiedSince => "If-Modified-Since",
+            };
+            let outcome = match precondition {
+                Precondition::NotModified(_) => "304 Not Modified, no body",
+                _ => "412 Precondition Failed",
+            };
+            format!("{name} {}: {} -> {outcome}", field(name), reason.describe())
+        }
+    }
+}
+
+fn explain_range(request: &Request, range: &RangeOutcome, size: u64) -> String {
+    let value = request
+        .field_values("range")
+        .next()
+        .map(|v| String::from_utf8_lossy(v).into_owned());
+    match (range, value) {
+        (RangeOutcome::Ignored(_), None) => {
+            format!("no Range -> 200 OK, the whole file ({size} bytes)")
+        }
+        (RangeOutcome::Ignored(why), Some(value)) => format!(
+            "Range {value} ignored ({}) -> 200 OK, the whole file ({size} bytes)",
+            why.describe()
+        ),
+        (RangeOutcome::Partial(ranges), value) => {
+            let value = value.unwrap_or_default();
+            match ranges.as_slice() {
+                [one] => format!(
+                    "Range {value} -> 206 Partial Content, {}",
+                    one.content_range(size)
+                ),
+                several => format!(
+                    "Range {value} -> 206 Partial Content, multipart/byteranges of {} parts",
+                    several.len()
+                ),
+            }
+        }
+        (RangeOutcome::Unsatisfiable, value) => format!(
+            "Range {} covers no byte of the {size}-byte file -> 416 Range Not Satisfiable",
+            value.unwrap_or_default()
+        ),
+    }
+}
+
+fn status_text(status: Status) -> String {
+    format!("{} {}", status.code(), status.reason())
+}
+
+/// The explanation of a head that could not be read.
+pub fn explain_refusal(why: &str, status: Status) -> Vec<String> {
+    vec![
+        format!("{why} -> {}", status_text(status)),
+        "the request's framing is in doubt -> the connection will close".to_string(),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn visible_lines_table() {
+        let cases: [(&[u8], &[&str]); 5] = [
+            (
+                b"GET / HTTP/1.1\r\nHost: a\r\n\r\n",
+                &["GET / HTTP/1.1\\r\\n", "Host: a\\r\\n", "\\r\\n"],
+            ),
+            (
+                b"GET / HTTP/1.1\nHost: a\n\n",
+                &["GET / HTTP/1.1\\n", "Host: a\\n", "\\n"],
+            ),
+            (b"GET /\x00 HTTP/1.1\r\n", &["GET /\\x00 HTTP/1.1\\r\\n"]),
+            (b"A: b\rc\r\n", &["A: b\\x0dc\\r\\n"]),
+            (b"GET / HTT", &["GET / HTT"]),
+        ];
+        for (head, expected) in cases {
+            assert_eq!(visible_lines(head), expected, "{head:?}");
+        }
+    }
+}

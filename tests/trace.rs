@@ -1,0 +1,207 @@
+//! `--trace` and `--no-keepalive`, read from the real binary's stderr: the
+//! heads as received and sent, each decision and why, and who closed.
+
+mod common;
+
+use common::{www, Binary, Client, Reply};
+
+/// The trace's rendering of a head: one line per head line, CRLFs written out.
+fn rendered(head: &str) -> Vec<String> {
+    head.split_inclusive("\r\n")
+        .map(|line| line.replace('\r', "\\r").replace('\n', "\\n"))
+        .collect()
+}
+
+/// The lines of `trace` tagged `tag` and starting with `marker` after it
+/// (`>` request head, `<` response head, `decided:`), without tag and marker.
+fn tagged<'a>(trace: &'a [String], tag: &str, marker: &str) -> Vec<&'a str> {
+    let prefix = format!("{tag} ");
+    trace
+        .iter()
+        .filter_map(|line| line.strip_prefix(&prefix))
+        .map(str::trim_start)
+        .filter_map(|rest| rest.strip_prefix(marker))
+        .map(str::trim_start)
+        .collect()
+}
+
+fn start_traced(extra: &[&str]) -> Binary {
+    let root = www();
+    let mut args = vec!["--root", root.to_str().unwrap(), "--port", "0", "--trace"];
+    args.extend_from_slice(extra);
+    Binary::start(&args)
+}
+
+fn get(client: &mut Client, path: &str, fields: &str) -> (String, Reply) {
+    let head = format!("GET {path} HTTP/1.1\r\nHost: lab\r\n{fields}\r\n");
+    client.send(head.as_bytes());
+    (head, client.read_reply(false))
+}
+
+#[test]
+fn trace_explains_200_304_and_206_on_one_kept_alive_connection() {
+    let server = start_traced(&["--quiet"]);
+    let page_size = std::fs::metadata(www().join("index.html")).unwrap().len();
+    let audio_size = std::fs::metadata(www().join("introduction.mp3"))
+        .unwrap()
+        .len();
+    let mut client = Client::connect(server.addr);
+    let client_addr = client.stream.local_addr().unwrap();
+
+    let (head_1, page) = get(&mut client, "/index.html", "");
+    assert_eq!(page.status, 200);
+    let etag = page.header("etag").unwrap().to_string();
+    let (head_2, revalidated) = get(
+        &mut client,
+        "/index.html",
+        &format!("If-None-Match: {etag}\r\n"),
+    );
+    assert_eq!(revalidated.status, 304);
+    let (head_3, audio) = get(&mut client, "/introduction.mp3", "Range: bytes=0-\r\n");
+    assert_eq!(audio.status, 206);
+    drop(client);
+    let trace = server.stderr_until("] closed:");
+
+    let opened = format!(
+        "[conn 1] opened: client {client_addr} -> server {}",
+        server.addr
+    );
+    assert_eq!(trace[0], opened, "{trace:#?}");
+    let exchanges = [(&head_1, &page), (&head_2, &revalidated), (&head_3, &audio)];
+    for (number, (request, reply)) in (1..).zip(exchanges) {
+        let tag = format!("[conn 1 #{number}]");
+        // Both heads exactly as they crossed the wire.
+        assert_eq!(
+            tagged(&trace, &tag, ">"),
+            rendered(request),
+            "{tag}: {trace:#?}"
+        );
+        assert_eq!(
+            tagged(&trace, &tag, "<"),
+            rendered(&reply.head),
+            "{tag}: {trace:#?}"
+        );
+        let body = format!(
+            "{tag} body: {} bytes; first byte written ",
+            reply.body.len()
+        );
+        assert!(
+            trace.iter().any(|l| l.starts_with(&body)),
+            "{body}: {trace:#?}"
+        );
+        assert!(
+            tagged(&trace, &tag, "decided:").contains(
+                &"HTTP/1.1 without Connection: close -> the connection stays open for the next request"
+            ),
+            "{tag}: {trace:#?}"
+        );
+    }
+    let expected = [
+        (
+            "[conn 1 #1]",
+            format!("no Range -> 200 OK, the whole file ({page_size} bytes)"),
+        ),
+        (
+            "[conn 1 #2]",
+            format!(
+                "If-None-Match {etag}: If-None-Match matches the current ETag -> 304 Not Modified, no body"
+            ),
+        ),
+        (
+            "[conn 1 #3]",
+            format!(
+                "Range bytes=0- -> 206 Partial Content, bytes 0-{}/{audio_size}",
+                audio_size - 1
+            ),
+        ),
+    ];
+    for (tag, decision) in expected {
+        let decided = tagged(&trace, tag, "decided:");
+        assert!(
+            decided.contains(&decision.as_str()),
+            "{tag} {decision}: {decided:#?}"
+        );
+    }
+    assert_eq!(
+        trace.last().unwrap(),
+        "[conn 1] closed: by the client, between requests (3 requests on this connection)"
+    );
+}
+
+#[test]
+fn trace_explains_a_404_and_a_close_the_client_asked_for() {
+    let server = start_traced(&["--quiet"]);
+    let mut client = Client::connect(server.addr);
+    let (_, missing) = get(&mut client, "/favicon.ico", "Connection: close\r\n");
+    assert_eq!(missing.status, 404);
+    assert!(client.is_closed());
+    let trace = server.stderr_until("] closed:");
+    let decided = tagged(&trace, "[conn 1 #1]", "decided:");
+    assert_eq!(
+        decided,
+        [
+            "GET /favicon.ico: no such file under the root -> 404 Not Found",
+            "Connection: close -> the server closes after this response",
+        ],
+        "{trace:#?}"
+    );
+    assert!(tagged(&trace, "[conn 1 #1]", "<").contains(&"Connection: close\\r\\n"));
+    assert_eq!(
+        trace.last().unwrap(),
+        "[conn 1] closed: by the server, after the response to Connection: close (1 request on this connection)"
+    );
+}
+
+#[test]
+fn trace_shows_a_malformed_head_with_its_control_characters() {
+    let server = start_traced(&["--quiet"]);
+    let mut client = Client::connect(server.addr);
+    client.send(b"GET / HTTP/1.1\r\nHost: a\r\nBad\x01Name: x\r\n\r\n");
+    assert_eq!(client.read_reply(false).status, 400);
+    let trace = server.stderr_until("] closed:");
+    let received = tagged(&trace, "[conn 1 #1]", ">");
+    assert!(received.contains(&"Bad\\x01Name: x\\r\\n"), "{trace:#?}");
+    let decided = tagged(&trace, "[conn 1 #1]", "decided:");
+    assert!(decided[0].ends_with("-> 400 Bad Request"), "{decided:#?}");
+    assert!(trace
+        .last()
+        .unwrap()
+        .contains("by the server, after 400 Bad Request"));
+}
+
+#[test]
+fn no_keepalive_closes_after_every_response_and_says_so() {
+    let server = start_traced(&["--quiet", "--no-keepalive"]);
+    for path in ["/", "/logo.png"] {
+        let mut client = Client::connect(server.addr);
+        let (_, reply) = get(&mut client, path, "");
+        assert_eq!(reply.status, 200);
+        assert_eq!(reply.header("connection"), Some("close"), "{path}");
+        assert!(client.is_closed(), "{path}: the server should have closed");
+    }
+    let trace = server.stderr_until("[conn 2] closed:");
+    for id in [1, 2] {
+        let decided = tagged(&trace, &format!("[conn {id} #1]"), "decided:");
+        assert_eq!(
+            decided.last(),
+            Some(&"--no-keepalive -> the server closes after this response, Connection: close"),
+            "{trace:#?}"
+        );
+        let closed = format!(
+            "[conn {id}] closed: by the server, after one response (--no-keepalive) (1 request on this connection)"
+        );
+        assert!(trace.contains(&closed), "{closed}: {trace:#?}");
+    }
+}
+
+#[test]
+fn without_trace_nothing_is_traced() {
+    let root = www();
+    let server = Binary::start(&["--root", root.to_str().unwrap(), "--port", "0"]);
+    let mut client = Client::connect(server.addr);
+    let (_, reply) = get(&mut client, "/", "");
+    assert_eq!(reply.status, 200);
+    // The access log line comes, and nothing tagged [conn before it.
+    let lines = server.stderr_until("\"GET / HTTP/1.1\" 200");
+    assert!(lines.iter().all(|l| !l.starts_with("[conn")), "{lines:#?}");
+}
