@@ -76,14 +76,19 @@ impl Capture {
         conversation
     }
 
-    fn write(&self, timestamp: Duration, packet: &[u8]) {
+    /// Writes one event's packets together, so that another connection's
+    /// packets never fall between them.
+    fn write(&self, packets: &[(Duration, Vec<u8>)]) {
         let mut writer = self
             .writer
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let record = PcapPacket::new(timestamp, packet.len() as u32, packet);
-        if let Err(error) = writer.write_packet(&record) {
-            log::warn!("capture: cannot write a packet: {error}");
+        for (timestamp, packet) in packets {
+            let record = PcapPacket::new(*timestamp, packet.len() as u32, packet);
+            if let Err(error) = writer.write_packet(&record) {
+                log::warn!("capture: cannot write a packet: {error}");
+                return;
+            }
         }
     }
 }
@@ -127,20 +132,22 @@ impl Conversation<'_> {
     /// returned, so they carry the time of the accept.
     fn handshake(&mut self) {
         let now = timestamp();
+        let mut batch = Vec::with_capacity(3);
         let syn = Flags {
             syn: true,
             ..Flags::default()
         };
-        self.segment(now, Side::Client, syn, &[]);
+        self.segment(&mut batch, now, Side::Client, syn, &[]);
         self.client_next = self.client_next.wrapping_add(1);
         let syn_ack = Flags {
             syn: true,
             ack: true,
             ..Flags::default()
         };
-        self.segment(now, Side::Server, syn_ack, &[]);
+        self.segment(&mut batch, now, Side::Server, syn_ack, &[]);
         self.server_next = self.server_next.wrapping_add(1);
-        self.segment(now, Side::Client, ack(), &[]);
+        self.segment(&mut batch, now, Side::Client, ack(), &[]);
+        self.capture.write(&batch);
     }
 
     /// Bytes the server read from the client.
@@ -171,17 +178,19 @@ impl Conversation<'_> {
         let now = timestamp();
         let chunks = bytes.chunks(SEGMENT_BYTES);
         let last = chunks.len() - 1;
+        let mut batch = Vec::with_capacity(chunks.len() + 1);
         for (index, chunk) in chunks.enumerate() {
             let flags = Flags {
                 ack: true,
                 psh: index == last,
                 ..Flags::default()
             };
-            self.segment(now, from, flags, chunk);
+            self.segment(&mut batch, now, from, flags, chunk);
             let next = self.next_mut(from);
             *next = next.wrapping_add(chunk.len() as u32);
         }
-        self.segment(now, from.other(), ack(), &[]);
+        self.segment(&mut batch, now, from.other(), ack(), &[]);
+        self.capture.write(&batch);
     }
 
     fn fin(&mut self, from: Side) {
@@ -191,10 +200,12 @@ impl Conversation<'_> {
             ack: true,
             ..Flags::default()
         };
-        self.segment(now, from, flags, &[]);
+        let mut batch = Vec::with_capacity(2);
+        self.segment(&mut batch, now, from, flags, &[]);
         let next = self.next_mut(from);
         *next = next.wrapping_add(1);
-        self.segment(now, from.other(), ack(), &[]);
+        self.segment(&mut batch, now, from.other(), ack(), &[]);
+        self.capture.write(&batch);
     }
 
     fn next_mut(&mut self, side: Side) -> &mut u32 {
@@ -204,8 +215,16 @@ impl Conversation<'_> {
         }
     }
 
-    /// Writes one segment from `from`, acknowledging all the other side sent.
-    fn segment(&self, time: Duration, from: Side, flags: Flags, payload: &[u8]) {
+    /// Adds one segment from `from` to `batch`, acknowledging all the other
+    /// side sent.
+    fn segment(
+        &self,
+        batch: &mut Vec<(Duration, Vec<u8>)>,
+        time: Duration,
+        from: Side,
+        flags: Flags,
+        payload: &[u8],
+    ) {
         let (source, destination, seq, acknowledged) = match from {
             Side::Client => (self.client, self.server, self.client_next, self.server_next),
             Side::Server => (self.server, self.client, self.server_next, self.client_next),
@@ -229,7 +248,7 @@ impl Conversation<'_> {
         }
         let mut packet = Vec::with_capacity(tcp.size(payload.len()));
         if tcp.write(&mut packet, payload).is_ok() {
-            self.capture.write(time, &packet);
+            batch.push((time, packet));
         }
     }
 }

@@ -240,9 +240,12 @@ pub fn serve(
     let nothing_to_protect = match reason {
         // The client is gone or the stream is broken.
         CloseReason::ClientClosed | CloseReason::Broken | CloseReason::WriteTimedOut => true,
-        // The client said it is done: linger only if it sent more anyway.
-        CloseReason::ClientAskedClose | CloseReason::Http10Default => {
-            connection.pending().is_empty() && !has_unread_bytes(stream)
+        // The client said it is done: linger only if it sent more anyway,
+        // or when capturing, to record the client's side of the close.
+        CloseReason::ClientAskedClose | CloseReason::Http10Default | CloseReason::NoKeepAlive => {
+            connection.pending().is_empty()
+                && !has_unread_bytes(stream)
+                && connection.conversation.is_none()
         }
         _ => false,
     };

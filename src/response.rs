@@ -228,8 +228,9 @@ impl Response {
     }
 }
 
-/// Receives a copy of every byte written to the socket, in order, as it is
-/// written (lab mode: the capture).
+/// Receives a copy of every byte written to the socket, in order, just
+/// before it is written (lab mode: the capture). Bytes of a write that then
+/// fails are still handed over.
 pub trait Tap {
     fn sent(&mut self, bytes: &[u8]);
 }
@@ -311,13 +312,19 @@ impl Out<'_, '_> {
     /// Writes `first` then `second` with as few system calls as the socket
     /// allows (usually one writev), without copying one next to the other.
     fn write_all(&mut self, first: &[u8], second: &[u8]) -> io::Result<()> {
+        if let Some(tap) = self.tap.as_deref_mut() {
+            // Handed over before the write: once written, the client may
+            // answer (and another connection be recorded) before this thread
+            // runs again, and the capture must keep the order of events.
+            tap.sent(&[first, second].concat());
+        }
         let mut slices = [io::IoSlice::new(first), io::IoSlice::new(second)];
         let mut remaining: &mut [io::IoSlice<'_>] = &mut slices;
         while remaining.iter().any(|slice| !slice.is_empty()) {
             match (&mut &*self.stream).write_vectored(remaining) {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
                 Ok(n) => {
-                    self.wrote(remaining, n);
+                    self.first_write.get_or_insert_with(Instant::now);
                     io::IoSlice::advance_slices(&mut remaining, n);
                 }
                 Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
@@ -325,21 +332,6 @@ impl Out<'_, '_> {
             }
         }
         Ok(())
-    }
-
-    /// Notes that the first `n` bytes of `slices` were written.
-    fn wrote(&mut self, slices: &[io::IoSlice<'_>], mut n: usize) {
-        self.first_write.get_or_insert_with(Instant::now);
-        if let Some(tap) = self.tap.as_deref_mut() {
-            // One write, one hand-over: the tap sees what went out together.
-            let mut written = Vec::with_capacity(n);
-            for slice in slices {
-                let taken = n.min(slice.len());
-                written.extend_from_slice(&slice[..taken]);
-                n -= taken;
-            }
-            tap.sent(&written);
-        }
     }
 
     /// Sends `len` bytes of `file` from `offset`: by sendfile(2), or through

@@ -1,0 +1,225 @@
+//! `--capture`: a real session recorded by the binary, then read back by
+//! tshark (Debian package `tshark`), which must find the requests, the
+//! statuses, the reuse of one connection, the exact bytes, and nothing
+//! malformed.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::{require_program, www, Binary, Client};
+
+/// Runs tshark on `capture` with `args` and returns its standard output.
+fn tshark(capture: &Path, args: &[&str]) -> String {
+    let output = Command::new("tshark")
+        .arg("-r")
+        .arg(capture)
+        .args(args)
+        .output()
+        .expect("run tshark");
+    assert!(output.status.success(), "tshark {args:?}: {output:?}");
+    String::from_utf8(output.stdout).unwrap()
+}
+
+/// The bytes each side sent on one TCP stream, from `tshark -z follow`:
+/// (client to server, server to client).
+fn followed(capture: &Path, stream: u32) -> (Vec<u8>, Vec<u8>) {
+    let text = tshark(capture, &["-q", "-z", &format!("follow,tcp,raw,{stream}")]);
+    let (mut client, mut server) = (Vec::new(), Vec::new());
+    let is_hex = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_hexdigit());
+    for line in text.lines() {
+        let (side, hex) = match line.strip_prefix('\t') {
+            Some(hex) => (&mut server, hex),
+            None => (&mut client, line),
+        };
+        if !is_hex(hex) {
+            continue;
+        }
+        for pair in hex.as_bytes().chunks(2) {
+            side.push(u8::from_str_radix(std::str::from_utf8(pair).unwrap(), 16).unwrap());
+        }
+    }
+    (client, server)
+}
+
+/// Starts a server that captures, plays the lab's exchanges on it, stops
+/// it, and returns the capture with what the client sent and received on
+/// each of its two connections.
+fn record_session(bind: &str, dir: &Path) -> (std::path::PathBuf, [(Vec<u8>, Vec<u8>); 2]) {
+    let capture = dir.join("lab.pcap");
+    let root = www();
+    let mut server = Binary::start(&[
+        "--root",
+        root.to_str().unwrap(),
+        "--bind",
+        bind,
+        "--port",
+        "0",
+        "--quiet",
+        "--capture",
+        capture.to_str().unwrap(),
+    ]);
+    let mut sessions: [(Vec<u8>, Vec<u8>); 2] = Default::default();
+
+    // One kept-alive connection: the page, its revalidation, a range.
+    let mut client = Client::connect(server.addr);
+    let mut etag = String::new();
+    let heads = [
+        "GET / HTTP/1.1\r\nHost: lab\r\n\r\n".to_string(),
+        String::new(), // filled with the ETag of the first response
+        "GET /introduction.mp3 HTTP/1.1\r\nHost: lab\r\nRange: bytes=0-\r\n\r\n".to_string(),
+    ];
+    for (index, head) in heads.iter().enumerate() {
+        let head = if index == 1 {
+            format!("GET / HTTP/1.1\r\nHost: lab\r\nIf-None-Match: {etag}\r\n\r\n")
+        } else {
+            head.clone()
+        };
+        client.send(head.as_bytes());
+        let reply = client.read_reply(false);
+        if index == 0 {
+            etag = reply.header("etag").unwrap().to_string();
+        }
+        sessions[0].0.extend_from_slice(head.as_bytes());
+        sessions[0].1.extend_from_slice(reply.head.as_bytes());
+        sessions[0].1.extend_from_slice(&reply.body);
+    }
+    drop(client);
+
+    // A second connection: a missing favicon, then the server closes.
+    let mut client = Client::connect(server.addr);
+    let head = "GET /favicon.ico HTTP/1.1\r\nHost: lab\r\nConnection: close\r\n\r\n";
+    client.send(head.as_bytes());
+    let reply = client.read_reply(false);
+    assert!(client.is_closed());
+    drop(client);
+    sessions[1].0.extend_from_slice(head.as_bytes());
+    sessions[1].1.extend_from_slice(reply.head.as_bytes());
+    sessions[1].1.extend_from_slice(&reply.body);
+
+    server.signal("TERM");
+    assert!(server.child.wait().unwrap().success());
+    (capture, sessions)
+}
+
+fn check_capture(bind: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let (capture, sessions) = record_session(bind, dir.path());
+
+    // The requests and statuses, on which TCP stream each travelled.
+    let http = tshark(
+        &capture,
+        &[
+            "-Y",
+            "http",
+            "-T",
+            "fields",
+            "-E",
+            "separator=,",
+            "-e",
+            "tcp.stream",
+            "-e",
+            "http.request.method",
+            "-e",
+            "http.request.uri",
+            "-e",
+            "http.response.code",
+        ],
+    );
+    let rows: Vec<&str> = http.lines().collect();
+    assert_eq!(
+        rows,
+        [
+            "0,GET,/,",
+            "0,,,200",
+            "0,GET,/,",
+            "0,,,304",
+            "0,GET,/introduction.mp3,",
+            "0,,,206",
+            "1,GET,/favicon.ico,",
+            "1,,,404",
+        ],
+        "three exchanges reuse stream 0; the 404 has a stream of its own"
+    );
+
+    // Nothing malformed, no expert warning or error.
+    let complaints = tshark(
+        &capture,
+        &["-Y", "_ws.malformed or _ws.expert.severity >= 0x00600000"],
+    );
+    assert_eq!(complaints, "", "tshark complains");
+
+    // A handshake and a close for each connection.
+    let flags = tshark(
+        &capture,
+        &[
+            "-T",
+            "fields",
+            "-e",
+            "tcp.stream",
+            "-e",
+            "tcp.flags.str",
+            "-Y",
+            "tcp.flags.syn == 1 or tcp.flags.fin == 1",
+        ],
+    );
+    for stream in ["0", "1"] {
+        let of_stream: Vec<&str> = flags
+            .lines()
+            .filter_map(|l| l.strip_prefix(&format!("{stream}\t")))
+            .map(|f| f.trim_matches('·'))
+            .collect();
+        let syns = of_stream.iter().filter(|f| f.contains('S')).count();
+        let fins = of_stream.iter().filter(|f| f.contains('F')).count();
+        assert_eq!((syns, fins), (2, 2), "stream {stream}: {of_stream:?}");
+    }
+
+    // The bytes exactly as the client sent and received them.
+    for (stream, (sent, received)) in (0..).zip(&sessions) {
+        let (from_client, from_server) = followed(&capture, stream);
+        assert!(from_client == *sent, "stream {stream}: client bytes differ");
+        assert!(
+            from_server == *received,
+            "stream {stream}: server bytes differ"
+        );
+    }
+}
+
+#[test]
+fn tshark_reads_a_capture_of_a_lab_session_over_ipv4() {
+    if require_program("tshark") {
+        check_capture("127.0.0.1");
+    }
+}
+
+#[test]
+fn tshark_reads_a_capture_of_a_lab_session_over_ipv6() {
+    if !require_program("tshark") {
+        return;
+    }
+    if std::net::TcpListener::bind("[::1]:0").is_err() {
+        eprintln!("skipped: this machine has no IPv6 loopback");
+        return;
+    }
+    check_capture("::1");
+}
+
+#[test]
+fn an_unwritable_capture_path_is_a_clear_error() {
+    let root = www();
+    let output = common::run_binary(&[
+        "--root",
+        root.to_str().unwrap(),
+        "--port",
+        "0",
+        "--capture",
+        "/nonexistent-dir/lab.pcap",
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("cannot write the capture /nonexistent-dir/lab.pcap"),
+        "{stderr}"
+    );
+}
