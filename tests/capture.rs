@@ -46,7 +46,10 @@ fn followed(capture: &Path, stream: u32) -> (Vec<u8>, Vec<u8>) {
 /// Starts a server that captures, plays the lab's exchanges on it, stops
 /// it, and returns the capture with what the client sent and received on
 /// each of its two connections.
-fn record_session(bind: &str, dir: &Path) -> (std::path::PathBuf, [(Vec<u8>, Vec<u8>); 2]) {
+/// What a client sent and received on one connection.
+type Exchanged = (Vec<u8>, Vec<u8>);
+
+fn record_session(bind: &str, dir: &Path) -> (std::path::PathBuf, [Exchanged; 2]) {
     let capture = dir.join("lab.pcap");
     let root = www();
     let mut server = Binary::start(&[
@@ -60,7 +63,7 @@ fn record_session(bind: &str, dir: &Path) -> (std::path::PathBuf, [(Vec<u8>, Vec
         "--capture",
         capture.to_str().unwrap(),
     ]);
-    let mut sessions: [(Vec<u8>, Vec<u8>); 2] = Default::default();
+    let mut sessions: [Exchanged; 2] = Default::default();
 
     // One kept-alive connection: the page, its revalidation, a range.
     let mut client = Client::connect(server.addr);
