@@ -1,0 +1,162 @@
+//! The lab in a real browser: Debian's headless Chromium, driven through
+//! playwright-core (tests/browser/lab.mjs), loads the page, reloads it, and
+//! asks for a missing path. The 200 / 206 / 304 / 404 sequence is checked
+//! from both sides: the browser's own network records and the access log.
+//!
+//! Needs `chromium`, `node` and `npm ci` in tests/browser (`.ci/run` does
+//! all three). Without them the test says it was skipped, except under
+//! `CI=true`, where it must run.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::{www, Binary};
+
+/// One response the browser saw: phase, status on the wire, Range sent, path.
+#[derive(Debug, PartialEq)]
+struct Seen {
+    phase: String,
+    status: String,
+    range: String,
+    path: String,
+}
+
+fn browser_tools_present(driver_dir: &Path) -> bool {
+    let missing: Vec<&str> = [
+        ("chromium", common::has_program("chromium")),
+        ("node", common::has_program("node")),
+        (
+            "tests/browser/node_modules (npm ci)",
+            driver_dir.join("node_modules/playwright-core").exists(),
+        ),
+    ]
+    .into_iter()
+    .filter(|(_, present)| !present)
+    .map(|(name, _)| name)
+    .collect();
+    if missing.is_empty() {
+        return true;
+    }
+    if std::env::var_os("CI").is_some() {
+        panic!("the browser test must run under CI; missing: {missing:?}");
+    }
+    eprintln!("skipped: the browser test needs {missing:?} (see .ci/run)");
+    false
+}
+
+#[test]
+fn chromium_loads_the_page_logo_and_audio_revalidates_on_reload_and_shows_a_404() {
+    let driver_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
+    if !browser_tools_present(&driver_dir) {
+        return;
+    }
+    let root = www();
+    let server = Binary::start(&["--root", root.to_str().unwrap(), "--port", "0"]);
+    let profile = tempfile::tempdir().unwrap();
+    let screenshot = Path::new(env!("CARGO_TARGET_TMPDIR")).join("lab-page.png");
+    let _ = std::fs::remove_file(&screenshot);
+    let output = Command::new("timeout")
+        .arg("120")
+        .arg("node")
+        .arg(driver_dir.join("lab.mjs"))
+        .arg(format!("http://{}", server.addr))
+        .arg(profile.path())
+        .arg(&screenshot)
+        .output()
+        .expect("run node");
+    let printed = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "{printed}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    let mut seen = Vec::new();
+    let mut checks = std::collections::HashMap::new();
+    for line in printed.lines() {
+        let words: Vec<&str> = line.splitn(5, ' ').collect();
+        match words.as_slice() {
+            ["response", phase, status, range, path] => seen.push(Seen {
+                phase: phase.to_string(),
+                status: status.to_string(),
+                range: range.to_string(),
+                path: path.to_string(),
+            }),
+            ["check", name, rest @ ..] => {
+                checks.insert(name.to_string(), rest.join(" "));
+            }
+            _ => panic!("unexpected line from the driver: {line}"),
+        }
+    }
+    let status_of = |phase: &str, path: &str| -> Vec<&str> {
+        seen.iter()
+            .filter(|s| s.phase == phase && s.path == path)
+            .map(|s| s.status.as_str())
+            .collect()
+    };
+
+    // 1. The page as a person sees it.
+    let text = &checks["text"];
+    for shown in [
+        "示例理工大学 · Example University of Technology",
+        "计算机科学与技术 · Computer Science and Technology",
+        "2026000123",
+        "李华 · Li Hua",
+    ] {
+        assert!(text.contains(shown), "{shown} not shown: {text}");
+    }
+    assert_eq!(checks["logo-width"], "192", "the logo was not decoded");
+    let duration: f64 = checks["audio-duration"].parse().unwrap();
+    assert!(
+        duration > 8.0 && duration < 9.0,
+        "audio duration {duration}"
+    );
+    assert!(
+        std::fs::metadata(&screenshot).is_ok_and(|m| m.len() > 10_000),
+        "no screenshot at {}",
+        screenshot.display()
+    );
+
+    // 2. The browser's records: page and logo 200, the audio by Range, 206.
+    assert_eq!(status_of("load", "/"), ["200"], "{seen:#?}");
+    assert_eq!(status_of("load", "/logo.png"), ["200"], "{seen:#?}");
+    let audio: Vec<&Seen> = seen
+        .iter()
+        .filter(|s| s.phase == "load" && s.path == "/introduction.mp3")
+        .collect();
+    assert!(!audio.is_empty(), "{seen:#?}");
+    assert!(
+        audio
+            .iter()
+            .all(|s| s.status == "206" && s.range.starts_with("bytes=")),
+        "{audio:#?}"
+    );
+
+    // 3. Reload in the same profile: page and logo revalidated, 304.
+    assert_eq!(status_of("reload", "/"), ["304"], "{seen:#?}");
+    assert_eq!(status_of("reload", "/logo.png"), ["304"], "{seen:#?}");
+    assert_eq!(checks["reload-logo-width"], "192");
+
+    // 4. A missing path: 404, and its page shown.
+    assert_eq!(status_of("missing", "/no-such-page.html"), ["404"]);
+    assert_eq!(checks["missing-status"], "404");
+    assert!(checks["missing-text"].contains("404 Not Found"));
+
+    // The same sequence from the server's side, in its access log.
+    let log = server.stderr_until("\"GET /no-such-page.html HTTP/1.1\" 404");
+    let statuses = |request: &str| -> Vec<String> {
+        log.iter()
+            .filter(|line| line.contains(&format!("\"GET {request} HTTP/1.1\"")))
+            .filter_map(|line| line.rsplit('"').next())
+            .filter_map(|rest| rest.split_whitespace().next().map(str::to_string))
+            .collect()
+    };
+    let page = statuses("/");
+    assert_eq!(page, ["200", "304"], "{log:#?}");
+    assert_eq!(statuses("/logo.png"), ["200", "304"], "{log:#?}");
+    let audio = statuses("/introduction.mp3");
+    assert_eq!(audio.first().map(String::as_str), Some("206"), "{log:#?}");
+    assert_eq!(statuses("/no-such-page.html"), ["404"], "{log:#?}");
+}
