@@ -673,7 +673,9 @@ fn first_line(head: &[u8]) -> &[u8] {
     head[..end].strip_suffix(b"\r").unwrap_or(&head[..end])
 }
 
-fn is_timeout(error: &io::Error) -> bool {
+/// Whether a socket error is a timeout (a read or write timeout shows as
+/// `WouldBlock` on Linux).
+pub fn is_timeout(error: &io::Error) -> bool {
     matches!(
         error.kind(),
         io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut

@@ -25,7 +25,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use crate::cache::FileCache;
 use crate::capture::Capture;
-use crate::connection::{self, CloseReason, ConnectionHandle, Context};
+use crate::connection::{self, is_timeout, CloseReason, ConnectionHandle, Context};
 use crate::fs::Root;
 use crate::response::{Persistence, Response, Status};
 use crate::trace::Trace;
@@ -491,13 +491,6 @@ fn accept(shared: &Shared) -> Option<(TcpStream, SocketAddr)> {
             }
         }
     }
-}
-
-fn is_timeout(error: &io::Error) -> bool {
-    matches!(
-        error.kind(),
-        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-    )
 }
 
 /// Registers, serves and unregisters one connection, or refuses it with 503

@@ -125,8 +125,8 @@ fn serve_file(
     let size = metadata.len();
     let precondition =
         conditional::evaluate(request.method, &conditions, &validators, SystemTime::now());
-    let decision = |range: Option<RangeOutcome>| Decision::File {
-        path: path.clone(),
+    let decision = |path: PathBuf, range: Option<RangeOutcome>| Decision::File {
+        path,
         size,
         etag: validators.etag.clone(),
         precondition,
@@ -139,10 +139,13 @@ fn serve_file(
         Precondition::NotModified(_) => {
             let response =
                 Response::new(Status::NotModified, Body::Empty).with_validators(&validators);
-            return (response, decision(None));
+            return (response, decision(path, None));
         }
         Precondition::Failed(_) => {
-            return (Response::error(Status::PreconditionFailed), decision(None))
+            return (
+                Response::error(Status::PreconditionFailed),
+                decision(path, None),
+            )
         }
     }
 
@@ -192,7 +195,7 @@ fn serve_file(
         RangeOutcome::Unsatisfiable => Response::error(Status::RangeNotSatisfiable)
             .with_field("Content-Range", range::unsatisfied_content_range(size)),
     };
-    (response, decision(Some(outcome)))
+    (response, decision(path, Some(outcome)))
 }
 
 /// Whether and how the Range field applies (RFC 9110 §14.2): GET only —
