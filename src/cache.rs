@@ -2,9 +2,12 @@
 //! head and body instead of a write and a sendfile.
 //!
 //! It never serves stale bytes. Every request still opens the file and
-//! reads its metadata; an entry is used only when the device, inode, size,
-//! modification time and change time all still match. A write changes the
-//! modification time, a rename or a new link the change time. Clocks have
+//! reads its metadata; an entry, kept by the file's path beneath the root, is
+//! used only when the size, the modification time and the file's identity
+//! ([`FileIdentity`]: device, inode and change time on Unix, creation time on
+//! Windows) all still match. A write changes the modification time; a rename
+//! or a new link the change time; a file put in another's place has another
+//! inode or a later creation time. Clocks have
 //! coarse ticks, though, so a file modified less than
 //! [`SETTLE_TIME`] ago is not cached: a second write of the same length in
 //! the same tick would otherwise go unnoticed.
@@ -12,9 +15,11 @@
 use std::collections::HashMap;
 use std::fs::{File, Metadata};
 use std::io::Read;
-use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::sys::FileIdentity;
 
 /// Largest file kept in memory.
 pub const MAX_CACHED_FILE_BYTES: u64 = 64 * 1024;
@@ -27,22 +32,19 @@ pub const SETTLE_TIME: Duration = Duration::from_secs(2);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 struct Version {
     size: u64,
-    modified: (i64, i64),
-    changed: (i64, i64),
+    modified: Option<SystemTime>,
+    identity: FileIdentity,
 }
 
 impl Version {
     fn of(metadata: &Metadata) -> Version {
         Version {
-            size: metadata.size(),
-            modified: (metadata.mtime(), metadata.mtime_nsec()),
-            changed: (metadata.ctime(), metadata.ctime_nsec()),
+            size: metadata.len(),
+            modified: metadata.modified().ok(),
+            identity: FileIdentity::of(metadata),
         }
     }
 }
-
-/// A file's device and inode.
-type FileId = (u64, u64);
 
 /// One cached file: which version, and its bytes.
 #[derive(Debug)]
@@ -51,10 +53,10 @@ struct Entry {
     bytes: Arc<[u8]>,
 }
 
-/// Small files' bytes by device and inode.
+/// Small files' bytes by their path beneath the root.
 #[derive(Debug)]
 pub struct FileCache {
-    entries: RwLock<HashMap<FileId, Entry>>,
+    entries: RwLock<HashMap<PathBuf, Entry>>,
     settle_time: Duration,
 }
 
@@ -73,17 +75,17 @@ impl FileCache {
         }
     }
 
-    /// The bytes of `file`, from memory when this version is cached, read
-    /// and cached when it is small and settled, or `None` (send it from disk).
-    pub fn bytes(&self, file: &File, metadata: &Metadata) -> Option<Arc<[u8]>> {
-        if metadata.size() > MAX_CACHED_FILE_BYTES {
+    /// The bytes of `file`, opened at `path`, from memory when this version
+    /// is cached, read and cached when it is small and settled, or `None`
+    /// (send it from disk).
+    pub fn bytes(&self, path: &Path, file: &File, metadata: &Metadata) -> Option<Arc<[u8]>> {
+        if metadata.len() > MAX_CACHED_FILE_BYTES {
             return None;
         }
-        let key = (metadata.dev(), metadata.ino());
         let version = Version::of(metadata);
         {
             let entries = self.entries.read().unwrap_or_else(|p| p.into_inner());
-            if let Some(entry) = entries.get(&key) {
+            if let Some(entry) = entries.get(path) {
                 if entry.version == version {
                     return Some(Arc::clone(&entry.bytes));
                 }
@@ -92,7 +94,7 @@ impl FileCache {
         if !is_settled(metadata, self.settle_time) {
             return None;
         }
-        let bytes = read_exactly(file, metadata.size())?;
+        let bytes = read_exactly(file, metadata.len())?;
         // A write during the read changes the metadata: then cache nothing.
         let after = file.metadata().ok()?;
         if Version::of(&after) != version {
@@ -101,10 +103,10 @@ impl FileCache {
         let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
         let held: usize = entries.values().map(|entry| entry.bytes.len()).sum();
         // A new version replaces its old one, whose bytes it frees.
-        let replaced = entries.get(&key).map_or(0, |entry| entry.bytes.len());
+        let replaced = entries.get(path).map_or(0, |entry| entry.bytes.len());
         if held - replaced + bytes.len() <= MAX_CACHE_BYTES {
             let bytes = Arc::clone(&bytes);
-            entries.insert(key, Entry { version, bytes });
+            entries.insert(path.to_path_buf(), Entry { version, bytes });
         }
         Some(bytes)
     }
@@ -112,7 +114,8 @@ impl FileCache {
 
 /// Whether the file was last changed long enough ago (see the module doc).
 fn is_settled(metadata: &Metadata, settle_time: Duration) -> bool {
-    let changed = UNIX_EPOCH + Duration::new(metadata.ctime().max(0) as u64, 0);
+    let changed_secs = FileIdentity::of(metadata).changed_secs().max(0) as u64;
+    let changed = UNIX_EPOCH + Duration::from_secs(changed_secs);
     let modified = metadata.modified().unwrap_or(SystemTime::now());
     let latest = changed.max(modified);
     SystemTime::now()
@@ -146,7 +149,7 @@ mod tests {
     fn lookup(cache: &FileCache, path: &std::path::Path) -> Option<Arc<[u8]>> {
         let file = File::open(path).unwrap();
         let metadata = file.metadata().unwrap();
-        cache.bytes(&file, &metadata)
+        cache.bytes(path, &file, &metadata)
     }
 
     #[test]
@@ -173,7 +176,7 @@ mod tests {
         std::fs::write(&path, b"HELLO").unwrap();
         let third = lookup(&cache, &path).expect("re-read");
         assert_eq!(&*third, b"HELLO");
-        // A file renamed over it has another inode: its own entry.
+        // A file renamed over it is another file: another identity.
         let other = settled_file(dir.path(), "b.txt", b"other");
         std::fs::rename(&other, &path).unwrap();
         assert_eq!(&*lookup(&cache, &path).unwrap(), b"other");

@@ -21,6 +21,7 @@ use crate::fs::Root;
 use crate::request::{parse_head, HeadError, HttpVersion, Method, Request};
 use crate::response::{self, Body, DateCache, Persistence, Response, Sent, Status, Tap};
 use crate::static_files;
+use crate::sys;
 use crate::trace::{self, Exchange, Trace};
 
 /// How long a request body may take to arrive, in total, so a client
@@ -244,7 +245,7 @@ pub fn serve(
         // or when capturing, to record the client's side of the close.
         CloseReason::ClientAskedClose | CloseReason::Http10Default | CloseReason::NoKeepAlive => {
             connection.pending().is_empty()
-                && !has_unread_bytes(stream)
+                && !sys::has_unread_bytes(stream)
                 && connection.conversation.is_none()
         }
         _ => false,
@@ -657,16 +658,6 @@ struct Answer<'a> {
     received: Instant,
 }
 
-/// Whether the client has sent bytes not read yet (a non-blocking peek).
-fn has_unread_bytes(stream: &TcpStream) -> bool {
-    use rustix::net::{recv, RecvFlags};
-    let mut byte = [0u8; 1];
-    matches!(
-        recv(stream, &mut byte, RecvFlags::PEEK | RecvFlags::DONTWAIT),
-        Ok((n, _)) if n > 0
-    )
-}
-
 /// The first line of a head, without its line ending.
 fn first_line(head: &[u8]) -> &[u8] {
     let end = head.iter().position(|&b| b == b'\n').unwrap_or(head.len());
@@ -674,7 +665,7 @@ fn first_line(head: &[u8]) -> &[u8] {
 }
 
 /// Whether a socket error is a timeout (a read or write timeout shows as
-/// `WouldBlock` on Linux).
+/// `WouldBlock` on Unix, `TimedOut` on Windows).
 pub fn is_timeout(error: &io::Error) -> bool {
     matches!(
         error.kind(),

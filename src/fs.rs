@@ -2,18 +2,19 @@
 //!
 //! Two steps. [`parse_target`] is pure: it takes the path out of an origin-
 //! or absolute-form target, percent-decodes it once, and normalises `.` and
-//! `..` segments, refusing NUL, backslashes, dotfiles and any `..` that would
-//! climb above the root. [`Root::open`] then does the I/O: it opens the path
-//! with the kernel confining the lookup beneath the root (openat2 with
-//! RESOLVE_BENEATH), so a symlink can never lead outside it.
+//! `..` segments, refusing NUL, backslashes, dotfiles, any `..` that would
+//! climb above the root, and names Windows would read as another file or a
+//! device ([`refuse_on_windows`], on every system). [`Root::open`] then does
+//! the I/O through [`crate::sys`], which keeps every lookup beneath the root
+//! (on Linux the kernel does, with openat2 and RESOLVE_BENEATH), so a
+//! symlink or junction can never lead outside it.
 
-use std::ffi::OsStr;
 use std::fs::{File, Metadata};
 use std::io;
-use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use crate::response::Status;
+use crate::sys;
 
 /// The file served for a directory whose path ends in `/`.
 pub const INDEX_FILE: &str = "index.html";
@@ -103,7 +104,12 @@ pub fn parse_target(target: &str) -> Result<RequestPath, PathError> {
                 }
             }
             s if s.starts_with(b".") => return Err(PathError::Refused("dotfile")),
-            s => segments.push(s.to_vec()),
+            s => {
+                if let Some(why) = refuse_on_windows(s) {
+                    return Err(PathError::Refused(why));
+                }
+                segments.push(s.to_vec());
+            }
         }
     }
     let trailing_slash = decoded.ends_with(b"/")
@@ -115,6 +121,75 @@ pub fn parse_target(target: &str) -> Result<RequestPath, PathError> {
         trailing_slash,
         query,
     })
+}
+
+/// Names that Windows would read as something other than the file they
+/// spell, refused on every system so that a root copied from one machine to
+/// another serves the same files (and a Windows build serves nothing else):
+///
+/// - `:` names a drive (`C:`) or an NTFS alternate data stream
+///   (`index.html::$DATA` is the file's content under another name, which
+///   would skip every rule keyed on the name);
+/// - Win32 drops a trailing `.` or space, so `secret.txt.` opens `secret.txt`;
+/// - `CON`, `PRN`, `AUX`, `NUL`, `COM0`–`COM9`, `LPT0`–`LPT9` (and the
+///   superscript digits Windows also accepts), `CONIN$` and `CONOUT$` are
+///   devices in every directory, whatever the case or extension
+///   (`nul.txt` is the NUL device);
+/// - an 8.3 short name (`PROGRA~1`, `HTACCE~1`) is a second name for a file
+///   whose long name may be refused (a dotfile), so every name of that
+///   shape is refused.
+///
+/// Dotfiles are refused before this by their leading dot, which has no case.
+pub fn refuse_on_windows(segment: &[u8]) -> Option<&'static str> {
+    if segment.contains(&b':') {
+        return Some("colon in a name (a drive or an NTFS stream)");
+    }
+    if segment.ends_with(b".") || segment.ends_with(b" ") {
+        return Some("name ends in a dot or a space");
+    }
+    if is_reserved_device(segment) {
+        return Some("reserved device name");
+    }
+    if is_short_name(segment) {
+        return Some("8.3 short name");
+    }
+    None
+}
+
+/// Whether the part before the first dot, less trailing spaces, is a DOS
+/// device name, in any case.
+fn is_reserved_device(segment: &[u8]) -> bool {
+    let stem = segment.split(|&b| b == b'.').next().unwrap_or_default();
+    let stem = stem.trim_ascii_end().to_ascii_uppercase();
+    let numbered = |prefix: &[u8]| {
+        stem.strip_prefix(prefix).is_some_and(|digit| {
+            matches!(digit, [b'0'..=b'9']) || ["¹", "²", "³"].iter().any(|s| digit == s.as_bytes())
+        })
+    };
+    matches!(
+        stem.as_slice(),
+        b"CON" | b"PRN" | b"AUX" | b"NUL" | b"CONIN$" | b"CONOUT$"
+    ) || numbered(b"COM")
+        || numbered(b"LPT")
+}
+
+/// Whether a name has the shape of a generated 8.3 short name: at most 8
+/// characters, ending in `~` and digits, then at most a 3-character
+/// extension.
+fn is_short_name(segment: &[u8]) -> bool {
+    let (stem, extension) = match segment.iter().rposition(|&b| b == b'.') {
+        Some(dot) => (&segment[..dot], &segment[dot + 1..]),
+        None => (segment, &[][..]),
+    };
+    let Some(tilde) = stem.iter().rposition(|&b| b == b'~') else {
+        return false;
+    };
+    let digits = &stem[tilde + 1..];
+    stem.len() <= 8
+        && extension.len() <= 3
+        && tilde > 0
+        && !digits.is_empty()
+        && digits.iter().all(u8::is_ascii_digit)
 }
 
 /// The origin-form part of a target: the target itself, or the path and
@@ -163,12 +238,11 @@ fn percent_decode(input: &[u8]) -> Option<Vec<u8>> {
     Some(out)
 }
 
-/// The directory being served, held by its canonical path and an open
-/// handle that every lookup starts from.
+/// The directory being served. Lookups go through [`sys::RootDir`], which
+/// keeps every one beneath the root however the OS resolves names.
 #[derive(Debug)]
 pub struct Root {
-    dir: PathBuf,
-    handle: File,
+    dir: sys::RootDir,
 }
 
 /// What a request path names on disk.
@@ -216,13 +290,7 @@ impl From<io::Error> for OpenError {
         match error.kind() {
             io::ErrorKind::NotFound | io::ErrorKind::NotADirectory => OpenError::NotFound,
             io::ErrorKind::PermissionDenied => OpenError::Forbidden,
-            // ENAMETOOLONG and ELOOP mean the path cannot name a file here.
-            _ if [rustix::io::Errno::NAMETOOLONG, rustix::io::Errno::LOOP]
-                .iter()
-                .any(|errno| error.raw_os_error() == Some(errno.raw_os_error())) =>
-            {
-                OpenError::NotFound
-            }
+            _ if sys::is_unnameable(&error) => OpenError::NotFound,
             _ => OpenError::Io(error),
         }
     }
@@ -231,94 +299,47 @@ impl From<io::Error> for OpenError {
 impl Root {
     /// Opens the root directory: it must exist and be a directory.
     pub fn new(dir: &Path) -> io::Result<Root> {
-        let dir = dir.canonicalize()?;
-        let handle = File::open(&dir)?;
-        if !handle.metadata()?.is_dir() {
-            return Err(io::Error::new(
-                io::ErrorKind::NotADirectory,
-                "not a directory",
-            ));
-        }
-        Ok(Root { dir, handle })
+        Ok(Root {
+            dir: sys::RootDir::open(dir)?,
+        })
     }
 
     /// The canonical path being served.
     pub fn path(&self) -> &Path {
-        &self.dir
+        self.dir.path()
     }
 
     /// Finds and opens what `request_path` names under the root.
     pub fn open(&self, request_path: &RequestPath) -> Result<Resolved, OpenError> {
-        let mut relative = PathBuf::from(".");
+        let mut relative = PathBuf::new();
         for segment in &request_path.segments {
-            relative.push(OsStr::from_bytes(segment));
+            relative.push(sys::segment_to_name(segment).ok_or(OpenError::NotFound)?);
         }
-        let (mut file, mut metadata) = self.open_beneath(&relative)?;
-        if metadata.is_dir() {
-            if !request_path.trailing_slash {
-                return Ok(Resolved::DirectoryWithoutSlash);
-            }
-            relative.push(INDEX_FILE);
-            (file, metadata) = self.open_beneath(&relative)?;
-        }
-        if !metadata.is_file() {
-            // A directory named index.html, a FIFO, a device: nothing to serve.
-            return Err(OpenError::NotFound);
-        }
-        Ok(Resolved::File {
-            file,
-            metadata,
-            path: relative,
-        })
-    }
-
-    /// Opens `relative` with the kernel keeping every step of the resolution,
-    /// symlinks included, beneath the root: one openat2(2) with
-    /// RESOLVE_BENEATH instead of resolving the path by hand. O_NONBLOCK keeps
-    /// a FIFO from blocking the open; it changes nothing for regular files.
-    fn open_beneath(&self, relative: &Path) -> Result<(File, Metadata), OpenError> {
-        use rustix::fs::{openat2, Mode, OFlags, ResolveFlags};
-        use rustix::io::Errno;
-        let opened = openat2(
-            &self.handle,
-            relative,
-            OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NONBLOCK | OFlags::NOCTTY,
-            Mode::empty(),
-            ResolveFlags::BENEATH | ResolveFlags::NO_MAGICLINKS,
-        );
-        let file = match opened {
-            Ok(fd) => File::from(fd),
-            // EXDEV: an absolute symlink, or one through "..", which may still
-            // land inside the root; ENOSYS or EPERM: a kernel or sandbox
-            // without openat2. The slower path decides those.
-            Err(Errno::XDEV | Errno::NOSYS | Errno::PERM) => {
-                let real = self.confine(&self.dir.join(relative))?;
-                open_nonblocking(&real)?
-            }
-            Err(errno) => return Err(io::Error::from(errno).into()),
-        };
-        let metadata = file.metadata()?;
-        Ok((file, metadata))
-    }
-
-    /// Resolves every symlink in `path` and refuses the result unless it is
-    /// still under the root.
-    fn confine(&self, path: &Path) -> Result<PathBuf, OpenError> {
-        let real = path.canonicalize()?;
-        if real.starts_with(&self.dir) {
-            Ok(real)
+        let entry = if relative.as_os_str().is_empty() {
+            sys::Entry::Directory
         } else {
-            Err(OpenError::NotFound)
+            self.dir.lookup(&relative)?
+        };
+        let entry = match entry {
+            sys::Entry::Directory if !request_path.trailing_slash => {
+                return Ok(Resolved::DirectoryWithoutSlash)
+            }
+            sys::Entry::Directory => {
+                relative.push(INDEX_FILE);
+                self.dir.lookup(&relative)?
+            }
+            other => other,
+        };
+        match entry {
+            sys::Entry::File(file, metadata) => Ok(Resolved::File {
+                file,
+                metadata,
+                path: relative,
+            }),
+            // A directory named index.html, a FIFO, a device: nothing to serve.
+            sys::Entry::Directory | sys::Entry::Other => Err(OpenError::NotFound),
         }
     }
-}
-
-fn open_nonblocking(path: &Path) -> io::Result<File> {
-    use std::os::unix::fs::OpenOptionsExt;
-    File::options()
-        .read(true)
-        .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32)
-        .open(path)
 }
 
 #[cfg(test)]
@@ -328,6 +349,11 @@ mod tests {
     fn segments(parts: &[&str]) -> Vec<Vec<u8>> {
         parts.iter().map(|p| p.as_bytes().to_vec()).collect()
     }
+
+    const COLON: &str = "colon in a name (a drive or an NTFS stream)";
+    const TRAILING: &str = "name ends in a dot or a space";
+    const DEVICE: &str = "reserved device name";
+    const SHORT: &str = "8.3 short name";
 
     #[test]
     fn targets_table() {
@@ -363,6 +389,34 @@ mod tests {
             ("/a\\b", Err(Refused("backslash in path"))),
             ("/.env", Err(Refused("dotfile"))),
             ("/a/.git/config", Err(Refused("dotfile"))),
+            ("/.GIT/config", Err(Refused("dotfile"))),
+            // Names Windows reads as something else, refused everywhere.
+            ("/index.html::$DATA", Err(Refused(COLON))),
+            ("/index.html:$DATA", Err(Refused(COLON))),
+            ("/C:/Windows/win.ini", Err(Refused(COLON))),
+            ("/c%3a/boot.ini", Err(Refused(COLON))),
+            ("/index.html.", Err(Refused(TRAILING))),
+            ("/index.html%20", Err(Refused(TRAILING))),
+            ("/docs./index.html", Err(Refused(TRAILING))),
+            ("/index.html...", Err(Refused(TRAILING))),
+            ("/nul", Err(Refused(DEVICE))),
+            ("/NUL.txt", Err(Refused(DEVICE))),
+            ("/nul.tar.gz", Err(Refused(DEVICE))),
+            ("/Con", Err(Refused(DEVICE))),
+            ("/aux.html", Err(Refused(DEVICE))),
+            ("/prn%20.txt", Err(Refused(DEVICE))),
+            ("/com1", Err(Refused(DEVICE))),
+            ("/COM9.log", Err(Refused(DEVICE))),
+            ("/lpt3.txt", Err(Refused(DEVICE))),
+            ("/lpt0", Err(Refused(DEVICE))),
+            ("/COM%C2%B9", Err(Refused(DEVICE))),
+            ("/conin$", Err(Refused(DEVICE))),
+            ("/docs/CONOUT$.txt", Err(Refused(DEVICE))),
+            ("/HTACCE~1", Err(Refused(SHORT))),
+            ("/GIT~1/config", Err(Refused(SHORT))),
+            ("/PROGRA~1", Err(Refused(SHORT))),
+            ("/index~1.htm", Err(Refused(SHORT))),
+            ("/A~12.TXT", Err(Refused(SHORT))),
             // Then valid targets.
             ("/", Ok((&[], true))),
             ("/index.html", Ok((&["index.html"], false))),
@@ -377,6 +431,20 @@ mod tests {
             ("http://example.com/a?b", Ok((&["a"], false))),
             ("HTTP://example.com", Ok((&[], true))),
             ("https://example.com?x", Ok((&[], true))),
+            // Names that only look like the refused ones are served.
+            ("/console.html", Ok((&["console.html"], false))),
+            ("/com10.txt", Ok((&["com10.txt"], false))),
+            ("/lpt.txt", Ok((&["lpt.txt"], false))),
+            (
+                "/auxiliary/nullable.js",
+                Ok((&["auxiliary", "nullable.js"], false)),
+            ),
+            ("/a.b.c", Ok((&["a.b.c"], false))),
+            ("/~user/", Ok((&["~user"], true))),
+            ("/notes~1.markdown", Ok((&["notes~1.markdown"], false))),
+            ("/verylongname~1.txt", Ok((&["verylongname~1.txt"], false))),
+            ("/backup~", Ok((&["backup~"], false))),
+            ("/a%20b.txt", Ok((&["a b.txt"], false))),
         ];
         for (target, expected) in cases {
             let got = parse_target(target).map(|p| (p.segments, p.trailing_slash));

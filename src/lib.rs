@@ -16,6 +16,7 @@
 //! | [`access_log`] | one escaped Common Log Format line per request |
 //! | [`trace`] | `--trace`: every exchange and decision explained |
 //! | [`capture`] | `--capture`: the server's conversations as a pcap file |
+//! | [`sys`] | what differs between operating systems: path lookup beneath the root, sending files, socket set-up, limits, stop requests |
 
 pub mod access_log;
 pub mod body;
@@ -29,6 +30,7 @@ pub mod request;
 pub mod response;
 pub mod server;
 pub mod static_files;
+pub mod sys;
 pub mod trace;
 
 pub use server::{Config, Server, StartError};

@@ -8,9 +8,8 @@ use std::time::Duration;
 
 use clap::Parser;
 use glasshttp::server::{raise_open_file_limit, ShutdownHandle, Summary};
+use glasshttp::sys;
 use glasshttp::{access_log, Config, Server};
-use signal_hook::consts::{SIGINT, SIGTERM};
-use signal_hook::iterator::Signals;
 
 /// A small HTTP/1.1 static file server you can read in an afternoon.
 #[derive(Debug, Parser)]
@@ -90,7 +89,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    if let Err(error) = server.shutdown_handle().and_then(stop_on_signals) {
+    if let Err(error) = server.shutdown_handle().and_then(stop_on_request) {
         eprintln!("glasshttp: error: cannot handle signals: {error}");
         return ExitCode::FAILURE;
     }
@@ -100,26 +99,21 @@ fn main() -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// The first SIGINT or SIGTERM starts a graceful shutdown; a second one
-/// ends the process at once.
-fn stop_on_signals(handle: ShutdownHandle) -> std::io::Result<()> {
-    let mut signals = Signals::new([SIGINT, SIGTERM])?;
-    std::thread::Builder::new()
-        .name("signals".into())
-        .spawn(move || {
-            let mut received = signals.forever();
-            if received.next().is_some() {
-                log::info!(
-                    "shutting down: finishing responses in flight (signal again to stop now)"
-                );
-                handle.shutdown();
-            }
-            if received.next().is_some() {
-                eprintln!("glasshttp: stopped at once by a second signal");
-                std::process::exit(130);
-            }
-        })?;
-    Ok(())
+/// The first request to stop (Ctrl-C, SIGTERM, Ctrl-Break, closing the
+/// console: see [`sys::on_termination`]) starts a graceful shutdown; a
+/// second one ends the process at once.
+fn stop_on_request(handle: ShutdownHandle) -> std::io::Result<()> {
+    let mut requests = 0u32;
+    sys::on_termination(move || {
+        requests += 1;
+        if requests == 1 {
+            log::info!("shutting down: finishing responses in flight (Ctrl-C again to stop now)");
+            handle.shutdown();
+        } else {
+            eprintln!("glasshttp: stopped at once by a second request to stop");
+            std::process::exit(130);
+        }
+    })
 }
 
 fn print_summary(summary: &Summary) {
@@ -175,7 +169,7 @@ fn print_banner(server: &Server) {
         out,
         "glasshttp {} serving {}",
         env!("CARGO_PKG_VERSION"),
-        server.root().display()
+        sys::display_path(server.root())
     );
     if addr.ip().is_unspecified() {
         let _ = writeln!(out, " * Running on all addresses ({})", addr.ip());

@@ -9,6 +9,7 @@ use std::net::TcpStream;
 use std::time::Instant;
 
 use crate::range::Multipart;
+use crate::sys;
 
 /// The `Server` field value.
 pub const SERVER: &str = concat!("glasshttp/", env!("CARGO_PKG_VERSION"));
@@ -109,7 +110,7 @@ pub enum Body {
     Empty,
     /// Bytes held in memory: error pages and small generated bodies.
     Bytes(Vec<u8>),
-    /// `len` bytes of an open file starting at `offset`, sent with sendfile(2).
+    /// `len` bytes of an open file starting at `offset`, sent by [`sys::send_file`].
     File { file: File, offset: u64, len: u64 },
     /// Several ranges of an open file as `multipart/byteranges`.
     Multipart { file: File, layout: Multipart },
@@ -338,7 +339,7 @@ impl Out<'_, '_> {
     /// a buffer when a tap must see the bytes.
     fn send_file(&mut self, file: &File, offset: u64, len: u64) -> io::Result<u64> {
         if self.tap.is_none() {
-            send_file(self.stream, file, offset, len)?;
+            sys::send_file(self.stream, file, offset, len)?;
             return Ok(len);
         }
         let mut buffer = vec![0u8; TAPPED_CHUNK_BYTES];
@@ -346,11 +347,11 @@ impl Out<'_, '_> {
         let end = offset + len;
         while position < end {
             let want = (end - position).min(TAPPED_CHUNK_BYTES as u64) as usize;
-            let n = match rustix::io::pread(file, &mut buffer[..want], position) {
-                Ok(0) => return Err(file_shrank()),
+            let n = match sys::read_at(file, &mut buffer[..want], position) {
+                Ok(0) => return Err(sys::file_shrank()),
                 Ok(n) => n,
-                Err(rustix::io::Errno::INTR) => continue,
-                Err(errno) => return Err(errno.into()),
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
+                Err(error) => return Err(error),
             };
             self.write_all(&buffer[..n], &[])?;
             position += n as u64;
@@ -361,14 +362,6 @@ impl Out<'_, '_> {
 
 /// Bytes of a file copied per write when a tap watches (lab mode only).
 const TAPPED_CHUNK_BYTES: usize = 64 * 1024;
-
-fn file_shrank() -> io::Error {
-    // The promised length cannot be met, so the connection must not be reused.
-    io::Error::new(
-        io::ErrorKind::UnexpectedEof,
-        "file shorter than its announced length",
-    )
-}
 
 /// The `Date` field value, formatted at most once a second: formatting a
 /// date costs more than the rest of a small response's head.
@@ -391,25 +384,6 @@ impl DateCache {
         }
         &self.text
     }
-}
-
-/// Copies `len` bytes of `file` from `offset` to the socket inside the kernel.
-/// `std::io::copy` would bounce every 8 KiB through user space; sendfile(2)
-/// keeps large files as fast as nginx's.
-fn send_file(stream: &TcpStream, file: &File, offset: u64, len: u64) -> io::Result<u64> {
-    let mut position = offset;
-    let end = offset + len;
-    while position < end {
-        // Linux moves at most 0x7ffff000 bytes per call.
-        let chunk = (end - position).min(0x7fff_f000) as usize;
-        match rustix::fs::sendfile(stream, file, Some(&mut position), chunk) {
-            Ok(0) => return Err(file_shrank()),
-            Ok(_) => {}
-            Err(rustix::io::Errno::INTR) => {}
-            Err(errno) => return Err(errno.into()),
-        }
-    }
-    Ok(len)
 }
 
 #[cfg(test)]

@@ -28,6 +28,7 @@ use crate::capture::Capture;
 use crate::connection::{self, is_timeout, CloseReason, ConnectionHandle, Context};
 use crate::fs::Root;
 use crate::response::{Persistence, Response, Status};
+use crate::sys;
 use crate::trace::Trace;
 
 /// Stack size of a connection thread. Serving needs a few KiB (the largest
@@ -87,19 +88,19 @@ impl Default for Config {
     }
 }
 
-/// Raises the soft open-file limit to the hard one, and returns the default
-/// connection limit it allows: one descriptor per connection, less a reserve
-/// for the files being sent (an `open` that fails anyway is a 500).
+/// Raises the soft open-file limit to the hard one where there is one, and
+/// returns the default connection limit: one descriptor per connection,
+/// less a reserve for the files being sent (an `open` that fails anyway is
+/// a 500). Without a descriptor limit (Windows), [`sys::DEFAULT_CONNECTIONS`].
 pub fn raise_open_file_limit() -> usize {
-    use rustix::process::{getrlimit, setrlimit, Resource};
-    let mut limit = getrlimit(Resource::Nofile);
-    if limit.current < limit.maximum {
-        limit.current = limit.maximum;
-        if setrlimit(Resource::Nofile, limit).is_err() {
-            limit = getrlimit(Resource::Nofile);
-        }
-    }
-    let descriptors = limit.current.unwrap_or(1 << 20);
+    let Some(descriptors) = sys::open_file_limit() else {
+        return sys::DEFAULT_CONNECTIONS;
+    };
+    connections_for(descriptors)
+}
+
+/// The connections `descriptors` allow, less the reserve.
+fn connections_for(descriptors: u64) -> usize {
     let reserve = RESERVED_DESCRIPTORS.max(descriptors / 8);
     descriptors.saturating_sub(reserve).clamp(1, 1 << 16) as usize
 }
@@ -172,6 +173,8 @@ pub struct Summary {
 /// [`Server::run`].
 struct Shared {
     listener: TcpListener,
+    /// What every accepted socket is set to (on Linux, by inheritance).
+    timeouts: sys::SocketTimeouts,
     context: Context,
     max_connections: usize,
     shutdown_timeout: Duration,
@@ -226,9 +229,8 @@ impl ShutdownHandle {
         if shared.context.shutting_down.swap(true, Ordering::SeqCst) {
             return;
         }
-        // On Linux, shutting down a listening socket wakes every thread
-        // blocked in accept(); they see the flag and exit.
-        let _ = rustix::net::shutdown(&shared.listener, rustix::net::Shutdown::Read);
+        // The thread blocked in accept() wakes, sees the flag and exits.
+        sys::wake_acceptor(&shared.listener);
         for handle in shared.open_connections().values() {
             if !handle.busy.load(Ordering::SeqCst) {
                 // The blocked read returns end-of-file; the thread sees the flag.
@@ -258,22 +260,12 @@ impl Server {
         let local_addr = listener
             .local_addr()
             .map_err(|error| StartError::Bind(config.addr, error))?;
-        // Accepted sockets inherit these from the listener on Linux, which
-        // saves three setsockopt calls per connection. The read timeout also
-        // bounds accept(), so a parked thread wakes to see if it is needed.
-        {
-            use rustix::net::sockopt::{set_socket_timeout, set_tcp_nodelay, Timeout};
-            let inherited = set_tcp_nodelay(&listener, true)
-                .and_then(|()| {
-                    set_socket_timeout(&listener, Timeout::Recv, Some(config.idle_timeout))
-                })
-                .and_then(|()| {
-                    set_socket_timeout(&listener, Timeout::Send, Some(config.write_timeout))
-                });
-            if let Err(errno) = inherited {
-                return Err(StartError::Bind(config.addr, errno.into()));
-            }
-        }
+        let timeouts = sys::SocketTimeouts {
+            read: config.idle_timeout,
+            write: config.write_timeout,
+        };
+        sys::prepare_listener(&listener, timeouts)
+            .map_err(|error| StartError::Bind(config.addr, error))?;
         let capture = match &config.capture {
             Some(path) => Some(
                 Capture::create(path).map_err(|error| StartError::Capture(path.clone(), error))?,
@@ -291,10 +283,12 @@ impl Server {
             write_timeout: config.write_timeout,
             shutting_down: AtomicBool::new(false),
         };
+        log::debug!("file and socket calls: {}", sys::PATH);
         Ok(Server {
             local_addr,
             shared: Arc::new(Shared {
                 listener,
+                timeouts,
                 context,
                 max_connections: config.max_connections.max(1),
                 shutdown_timeout: config.shutdown_timeout,
@@ -497,6 +491,10 @@ fn accept(shared: &Shared) -> Option<(TcpStream, SocketAddr)> {
 /// past the limit.
 fn serve_one(shared: &Shared, stream: TcpStream, peer: SocketAddr) {
     let id = shared.next_id.fetch_add(1, Ordering::Relaxed) + 1;
+    if let Err(error) = sys::prepare_accepted(&stream, shared.timeouts) {
+        log::warn!("cannot set up the connection from {peer}: {error}");
+        return;
+    }
     let handle = Arc::new(ConnectionHandle::new(stream));
     {
         let mut open = shared.open_connections();
@@ -607,11 +605,21 @@ mod tests {
 
     #[test]
     fn default_connection_limit_keeps_a_reserve() {
+        let cases = [
+            (1, 1),
+            (64, 1),
+            (100, 36),
+            (1024, 896),
+            (8192, 7168),
+            (1 << 20, 1 << 16),
+        ];
+        for (descriptors, connections) in cases {
+            assert_eq!(connections_for(descriptors), connections, "{descriptors}");
+        }
         let limit = raise_open_file_limit();
-        let descriptors = rustix::process::getrlimit(rustix::process::Resource::Nofile)
-            .current
-            .unwrap_or(u64::MAX);
-        assert!(limit >= 1);
-        assert!((limit as u64) < descriptors, "{limit} of {descriptors}");
+        match sys::open_file_limit() {
+            Some(descriptors) => assert!((limit as u64) < descriptors, "{limit} of {descriptors}"),
+            None => assert_eq!(limit, sys::DEFAULT_CONNECTIONS),
+        }
     }
 }

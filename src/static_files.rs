@@ -154,7 +154,7 @@ fn serve_file(
     // needs no bytes at all.
     let cached = match request.method {
         Method::Head => None,
-        _ => cache.bytes(&file, metadata),
+        _ => cache.bytes(&path, &file, metadata),
     };
     let body = |start: u64, len: u64, file: File| match &cached {
         Some(bytes) => Body::Shared {

@@ -47,11 +47,15 @@ pub struct Exchange<'a> {
 }
 
 impl Trace {
-    /// A trace on stderr, coloured when stderr is a terminal.
+    /// A trace on stderr, coloured when stderr is a terminal that shows
+    /// colour: not with `NO_COLOR` set, and on Windows only once the console
+    /// accepts ANSI sequences (Windows Terminal and PowerShell do, after the
+    /// switch is made; an older console would print them as text).
     pub fn to_stderr() -> Trace {
-        Trace {
-            colour: std::io::stderr().is_terminal(),
-        }
+        let colour = std::io::stderr().is_terminal()
+            && !anstyle_query::no_color()
+            && anstyle_query::windows::enable_ansi_colors().unwrap_or(true);
+        Trace { colour }
     }
 
     /// A connection was accepted.

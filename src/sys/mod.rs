@@ -1,0 +1,222 @@
+//! What differs between operating systems, behind one small interface.
+//!
+//! Everything else in the crate is the same code on every system; it calls
+//! these items and nothing OS-specific. Two implementations of the
+//! file-and-socket half exist:
+//!
+//! - `linux.rs`, the fast path: `openat2(RESOLVE_BENEATH)` resolves a path
+//!   beneath the root in one call, `sendfile(2)` sends file bodies inside
+//!   the kernel, socket options are set once on the listener and inherited,
+//!   and `shutdown(2)` on the listener wakes a blocked `accept`.
+//! - `portable.rs`, std only, for every other system (Windows, macOS, the
+//!   BSDs) and for Linux built with `--features portable`, so that the
+//!   whole test suite exercises it here too.
+//!
+//! Beside them, what std itself spells differently per OS family (file
+//! identity, bytes to names, positioned reads, the open-file limit) sits in
+//! `unix.rs` and `windows.rs`, and [`on_termination`] maps each system's
+//! "please stop" (SIGINT, SIGTERM, SIGHUP; Ctrl-C, Ctrl-Break, closing the
+//! console) onto one callback.
+
+use std::fs::{File, Metadata};
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+#[cfg(all(target_os = "linux", not(feature = "portable")))]
+mod linux;
+#[cfg(all(target_os = "linux", not(feature = "portable")))]
+use linux as path;
+
+#[cfg(any(not(target_os = "linux"), feature = "portable"))]
+mod portable;
+#[cfg(any(not(target_os = "linux"), feature = "portable"))]
+use portable as path;
+
+#[cfg(unix)]
+mod unix;
+#[cfg(unix)]
+use unix as family;
+
+#[cfg(windows)]
+mod windows;
+#[cfg(windows)]
+use windows as family;
+
+pub use family::{
+    is_unnameable, open_file_limit, read_at, segment_to_name, FileIdentity, DEFAULT_CONNECTIONS,
+};
+pub use path::{has_unread_bytes, prepare_accepted, prepare_listener, send_file, wake_acceptor};
+
+/// Which implementation of the file-and-socket half this build uses, for
+/// the banner's debug line and the benchmarks.
+pub const PATH: &str = path::NAME;
+
+/// What a path beneath the root names.
+#[derive(Debug)]
+pub enum Entry {
+    /// A regular file, open for reading, with the metadata of that handle.
+    File(File, Metadata),
+    /// A directory.
+    Directory,
+    /// Anything else: a FIFO, a socket, a device.
+    Other,
+}
+
+/// The served directory: its canonical path, and on Linux an open handle
+/// that every lookup starts from.
+#[derive(Debug)]
+pub struct RootDir {
+    dir: PathBuf,
+    handle: path::Handle,
+}
+
+impl RootDir {
+    /// Opens the root directory: it must exist and be a directory.
+    pub fn open(dir: &Path) -> io::Result<RootDir> {
+        let dir = dir.canonicalize()?;
+        if !std::fs::metadata(&dir)?.is_dir() {
+            return Err(io::Error::new(
+                io::ErrorKind::NotADirectory,
+                "not a directory",
+            ));
+        }
+        let handle = path::Handle::open(&dir)?;
+        Ok(RootDir { dir, handle })
+    }
+
+    /// The canonical path being served.
+    pub fn path(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Looks up `relative` (made only of normal components) beneath the
+    /// root. A path that a symlink or junction leads outside the root is
+    /// `NotFound`, as if it did not exist.
+    pub fn lookup(&self, relative: &Path) -> io::Result<Entry> {
+        path::lookup(&self.dir, &self.handle, relative)
+    }
+}
+
+/// Looks `relative` up by name with std alone: every symlink and junction is
+/// resolved (`canonicalize`), the result must still lie under `dir`, and
+/// then that canonical path is opened.
+///
+/// A race remains, and no std call closes it: a process that can write
+/// inside the root can swap a directory for a symlink to the outside after
+/// the check and before the open. Only someone with write access to the
+/// served tree can do this; the Linux fast path is immune (the kernel
+/// confines `openat2`). Linux also falls back to this for what `openat2`
+/// refuses to decide.
+fn lookup_confined(dir: &Path, relative: &Path) -> io::Result<Entry> {
+    let real = dir.join(relative).canonicalize()?;
+    if !real.starts_with(dir) {
+        return Err(io::Error::new(
+            io::ErrorKind::NotFound,
+            "a link leads outside the root",
+        ));
+    }
+    // Asked by name first: on Windows a directory cannot be opened as a file,
+    // and on Unix this spares opening a FIFO at all.
+    let named = std::fs::metadata(&real)?;
+    if named.is_dir() {
+        return Ok(Entry::Directory);
+    }
+    if !named.is_file() {
+        return Ok(Entry::Other);
+    }
+    let file = family::open_for_reading(&real)?;
+    let metadata = file.metadata()?;
+    Ok(if metadata.is_file() {
+        Entry::File(file, metadata)
+    } else {
+        Entry::Other
+    })
+}
+
+/// The error for a file that ended before the length its response
+/// announced: the connection cannot be reused after it.
+pub fn file_shrank() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::UnexpectedEof,
+        "file shorter than its announced length",
+    )
+}
+
+/// The timeouts every accepted socket carries.
+#[derive(Debug, Clone, Copy)]
+pub struct SocketTimeouts {
+    /// Bounds each read: the idle keep-alive timeout, until a request starts.
+    pub read: Duration,
+    /// Bounds each write that makes no progress.
+    pub write: Duration,
+}
+
+/// Calls `handler` on each request to stop: SIGINT, SIGTERM and SIGHUP on
+/// Unix; Ctrl-C, Ctrl-Break and closing the console window on Windows. It
+/// runs on an ordinary thread, so it may lock, allocate and log.
+pub fn on_termination(handler: impl FnMut() + Send + 'static) -> io::Result<()> {
+    ctrlc::set_handler(handler).map_err(|error| match error {
+        ctrlc::Error::System(error) => error,
+        other => io::Error::other(other.to_string()),
+    })
+}
+
+/// A path as a person would type it: Windows' canonical paths carry a
+/// `\\?\` prefix (verbatim form) that no one writes, so the banner drops it
+/// when the rest is an ordinary drive or UNC path. Other paths are as given.
+pub fn display_path(path: &Path) -> String {
+    let text = path.display().to_string();
+    if let Some(rest) = text.strip_prefix(r"\\?\UNC\") {
+        return format!(r"\\{rest}");
+    }
+    match text.strip_prefix(r"\\?\") {
+        Some(rest) if rest.as_bytes().get(1) == Some(&b':') => rest.to_string(),
+        _ => text,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_path_drops_only_the_verbatim_prefix_people_never_type() {
+        let cases = [
+            (r"\\?\C:\Users\li\www", r"C:\Users\li\www"),
+            (r"\\?\UNC\server\share\www", r"\\server\share\www"),
+            (r"\\?\Volume{1234}\www", r"\\?\Volume{1234}\www"),
+            ("/home/li/www", "/home/li/www"),
+        ];
+        for (path, shown) in cases {
+            assert_eq!(display_path(Path::new(path)), shown, "{path}");
+        }
+    }
+
+    #[test]
+    fn lookup_tells_files_directories_and_escapes_apart() {
+        let outside = tempfile::tempdir().unwrap();
+        let root = outside.path().join("root");
+        std::fs::create_dir_all(root.join("dir")).unwrap();
+        std::fs::write(root.join("a.txt"), "a").unwrap();
+        std::fs::write(outside.path().join("secret"), "s").unwrap();
+        let root = RootDir::open(&root).unwrap();
+        assert!(matches!(
+            root.lookup(Path::new("a.txt")),
+            Ok(Entry::File(_, m)) if m.len() == 1
+        ));
+        assert!(matches!(
+            root.lookup(Path::new("dir")),
+            Ok(Entry::Directory)
+        ));
+        let missing = root.lookup(Path::new("none")).unwrap_err();
+        assert_eq!(missing.kind(), io::ErrorKind::NotFound);
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink(outside.path().join("secret"), root.path().join("out"))
+                .unwrap();
+            let escaped = root.lookup(Path::new("out")).unwrap_err();
+            assert_eq!(escaped.kind(), io::ErrorKind::NotFound);
+        }
+    }
+}

@@ -1,0 +1,92 @@
+//! The portable path: std alone, for every system that is not Linux, and for
+//! Linux built with `--features portable` so the tests cover it here.
+
+use std::fs::File;
+use std::io::{self, Write};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
+use std::path::Path;
+
+use super::{lookup_confined, read_at, Entry, SocketTimeouts};
+
+pub const NAME: &str = "portable (std)";
+
+/// Bytes of a file read per write when sending it through memory.
+const COPY_CHUNK_BYTES: usize = 64 * 1024;
+
+/// Nothing is held open: lookups go by name from the canonical root path.
+#[derive(Debug)]
+pub struct Handle;
+
+impl Handle {
+    pub fn open(_dir: &Path) -> io::Result<Handle> {
+        Ok(Handle)
+    }
+}
+
+/// See [`lookup_confined`], and the race it names.
+pub fn lookup(dir: &Path, _handle: &Handle, relative: &Path) -> io::Result<Entry> {
+    lookup_confined(dir, relative)
+}
+
+/// Sends `len` bytes of `file` from `offset` through a buffer: positioned
+/// reads, so the parts of a multipart body need no seeking.
+pub fn send_file(stream: &TcpStream, file: &File, offset: u64, len: u64) -> io::Result<u64> {
+    let mut buffer = vec![0u8; COPY_CHUNK_BYTES.min(len as usize)];
+    let mut position = offset;
+    let end = offset + len;
+    while position < end {
+        let want = (end - position).min(COPY_CHUNK_BYTES as u64) as usize;
+        let n = match read_at(file, &mut buffer[..want], position) {
+            Ok(0) => return Err(super::file_shrank()),
+            Ok(n) => n,
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
+            Err(error) => return Err(error),
+        };
+        (&mut &*stream).write_all(&buffer[..n])?;
+        position += n as u64;
+    }
+    Ok(len)
+}
+
+/// Nothing on the listener: not every system hands its options on to
+/// accepted sockets, so each gets them from [`prepare_accepted`].
+pub fn prepare_listener(_listener: &TcpListener, _timeouts: SocketTimeouts) -> io::Result<()> {
+    Ok(())
+}
+
+/// TCP_NODELAY (responses are written whole, so Nagle's delay would only
+/// add latency) and both timeouts, set on the accepted socket itself.
+pub fn prepare_accepted(stream: &TcpStream, timeouts: SocketTimeouts) -> io::Result<()> {
+    stream.set_nodelay(true)?;
+    stream.set_read_timeout(Some(timeouts.read))?;
+    stream.set_write_timeout(Some(timeouts.write))
+}
+
+/// Wakes the thread blocked in accept() by connecting to the listener: on
+/// Windows and macOS, shutting a listening socket down does not wake it.
+/// The accepting thread sees the server stopping and drops the connection.
+pub fn wake_acceptor(listener: &TcpListener) {
+    let Ok(mut addr) = listener.local_addr() else {
+        return;
+    };
+    if addr.ip().is_unspecified() {
+        let loopback = match addr.ip() {
+            IpAddr::V4(_) => IpAddr::V4(Ipv4Addr::LOCALHOST),
+            IpAddr::V6(_) => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        };
+        addr = SocketAddr::new(loopback, addr.port());
+    }
+    let _ = TcpStream::connect_timeout(&addr, std::time::Duration::from_secs(1));
+}
+
+/// Whether the client has sent bytes not read yet: a peek made
+/// non-blocking for the moment (three calls; done once per connection).
+pub fn has_unread_bytes(stream: &TcpStream) -> bool {
+    if stream.set_nonblocking(true).is_err() {
+        return false;
+    }
+    let mut byte = [0u8; 1];
+    let unread = matches!(stream.peek(&mut byte), Ok(n) if n > 0);
+    let _ = stream.set_nonblocking(false);
+    unread
+}
