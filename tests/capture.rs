@@ -101,8 +101,7 @@ fn record_session(bind: &str, dir: &Path) -> (std::path::PathBuf, [Exchanged; 2]
     sessions[1].1.extend_from_slice(reply.head.as_bytes());
     sessions[1].1.extend_from_slice(&reply.body);
 
-    server.signal("TERM");
-    assert!(server.child.wait().unwrap().success());
+    server.stop();
     (capture, sessions)
 }
 

@@ -12,11 +12,8 @@ fn banner_names_the_root_the_url_and_how_to_stop() {
     let site = Site::new();
     let server = Binary::start(&["--root", site.root.to_str().unwrap(), "--port", "0"]);
     let banner = server.banner.join("\n");
-    let root = site.root.canonicalize().unwrap();
-    assert!(
-        banner.contains(&format!("serving {}", root.display())),
-        "{banner}"
-    );
+    let root = common::shown_path(&site.root);
+    assert!(banner.contains(&format!("serving {root}")), "{banner}");
     assert!(
         banner.contains(&format!(" * Running on http://{}/", server.addr)),
         "{banner}"
@@ -206,11 +203,8 @@ fn rust_log_chooses_the_level_and_quiet_silences_the_access_log() {
         let site = Site::new();
         let mut args = vec!["--root", site.root.to_str().unwrap(), "--port", "0"];
         args.extend_from_slice(flags);
-        let server = Binary::start_command(
-            std::process::Command::new(env!("CARGO_BIN_EXE_glasshttp")),
-            &args,
-            &[("RUST_LOG", "debug")],
-        );
+        let server =
+            Binary::start_command(common::binary_command(), &args, &[("RUST_LOG", "debug")]);
         let mut client = Client::connect(server.addr);
         client.send(b"GET /hello.txt HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
         client.read_reply(false);
@@ -232,7 +226,30 @@ fn rust_log_chooses_the_level_and_quiet_silences_the_access_log() {
 }
 
 #[test]
+fn the_build_says_which_file_and_socket_path_it_uses() {
+    // The portable path is what Windows and macOS run; `--features portable`
+    // selects it on Linux, and this checks that it really was selected.
+    let portable = cfg!(feature = "portable") || !cfg!(target_os = "linux");
+    let expected = if portable || common::is_windows_build() {
+        "file and socket calls: portable (std)"
+    } else {
+        "file and socket calls: linux (openat2, sendfile)"
+    };
+    let site = Site::new();
+    let server = Binary::start_command(
+        common::binary_command(),
+        &["--root", site.root.to_str().unwrap(), "--port", "0"],
+        &[("RUST_LOG", "debug")],
+    );
+    let line = server.wait_for_stderr("file and socket calls");
+    assert!(line.contains(expected), "{line}");
+}
+
+#[test]
 fn accept_errors_are_logged_and_the_server_goes_on() {
+    if !common::unix_only("prlimit") {
+        return;
+    }
     // With 16 descriptors the server runs out after a dozen connections.
     let site = Site::new();
     let mut command = std::process::Command::new("prlimit");

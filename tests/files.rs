@@ -44,6 +44,54 @@ fn traversal_attempts_never_reach_files_outside_the_root() {
 }
 
 #[test]
+fn names_windows_reads_as_other_files_or_devices_are_refused_on_every_system() {
+    // On Linux each of these is an ordinary file that exists, so only the
+    // rule can answer 404; on Windows they would be other files or devices.
+    let site = Site::new();
+    for name in ["nul.txt", "CON", "aux.html", "COM1.log", "lpt9", "HTACCE~1"] {
+        site.write(name, "should never be served\n");
+    }
+    #[cfg(unix)]
+    for name in ["index.html.", "hello.txt ", "a:b.txt"] {
+        site.write(name, "should never be served\n");
+    }
+    let server = TestServer::start(&site.root);
+    let mut client = server.connect();
+    let targets = [
+        "/index.html::$DATA",
+        "/index.html:$DATA",
+        "/hello.txt::$DATA",
+        "/a:b.txt",
+        "/c:/windows/win.ini",
+        "/C%3A%5Cwindows%5Cwin.ini",
+        "/index.html.",
+        "/index.html%2e",
+        "/hello.txt%20",
+        "/docs./index.html",
+        "/nul.txt",
+        "/NUL",
+        "/CON",
+        "/con",
+        "/aux.html",
+        "/COM1.log",
+        "/lpt9",
+        "/conin$",
+        "/HTACCE~1",
+        "/SECRET~1",
+        "/docs/INDEX~1.HTM",
+    ];
+    // One kept-alive connection: a refusal is a 404, not a reason to close.
+    for target in targets {
+        client.send(format!("GET {target} HTTP/1.1\r\nHost: t\r\n\r\n").as_bytes());
+        let reply = client.read_reply(false);
+        assert_eq!(reply.status, 404, "{target}: {}", reply.head);
+        assert!(!reply.body_text().contains("never"), "{target}");
+    }
+    client.send(b"GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n");
+    assert_eq!(client.read_reply(false).body_text(), "hello, world\n");
+}
+
+#[test]
 fn symlinks_that_stay_inside_the_root_are_followed() {
     let site = Site::new();
     symlink(site.root.join("hello.txt"), site.root.join("alias.txt")).unwrap();
@@ -235,6 +283,9 @@ fn the_real_site_serves_its_page_logo_and_audio() {
 
 #[test]
 fn unreadable_file_is_403() {
+    if !common::unix_only("a file mode that denies reading") {
+        return;
+    }
     // Root can read any file, so the server runs as an unprivileged user
     // when the tests run as root.
     use std::os::unix::fs::PermissionsExt;
@@ -285,6 +336,9 @@ fn is_root() -> bool {
 
 #[test]
 fn other_io_errors_are_500_without_detail_and_logged() {
+    if !common::unix_only("prlimit") {
+        return;
+    }
     // Under a 16-descriptor limit, each kept-alive connection holds one
     // descriptor. The connection that takes the last one is accepted, but
     // opening a file for it fails with EMFILE: an I/O error that is neither
@@ -333,6 +387,9 @@ fn other_io_errors_are_500_without_detail_and_logged() {
 
 #[test]
 fn a_fifo_in_the_root_is_404_and_does_not_block_the_connection() {
+    if !common::unix_only("a FIFO") {
+        return;
+    }
     // Opening a FIFO for reading waits for a writer unless opened non-blocking.
     let site = Site::new();
     let fifo = site.root.join("pipe.html");

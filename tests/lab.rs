@@ -53,7 +53,7 @@ fn start(args: &str, dir: &Path) -> Binary {
     let root = www();
     let mut all: Vec<&str> = args.split_whitespace().collect();
     all.extend(["--root", root.to_str().unwrap(), "--port", "0"]);
-    let mut command = Command::new(env!("CARGO_BIN_EXE_glasshttp"));
+    let mut command = common::binary_command();
     command.current_dir(dir);
     Binary::start_command(command, &all, &[])
 }
@@ -80,8 +80,7 @@ fn every_command_of_the_lab_walkthrough_runs_and_prints_the_pasted_statuses() {
     for step in &steps {
         if let Some(args) = step.command.strip_prefix("cargo run --release -- ") {
             if let Some(mut old) = server.take() {
-                old.signal("INT");
-                assert!(old.child.wait().unwrap().success());
+                old.stop();
             }
             let started = start(args, dir.path());
             let pasted_banner: Vec<&str> = step.pasted.lines().collect();

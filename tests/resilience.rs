@@ -86,7 +86,7 @@ fn site_with_large_file() -> Site {
 fn a_client_that_stops_reading_is_dropped_after_the_write_timeout() {
     let site = site_with_large_file();
     let server = Binary::start_command(
-        std::process::Command::new(env!("CARGO_BIN_EXE_glasshttp")),
+        common::binary_command(),
         &[
             "--root",
             site.root.to_str().unwrap(),
@@ -119,6 +119,9 @@ fn a_client_that_stops_reading_is_dropped_after_the_write_timeout() {
 
 #[test]
 fn shutdown_lets_a_response_in_flight_finish_closes_idle_connections_and_exits_0() {
+    if !common::unix_only("SIGTERM") {
+        return;
+    }
     let site = site_with_large_file();
     let mut server = Binary::start(&[
         "--root",
@@ -166,6 +169,9 @@ fn shutdown_lets_a_response_in_flight_finish_closes_idle_connections_and_exits_0
 
 #[test]
 fn shutdown_closes_what_is_still_busy_at_the_deadline() {
+    if !common::unix_only("SIGINT") {
+        return;
+    }
     let site = site_with_large_file();
     let mut server = Binary::start(&[
         "--root",
@@ -196,6 +202,9 @@ fn shutdown_closes_what_is_still_busy_at_the_deadline() {
 
 #[test]
 fn new_connections_are_refused_once_shutdown_starts() {
+    if !common::unix_only("SIGTERM") {
+        return;
+    }
     let site = Site::new();
     let mut server = Binary::start(&[
         "--root",
@@ -215,6 +224,9 @@ fn new_connections_are_refused_once_shutdown_starts() {
 
 #[test]
 fn the_default_connection_limit_follows_the_open_file_limit() {
+    if !common::unix_only("prlimit") {
+        return;
+    }
     let site = Site::new();
     let mut command = std::process::Command::new("prlimit");
     command.args(["--nofile=256:4096", env!("CARGO_BIN_EXE_glasshttp")]);

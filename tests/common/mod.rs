@@ -1,6 +1,11 @@
 //! Shared helpers: a server on port 0 over a temporary root, a raw-socket
 //! client that reads exactly one response at a time (never to EOF on a
 //! kept-alive connection), and the real binary for command-line tests.
+//!
+//! The binary under test is cargo's, unless `GLASSHTTP_BIN` names another
+//! (the Windows `.exe`), run through `GLASSHTTP_RUNNER` if set (`wine64`).
+//! Then every [`TestServer`] is that binary too, started with the flags
+//! that say what its [`Config`] says, so the black-box tests run against it.
 #![allow(dead_code)]
 
 use std::fs;
@@ -56,9 +61,53 @@ impl Site {
     }
 }
 
-/// A server running in this process on 127.0.0.1 and a free port.
+/// The command that starts the binary under test (see the module doc).
+pub fn binary_command() -> Command {
+    let Some(binary) = std::env::var_os("GLASSHTTP_BIN") else {
+        return Command::new(env!("CARGO_BIN_EXE_glasshttp"));
+    };
+    match std::env::var_os("GLASSHTTP_RUNNER") {
+        Some(runner) => {
+            let mut command = Command::new(runner);
+            command.arg(binary);
+            command
+        }
+        None => Command::new(binary),
+    }
+}
+
+/// Whether the binary under test is a Windows build (run under Wine here).
+pub fn is_windows_build() -> bool {
+    std::env::var_os("GLASSHTTP_BIN")
+        .is_some_and(|binary| binary.to_string_lossy().ends_with(".exe"))
+}
+
+/// False, after saying why, when the binary under test is a Windows build
+/// and the test needs what only Unix has (signals, FIFOs, rlimits, modes).
+pub fn unix_only(what: &str) -> bool {
+    if is_windows_build() {
+        eprintln!("skipped on the Windows build: {what} is Unix-only");
+        return false;
+    }
+    true
+}
+
+/// How the binary under test names a directory in its banner: the canonical
+/// path, which Wine shows on its drive Z: with backslashes.
+pub fn shown_path(dir: &Path) -> String {
+    let canonical = dir.canonicalize().unwrap();
+    if is_windows_build() {
+        format!("Z:{}", canonical.display()).replace('/', "\\")
+    } else {
+        canonical.display().to_string()
+    }
+}
+
+/// A server on 127.0.0.1 and a free port: in this process, or the binary
+/// under test when that is another build (see the module doc).
 pub struct TestServer {
     pub addr: SocketAddr,
+    binary: Option<Binary>,
 }
 
 impl TestServer {
@@ -83,10 +132,17 @@ impl TestServer {
     }
 
     pub fn start_config(config: Config) -> TestServer {
+        if std::env::var_os("GLASSHTTP_BIN").is_some() {
+            let binary = Binary::start_command(binary_command(), &flags_for(&config), &[]);
+            return TestServer {
+                addr: binary.addr,
+                binary: Some(binary),
+            };
+        }
         let server = Server::bind(&config).expect("server binds to port 0");
         let addr = server.local_addr();
         thread::spawn(move || server.run());
-        TestServer { addr }
+        TestServer { addr, binary: None }
     }
 
     pub fn connect(&self) -> Client {
@@ -103,6 +159,41 @@ impl TestServer {
         client.send(raw.as_bytes());
         client.read_reply(raw.starts_with("HEAD "))
     }
+}
+
+/// The command-line flags that ask the binary for what `config` says.
+fn flags_for(config: &Config) -> Vec<String> {
+    let secs = |d: Duration| d.as_secs().to_string();
+    let mut flags = vec![
+        "--root".to_string(),
+        config.root.display().to_string(),
+        "--bind".into(),
+        config.addr.ip().to_string(),
+        "--port".into(),
+        config.addr.port().to_string(),
+        "--idle-timeout".into(),
+        secs(config.idle_timeout),
+        "--head-timeout".into(),
+        secs(config.head_timeout),
+        "--write-timeout".into(),
+        secs(config.write_timeout),
+        "--max-connections".into(),
+        config.max_connections.to_string(),
+        "--shutdown-timeout".into(),
+        secs(config.shutdown_timeout),
+        "--quiet".into(),
+    ];
+    if !config.keep_alive {
+        flags.push("--no-keepalive".into());
+    }
+    if config.trace {
+        flags.push("--trace".into());
+    }
+    if let Some(capture) = &config.capture {
+        flags.push("--capture".into());
+        flags.push(capture.display().to_string());
+    }
+    flags
 }
 
 /// A response as read off the wire.
@@ -253,12 +344,16 @@ pub struct Binary {
 
 impl Binary {
     pub fn start(args: &[&str]) -> Binary {
-        Binary::start_command(Command::new(env!("CARGO_BIN_EXE_glasshttp")), args, &[])
+        Binary::start_command(binary_command(), args, &[])
     }
 
     /// Starts `command` (the binary, or a wrapper that runs it) with `args`
     /// and extra environment variables, and waits for the banner.
-    pub fn start_command(mut command: Command, args: &[&str], env: &[(&str, &str)]) -> Binary {
+    pub fn start_command(
+        mut command: Command,
+        args: &[impl AsRef<std::ffi::OsStr>],
+        env: &[(&str, &str)],
+    ) -> Binary {
         command
             .args(args)
             .stdin(Stdio::null())
@@ -305,6 +400,19 @@ impl Binary {
             .status()
             .expect("run kill");
         assert!(status.success(), "kill -{name} failed");
+    }
+
+    /// Stops the server and waits for it: SIGTERM, and a clean exit, on
+    /// Unix; on the Windows build, which no signal reaches here, a kill.
+    pub fn stop(&mut self) {
+        if is_windows_build() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+            return;
+        }
+        self.signal("TERM");
+        let status = self.child.wait().unwrap();
+        assert!(status.success(), "exit after SIGTERM: {status}");
     }
 
     /// Waits for the first stderr line containing `needle`.
@@ -359,7 +467,7 @@ fn forward_lines(stream: impl Read + Send + 'static) -> mpsc::Receiver<String> {
 
 /// Runs the binary to completion (for commands that should exit at once).
 pub fn run_binary(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_glasshttp"))
+    binary_command()
         .args(args)
         .env_remove("RUST_LOG")
         .stdin(Stdio::null())
