@@ -233,8 +233,8 @@ impl ShutdownHandle {
         sys::wake_acceptor(&shared.listener);
         for handle in shared.open_connections().values() {
             if !handle.busy.load(Ordering::SeqCst) {
-                // The blocked read returns end-of-file; the thread sees the flag.
-                let _ = handle.stream.shutdown(Shutdown::Read);
+                // The blocked read returns; the thread sees the flag.
+                sys::wake_reader(&handle.stream);
             }
         }
         shared.closed.notify_all();

@@ -60,6 +60,7 @@ fn record_session(bind: &str, dir: &Path) -> (std::path::PathBuf, [Exchanged; 2]
         "--port",
         "0",
         "--quiet",
+        "--trace",
         "--capture",
         capture.to_str().unwrap(),
     ]);
@@ -101,6 +102,12 @@ fn record_session(bind: &str, dir: &Path) -> (std::path::PathBuf, [Exchanged; 2]
     sessions[1].1.extend_from_slice(reply.head.as_bytes());
     sessions[1].1.extend_from_slice(&reply.body);
 
+    // The trace says a connection closed once its close is recorded whole
+    // (the server lingers for the client's FIN): a stop asked before then
+    // would cut the linger short and the capture would lack that FIN.
+    for _ in 0..2 {
+        server.wait_for_stderr("] closed: ");
+    }
     server.stop();
     (capture, sessions)
 }

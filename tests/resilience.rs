@@ -119,9 +119,6 @@ fn a_client_that_stops_reading_is_dropped_after_the_write_timeout() {
 
 #[test]
 fn shutdown_lets_a_response_in_flight_finish_closes_idle_connections_and_exits_0() {
-    if !common::unix_only("SIGTERM") {
-        return;
-    }
     let site = site_with_large_file();
     let mut server = Binary::start(&[
         "--root",
@@ -146,7 +143,7 @@ fn shutdown_lets_a_response_in_flight_finish_closes_idle_connections_and_exits_0
     }
     assert!(head.starts_with(b"HTTP/1.1 200 OK\r\n"));
 
-    server.signal("TERM");
+    server.ask_to_stop();
     assert!(
         idle.is_closed(),
         "the idle connection is closed at shutdown"
@@ -169,9 +166,6 @@ fn shutdown_lets_a_response_in_flight_finish_closes_idle_connections_and_exits_0
 
 #[test]
 fn shutdown_closes_what_is_still_busy_at_the_deadline() {
-    if !common::unix_only("SIGINT") {
-        return;
-    }
     let site = site_with_large_file();
     let mut server = Binary::start(&[
         "--root",
@@ -202,9 +196,6 @@ fn shutdown_closes_what_is_still_busy_at_the_deadline() {
 
 #[test]
 fn new_connections_are_refused_once_shutdown_starts() {
-    if !common::unix_only("SIGTERM") {
-        return;
-    }
     let site = Site::new();
     let mut server = Binary::start(&[
         "--root",
@@ -214,7 +205,7 @@ fn new_connections_are_refused_once_shutdown_starts() {
         "--quiet",
     ]);
     let addr = server.addr;
-    server.signal("TERM");
+    server.ask_to_stop();
     server.child.wait().unwrap();
     assert!(
         std::net::TcpStream::connect(addr).is_err(),

@@ -92,6 +92,12 @@ pub fn wake_acceptor(listener: &TcpListener) {
     let _ = rustix::net::shutdown(listener, rustix::net::Shutdown::Read);
 }
 
+/// Makes a read blocked on `stream` return end-of-file now: shutting down
+/// the receiving side does it on Linux, and sends the client nothing.
+pub fn wake_reader(stream: &TcpStream) {
+    let _ = stream.shutdown(std::net::Shutdown::Read);
+}
+
 /// Whether the client has sent bytes not read yet: one non-blocking peek.
 pub fn has_unread_bytes(stream: &TcpStream) -> bool {
     use rustix::net::{recv, RecvFlags};

@@ -46,7 +46,9 @@ use windows as family;
 pub use family::{
     is_unnameable, open_file_limit, read_at, segment_to_name, FileIdentity, DEFAULT_CONNECTIONS,
 };
-pub use path::{has_unread_bytes, prepare_accepted, prepare_listener, send_file, wake_acceptor};
+pub use path::{
+    has_unread_bytes, prepare_accepted, prepare_listener, send_file, wake_acceptor, wake_reader,
+};
 
 /// Which implementation of the file-and-socket half this build uses, for
 /// the banner's debug line and the benchmarks.

@@ -79,6 +79,14 @@ pub fn wake_acceptor(listener: &TcpListener) {
     let _ = TcpStream::connect_timeout(&addr, std::time::Duration::from_secs(1));
 }
 
+/// Makes a read blocked on `stream` return now. Shutting down only the
+/// receiving side does not wake it on Windows; shutting down both sides
+/// does (the read fails or sees end-of-file), and costs nothing here: the
+/// connection is idle, with no response owed.
+pub fn wake_reader(stream: &TcpStream) {
+    let _ = stream.shutdown(std::net::Shutdown::Both);
+}
+
 /// Whether the client has sent bytes not read yet: a peek made
 /// non-blocking for the moment (three calls; done once per connection).
 pub fn has_unread_bytes(stream: &TcpStream) -> bool {

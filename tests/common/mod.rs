@@ -402,17 +402,18 @@ impl Binary {
         assert!(status.success(), "kill -{name} failed");
     }
 
-    /// Stops the server and waits for it: SIGTERM, and a clean exit, on
-    /// Unix; on the Windows build, which no signal reaches here, a kill.
+    /// Asks the server to stop gracefully: SIGTERM on Unix; on the Windows
+    /// build SIGINT, which Wine delivers as the console's Ctrl-C event (it
+    /// ends a Windows process at once on SIGTERM).
+    pub fn ask_to_stop(&self) {
+        self.signal(if is_windows_build() { "INT" } else { "TERM" });
+    }
+
+    /// Asks the server to stop and checks that it exits cleanly.
     pub fn stop(&mut self) {
-        if is_windows_build() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-            return;
-        }
-        self.signal("TERM");
+        self.ask_to_stop();
         let status = self.child.wait().unwrap();
-        assert!(status.success(), "exit after SIGTERM: {status}");
+        assert!(status.success(), "exit after a request to stop: {status}");
     }
 
     /// Waits for the first stderr line containing `needle`.
