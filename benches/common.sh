@@ -6,17 +6,24 @@ repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # GLASSHTTP_BIN measures another build (say, a baseline) instead of this one.
 binary="${GLASSHTTP_BIN:-$repo/target/release/glasshttp}"
 
+# The portable path (std only, what Windows and macOS run), built for Linux.
+portable_binary="$repo/target/portable/release/glasshttp"
+
 build_release() {
   [ -n "${GLASSHTTP_BIN:-}" ] || (cd "$repo" && cargo build --release --quiet)
 }
 
+build_portable() {
+  (cd "$repo" && cargo build --release --quiet --features portable --target-dir target/portable)
+}
+
 # start_glasshttp ROOT [FLAGS...]: starts the server in the background and
-# sets GLASS_PID and GLASS_PORT.
+# sets GLASS_PID and GLASS_PORT. BINARY, if set, names the build to start.
 start_glasshttp() {
   local root="$1"; shift
   local banner
   banner="$(mktemp)"
-  "$binary" --root "$root" --port 0 --quiet "$@" >"$banner" 2>&1 &
+  "${BINARY:-$binary}" --root "$root" --port 0 --quiet "$@" >"$banner" 2>&1 &
   GLASS_PID=$!
   for _ in $(seq 100); do
     GLASS_PORT=$(grep -oE 'http://127\.0\.0\.1:[0-9]+' "$banner" | head -1 | grep -oE '[0-9]+$' || true)

@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
-# glasshttp side by side with nginx, on loopback, in one run. Each test runs
-# interleaved (glasshttp, nginx, glasshttp, nginx, ...) so machine drift hits
-# both; the table shows the median of the rounds and glasshttp / nginx.
+# glasshttp side by side with nginx, on loopback, in one run: the Linux fast
+# path, the portable path (std only, what Windows and macOS run) and nginx.
+# Each test runs interleaved (fast, portable, nginx, fast, ...) so machine
+# drift hits all three; the table shows the medians and the ratios to nginx.
 #
 # Usage: benches/compare.sh          needs: apt-get install nginx wrk curl python3
-# Environment: ROUNDS (3), SECONDS_PER_RUN (5), IDLE_CONNECTIONS (10000)
+# Environment: ROUNDS (3), SECONDS_PER_RUN (5), IDLE_CONNECTIONS (10000),
+#              PORTABLE (1; 0 leaves the portable path out)
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 rounds="${ROUNDS:-3}"
 per_run="${SECONDS_PER_RUN:-5}"
 idle_connections="${IDLE_CONNECTIONS:-10000}"
+with_portable="${PORTABLE:-1}"
 for tool in wrk curl python3; do
   command -v "$tool" >/dev/null || { echo "needs $tool: apt-get install $tool" >&2; exit 2; }
 done
@@ -19,6 +22,7 @@ have_nginx=1
 ulimit -n 65536 2>/dev/null || true
 
 build_release
+[ "$with_portable" -eq 1 ] && build_portable
 work="$(mktemp -d)"
 root="$work/root"
 mkdir -p "$root"
@@ -57,13 +61,20 @@ CONF
 }
 
 cleanup() {
-  kill "${GLASS_PID:-}" "${NGINX_PID:-}" 2>/dev/null || true
+  kill "${GLASS_PID:-}" "${PORTABLE_PID:-}" "${NGINX_PID:-}" 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT
 
+if [ "$with_portable" -eq 1 ]; then
+  BINARY="$portable_binary" start_glasshttp "$root"
+  PORTABLE_PID=$GLASS_PID PORTABLE_PORT=$GLASS_PORT
+fi
 start_glasshttp "$root"
 [ "$have_nginx" -eq 1 ] && start_nginx
+servers=(glass)
+[ "$with_portable" -eq 1 ] && servers+=(portable)
+[ "$have_nginx" -eq 1 ] && servers+=(nginx)
 
 # Sum of the peak RSS of a process and its children (nginx's workers), KiB.
 peak_rss_tree() {
@@ -115,11 +126,14 @@ rows=()
 # measure NAME UNIT KIND ARGS...: KIND is wrk-rate, wrk-mb, curl-loop or curl-glob.
 measure() {
   local name="$1" unit="$2" kind="$3"; shift 3
-  local g_vals=() n_vals=() g_p99=() n_p99=() r
+  declare -A vals=() p99s=()
+  local server r
   for _ in $(seq "$rounds"); do
-    for server in glass nginx; do
-      [ "$server" = nginx ] && [ "$have_nginx" -eq 0 ] && continue
-      local port=$GLASS_PORT; [ "$server" = nginx ] && port=$NGINX_PORT
+    for server in "${servers[@]}"; do
+      local port
+      case "$server" in
+        glass) port=$GLASS_PORT ;; portable) port=$PORTABLE_PORT ;; nginx) port=$NGINX_PORT ;;
+      esac
       local value p99="-"
       case "$kind" in
         curl-loop) value=$(curl_loop "http://127.0.0.1:$port$1") ;;
@@ -127,18 +141,29 @@ measure() {
         wrk-rate) read -r value p99 _ < <(wrk_run "$port" "$@") ;;
         wrk-mb) read -r _ p99 r < <(wrk_run "$port" "$@"); value=$(to_mb "$r") ;;
       esac
-      if [ "$server" = glass ]; then g_vals+=("$value"); g_p99+=("$p99"); else n_vals+=("$value"); n_p99+=("$p99"); fi
+      vals[$server]+="$value "
+      p99s[$server]+="$p99 "
     done
   done
-  local g n ratio
-  g=$(printf '%s\n' "${g_vals[@]}" | median)
-  n=$( ((${#n_vals[@]})) && printf '%s\n' "${n_vals[@]}" | median || echo "-")
-  ratio=$(awk -v g="$g" -v n="$n" 'BEGIN { if (n + 0 > 0) printf "%.2fx", g / n; else print "-" }')
-  rows+=("$(printf '| %s | %s %s | %s | %s %s | %s | %s |' "$name" "$g" "$unit" "${g_p99[${#g_p99[@]}/2]}" "$n" "$unit" "${n_p99[${#n_p99[@]}/2]:--}" "$ratio")")
+  declare -A med=() mid_p99=()
+  for server in glass portable nginx; do
+    if [ -n "${vals[$server]:-}" ]; then
+      med[$server]=$(tr ' ' '\n' <<<"${vals[$server]}" | grep . | median)
+      local p=(${p99s[$server]})
+      mid_p99[$server]=${p[${#p[@]}/2]}
+    else
+      med[$server]="-"; mid_p99[$server]="-"
+    fi
+  done
+  ratio() { awk -v g="$1" -v n="$2" 'BEGIN { if (n + 0 > 0 && g + 0 > 0) printf "%.2fx", g / n; else print "-" }'; }
+  rows+=("$(printf '| %s | %s %s | %s | %s %s | %s | %s %s | %s | %s | %s |' "$name" \
+    "${med[glass]}" "$unit" "${mid_p99[glass]}" "${med[portable]}" "$unit" "${mid_p99[portable]}" \
+    "${med[nginx]}" "$unit" "${mid_p99[nginx]}" \
+    "$(ratio "${med[glass]}" "${med[nginx]}")" "$(ratio "${med[portable]}" "${med[nginx]}")")")
   echo "${rows[-1]}" >&2
 }
 
-echo "running: $rounds rounds, ${per_run}s per wrk run, interleaved glasshttp / nginx" >&2
+echo "running: $rounds rounds, ${per_run}s per wrk run, interleaved ${servers[*]}" >&2
 measure "curl loop, new process + connection per request (200)" "req/s" curl-loop /index.html
 measure "curl URL globbing, one kept-alive connection (5000)" "req/s" curl-glob /index.html
 for c in 1 10 100 1000; do
@@ -149,6 +174,7 @@ measure "wrk 1 MiB file, 10 connections" "MB/s" wrk-mb /1mib.bin 10
 measure "wrk 100 MiB file, 2 connections" "MB/s" wrk-mb /100mib.bin 2
 
 glass_peak=$(hwm_kib "$GLASS_PID")
+portable_peak=$([ "$with_portable" -eq 1 ] && hwm_kib "$PORTABLE_PID" || echo 0)
 nginx_peak=$([ "$have_nginx" -eq 1 ] && peak_rss_tree "$NGINX_PID" || echo "-")
 
 # Idle keep-alive connections: a fresh glasshttp with a long idle timeout,
@@ -181,11 +207,11 @@ PY
 )
 
 echo
-echo "glasshttp vs nginx on $(nproc) cores, $(date -u +%Y-%m-%d), medians of $rounds interleaved rounds"
+echo "glasshttp (Linux fast path, portable path) vs nginx on $(nproc) cores, $(date -u +%Y-%m-%d), medians of $rounds interleaved rounds"
 echo
-echo "| test | glasshttp | p99 | nginx | p99 | glasshttp / nginx |"
-echo "|---|---|---|---|---|---|"
+echo "| test | glasshttp | p99 | portable | p99 | nginx | p99 | glasshttp / nginx | portable / nginx |"
+echo "|---|---|---|---|---|---|---|---|---|"
 printf '%s\n' "${rows[@]}"
-echo "| peak RSS during the runs above | $((glass_peak / 1024)) MiB | | $([ "$nginx_peak" = "-" ] && echo - || echo $((nginx_peak / 1024))) MiB (master + workers) | | |"
+echo "| peak RSS during the runs above | $((glass_peak / 1024)) MiB | | $((portable_peak / 1024)) MiB | | $([ "$nginx_peak" = "-" ] && echo - || echo $((nginx_peak / 1024))) MiB (master + workers) | | | |"
 read -r rss idle_threads <<<"$idle_rss"
-echo "| RSS holding $idle_connections idle keep-alive connections | $((rss / 1024)) MiB ($idle_threads threads) | | | | |"
+echo "| RSS holding $idle_connections idle keep-alive connections | $((rss / 1024)) MiB ($idle_threads threads) | | | | | | | |"

@@ -90,7 +90,7 @@ fn main() -> ExitCode {
         }
     };
     if let Err(error) = server.shutdown_handle().and_then(stop_on_request) {
-        eprintln!("glasshttp: error: cannot handle signals: {error}");
+        eprintln!("glasshttp: error: cannot handle requests to stop (Ctrl-C, SIGTERM): {error}");
         return ExitCode::FAILURE;
     }
     print_banner(&server);

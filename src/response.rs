@@ -335,33 +335,17 @@ impl Out<'_, '_> {
         Ok(())
     }
 
-    /// Sends `len` bytes of `file` from `offset`: by sendfile(2), or through
-    /// a buffer when a tap must see the bytes.
+    /// Sends `len` bytes of `file` from `offset`: by [`sys::send_file`], or
+    /// through memory when a tap must see the bytes.
     fn send_file(&mut self, file: &File, offset: u64, len: u64) -> io::Result<u64> {
         if self.tap.is_none() {
             sys::send_file(self.stream, file, offset, len)?;
-            return Ok(len);
-        }
-        let mut buffer = vec![0u8; TAPPED_CHUNK_BYTES];
-        let mut position = offset;
-        let end = offset + len;
-        while position < end {
-            let want = (end - position).min(TAPPED_CHUNK_BYTES as u64) as usize;
-            let n = match sys::read_at(file, &mut buffer[..want], position) {
-                Ok(0) => return Err(sys::file_shrank()),
-                Ok(n) => n,
-                Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
-                Err(error) => return Err(error),
-            };
-            self.write_all(&buffer[..n], &[])?;
-            position += n as u64;
+        } else {
+            sys::copy_range(file, offset, len, |chunk| self.write_all(chunk, &[]))?;
         }
         Ok(len)
     }
 }
-
-/// Bytes of a file copied per write when a tap watches (lab mode only).
-const TAPPED_CHUNK_BYTES: usize = 64 * 1024;
 
 /// The `Date` field value, formatted at most once a second: formatting a
 /// date costs more than the rest of a small response's head.

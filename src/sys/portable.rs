@@ -6,12 +6,9 @@ use std::io::{self, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
 
-use super::{lookup_confined, read_at, Entry, SocketTimeouts};
+use super::{copy_range, lookup_confined, Entry, SocketTimeouts};
 
 pub const NAME: &str = "portable (std)";
-
-/// Bytes of a file read per write when sending it through memory.
-const COPY_CHUNK_BYTES: usize = 64 * 1024;
 
 /// Nothing is held open: lookups go by name from the canonical root path.
 #[derive(Debug)]
@@ -28,23 +25,10 @@ pub fn lookup(dir: &Path, _handle: &Handle, relative: &Path) -> io::Result<Entry
     lookup_confined(dir, relative)
 }
 
-/// Sends `len` bytes of `file` from `offset` through a buffer: positioned
-/// reads, so the parts of a multipart body need no seeking.
+/// Sends `len` bytes of `file` from `offset` through memory (see
+/// [`copy_range`]).
 pub fn send_file(stream: &TcpStream, file: &File, offset: u64, len: u64) -> io::Result<u64> {
-    let mut buffer = vec![0u8; COPY_CHUNK_BYTES.min(len as usize)];
-    let mut position = offset;
-    let end = offset + len;
-    while position < end {
-        let want = (end - position).min(COPY_CHUNK_BYTES as u64) as usize;
-        let n = match read_at(file, &mut buffer[..want], position) {
-            Ok(0) => return Err(super::file_shrank()),
-            Ok(n) => n,
-            Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
-            Err(error) => return Err(error),
-        };
-        (&mut &*stream).write_all(&buffer[..n])?;
-        position += n as u64;
-    }
+    copy_range(file, offset, len, |chunk| (&mut &*stream).write_all(chunk))?;
     Ok(len)
 }
 
