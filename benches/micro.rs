@@ -6,10 +6,10 @@ use std::hint::black_box;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use glasshttp::conditional::{evaluate, Conditions, Validators};
-use glasshttp::range;
-use glasshttp::request::{parse_head, Method};
-use glasshttp::response::{Body, Persistence, Response, Status};
+use glasshttp::files::conditional::{evaluate, Conditions, Validators};
+use glasshttp::files::range;
+use glasshttp::protocol::request::parse_head;
+use glasshttp::protocol::{Body, ConnectionField, Method, Response, Status};
 
 /// What Chromium sends for the lab's page on a reload.
 const BROWSER_HEAD: &[u8] = b"GET /logo.png HTTP/1.1\r\n\
@@ -50,7 +50,7 @@ fn write_head(c: &mut Criterion) {
             out.clear();
             response.write_head(
                 &mut out,
-                Persistence::KeepAlive,
+                ConnectionField::Absent,
                 "Tue, 24 Nov 2026 05:51:28 GMT",
             );
             black_box(out.len())

@@ -1,5 +1,7 @@
 //! The command line: flags → [`Config`], logging, bind, banner, run.
 
+#![forbid(unsafe_code)]
+
 use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
@@ -7,9 +9,10 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
+use glasshttp::observe::access_log;
 use glasshttp::server::{raise_open_file_limit, ShutdownHandle, Summary};
 use glasshttp::sys;
-use glasshttp::{access_log, Config, Server};
+use glasshttp::{Config, Server};
 
 /// A small HTTP/1.1 static file server you can read in an afternoon.
 #[derive(Debug, Parser)]
@@ -89,7 +92,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    if let Err(error) = server.shutdown_handle().and_then(stop_on_request) {
+    if let Err(error) = stop_on_request(server.shutdown_handle()) {
         eprintln!("glasshttp: error: cannot handle requests to stop (Ctrl-C, SIGTERM): {error}");
         return ExitCode::FAILURE;
     }

@@ -4,9 +4,9 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use glasshttp::conditional::{evaluate, if_range_matches, Conditions, Validators};
-use glasshttp::range::{self, RangeOutcome, MAX_RANGES};
-use glasshttp::request::Method;
+use glasshttp::files::conditional::{evaluate, if_range_matches, Conditions, Validators};
+use glasshttp::files::range::{self, RangeOutcome, MAX_RANGES};
+use glasshttp::protocol::Method;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -31,6 +31,7 @@ fuzz_target!(|data: &[u8]| {
         }
         RangeOutcome::Unsatisfiable => assert!(size > 0),
         RangeOutcome::Ignored(_) => {}
+        RangeOutcome::Absent => panic!("a Range value that is present is never Absent"),
     }
 
     let fields: Vec<&[u8]> = lines.collect();

@@ -2,9 +2,9 @@
 //! another), body framing, chunked decoding, and target resolution.
 #![no_main]
 
-use glasshttp::body::{framing, ChunkedDecoder, Framing};
-use glasshttp::fs::parse_target;
-use glasshttp::request::parse_head;
+use glasshttp::files::target::parse_target;
+use glasshttp::protocol::body::{framing, ChunkedDecoder, Framing};
+use glasshttp::protocol::request::parse_head;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -1,5 +1,7 @@
-//! Byte ranges (RFC 9110 §14): parsing a `Range` field against the file's
-//! length, `Content-Range`, and the layout of a `multipart/byteranges` body.
+//! Byte ranges (RFC 9110 §14): a `Range` field evaluated against the length
+//! of the file. Only the ranges are decided here; `Content-Range` and the
+//! multipart framing that carry them are the protocol's
+//! ([`crate::protocol::byte_range`], [`crate::protocol::multipart`]).
 //!
 //! [`evaluate`] answers with a [`RangeOutcome`] that carries its reason: the
 //! ranges to send, "unsatisfiable" (416), or "ignored" (200) with why.
@@ -17,43 +19,11 @@
 //! - Otherwise, parts are sent in request order, unsatisfiable ones dropped,
 //!   as RFC 9110 §14.6 asks; nothing is reordered.
 
-use std::fmt::Write;
-
-use crate::request::trim_ows;
+use crate::protocol::byte_range::ByteRange;
+use crate::protocol::fields::trim_ows;
 
 /// Most range-specs accepted in one `Range` field before it is ignored.
 pub const MAX_RANGES: usize = 16;
-
-/// An inclusive byte range within a file, already clipped to its length.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ByteRange {
-    /// First byte offset.
-    pub start: u64,
-    /// Last byte offset, inclusive (as `Content-Range` writes it).
-    pub end: u64,
-}
-
-impl ByteRange {
-    /// The number of bytes in the range.
-    pub fn len(&self) -> u64 {
-        self.end - self.start + 1
-    }
-
-    /// Never true: a `ByteRange` holds at least one byte.
-    pub fn is_empty(&self) -> bool {
-        false
-    }
-
-    /// The `Content-Range` value for this range of a file of `size` bytes.
-    pub fn content_range(&self, size: u64) -> String {
-        format!("bytes {}-{}/{size}", self.start, self.end)
-    }
-}
-
-/// The `Content-Range` value of a 416: the file's current length.
-pub fn unsatisfied_content_range(size: u64) -> String {
-    format!("bytes */{size}")
-}
 
 /// Why a `Range` field was ignored and the whole file sent (200).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,8 +38,6 @@ pub enum Ignored {
     TooManyRanges,
     /// The satisfiable ranges add up to more than the file.
     ExceedsFile,
-    /// Range on a method other than GET (RFC 9110 §14.2).
-    NotGet,
     /// `If-Range` did not match the current validator (RFC 9110 §13.1.5).
     IfRangeMismatch,
 }
@@ -83,7 +51,6 @@ impl Ignored {
             Ignored::EmptyFile => "the file is empty",
             Ignored::TooManyRanges => "more than 16 ranges",
             Ignored::ExceedsFile => "ranges add up to more than the file",
-            Ignored::NotGet => "Range applies to GET only",
             Ignored::IfRangeMismatch => "If-Range does not match the current validator",
         }
     }
@@ -92,6 +59,8 @@ impl Ignored {
 /// What to do with a `Range` field.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RangeOutcome {
+    /// No `Range` field: send the whole file (200).
+    Absent,
     /// Send the whole file (200), for this reason.
     Ignored(Ignored),
     /// Send these ranges (206), in request order; one or more.
@@ -225,72 +194,6 @@ fn resolve(spec: RangeSpec, size: u64) -> Option<ByteRange> {
     }
 }
 
-/// One part of a `multipart/byteranges` body: its head, then the range.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Part {
-    /// Boundary line and part fields, ending with the empty line.
-    pub head: Vec<u8>,
-    /// The file bytes that follow.
-    pub range: ByteRange,
-}
-
-/// The layout of a `multipart/byteranges` body (RFC 9110 §14.6), whose exact
-/// length is known before a byte is sent.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Multipart {
-    /// The `Content-Type` of the whole response.
-    pub content_type: String,
-    pub parts: Vec<Part>,
-    /// The closing boundary line.
-    pub closing: Vec<u8>,
-}
-
-impl Multipart {
-    /// Lays out `ranges` of a file of `size` bytes whose type is `part_type`.
-    /// `boundary` must not occur in the file; a random one does not, in practice.
-    pub fn new(ranges: &[ByteRange], size: u64, part_type: &str, boundary: &str) -> Multipart {
-        let parts = ranges
-            .iter()
-            .enumerate()
-            .map(|(i, range)| {
-                let mut head = String::new();
-                // Every part after the first starts on a new line (the CRLF
-                // belongs to the delimiter, RFC 2046 §5.1.1).
-                let newline = if i == 0 { "" } else { "\r\n" };
-                let _ = write!(
-                    head,
-                    "{newline}--{boundary}\r\nContent-Type: {part_type}\r\nContent-Range: {}\r\n\r\n",
-                    range.content_range(size)
-                );
-                Part {
-                    head: head.into_bytes(),
-                    range: *range,
-                }
-            })
-            .collect();
-        Multipart {
-            content_type: format!("multipart/byteranges; boundary={boundary}"),
-            parts,
-            closing: format!("\r\n--{boundary}--\r\n").into_bytes(),
-        }
-    }
-
-    /// The exact body length, for `Content-Length`.
-    pub fn len(&self) -> u64 {
-        let parts: u64 = self
-            .parts
-            .iter()
-            .map(|part| part.head.len() as u64 + part.range.len())
-            .sum();
-        parts + self.closing.len() as u64
-    }
-
-    /// Never true: a multipart body has at least its closing line.
-    pub fn is_empty(&self) -> bool {
-        false
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -371,37 +274,5 @@ mod tests {
                 "{value:?} on {size} bytes"
             );
         }
-    }
-
-    #[test]
-    fn content_range_values() {
-        assert_eq!(r(0, 0).content_range(1), "bytes 0-0/1");
-        assert_eq!(r(10, 19).content_range(100), "bytes 10-19/100");
-        assert_eq!(unsatisfied_content_range(48292), "bytes */48292");
-    }
-
-    #[test]
-    fn multipart_length_is_the_length_of_its_bytes() {
-        let layout = Multipart::new(
-            &[r(0, 4), r(10, 10)],
-            20,
-            "text/plain; charset=utf-8",
-            "B0UND",
-        );
-        let file: Vec<u8> = (b'a'..b'a' + 20).collect();
-        let mut body = Vec::new();
-        for part in &layout.parts {
-            body.extend_from_slice(&part.head);
-            body.extend_from_slice(&file[part.range.start as usize..=part.range.end as usize]);
-        }
-        body.extend_from_slice(&layout.closing);
-        assert_eq!(layout.len(), body.len() as u64);
-        assert_eq!(
-            String::from_utf8(body).unwrap(),
-            "--B0UND\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Range: bytes 0-4/20\r\n\r\nabcde\
-             \r\n--B0UND\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Range: bytes 10-10/20\r\n\r\nk\
-             \r\n--B0UND--\r\n"
-        );
-        assert_eq!(layout.content_type, "multipart/byteranges; boundary=B0UND");
     }
 }

@@ -13,12 +13,37 @@ use std::fmt::Write;
 use std::net::IpAddr;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::response::Status;
+use crate::observe::{ExchangeRecord, Observer};
+use crate::protocol::Status;
 
 /// The `log` target of access lines.
 pub const TARGET: &str = "glasshttp::access";
 /// Longest request line written to the log; the rest is cut and marked.
 pub const MAX_LOGGED_LINE_BYTES: usize = 1024;
+
+/// The access log's observer of one connection: a line per exchange.
+#[derive(Debug)]
+pub struct AccessLog {
+    peer: IpAddr,
+}
+
+impl AccessLog {
+    /// The log of a connection from `peer`.
+    pub fn new(peer: std::net::SocketAddr) -> AccessLog {
+        AccessLog { peer: peer.ip() }
+    }
+}
+
+impl Observer for AccessLog {
+    fn exchanged(&mut self, exchange: &ExchangeRecord<'_>) {
+        record(
+            self.peer,
+            exchange.request_line(),
+            exchange.status,
+            exchange.body_bytes,
+        );
+    }
+}
 
 /// Logs one request. `request_line` is the first line as received, without
 /// its line ending (or empty when none could be read); `body_bytes` is the

@@ -1,35 +1,39 @@
-//! The listener: bind (port 0 picks a free port), accept, hand each
-//! connection to a thread of its own, refuse past the connection limit, and
-//! shut down gracefully.
+//! The server: bind (port 0 picks a free port), hand each connection to a
+//! thread of its own, and shut down gracefully.
 //!
-//! A connection's thread serves it alone, start to end. Threads take turns
-//! to accept (leader/followers): the one that accepts a connection wakes a
-//! parked thread to accept the next, and serves its own, so a new
-//! connection pays neither for a thread's start nor for a hand-over.
+//! | module | owns |
+//! |---|---|
+//! | this file | [`Config`], start-up errors, [`Server::run`], the registry of open connections, shutdown |
+//! | [`workers`] | the connection threads: leader/followers accept, the limit (503), panic containment |
+//! | [`connection`] | one connection's loop: read, answer, persist or close (RFC 9112 §9), timeouts, lingering |
+//! | [`wire`] | a response onto the socket: writev, files by `sys::send_file`, the observers' tap |
 //!
 //! Every open connection is in a registry (taken once per connection, never
 //! per request). Shutting down stops the accept loop, closes the connections
 //! that are idle, lets those with a request in flight finish it until a
 //! deadline, then closes whatever is left.
 
+pub mod connection;
+pub mod wire;
+mod workers;
+
 use std::collections::HashMap;
 use std::fmt;
-use std::io::{self, Read, Write};
-use std::net::{IpAddr, Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::panic::{self, AssertUnwindSafe};
+use std::io;
+use std::net::{IpAddr, Shutdown, SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
-use std::thread;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
-use crate::cache::FileCache;
-use crate::capture::Capture;
-use crate::connection::{self, is_timeout, CloseReason, ConnectionHandle, Context};
-use crate::fs::Root;
-use crate::response::{Persistence, Response, Status};
+use crate::files::cache::FileCache;
+use crate::files::root::Root;
+use crate::observe::capture::Capture;
+use crate::observe::trace::Trace;
+use crate::observe::Observers;
+use crate::server::connection::{ConnectionHandle, Context};
+use crate::server::workers::Leadership;
 use crate::sys;
-use crate::trace::Trace;
 
 /// Stack size of a connection thread. Serving needs a few KiB (the largest
 /// frame holds httparse's 100 header slots); 256 KiB leaves ample room for
@@ -171,7 +175,7 @@ pub struct Summary {
 
 /// State shared by the connection threads, the shutdown handle and
 /// [`Server::run`].
-struct Shared {
+pub(crate) struct Shared {
     listener: TcpListener,
     /// What every accepted socket is set to (on Linux, by inheritance).
     timeouts: sys::SocketTimeouts,
@@ -276,8 +280,10 @@ impl Server {
             root,
             cache: FileCache::default(),
             keep_alive: config.keep_alive,
-            trace: config.trace.then(Trace::to_stderr),
-            capture,
+            observers: Observers {
+                trace: config.trace.then(Trace::to_stderr),
+                capture,
+            },
             idle_timeout: config.idle_timeout,
             head_timeout: config.head_timeout,
             write_timeout: config.write_timeout,
@@ -316,16 +322,16 @@ impl Server {
     }
 
     /// A handle that shuts this server down from another thread.
-    pub fn shutdown_handle(&self) -> io::Result<ShutdownHandle> {
-        Ok(ShutdownHandle {
+    pub fn shutdown_handle(&self) -> ShutdownHandle {
+        ShutdownHandle {
             shared: Arc::clone(&self.shared),
-        })
+        }
     }
 
     /// Serves until shut down, then waits for the connections to finish and
     /// reports what the server did.
     pub fn run(self) -> Summary {
-        if let Err(error) = spawn_worker(&self.shared) {
+        if let Err(error) = workers::spawn_worker(&self.shared) {
             log::error!("cannot start a connection thread: {error}");
             return Summary::default();
         }
@@ -379,229 +385,9 @@ impl Server {
     }
 }
 
-/// Who is accepting: at most one leader blocked in accept(), and the
-/// followers parked until the leader hands its place on.
-#[derive(Default)]
-struct Leadership {
-    has_leader: bool,
-    followers: usize,
-}
-
-/// Starts a connection thread; it becomes the leader as soon as the place is
-/// free.
-fn spawn_worker(shared: &Arc<Shared>) -> io::Result<()> {
-    let for_thread = Arc::clone(shared);
-    thread::Builder::new()
-        .name("conn".into())
-        .stack_size(CONNECTION_STACK_BYTES)
-        .spawn(move || work(&for_thread))
-        .map(drop)
-}
-
-/// A connection thread, in the leader/followers pattern: the leader waits
-/// in accept(); when a connection arrives it wakes a follower to lead (or
-/// starts a thread when none is parked), then serves the connection itself,
-/// start to end, and parks as a follower. A follower not called for a whole
-/// idle timeout exits.
-///
-/// Only one thread blocks in accept() because Linux reserves a descriptor
-/// for every blocked accept(): a crowd of idle acceptors would hold
-/// descriptors that opening files needs.
-fn work(shared: &Arc<Shared>) {
-    loop {
-        if !take_the_lead(shared) {
-            return;
-        }
-        let accepted = accept(shared);
-        hand_the_lead_on(shared);
-        match accepted {
-            Some((stream, peer)) => serve_one(shared, stream, peer),
-            None => return,
-        }
-    }
-}
-
-/// Parks until the leader's place is free, then takes it. False when the
-/// thread should exit: the server is shutting down, or the thread was not
-/// needed for a whole idle timeout.
-fn take_the_lead(shared: &Shared) -> bool {
-    let mut leadership = shared.leadership();
-    while leadership.has_leader {
-        if shared.context.is_shutting_down() {
-            return false;
-        }
-        leadership.followers += 1;
-        let (guard, waited) = shared
-            .promote
-            .wait_timeout(leadership, shared.context.idle_timeout)
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        leadership = guard;
-        leadership.followers -= 1;
-        if waited.timed_out() && leadership.has_leader {
-            return false;
-        }
-    }
-    if shared.context.is_shutting_down() {
-        return false;
-    }
-    leadership.has_leader = true;
-    true
-}
-
-/// Gives up the leader's place: wakes a parked follower to take it, or
-/// starts a thread when none is parked.
-fn hand_the_lead_on(shared: &Arc<Shared>) {
-    let mut leadership = shared.leadership();
-    leadership.has_leader = false;
-    if shared.context.is_shutting_down() {
-        return;
-    }
-    if leadership.followers > 0 {
-        shared.promote.notify_one();
-    } else {
-        drop(leadership);
-        if let Err(error) = spawn_worker(shared) {
-            log::error!("cannot start a connection thread: {error}");
-        }
-    }
-}
-
-/// Waits for a connection, retrying after errors. `None` at shutdown.
-fn accept(shared: &Shared) -> Option<(TcpStream, SocketAddr)> {
-    loop {
-        let accepted = shared.listener.accept();
-        if shared.context.is_shutting_down() {
-            return None;
-        }
-        match accepted {
-            Ok(accepted) => return Some(accepted),
-            // The listener's read timeout bounds accept(); the leader waits on.
-            Err(error) if is_timeout(&error) => {}
-            Err(error) => {
-                log::warn!("accept failed: {error}");
-                if error.kind() != io::ErrorKind::ConnectionAborted {
-                    thread::sleep(ACCEPT_ERROR_BACKOFF);
-                }
-            }
-        }
-    }
-}
-
-/// Registers, serves and unregisters one connection, or refuses it with 503
-/// past the limit.
-fn serve_one(shared: &Shared, stream: TcpStream, peer: SocketAddr) {
-    let id = shared.next_id.fetch_add(1, Ordering::Relaxed) + 1;
-    if let Err(error) = sys::prepare_accepted(&stream, shared.timeouts) {
-        log::warn!("cannot set up the connection from {peer}: {error}");
-        return;
-    }
-    let handle = Arc::new(ConnectionHandle::new(stream));
-    {
-        let mut open = shared.open_connections();
-        if open.len() >= shared.max_connections {
-            drop(open);
-            refuse(shared, &handle.stream, peer);
-            return;
-        }
-        open.insert(id, Arc::clone(&handle));
-    }
-    let served = serve_guarded(&handle, peer, id, &shared.context);
-    shared.connections.fetch_add(1, Ordering::Relaxed);
-    if let Some((reason, requests)) = served {
-        shared.requests.fetch_add(requests, Ordering::Relaxed);
-        log::debug!("connection {id} from {peer} closed: {reason:?} after {requests} requests");
-    }
-    drop(handle);
-    shared.open_connections().remove(&id);
-    // Only a draining server waits for connections to leave; waking it for
-    // every close would cost two context switches per connection.
-    if shared.context.is_shutting_down() {
-        shared.closed.notify_all();
-    }
-}
-
-/// Answers 503 without serving: the response is small enough for an empty
-/// socket buffer, so the write cannot block.
-fn refuse(shared: &Shared, mut stream: &TcpStream, peer: SocketAddr) {
-    shared.refused.fetch_add(1, Ordering::Relaxed);
-    let now = SystemTime::now();
-    let second = now
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    if shared.last_limit_warning.swap(second, Ordering::Relaxed) != second {
-        log::warn!(
-            "connection limit ({}) reached: answering 503 to {peer} and others",
-            shared.max_connections
-        );
-    }
-    let response = Response::error(Status::ServiceUnavailable)
-        .with_field("Retry-After", RETRY_AFTER_SECS.to_string());
-    let mut bytes = Vec::with_capacity(512);
-    response.write_head(
-        &mut bytes,
-        Persistence::Close,
-        &httpdate::fmt_http_date(now),
-    );
-    if let crate::response::Body::Bytes(page) = &response.body {
-        bytes.extend_from_slice(page);
-    }
-    let _ = stream.set_nonblocking(true);
-    let _ = stream.write_all(&bytes);
-    // Read what the client already sent, so closing does not reset the
-    // connection and destroy the 503 before the client reads it.
-    let mut sink = [0u8; 4096];
-    while matches!(stream.read(&mut sink), Ok(n) if n > 0) {}
-    let _ = stream.shutdown(Shutdown::Write);
-}
-
-/// Serves a connection, containing a panic to its own thread: the panic is
-/// logged and the server and the other connections go on. `None` when the
-/// connection panicked.
-pub fn serve_guarded(
-    handle: &ConnectionHandle,
-    peer: SocketAddr,
-    id: u64,
-    context: &Context,
-) -> Option<(CloseReason, u64)> {
-    run_guarded(peer, || connection::serve(handle, peer, id, context))
-}
-
-fn run_guarded<T>(peer: SocketAddr, serve: impl FnOnce() -> T) -> Option<T> {
-    match panic::catch_unwind(AssertUnwindSafe(serve)) {
-        Ok(value) => Some(value),
-        Err(payload) => {
-            let message = payload
-                .downcast_ref::<&str>()
-                .copied()
-                .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
-                .unwrap_or("(no message)");
-            log::error!("connection from {peer} panicked: {message}; other connections go on");
-            None
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_panic_is_contained_and_reported_as_none() {
-        let peer: SocketAddr = "127.0.0.1:9".parse().unwrap();
-        type Serve = Box<dyn FnOnce() -> u32>;
-        let cases: [(&str, Serve, Option<u32>); 3] = [
-            ("returns", Box::new(|| 7), Some(7)),
-            ("panics with &str", Box::new(|| panic!("boom")), None),
-            (
-                "panics with String",
-                Box::new(|| panic!("{}", String::from("boom"))),
-                None,
-            ),
-        ];
-        for (name, serve, expected) in cases {
-            assert_eq!(run_guarded(peer, serve), expected, "{name}");
-        }
-    }
 
     #[test]
     fn default_connection_limit_keeps_a_reserve() {

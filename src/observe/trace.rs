@@ -2,24 +2,26 @@
 //! request head as received, each decision and why, the response head as
 //! sent, the body's size and timing, and who closed the connection and why.
 //!
-//! The explanations are read from the same decision values the server acts
-//! on ([`Decision`], [`Precondition`], [`RangeOutcome`], [`KeepAlive`],
-//! [`CloseReason`]). Every line starts with the connection number (and the
-//! request number on it), so the output of concurrent connections can be
-//! told apart and a trace can be diffed; colours only on a terminal.
+//! The explanations are rendered from the [`ExchangeRecord`] every observer
+//! reads, and so from the same decision values the server acted on
+//! ([`Decision`], [`Precondition`], [`RangeOutcome`], [`KeepAlive`],
+//! [`CloseReason`]): nothing is worked out again here, and nothing is
+//! rendered unless `--trace` is on. Every line starts with the connection
+//! number (and the request number on it), so the output of concurrent
+//! connections can be told apart and a trace can be diffed; colours only on
+//! a terminal.
 
 use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
 use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::conditional::{Precondition, Reason};
-use crate::connection::{CloseReason, KeepAlive};
-use crate::fs::PathError;
-use crate::range::RangeOutcome;
-use crate::request::{Method, Request};
-use crate::response::Status;
-use crate::static_files::Decision;
+use crate::files::conditional::Precondition;
+use crate::files::range::RangeOutcome;
+use crate::files::target::PathError;
+use crate::files::Decision;
+use crate::observe::{ExchangeRecord, Observer, Outcome};
+use crate::protocol::{CloseReason, KeepAlive, Method, Request};
 
 /// Where the trace goes, and how it looks.
 #[derive(Debug)]
@@ -27,23 +29,25 @@ pub struct Trace {
     colour: bool,
 }
 
-/// One exchange, as the connection saw it.
-pub struct Exchange<'a> {
-    /// The request's number on its connection, from 1.
-    pub number: u64,
-    /// The request head exactly as received (or the bytes of a refused head).
-    pub request_head: &'a [u8],
-    /// The decisions, in plain words, in the order they were taken.
-    pub decisions: Vec<String>,
-    /// The response head exactly as sent.
-    pub response_head: &'a [u8],
-    /// Content bytes sent after the head.
-    pub body_bytes: u64,
-    /// When the whole request head had been read.
-    pub received: Instant,
-    /// When the first write returned, and when the last did.
-    pub first_write: Option<Instant>,
-    pub last_write: Instant,
+/// The trace's observer of one connection.
+#[derive(Debug)]
+pub struct TracedConnection<'a> {
+    trace: &'a Trace,
+    id: u64,
+}
+
+impl Observer for TracedConnection<'_> {
+    fn opened(&mut self, client: SocketAddr, server: SocketAddr) {
+        self.trace.opened(self.id, client, server);
+    }
+
+    fn exchanged(&mut self, record: &ExchangeRecord<'_>) {
+        self.trace.exchange(self.id, record);
+    }
+
+    fn closed(&mut self, reason: CloseReason, requests: u64) {
+        self.trace.closed(self.id, reason, requests);
+    }
 }
 
 impl Trace {
@@ -58,8 +62,13 @@ impl Trace {
         Trace { colour }
     }
 
+    /// The observer of connection `id`.
+    pub fn connection(&self, id: u64) -> TracedConnection<'_> {
+        TracedConnection { trace: self, id }
+    }
+
     /// A connection was accepted.
-    pub fn opened(&self, id: u64, client: SocketAddr, server: SocketAddr) {
+    fn opened(&self, id: u64, client: SocketAddr, server: SocketAddr) {
         let mut out = String::new();
         let _ = writeln!(
             out,
@@ -70,7 +79,7 @@ impl Trace {
     }
 
     /// One request and its response.
-    pub fn exchange(&self, id: u64, exchange: &Exchange<'_>) {
+    fn exchange(&self, id: u64, exchange: &ExchangeRecord<'_>) {
         let tag = format!("[conn {id} #{}]", exchange.number);
         let tag = self.paint(BOLD, &tag);
         let mut out = String::new();
@@ -82,7 +91,7 @@ impl Trace {
         for line in visible_lines(exchange.request_head) {
             let _ = writeln!(out, "{tag}   {}", self.paint(CYAN, &format!("> {line}")));
         }
-        for decision in &exchange.decisions {
+        for decision in explain(exchange) {
             let _ = writeln!(out, "{tag} {} {decision}", self.paint(YELLOW, "decided:"));
         }
         let _ = writeln!(
@@ -106,7 +115,7 @@ impl Trace {
     }
 
     /// A connection ended.
-    pub fn closed(&self, id: u64, reason: CloseReason, requests: u64) {
+    fn closed(&self, id: u64, reason: CloseReason, requests: u64) {
         let plural = if requests == 1 { "" } else { "s" };
         emit(&format!(
             "{} closed: {} ({requests} request{plural} on this connection)\n",
@@ -167,21 +176,42 @@ pub fn visible_lines(head: &[u8]) -> Vec<String> {
 }
 
 /// The decisions behind a response, in plain words and in the order taken.
-pub fn explain(request: &Request, decision: &Decision, keep_alive: KeepAlive) -> Vec<String> {
+pub fn explain(exchange: &ExchangeRecord<'_>) -> Vec<String> {
+    match &exchange.outcome {
+        Outcome::Served {
+            request,
+            decision,
+            keep_alive,
+        } => explain_served(request, decision, *keep_alive),
+        Outcome::Unreadable { why } => vec![
+            format!("{why} -> {}", exchange.status),
+            "the request's framing is in doubt -> the connection will close".to_string(),
+        ],
+        Outcome::OverLimit { limit } => vec![
+            format!(
+                "{limit} connections are open, the limit -> {}, without reading the request",
+                exchange.status
+            ),
+            "the server closes at once".to_string(),
+        ],
+    }
+}
+
+fn explain_served(request: &Request, decision: &Decision, keep_alive: KeepAlive) -> Vec<String> {
     let method = request.method_str();
     let target = request.target().escape_debug().to_string();
     let mut lines = Vec::new();
     match decision {
         Decision::ListMethods => lines.push(format!(
             "OPTIONS {target} -> 204 No Content, Allow: {}",
-            crate::static_files::ALLOW
+            crate::files::serve::ALLOW
         )),
         Decision::UnknownMethod => lines.push(format!(
             "method {method} is not one this server knows -> 501 Not Implemented"
         )),
         Decision::MethodNotAllowed => lines.push(format!(
             "{method} does not apply to static files -> 405 Method Not Allowed, Allow: {}",
-            crate::static_files::ALLOW
+            crate::files::serve::ALLOW
         )),
         Decision::BadTarget(PathError::BadTarget) => lines.push(format!(
             "target {target} is not a path this server can read -> 400 Bad Request"
@@ -189,17 +219,11 @@ pub fn explain(request: &Request, decision: &Decision, keep_alive: KeepAlive) ->
         Decision::BadTarget(PathError::Refused(why)) => lines.push(format!(
             "target {target} refused ({why}) -> 404 Not Found, as if absent"
         )),
-        Decision::NotOpened(status) => {
-            let why = match status {
-                Status::NotFound => "no such file under the root",
-                Status::Forbidden => "the file exists but may not be read",
-                _ => "the file could not be read",
-            };
-            lines.push(format!(
-                "{method} {target}: {why} -> {}",
-                status_text(*status)
-            ));
-        }
+        Decision::NotOpened(failure) => lines.push(format!(
+            "{method} {target}: {} -> {}",
+            failure.describe(),
+            failure.status()
+        )),
         Decision::AddSlash(location) => lines.push(format!(
             "{target} is a directory -> 301 Moved Permanently to {location}"
         )),
@@ -212,7 +236,7 @@ pub fn explain(request: &Request, decision: &Decision, keep_alive: KeepAlive) ->
         } => {
             lines.push(format!(
                 "{method} {target} -> the file /{}, {size} bytes, ETag {etag}",
-                path.strip_prefix(".").unwrap_or(path).display()
+                path.display()
             ));
             lines.push(explain_precondition(request, *precondition, etag));
             if let Some(range) = range {
@@ -227,93 +251,64 @@ pub fn explain(request: &Request, decision: &Decision, keep_alive: KeepAlive) ->
     lines
 }
 
+/// A field's values as sent, joined as one list.
+fn quoted(request: &Request, name: &str) -> String {
+    let values: Vec<String> = request
+        .field_values(name)
+        .map(|v| String::from_utf8_lossy(v).into_owned())
+        .collect();
+    values.join(", ")
+}
+
 fn explain_precondition(request: &Request, precondition: Precondition, etag: &str) -> String {
-    let field = |name: &str| {
-        let values: Vec<String> = request
-            .field_values(name)
-            .map(|v| String::from_utf8_lossy(v).into_owned())
-            .collect();
-        values.join(", ")
-    };
     match precondition {
-        Precondition::Proceed => {
-            let sent: Vec<&str> = [
-                "If-Match",
-                "If-None-Match",
-                "If-Modified-Since",
-                "If-Unmodified-Since",
-            ]
-            .into_iter()
-            .filter(|name| request.field_values(name).next().is_some())
-            .collect();
-            if sent.is_empty() {
-                "no precondition fields -> send the file".to_string()
-            } else {
-                format!(
-                    "{} checked against ETag {etag} -> no precondition stops the request",
-                    sent.join(" and ")
-                )
-            }
+        Precondition::Proceed(evaluated) if evaluated.is_empty() => {
+            "no precondition fields -> send the file".to_string()
+        }
+        Precondition::Proceed(evaluated) => {
+            let names: Vec<&str> = evaluated.fields().map(|field| field.name()).collect();
+            format!(
+                "{} checked against ETag {etag} -> no precondition stops the request",
+                names.join(" and ")
+            )
         }
         Precondition::NotModified(reason) | Precondition::Failed(reason) => {
-            let name = match reason {
-                Reason::IfMatchFailed => "If-Match",
-                Reason::ModifiedSince => "If-Unmodified-Since",
-                Reason::IfNoneMatchMatched => "If-None-Match",
-                Reason::NotModifiedSince => "If-Modified-Since",
-            };
+            let name = reason.field().name();
             let outcome = match precondition {
                 Precondition::NotModified(_) => "304 Not Modified, no body",
                 _ => "412 Precondition Failed",
             };
-            format!("{name} {}: {} -> {outcome}", field(name), reason.describe())
+            format!(
+                "{name} {}: {} -> {outcome}",
+                quoted(request, name),
+                reason.describe()
+            )
         }
     }
 }
 
 fn explain_range(request: &Request, range: &RangeOutcome, size: u64) -> String {
-    let value = request
-        .field_values("range")
-        .next()
-        .map(|v| String::from_utf8_lossy(v).into_owned());
-    match (range, value) {
-        (RangeOutcome::Ignored(_), None) => {
-            format!("no Range -> 200 OK, the whole file ({size} bytes)")
-        }
-        (RangeOutcome::Ignored(why), Some(value)) => format!(
+    let value = quoted(request, "range");
+    match range {
+        RangeOutcome::Absent => format!("no Range -> 200 OK, the whole file ({size} bytes)"),
+        RangeOutcome::Ignored(why) => format!(
             "Range {value} ignored ({}) -> 200 OK, the whole file ({size} bytes)",
             why.describe()
         ),
-        (RangeOutcome::Partial(ranges), value) => {
-            let value = value.unwrap_or_default();
-            match ranges.as_slice() {
-                [one] => format!(
-                    "Range {value} -> 206 Partial Content, {}",
-                    one.content_range(size)
-                ),
-                several => format!(
-                    "Range {value} -> 206 Partial Content, multipart/byteranges of {} parts",
-                    several.len()
-                ),
-            }
-        }
-        (RangeOutcome::Unsatisfiable, value) => format!(
-            "Range {} covers no byte of the {size}-byte file -> 416 Range Not Satisfiable",
-            value.unwrap_or_default()
+        RangeOutcome::Partial(ranges) => match ranges.as_slice() {
+            [one] => format!(
+                "Range {value} -> 206 Partial Content, {}",
+                one.content_range(size)
+            ),
+            several => format!(
+                "Range {value} -> 206 Partial Content, multipart/byteranges of {} parts",
+                several.len()
+            ),
+        },
+        RangeOutcome::Unsatisfiable => format!(
+            "Range {value} covers no byte of the {size}-byte file -> 416 Range Not Satisfiable"
         ),
     }
-}
-
-fn status_text(status: Status) -> String {
-    format!("{} {}", status.code(), status.reason())
-}
-
-/// The explanation of a head that could not be read.
-pub fn explain_refusal(why: &str, status: Status) -> Vec<String> {
-    vec![
-        format!("{why} -> {}", status_text(status)),
-        "the request's framing is in doubt -> the connection will close".to_string(),
-    ]
 }
 
 #[cfg(test)]

@@ -9,12 +9,14 @@ use std::hash::{BuildHasher, Hasher};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use crate::cache::FileCache;
-use crate::conditional::{self, Conditions, Precondition, Validators};
-use crate::fs::{self, OpenError, PathError, Resolved, Root};
-use crate::range::{self, Ignored, Multipart, RangeOutcome};
-use crate::request::{Method, Request};
-use crate::response::{Body, Response, Status};
+use crate::files::cache::FileCache;
+use crate::files::conditional::{self, Conditions, Precondition, Validators};
+use crate::files::range::{self, Ignored, RangeOutcome};
+use crate::files::root::{OpenError, OpenFailure, Resolved, Root};
+use crate::files::target::{self, PathError};
+use crate::protocol::byte_range::unsatisfied_content_range;
+use crate::protocol::multipart::Multipart;
+use crate::protocol::{Body, Method, Request, Response, Status};
 
 /// The methods this server implements (RFC 9110 §9.1: GET and HEAD are
 /// the methods every general-purpose server supports).
@@ -32,8 +34,8 @@ pub enum Decision {
     MethodNotAllowed,
     /// The target cannot name a file (400, or 404 for a refused path).
     BadTarget(PathError),
-    /// No file could be opened; the status says why (404, 403, 500).
-    NotOpened(Status),
+    /// No file could be opened, for this reason (404, 403, 500).
+    NotOpened(OpenFailure),
     /// A directory named without its trailing slash (301).
     AddSlash(String),
     /// A file: what its preconditions and the Range field decided.
@@ -74,7 +76,7 @@ pub fn serve(request: &Request, root: &Root, cache: &FileCache) -> (Response, De
         }
     }
 
-    let path = match fs::parse_target(request.target()) {
+    let path = match target::parse_target(request.target()) {
         Ok(path) => path,
         Err(refusal) => {
             return (
@@ -106,8 +108,11 @@ pub fn serve(request: &Request, root: &Root, cache: &FileCache) -> (Response, De
             if let OpenError::Io(detail) = &error {
                 log::error!("reading {}: {detail}", request.target().escape_debug());
             }
-            let status = error.status();
-            (Response::error(status), Decision::NotOpened(status))
+            let failure = error.failure();
+            (
+                Response::error(failure.status()),
+                Decision::NotOpened(failure),
+            )
         }
     }
 }
@@ -133,7 +138,7 @@ fn serve_file(
         range,
     };
     match precondition {
-        Precondition::Proceed => {}
+        Precondition::Proceed(_) => {}
         // RFC 9110 §15.4.5: a 304 carries the validators and caching fields
         // a 200 would have, and no content.
         Precondition::NotModified(_) => {
@@ -170,9 +175,11 @@ fn serve_file(
     };
     let outcome = range_outcome(request, &conditions, &validators, size);
     let response = match &outcome {
-        RangeOutcome::Ignored(_) => Response::new(Status::Ok, body(0, size, file))
-            .with_field("Content-Type", content_type)
-            .with_validators(&validators),
+        RangeOutcome::Absent | RangeOutcome::Ignored(_) => {
+            Response::new(Status::Ok, body(0, size, file))
+                .with_field("Content-Type", content_type)
+                .with_validators(&validators)
+        }
         RangeOutcome::Partial(ranges) => match ranges.as_slice() {
             [one] => Response::new(Status::PartialContent, body(one.start, one.len(), file))
                 .with_field("Content-Type", content_type)
@@ -193,14 +200,16 @@ fn serve_file(
         },
         // RFC 9110 §15.5.17: a 416 names the current length.
         RangeOutcome::Unsatisfiable => Response::error(Status::RangeNotSatisfiable)
-            .with_field("Content-Range", range::unsatisfied_content_range(size)),
+            .with_field("Content-Range", unsatisfied_content_range(size)),
     };
     (response, decision(path, Some(outcome)))
 }
 
-/// Whether and how the Range field applies (RFC 9110 §14.2): GET only —
-/// HEAD too, so that it keeps GET's fields (RFC 9110 §9.3.2) — and only when
-/// `If-Range`, if sent, matches.
+/// Whether and how the Range field applies (RFC 9110 §14.2), and only when
+/// `If-Range`, if sent, matches. Only GET and HEAD reach here: a server
+/// MUST ignore Range on other methods, and every other method was answered
+/// before a file was opened. HEAD evaluates it too, so that it keeps GET's
+/// fields (RFC 9110 §9.3.2).
 fn range_outcome(
     request: &Request,
     conditions: &Conditions<'_>,
@@ -208,13 +217,12 @@ fn range_outcome(
     size: u64,
 ) -> RangeOutcome {
     let mut values = request.field_values("range");
-    let (Some(value), None) = (values.next(), values.next()) else {
-        // Absent, or repeated (a single field by definition, so invalid).
-        return RangeOutcome::Ignored(Ignored::Invalid);
+    let value = match (values.next(), values.next()) {
+        (None, _) => return RangeOutcome::Absent,
+        (Some(value), None) => value,
+        // A single field by definition, so repeated is invalid.
+        (Some(_), Some(_)) => return RangeOutcome::Ignored(Ignored::Invalid),
     };
-    if !matches!(request.method, Method::Get | Method::Head) {
-        return RangeOutcome::Ignored(Ignored::NotGet);
-    }
     if !conditional::if_range_matches(conditions, validators) {
         return RangeOutcome::Ignored(Ignored::IfRangeMismatch);
     }

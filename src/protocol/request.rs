@@ -8,7 +8,8 @@
 
 use std::ops::Range;
 
-use crate::response::Status;
+use crate::protocol::fields::list_items;
+use crate::protocol::status::Status;
 
 /// Longest request line accepted, in bytes (RFC 9112 §3: a server that
 /// receives a longer request-target than it wishes to parse answers 414).
@@ -178,26 +179,6 @@ impl Request {
         // The parser only accepts token and URI characters for these spans.
         std::str::from_utf8(&self.raw[span.clone()]).unwrap_or("")
     }
-}
-
-/// The items of a comma-separated field value (RFC 9110 §5.6.1), with optional
-/// whitespace trimmed and empty items skipped, as recipients must accept.
-pub fn list_items(value: &[u8]) -> impl Iterator<Item = &[u8]> {
-    value
-        .split(|&b| b == b',')
-        .map(trim_ows)
-        .filter(|item| !item.is_empty())
-}
-
-/// `value` without leading and trailing spaces and tabs (OWS, RFC 9110 §5.6.3).
-pub fn trim_ows(value: &[u8]) -> &[u8] {
-    let is_ows = |b: &u8| *b == b' ' || *b == b'\t';
-    let start = value.iter().position(|b| !is_ows(b)).unwrap_or(value.len());
-    let end = value
-        .iter()
-        .rposition(|b| !is_ows(b))
-        .map_or(start, |i| i + 1);
-    &value[start..end]
 }
 
 /// Parses the request head at the start of `buf`.

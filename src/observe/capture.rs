@@ -23,7 +23,7 @@ use etherparse::PacketBuilder;
 use pcap_file::pcap::{PcapHeader, PcapPacket, PcapWriter};
 use pcap_file::DataLink;
 
-use crate::response::Tap;
+use crate::observe::Observer;
 
 /// Payload bytes per reconstructed segment: an Ethernet MSS, so the capture
 /// looks like traffic on a real network link.
@@ -58,22 +58,22 @@ impl Capture {
         })
     }
 
-    /// Starts the record of one connection, with its three-way handshake.
-    pub fn conversation(&self, client: SocketAddr, server: SocketAddr) -> Conversation<'_> {
+    /// The record of one connection; it starts, with its three-way
+    /// handshake, when the connection is [`Observer::opened`].
+    pub fn conversation(&self) -> Conversation<'_> {
         let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-        hasher.write_u16(client.port());
+        hasher.write_u64(timestamp().as_nanos() as u64);
         let isn = hasher.finish();
-        let mut conversation = Conversation {
+        let unknown = SocketAddr::from(([0, 0, 0, 0], 0));
+        Conversation {
             capture: self,
-            client: canonical(client),
-            server: canonical(server),
+            client: unknown,
+            server: unknown,
             client_next: isn as u32,
             server_next: (isn >> 32) as u32,
             client_closed: false,
             server_closed: false,
-        };
-        conversation.handshake();
-        conversation
+        }
     }
 
     /// Writes one event's packets together, so that another connection's
@@ -148,27 +148,6 @@ impl Conversation<'_> {
         self.server_next = self.server_next.wrapping_add(1);
         self.segment(&mut batch, now, Side::Client, ack(), &[]);
         self.capture.write(&batch);
-    }
-
-    /// Bytes the server read from the client.
-    pub fn received(&mut self, bytes: &[u8]) {
-        self.data(Side::Client, bytes);
-    }
-
-    /// The client's end of stream (a read returned 0): its FIN.
-    pub fn client_closed(&mut self) {
-        if !self.client_closed {
-            self.client_closed = true;
-            self.fin(Side::Client);
-        }
-    }
-
-    /// The server shut down its sending side or closed: its FIN.
-    pub fn server_closed(&mut self) {
-        if !self.server_closed {
-            self.server_closed = true;
-            self.fin(Side::Server);
-        }
     }
 
     fn data(&mut self, from: Side, bytes: &[u8]) {
@@ -253,9 +232,44 @@ impl Conversation<'_> {
     }
 }
 
-impl Tap for Conversation<'_> {
+impl Observer for Conversation<'_> {
+    fn opened(&mut self, client: SocketAddr, server: SocketAddr) {
+        self.client = canonical(client);
+        self.server = canonical(server);
+        self.handshake();
+    }
+
+    fn wants_bytes(&self) -> bool {
+        true
+    }
+
+    fn received(&mut self, bytes: &[u8]) {
+        self.data(Side::Client, bytes);
+    }
+
     fn sent(&mut self, bytes: &[u8]) {
         self.data(Side::Server, bytes);
+    }
+
+    /// The client's end of stream (a read returned 0): its FIN.
+    fn client_closed(&mut self) {
+        if !self.client_closed {
+            self.client_closed = true;
+            self.fin(Side::Client);
+        }
+    }
+
+    /// The server shut down its sending side or closed: its FIN.
+    fn server_closed(&mut self) {
+        if !self.server_closed {
+            self.server_closed = true;
+            self.fin(Side::Server);
+        }
+    }
+
+    /// A close the server saw as its own end: its FIN, if not yet sent.
+    fn closed(&mut self, _reason: crate::protocol::CloseReason, _requests: u64) {
+        self.server_closed();
     }
 }
 

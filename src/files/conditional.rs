@@ -20,7 +20,8 @@
 use std::fs::Metadata;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::request::{trim_ows, Method, Request};
+use crate::protocol::fields::trim_ows;
+use crate::protocol::{Method, Request};
 
 /// An entity-tag (RFC 9110 §8.8.3): an opaque quoted string, maybe weak.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -227,7 +228,74 @@ pub enum Reason {
     NotModifiedSince,
 }
 
+/// The four precondition fields, in the order RFC 9110 §13.2.2 evaluates them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    IfMatch,
+    IfUnmodifiedSince,
+    IfNoneMatch,
+    IfModifiedSince,
+}
+
+impl Field {
+    const ALL: [Field; 4] = [
+        Field::IfMatch,
+        Field::IfUnmodifiedSince,
+        Field::IfNoneMatch,
+        Field::IfModifiedSince,
+    ];
+
+    /// The field name as written.
+    pub fn name(self) -> &'static str {
+        match self {
+            Field::IfMatch => "If-Match",
+            Field::IfUnmodifiedSince => "If-Unmodified-Since",
+            Field::IfNoneMatch => "If-None-Match",
+            Field::IfModifiedSince => "If-Modified-Since",
+        }
+    }
+}
+
+/// The precondition fields [`evaluate`] looked at: present, and reached in
+/// the RFC's order (`If-Unmodified-Since` is skipped when `If-Match` is
+/// present, `If-Modified-Since` when `If-None-Match` is, or for a method
+/// other than GET and HEAD).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Evaluated {
+    bits: u8,
+}
+
+impl Evaluated {
+    fn with(self, field: Field) -> Evaluated {
+        Evaluated {
+            bits: self.bits | 1 << field as u8,
+        }
+    }
+
+    /// Whether no field was looked at (none was sent).
+    pub fn is_empty(self) -> bool {
+        self.bits == 0
+    }
+
+    /// The fields looked at, in the RFC's order.
+    pub fn fields(self) -> impl Iterator<Item = Field> {
+        Field::ALL
+            .into_iter()
+            .filter(move |field| self.bits & 1 << *field as u8 != 0)
+    }
+}
+
 impl Reason {
+    /// The field that decided.
+    pub fn field(self) -> Field {
+        match self {
+            Reason::IfMatchFailed => Field::IfMatch,
+            Reason::ModifiedSince => Field::IfUnmodifiedSince,
+            Reason::IfNoneMatchMatched => Field::IfNoneMatch,
+            Reason::NotModifiedSince => Field::IfModifiedSince,
+        }
+    }
+
     /// The reason in plain words.
     pub fn describe(self) -> &'static str {
         match self {
@@ -242,8 +310,8 @@ impl Reason {
 /// The outcome of the preconditions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Precondition {
-    /// No precondition stopped the request (or none was sent).
-    Proceed,
+    /// No precondition stopped the request; these fields were looked at.
+    Proceed(Evaluated),
     /// Answer 304 Not Modified.
     NotModified(Reason),
     /// Answer 412 Precondition Failed.
@@ -259,33 +327,37 @@ pub fn evaluate(
     validators: &Validators,
     now: SystemTime,
 ) -> Precondition {
+    let mut evaluated = Evaluated::default();
     // Step 1 and 2: If-Match, or else If-Unmodified-Since.
-    match check_if_match(conditions, validators) {
-        Condition::False => return Precondition::Failed(Reason::IfMatchFailed),
-        Condition::True => {}
-        Condition::Absent => {
-            if check_if_unmodified_since(conditions, validators) == Condition::False {
-                return Precondition::Failed(Reason::ModifiedSince);
-            }
+    if !conditions.if_match.is_empty() {
+        evaluated = evaluated.with(Field::IfMatch);
+        if check_if_match(conditions, validators) == Condition::False {
+            return Precondition::Failed(Reason::IfMatchFailed);
+        }
+    } else if !conditions.if_unmodified_since.is_empty() {
+        evaluated = evaluated.with(Field::IfUnmodifiedSince);
+        if check_if_unmodified_since(conditions, validators) == Condition::False {
+            return Precondition::Failed(Reason::ModifiedSince);
         }
     }
-    // Step 3 and 4: If-None-Match, or else If-Modified-Since.
+    // Step 3 and 4: If-None-Match, or else If-Modified-Since (GET, HEAD).
     let is_get_or_head = matches!(method, Method::Get | Method::Head);
-    match check_if_none_match(conditions, validators) {
-        Condition::False if is_get_or_head => {
-            return Precondition::NotModified(Reason::IfNoneMatchMatched)
+    if !conditions.if_none_match.is_empty() {
+        evaluated = evaluated.with(Field::IfNoneMatch);
+        if check_if_none_match(conditions, validators) == Condition::False {
+            return if is_get_or_head {
+                Precondition::NotModified(Reason::IfNoneMatchMatched)
+            } else {
+                Precondition::Failed(Reason::IfNoneMatchMatched)
+            };
         }
-        Condition::False => return Precondition::Failed(Reason::IfNoneMatchMatched),
-        Condition::True => {}
-        Condition::Absent => {
-            if is_get_or_head
-                && check_if_modified_since(conditions, validators, now) == Condition::False
-            {
-                return Precondition::NotModified(Reason::NotModifiedSince);
-            }
+    } else if is_get_or_head && !conditions.if_modified_since.is_empty() {
+        evaluated = evaluated.with(Field::IfModifiedSince);
+        if check_if_modified_since(conditions, validators, now) == Condition::False {
+            return Precondition::NotModified(Reason::NotModifiedSince);
         }
     }
-    Precondition::Proceed
+    Precondition::Proceed(evaluated)
 }
 
 /// RFC 9110 §13.1.1: true when the list is `*` or names the current tag by
@@ -528,21 +600,35 @@ mod tests {
         c
     }
 
+    /// `Proceed`'s record of the fields [`evaluate`] looked at.
+    fn looked(fields: &[Field]) -> Evaluated {
+        fields
+            .iter()
+            .fold(Evaluated::default(), |evaluated, field| {
+                evaluated.with(*field)
+            })
+    }
+
     #[test]
     fn preconditions_are_evaluated_in_rfc_order() {
         use Precondition::*;
         use Reason::*;
         type Fields<'a> = &'a [(&'a str, &'a str)];
         let cases: &[(&str, Method, Fields, Precondition)] = &[
-            ("nothing sent", Method::Get, &[], Proceed),
+            ("nothing sent", Method::Get, &[], Proceed(looked(&[]))),
             // Step 1: If-Match.
             (
                 "If-Match current",
                 Method::Get,
                 &[("If-Match", TAG)],
-                Proceed,
+                Proceed(looked(&[Field::IfMatch])),
             ),
-            ("If-Match star", Method::Get, &[("If-Match", "*")], Proceed),
+            (
+                "If-Match star",
+                Method::Get,
+                &[("If-Match", "*")],
+                Proceed(looked(&[Field::IfMatch])),
+            ),
             (
                 "If-Match other",
                 Method::Get,
@@ -566,13 +652,13 @@ mod tests {
                 "IUS at Last-Modified",
                 Method::Get,
                 &[("If-Unmodified-Since", MODIFIED)],
-                Proceed,
+                Proceed(looked(&[Field::IfUnmodifiedSince])),
             ),
             (
                 "IUS after",
                 Method::Get,
                 &[("If-Unmodified-Since", AFTER)],
-                Proceed,
+                Proceed(looked(&[Field::IfUnmodifiedSince])),
             ),
             (
                 "IUS before",
@@ -584,13 +670,13 @@ mod tests {
                 "IUS invalid is ignored",
                 Method::Get,
                 &[("If-Unmodified-Since", "yesterday")],
-                Proceed,
+                Proceed(looked(&[Field::IfUnmodifiedSince])),
             ),
             (
                 "If-Match true overrides IUS",
                 Method::Get,
                 &[("If-Match", TAG), ("If-Unmodified-Since", BEFORE)],
-                Proceed,
+                Proceed(looked(&[Field::IfMatch])),
             ),
             (
                 "If-Match false wins over IUS",
@@ -627,13 +713,13 @@ mod tests {
                 "INM other",
                 Method::Get,
                 &[("If-None-Match", "\"x\"")],
-                Proceed,
+                Proceed(looked(&[Field::IfNoneMatch])),
             ),
             (
                 "INM malformed",
                 Method::Get,
                 &[("If-None-Match", "garbage")],
-                Proceed,
+                Proceed(looked(&[Field::IfNoneMatch])),
             ),
             (
                 "INM on other methods is 412",
@@ -670,25 +756,25 @@ mod tests {
                 "IMS before",
                 Method::Get,
                 &[("If-Modified-Since", BEFORE)],
-                Proceed,
+                Proceed(looked(&[Field::IfModifiedSince])),
             ),
             (
                 "IMS in the future is ignored",
                 Method::Get,
                 &[("If-Modified-Since", FUTURE)],
-                Proceed,
+                Proceed(looked(&[Field::IfModifiedSince])),
             ),
             (
                 "IMS invalid is ignored",
                 Method::Get,
                 &[("If-Modified-Since", "not a date")],
-                Proceed,
+                Proceed(looked(&[Field::IfModifiedSince])),
             ),
             (
                 "IMS repeated is ignored",
                 Method::Get,
                 &[("If-Modified-Since", AFTER), ("If-Modified-Since", AFTER)],
-                Proceed,
+                Proceed(looked(&[Field::IfModifiedSince])),
             ),
             (
                 "IMS RFC 850 form",
@@ -706,13 +792,13 @@ mod tests {
                 "IMS only for GET and HEAD",
                 Method::Post,
                 &[("If-Modified-Since", AFTER)],
-                Proceed,
+                Proceed(looked(&[])),
             ),
             (
                 "INM no match overrides IMS",
                 Method::Get,
                 &[("If-None-Match", "\"x\""), ("If-Modified-Since", AFTER)],
-                Proceed,
+                Proceed(looked(&[Field::IfNoneMatch])),
             ),
             (
                 "INM match with stale IMS",

@@ -6,8 +6,9 @@
 //! every ambiguous combination; [`ChunkedDecoder`] walks a chunked body
 //! byte-exactly. Neither does I/O.
 
-use crate::request::{list_items, trim_ows, HttpVersion, Request};
-use crate::response::Status;
+use crate::protocol::fields::{list_items, trim_ows};
+use crate::protocol::request::{HttpVersion, Request};
+use crate::protocol::status::Status;
 
 /// Largest request body read (and thrown away) before answering 413.
 pub const MAX_BODY_BYTES: u64 = 1024 * 1024;
@@ -327,7 +328,7 @@ fn is_control(byte: u8) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::request::parse_head;
+    use crate::protocol::request::parse_head;
 
     fn framing_of(fields: &str, version: &str) -> Result<Framing, FramingError> {
         let head = format!("POST / {version}\r\nHost: a\r\n{fields}\r\n");

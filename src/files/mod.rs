@@ -1,0 +1,21 @@
+//! The semantics of serving files: a request target becomes a path beneath
+//! the root, a file, then preconditions and a range, decided in the order
+//! RFC 9110 gives. Reads the protocol's vocabulary; never touches a socket.
+//!
+//! | module | owns |
+//! |---|---|
+//! | [`serve`] | the orchestrator: method (RFC 9110 §9), target, file, preconditions, range; the [`Decision`](serve::Decision) |
+//! | [`target`] | target → path: percent-decoding, `..`, dotfiles, names Windows reads otherwise |
+//! | [`root`] | path → open file beneath the root, index files, file-system errors |
+//! | [`conditional`] | validators, entity-tag comparison, preconditions in order (RFC 9110 §8.8, §13) |
+//! | [`range`] | the Range field against a file's length, and its policy (RFC 9110 §14) |
+//! | [`cache`] | small files kept in memory, revalidated on every request |
+
+pub mod cache;
+pub mod conditional;
+pub mod range;
+pub mod root;
+pub mod serve;
+pub mod target;
+
+pub use serve::{serve, Decision};

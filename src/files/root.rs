@@ -1,0 +1,148 @@
+//! From a path beneath the root to an open file: one lookup through
+//! [`crate::sys`], which keeps it beneath the root (on Linux the kernel does,
+//! with openat2 and RESOLVE_BENEATH), so a symlink or junction can never
+//! lead outside it; then the index file of a directory, and the one mapping
+//! from file-system errors to what the client is told.
+
+use std::fs::{File, Metadata};
+use std::io;
+use std::path::{Path, PathBuf};
+
+use crate::files::target::RequestPath;
+use crate::protocol::Status;
+use crate::sys;
+
+/// The file served for a directory whose path ends in `/`.
+pub const INDEX_FILE: &str = "index.html";
+
+/// The directory being served. Lookups go through [`sys::RootDir`], which
+/// keeps every one beneath the root however the OS resolves names.
+#[derive(Debug)]
+pub struct Root {
+    dir: sys::RootDir,
+}
+
+/// What a request path names on disk.
+// Made once per request and moved once: boxing the large variant would
+// only add an allocation.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug)]
+pub enum Resolved {
+    /// A regular file, open, with its metadata from that open handle.
+    File {
+        file: File,
+        metadata: Metadata,
+        path: PathBuf,
+    },
+    /// A directory named without its trailing slash: redirect to the slash form.
+    DirectoryWithoutSlash,
+}
+
+/// Why a path could not be served, with the I/O detail for the log.
+#[derive(Debug)]
+pub enum OpenError {
+    /// No such file, a directory without an index, a special file, or a
+    /// path that a symlink leads outside the root.
+    NotFound,
+    /// The file exists but this process may not read it.
+    Forbidden,
+    /// Any other I/O failure; the detail goes to the log, not the client.
+    Io(io::Error),
+}
+
+/// Why no file was opened, as the decision records it. [`OpenFailure::status`]
+/// is the one mapping from file-system errors to statuses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpenFailure {
+    NotFound,
+    Forbidden,
+    Unreadable,
+}
+
+impl OpenError {
+    /// The failure without its detail.
+    pub fn failure(&self) -> OpenFailure {
+        match self {
+            OpenError::NotFound => OpenFailure::NotFound,
+            OpenError::Forbidden => OpenFailure::Forbidden,
+            OpenError::Io(_) => OpenFailure::Unreadable,
+        }
+    }
+}
+
+impl OpenFailure {
+    /// The status the client is told.
+    pub fn status(self) -> Status {
+        match self {
+            OpenFailure::NotFound => Status::NotFound,
+            OpenFailure::Forbidden => Status::Forbidden,
+            OpenFailure::Unreadable => Status::InternalServerError,
+        }
+    }
+
+    /// The failure in plain words.
+    pub fn describe(self) -> &'static str {
+        match self {
+            OpenFailure::NotFound => "no such file under the root",
+            OpenFailure::Forbidden => "the file exists but may not be read",
+            OpenFailure::Unreadable => "the file could not be read",
+        }
+    }
+}
+
+impl From<io::Error> for OpenError {
+    fn from(error: io::Error) -> OpenError {
+        match error.kind() {
+            io::ErrorKind::NotFound | io::ErrorKind::NotADirectory => OpenError::NotFound,
+            io::ErrorKind::PermissionDenied => OpenError::Forbidden,
+            _ if sys::is_unnameable(&error) => OpenError::NotFound,
+            _ => OpenError::Io(error),
+        }
+    }
+}
+
+impl Root {
+    /// Opens the root directory: it must exist and be a directory.
+    pub fn new(dir: &Path) -> io::Result<Root> {
+        Ok(Root {
+            dir: sys::RootDir::open(dir)?,
+        })
+    }
+
+    /// The canonical path being served.
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Finds and opens what `request_path` names under the root.
+    pub fn open(&self, request_path: &RequestPath) -> Result<Resolved, OpenError> {
+        let mut relative = PathBuf::new();
+        for segment in &request_path.segments {
+            relative.push(sys::segment_to_name(segment).ok_or(OpenError::NotFound)?);
+        }
+        let entry = if relative.as_os_str().is_empty() {
+            sys::Entry::Directory
+        } else {
+            self.dir.lookup(&relative)?
+        };
+        let entry = match entry {
+            sys::Entry::Directory if !request_path.trailing_slash => {
+                return Ok(Resolved::DirectoryWithoutSlash)
+            }
+            sys::Entry::Directory => {
+                relative.push(INDEX_FILE);
+                self.dir.lookup(&relative)?
+            }
+            other => other,
+        };
+        match entry {
+            sys::Entry::File(file, metadata) => Ok(Resolved::File {
+                file,
+                metadata,
+                path: relative,
+            }),
+            // A directory named index.html, a FIFO, a device: nothing to serve.
+            sys::Entry::Directory | sys::Entry::Other => Err(OpenError::NotFound),
+        }
+    }
+}

@@ -1,0 +1,27 @@
+//! The protocol: HTTP/1.1 as bytes and rules, with no I/O and no knowledge of
+//! files. Heads in, heads out.
+//!
+//! | module | owns |
+//! |---|---|
+//! | [`status`] | the status codes and reason phrases (RFC 9110 §15) |
+//! | [`fields`] | field values as comma-separated tokens (RFC 9110 §5.6) |
+//! | [`request`] | request heads and their limits (RFC 9112 §2–§5) |
+//! | [`body`] | request body framing: Content-Length and chunked (RFC 9112 §6–§7) |
+//! | [`persistence`] | whether a connection persists, its `Connection` field, why it closed (RFC 9112 §9) |
+//! | [`byte_range`] | a byte range and its `Content-Range` (RFC 9110 §14.4) |
+//! | [`multipart`] | `multipart/byteranges` framing (RFC 9110 §14.6) |
+//! | [`response`] | response bodies and the one writer of response heads (RFC 9110 §6) |
+
+pub mod body;
+pub mod byte_range;
+pub mod fields;
+pub mod multipart;
+pub mod persistence;
+pub mod request;
+pub mod response;
+pub mod status;
+
+pub use persistence::{CloseReason, ConnectionField, KeepAlive, Policy};
+pub use request::{HttpVersion, Method, Request};
+pub use response::{Body, Response};
+pub use status::Status;

@@ -1,0 +1,193 @@
+//! Responses: what follows the head ([`Body`]), and the one function that
+//! writes a status line and header section ([`Response::write_head`]).
+//! Date, Server, Connection and Content-Length are decided there and nowhere
+//! else, as is "no body for HEAD, 204 and 304". Pure: the wire writer in
+//! `server::wire` puts the result on the socket.
+
+use std::fs::File;
+use std::io::Write;
+
+use crate::protocol::multipart::Multipart;
+use crate::protocol::persistence::ConnectionField;
+use crate::protocol::status::Status;
+
+/// The `Server` field value.
+pub const SERVER: &str = concat!("glasshttp/", env!("CARGO_PKG_VERSION"));
+
+/// What follows the head.
+#[derive(Debug)]
+pub enum Body {
+    /// No content (Content-Length: 0, unless the status forbids the field).
+    Empty,
+    /// Bytes held in memory: error pages and small generated bodies.
+    Bytes(Vec<u8>),
+    /// `len` bytes of an open file starting at `offset`, sent by [`sys::send_file`].
+    File { file: File, offset: u64, len: u64 },
+    /// Several ranges of an open file as `multipart/byteranges`.
+    Multipart { file: File, layout: Multipart },
+    /// `len` bytes from `start` of a small file's cached bytes.
+    Shared {
+        bytes: std::sync::Arc<[u8]>,
+        start: usize,
+        len: usize,
+    },
+}
+
+impl Body {
+    /// The exact number of content bytes, known before sending (this server
+    /// always frames responses with Content-Length).
+    pub fn len(&self) -> u64 {
+        match self {
+            Body::Empty => 0,
+            Body::Bytes(bytes) => bytes.len() as u64,
+            Body::File { len, .. } => *len,
+            Body::Multipart { layout, .. } => layout.len(),
+            Body::Shared { len, .. } => *len as u64,
+        }
+    }
+
+    /// Whether the body has no bytes.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// A response about to be sent.
+#[derive(Debug)]
+pub struct Response {
+    pub status: Status,
+    /// Fields other than Date, Server, Connection and Content-Length.
+    pub fields: Vec<(&'static str, String)>,
+    pub body: Body,
+}
+
+impl Response {
+    /// A response with no extra fields.
+    pub fn new(status: Status, body: Body) -> Response {
+        Response {
+            status,
+            fields: Vec::new(),
+            body,
+        }
+    }
+
+    /// A short HTML page naming the status; never any internal error text.
+    pub fn error(status: Status) -> Response {
+        let page = format!(
+            "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{code} {reason}</title></head>\n\
+             <body><h1>{code} {reason}</h1><hr><p>{SERVER}</p></body></html>\n",
+            code = status.code(),
+            reason = status.reason(),
+        );
+        Response::new(status, Body::Bytes(page.into_bytes()))
+            .with_field("Content-Type", "text/html; charset=utf-8".to_string())
+    }
+
+    /// Adds a field.
+    pub fn with_field(mut self, name: &'static str, value: String) -> Response {
+        self.fields.push((name, value));
+        self
+    }
+
+    /// The value of a field this response carries, if any.
+    pub fn field(&self, name: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Writes the status line and header section into `out`: the one place a
+    /// response head is formed. `date` is an IMF-fixdate (RFC 9110 §5.6.7).
+    pub fn write_head(&self, out: &mut Vec<u8>, connection: ConnectionField, date: &str) {
+        let status = self.status;
+        // Writing into a Vec cannot fail.
+        let _ = write!(out, "HTTP/1.1 {} {}\r\n", status.code(), status.reason());
+        if status == Status::Continue {
+            out.extend_from_slice(b"\r\n");
+            return;
+        }
+        let _ = write!(out, "Date: {date}\r\nServer: {SERVER}\r\n");
+        match connection {
+            ConnectionField::Absent => {}
+            ConnectionField::KeepAlive => out.extend_from_slice(b"Connection: keep-alive\r\n"),
+            ConnectionField::Close => out.extend_from_slice(b"Connection: close\r\n"),
+        }
+        for (name, value) in &self.fields {
+            let _ = write!(out, "{name}: {value}\r\n");
+        }
+        if status.has_content() {
+            let _ = write!(out, "Content-Length: {}\r\n", self.body.len());
+        }
+        out.extend_from_slice(b"\r\n");
+    }
+
+    /// Whether content bytes follow the head on the wire: never for HEAD
+    /// (RFC 9110 §9.3.2) or for statuses that have no content.
+    pub fn sends_body(&self, is_head_request: bool) -> bool {
+        !is_head_request && self.status.has_content()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn head(response: &Response, connection: ConnectionField) -> String {
+        let mut out = Vec::new();
+        response.write_head(&mut out, connection, "Tue, 24 Nov 2026 05:00:00 GMT");
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn head_carries_date_server_connection_and_length() {
+        let response = Response::new(Status::Ok, Body::Bytes(b"hello".to_vec()))
+            .with_field("Content-Type", "text/plain".into());
+        let cases = [
+            (ConnectionField::Absent, None),
+            (
+                ConnectionField::KeepAlive,
+                Some("Connection: keep-alive\r\n"),
+            ),
+            (ConnectionField::Close, Some("Connection: close\r\n")),
+        ];
+        for (connection_field, connection) in cases {
+            let text = head(&response, connection_field);
+            assert!(text.starts_with("HTTP/1.1 200 OK\r\n"), "{text}");
+            assert!(
+                text.contains("Date: Tue, 24 Nov 2026 05:00:00 GMT\r\n"),
+                "{text}"
+            );
+            assert!(text.contains(&format!("Server: {SERVER}\r\n")), "{text}");
+            assert!(text.contains("Content-Type: text/plain\r\n"), "{text}");
+            assert!(text.ends_with("Content-Length: 5\r\n\r\n"), "{text}");
+            assert_eq!(text.contains("Connection:"), connection.is_some(), "{text}");
+            if let Some(line) = connection {
+                assert!(text.contains(line), "{text}");
+            }
+        }
+    }
+
+    #[test]
+    fn statuses_without_content_have_no_length() {
+        for status in [Status::NoContent, Status::NotModified] {
+            let text = head(&Response::new(status, Body::Empty), ConnectionField::Absent);
+            assert!(!text.contains("Content-Length"), "{status:?}: {text}");
+            assert!(!Response::new(status, Body::Empty).sends_body(false));
+        }
+    }
+
+    #[test]
+    fn error_pages_name_their_status() {
+        let response = Response::error(Status::NotFound);
+        let Body::Bytes(page) = &response.body else {
+            panic!("error page should be in memory")
+        };
+        let page = String::from_utf8_lossy(page);
+        assert!(page.contains("404 Not Found"), "{page}");
+        assert_eq!(
+            response.field("content-type"),
+            Some("text/html; charset=utf-8")
+        );
+    }
+}

@@ -1,0 +1,98 @@
+//! The status codes this server sends (RFC 9110 §15, RFC 6585), with their
+//! codes and reason phrases: the one vocabulary every part uses for them.
+
+/// The status codes this server sends (RFC 9110 §15, RFC 6585).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Continue,
+    Ok,
+    NoContent,
+    PartialContent,
+    MovedPermanently,
+    NotModified,
+    BadRequest,
+    Forbidden,
+    NotFound,
+    MethodNotAllowed,
+    RequestTimeout,
+    PreconditionFailed,
+    ContentTooLarge,
+    UriTooLong,
+    RangeNotSatisfiable,
+    RequestHeaderFieldsTooLarge,
+    InternalServerError,
+    NotImplemented,
+    ServiceUnavailable,
+    HttpVersionNotSupported,
+}
+
+impl Status {
+    /// The three-digit code.
+    pub fn code(self) -> u16 {
+        match self {
+            Status::Continue => 100,
+            Status::Ok => 200,
+            Status::NoContent => 204,
+            Status::PartialContent => 206,
+            Status::MovedPermanently => 301,
+            Status::NotModified => 304,
+            Status::BadRequest => 400,
+            Status::Forbidden => 403,
+            Status::NotFound => 404,
+            Status::MethodNotAllowed => 405,
+            Status::RequestTimeout => 408,
+            Status::PreconditionFailed => 412,
+            Status::ContentTooLarge => 413,
+            Status::UriTooLong => 414,
+            Status::RangeNotSatisfiable => 416,
+            Status::RequestHeaderFieldsTooLarge => 431,
+            Status::InternalServerError => 500,
+            Status::NotImplemented => 501,
+            Status::ServiceUnavailable => 503,
+            Status::HttpVersionNotSupported => 505,
+        }
+    }
+
+    /// The reason phrase RFC 9110 gives the code.
+    pub fn reason(self) -> &'static str {
+        match self {
+            Status::Continue => "Continue",
+            Status::Ok => "OK",
+            Status::NoContent => "No Content",
+            Status::PartialContent => "Partial Content",
+            Status::MovedPermanently => "Moved Permanently",
+            Status::NotModified => "Not Modified",
+            Status::BadRequest => "Bad Request",
+            Status::Forbidden => "Forbidden",
+            Status::NotFound => "Not Found",
+            Status::MethodNotAllowed => "Method Not Allowed",
+            Status::RequestTimeout => "Request Timeout",
+            Status::PreconditionFailed => "Precondition Failed",
+            Status::ContentTooLarge => "Content Too Large",
+            Status::UriTooLong => "URI Too Long",
+            Status::RangeNotSatisfiable => "Range Not Satisfiable",
+            Status::RequestHeaderFieldsTooLarge => "Request Header Fields Too Large",
+            Status::InternalServerError => "Internal Server Error",
+            Status::NotImplemented => "Not Implemented",
+            Status::ServiceUnavailable => "Service Unavailable",
+            Status::HttpVersionNotSupported => "HTTP Version Not Supported",
+        }
+    }
+
+    /// RFC 9110 §6.4.1: 1xx, 204 and 304 responses never have content, and
+    /// RFC 9110 §8.6 forbids Content-Length on 1xx and 204. A 304 could carry
+    /// the 200's length, but sending none is simpler and always correct.
+    pub fn has_content(self) -> bool {
+        !matches!(
+            self,
+            Status::Continue | Status::NoContent | Status::NotModified
+        )
+    }
+}
+
+impl std::fmt::Display for Status {
+    /// `404 Not Found`: the code and the reason phrase.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.code(), self.reason())
+    }
+}

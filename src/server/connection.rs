@@ -1,0 +1,560 @@
+//! One connection, from accept to close (RFC 9112 §9): read a head, find the
+//! end of its body, answer, decide whether the connection goes on, repeat.
+//!
+//! Bytes that arrive after a head (a pipelined request) stay in the buffer
+//! for the next turn, so responses go out in request order. When the server
+//! closes, it says `Connection: close` in its last response, then shuts down
+//! its sending side and reads what the client still sends for a moment, so
+//! the client's unread bytes cannot make the kernel reset the connection and
+//! destroy that last response (RFC 9112 §9.6).
+
+use std::io::{self, Read};
+use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::files;
+use crate::files::cache::FileCache;
+use crate::files::root::Root;
+use crate::observe::{ConnectionObserver, ExchangeRecord, Observers, Outcome};
+use crate::protocol::body::{framing, ChunkedDecoder, Framing};
+use crate::protocol::persistence::{self, Policy};
+use crate::protocol::request::{parse_head, HeadError};
+use crate::protocol::{
+    Body, CloseReason, ConnectionField, HttpVersion, Method, Request, Response, Status,
+};
+use crate::server::wire::{self, DateCache, Sent};
+use crate::sys;
+
+/// How long a request body may take to arrive, in total, so a client
+/// trickling a body cannot hold the connection open.
+pub const BODY_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long to keep reading after shutting down our side, at most.
+pub const LINGER_TIMEOUT: Duration = Duration::from_secs(2);
+/// How much to read and throw away while lingering, at most.
+pub const LINGER_MAX_BYTES: usize = 1024 * 1024;
+/// Bytes asked of the kernel per read: a browser's head fits in one. The
+/// buffer stays this small while a connection is idle, so thousands of idle
+/// connections cost little memory.
+const READ_CHUNK_BYTES: usize = 4 * 1024;
+
+/// What every connection shares: the files, the timing policy, the
+/// observers, and whether the server is shutting down.
+#[derive(Debug)]
+pub struct Context {
+    pub root: Root,
+    /// Small files' bytes, shared by every connection.
+    pub cache: FileCache,
+    /// How long an idle keep-alive connection stays open.
+    pub idle_timeout: Duration,
+    /// How long a request head may take from its first byte: a total
+    /// deadline, not per read, so a client dribbling a byte at a time cannot
+    /// hold the connection (slowloris).
+    pub head_timeout: Duration,
+    /// How long one write may make no progress before the client is given
+    /// up, so a client that stops reading cannot hold the connection.
+    pub write_timeout: Duration,
+    /// Whether connections may carry more than one request (off with
+    /// `--no-keepalive`).
+    pub keep_alive: bool,
+    /// The access log, `--trace` and `--capture`.
+    pub observers: Observers,
+    /// Set once when the server starts to shut down.
+    pub shutting_down: AtomicBool,
+}
+
+impl Context {
+    /// Whether the server has started to shut down.
+    pub fn is_shutting_down(&self) -> bool {
+        self.shutting_down.load(Ordering::SeqCst)
+    }
+
+    /// The server's side of every persistence decision, now.
+    fn policy(&self) -> Policy {
+        Policy {
+            keep_alive: self.keep_alive,
+            shutting_down: self.is_shutting_down(),
+        }
+    }
+}
+
+/// The part of a connection the server can reach from outside its thread:
+/// the socket, to close an idle connection at shutdown, and whether a
+/// request is in flight (then the connection is left to finish it).
+#[derive(Debug)]
+pub struct ConnectionHandle {
+    pub stream: TcpStream,
+    pub busy: AtomicBool,
+}
+
+impl ConnectionHandle {
+    /// Wraps an accepted stream.
+    pub fn new(stream: TcpStream) -> ConnectionHandle {
+        ConnectionHandle {
+            stream,
+            busy: AtomicBool::new(false),
+        }
+    }
+}
+
+/// Serves one connection to its end and says why it ended and how many
+/// requests it carried. `id` numbers the connection for the observers.
+pub fn serve(
+    handle: &ConnectionHandle,
+    peer: SocketAddr,
+    id: u64,
+    context: &Context,
+) -> (CloseReason, u64) {
+    let stream = &handle.stream;
+    let local = stream.local_addr().unwrap_or(peer);
+    // TCP_NODELAY, the write timeout and the idle read timeout are already
+    // set (see `sys::prepare_listener` and `sys::prepare_accepted`).
+    let mut connection = Connection {
+        stream,
+        busy: &handle.busy,
+        context,
+        observer: context.observers.connection(id, peer, local),
+        buffer: Vec::with_capacity(READ_CHUNK_BYTES),
+        start: 0,
+        scratch: Vec::with_capacity(1024),
+        read_timeout: Some(context.idle_timeout),
+        dates: DateCache::default(),
+        requests: 0,
+    };
+    let reason = connection.run();
+    connection.close(reason);
+    (reason, connection.requests)
+}
+
+struct Connection<'a> {
+    stream: &'a TcpStream,
+    busy: &'a AtomicBool,
+    context: &'a Context,
+    observer: ConnectionObserver<'a>,
+    /// Received bytes; those before `start` are consumed.
+    buffer: Vec<u8>,
+    start: usize,
+    /// Reused for response heads.
+    scratch: Vec<u8>,
+    /// The read timeout set on the socket, to skip redundant system calls.
+    read_timeout: Option<Duration>,
+    dates: DateCache,
+    requests: u64,
+}
+
+/// What one turn of the loop leaves the connection to do.
+enum Next {
+    Continue,
+    Close(CloseReason),
+}
+
+/// What waiting for the next request produced.
+enum Incoming {
+    Request(Request),
+    Refused(HeadError),
+    /// The client closed cleanly, before the first byte of a request.
+    Closed,
+    /// Nothing arrived within the idle timeout.
+    Idle,
+    /// A head started but did not finish within the head timeout.
+    HeadTimedOut,
+    /// The client vanished mid-head, or the read failed.
+    Broken,
+}
+
+/// A request that cannot be answered normally, and the status it gets
+/// before the connection closes.
+struct Refusal {
+    status: Status,
+    why: &'static str,
+}
+
+impl Connection<'_> {
+    fn run(&mut self) -> CloseReason {
+        loop {
+            if let Next::Close(reason) = self.exchange() {
+                return reason;
+            }
+        }
+    }
+
+    /// One turn: wait for a request, read past its body, answer it, and
+    /// decide whether the connection goes on.
+    fn exchange(&mut self) -> Next {
+        // Idle between requests: shutdown may close the socket now. The flag
+        // is read after `busy` is cleared, so either this thread sees it, or
+        // the shutting-down thread sees this one idle.
+        self.busy.store(false, Ordering::SeqCst);
+        if self.context.is_shutting_down() {
+            return Next::Close(CloseReason::Shutdown);
+        }
+        let incoming = self.next_request();
+        self.busy.store(true, Ordering::SeqCst);
+        let received = Instant::now();
+        let request = match incoming {
+            Incoming::Request(request) => request,
+            Incoming::Refused(error) => {
+                let refusal = Refusal {
+                    status: error.status(),
+                    why: error.describe(),
+                };
+                let head = self.pending().to_vec();
+                return self.refuse(&head, refusal, received);
+            }
+            Incoming::HeadTimedOut => {
+                let refusal = Refusal {
+                    status: Status::RequestTimeout,
+                    why: "the head did not arrive within the head timeout",
+                };
+                let head = self.pending().to_vec();
+                return self.refuse(&head, refusal, received);
+            }
+            Incoming::Closed if self.context.is_shutting_down() => {
+                return Next::Close(CloseReason::Shutdown)
+            }
+            Incoming::Closed => return Next::Close(CloseReason::ClientClosed),
+            Incoming::Idle => return Next::Close(CloseReason::IdleTimeout),
+            Incoming::Broken => return Next::Close(CloseReason::Broken),
+        };
+        if let Err(status) = self.skip_body(&request) {
+            let why = "the request body could not be read";
+            return self.refuse(request.raw(), Refusal { status, why }, received);
+        }
+        self.serve(&request, received)
+    }
+
+    /// Answers a request whose head and body were read.
+    fn serve(&mut self, request: &Request, received: Instant) -> Next {
+        let context = self.context;
+        let (response, decision) = files::serve(request, &context.root, &context.cache);
+        let keep_alive = persistence::decide(request, context.policy());
+        let sent = self.answer(
+            request.raw(),
+            request.method == Method::Head,
+            &response,
+            keep_alive.connection_field(),
+        );
+        let outcome = Outcome::Served {
+            request,
+            decision: &decision,
+            keep_alive,
+        };
+        self.observe(request.raw(), outcome, &response, &sent, received);
+        match sent {
+            Err(error) if is_timeout(&error) => Next::Close(CloseReason::WriteTimedOut),
+            Err(_) => Next::Close(CloseReason::Broken),
+            Ok(_) => keep_alive
+                .close_reason()
+                .map_or(Next::Continue, Next::Close),
+        }
+    }
+
+    /// The one error-answer path: a request that cannot be read (its head,
+    /// or its body's framing) gets its status, then the connection closes.
+    fn refuse(&mut self, head: &[u8], refusal: Refusal, received: Instant) -> Next {
+        log::debug!("{}: refused: {}", self.peer(), refusal.why);
+        let response = Response::error(refusal.status);
+        let sent = self.answer(head, false, &response, ConnectionField::Close);
+        let outcome = Outcome::Unreadable { why: refusal.why };
+        self.observe(head, outcome, &response, &sent, received);
+        Next::Close(CloseReason::BadRequest(refusal.status))
+    }
+
+    /// Sends a response: the head written into `scratch`, then head and body.
+    fn answer(
+        &mut self,
+        request_head: &[u8],
+        is_head: bool,
+        response: &Response,
+        connection: ConnectionField,
+    ) -> io::Result<(Sent, Instant)> {
+        self.requests += 1;
+        self.scratch.clear();
+        response.write_head(&mut self.scratch, connection, self.dates.now());
+        let sent = wire::send(
+            self.stream,
+            response,
+            is_head,
+            &self.scratch,
+            self.observer.tap(),
+        );
+        if let Err(error) = &sent {
+            log::debug!(
+                "{}: write failed after {} request bytes: {error}",
+                self.peer(),
+                request_head.len()
+            );
+        }
+        sent.map(|sent| (sent, Instant::now()))
+    }
+
+    /// Tells the observers about the exchange just answered.
+    fn observe(
+        &mut self,
+        request_head: &[u8],
+        outcome: Outcome<'_>,
+        response: &Response,
+        sent: &io::Result<(Sent, Instant)>,
+        received: Instant,
+    ) {
+        let (sent, last_write) = match sent {
+            Ok((sent, at)) => (Some(sent), *at),
+            Err(_) => (None, Instant::now()),
+        };
+        let record = ExchangeRecord {
+            number: self.requests,
+            request_head,
+            outcome,
+            status: response.status,
+            response_head: &self.scratch,
+            body_bytes: sent.map_or(0, |sent| sent.body_bytes),
+            received,
+            first_write: sent.and_then(|sent| sent.first_write),
+            last_write,
+        };
+        self.observer.exchanged(&record);
+    }
+
+    /// Reads until the buffer holds a whole head, or something else happens.
+    fn next_request(&mut self) -> Incoming {
+        let mut head_deadline: Option<Instant> = None;
+        loop {
+            if !self.pending().is_empty() {
+                match parse_head(self.pending()) {
+                    Ok(Some((request, head_len))) => {
+                        self.start += head_len;
+                        return Incoming::Request(request);
+                    }
+                    Ok(None) => {}
+                    Err(error) => return Incoming::Refused(error),
+                }
+            }
+            // Idle until a head starts; from then on, the head's deadline.
+            let timeout = match head_deadline {
+                None if self.pending().is_empty() => self.context.idle_timeout,
+                None => {
+                    let deadline = Instant::now() + self.context.head_timeout;
+                    *head_deadline.insert(deadline) - Instant::now()
+                }
+                Some(deadline) => match deadline.checked_duration_since(Instant::now()) {
+                    Some(left) if !left.is_zero() => left,
+                    _ => return Incoming::HeadTimedOut,
+                },
+            };
+            match self.fill(timeout) {
+                Ok(0) if self.pending().is_empty() => return Incoming::Closed,
+                Ok(0) => return Incoming::Broken,
+                Ok(_) => {
+                    head_deadline.get_or_insert_with(|| Instant::now() + self.context.head_timeout);
+                }
+                Err(error) if is_timeout(&error) => {
+                    return if self.pending().is_empty() {
+                        Incoming::Idle
+                    } else {
+                        Incoming::HeadTimedOut
+                    };
+                }
+                Err(_) => return Incoming::Broken,
+            }
+        }
+    }
+
+    /// Reads and throws away the request body, leaving the bytes after it.
+    /// On failure, returns the status to answer with before closing.
+    fn skip_body(&mut self, request: &Request) -> Result<(), Status> {
+        let framing = framing(request).map_err(|error| {
+            log::debug!("{}: {}", self.peer(), error.describe());
+            error.status()
+        })?;
+        if framing == Framing::None {
+            return Ok(());
+        }
+        self.send_continue(request)?;
+        let deadline = Instant::now() + BODY_TIMEOUT;
+        let mut remaining = match framing {
+            Framing::Length(n) => n,
+            _ => 0,
+        };
+        let mut chunked = ChunkedDecoder::default();
+        loop {
+            let pending = self.pending();
+            let used = match framing {
+                Framing::Chunked => chunked.consume(pending).map_err(|error| {
+                    log::debug!("{}: {}", self.peer(), error.describe());
+                    error.status()
+                })?,
+                _ => pending.len().min(remaining as usize),
+            };
+            self.start += used;
+            remaining -= (used as u64).min(remaining);
+            let done = match framing {
+                Framing::Chunked => chunked.is_done(),
+                _ => remaining == 0,
+            };
+            if done {
+                return Ok(());
+            }
+            self.fill_before(deadline)?;
+        }
+    }
+
+    /// RFC 9110 §10.1.1: a client that sent `Expect: 100-continue` waits for
+    /// a go-ahead before sending the body.
+    fn send_continue(&mut self, request: &Request) -> Result<(), Status> {
+        if request.version != HttpVersion::Http11
+            || !request.has_token("expect", "100-continue")
+            || !self.pending().is_empty()
+        {
+            return Ok(());
+        }
+        let interim = Response::new(Status::Continue, Body::Empty);
+        self.scratch.clear();
+        interim.write_head(&mut self.scratch, ConnectionField::Absent, self.dates.now());
+        wire::send(
+            self.stream,
+            &interim,
+            true,
+            &self.scratch,
+            self.observer.tap(),
+        )
+        .map(drop)
+        .map_err(|_| Status::BadRequest)
+    }
+
+    /// Reads more of a body, which must have arrived whole by `deadline`.
+    fn fill_before(&mut self, deadline: Instant) -> Result<(), Status> {
+        let left = deadline
+            .checked_duration_since(Instant::now())
+            .filter(|left| !left.is_zero())
+            .ok_or(Status::RequestTimeout)?;
+        match self.fill(left) {
+            Ok(0) => Err(Status::BadRequest),
+            Ok(_) => Ok(()),
+            Err(error) if is_timeout(&error) => Err(Status::RequestTimeout),
+            Err(_) => Err(Status::BadRequest),
+        }
+    }
+
+    /// The received bytes not yet consumed.
+    fn pending(&self) -> &[u8] {
+        &self.buffer[self.start..]
+    }
+
+    fn peer(&self) -> String {
+        self.stream
+            .peer_addr()
+            .map_or_else(|_| "a client".to_string(), |addr| addr.to_string())
+    }
+
+    /// Reads more bytes into the buffer, waiting at most `timeout`.
+    fn fill(&mut self, timeout: Duration) -> io::Result<usize> {
+        if self.read_timeout != Some(timeout) {
+            self.stream.set_read_timeout(Some(timeout))?;
+            self.read_timeout = Some(timeout);
+        }
+        // Move unconsumed bytes to the front before growing.
+        if self.start > 0 {
+            self.buffer.drain(..self.start);
+            self.start = 0;
+        }
+        // A large head grew the buffer; an idle connection gives it back.
+        if self.buffer.is_empty() && self.buffer.capacity() > 2 * READ_CHUNK_BYTES {
+            self.buffer = Vec::with_capacity(READ_CHUNK_BYTES);
+        }
+        let len = self.buffer.len();
+        self.buffer.resize(len + READ_CHUNK_BYTES, 0);
+        let result = read_retrying(self.stream, &mut self.buffer[len..]);
+        self.buffer.truncate(len + *result.as_ref().unwrap_or(&0));
+        if self.observer.wants_bytes() {
+            match result {
+                Ok(0) => self.observer.client_closed(),
+                Ok(_) => self.observer.received(&self.buffer[len..]),
+                Err(_) => {}
+            }
+        }
+        result
+    }
+
+    /// Ends the connection: lingers when the last response needs it, then
+    /// tells the observers.
+    fn close(&mut self, reason: CloseReason) {
+        let nothing_to_protect = reason.is_client_gone()
+            || (reason.is_client_done()
+                && self.pending().is_empty()
+                && !sys::has_unread_bytes(self.stream)
+                // When capturing, linger to record the client's side of the close.
+                && !self.observer.wants_bytes());
+        if !nothing_to_protect {
+            self.linger();
+        }
+        self.observer.closed(reason, self.requests);
+    }
+
+    /// Shuts down our sending side and reads what the client still sends for
+    /// a bounded time, so our last response is not lost to a reset.
+    fn linger(&mut self) {
+        if self.stream.shutdown(Shutdown::Write).is_err() {
+            return;
+        }
+        self.observer.server_closed();
+        let deadline = Instant::now() + LINGER_TIMEOUT;
+        let mut drained = 0;
+        let mut sink = [0u8; 4096];
+        while drained < LINGER_MAX_BYTES {
+            let Some(left) = deadline.checked_duration_since(Instant::now()) else {
+                break;
+            };
+            if left.is_zero() || self.stream.set_read_timeout(Some(left)).is_err() {
+                break;
+            }
+            match read_retrying(self.stream, &mut sink) {
+                Ok(0) => {
+                    self.observer.client_closed();
+                    break;
+                }
+                Ok(n) => {
+                    self.observer.received(&sink[..n]);
+                    drained += n;
+                }
+                Err(_) => break,
+            }
+        }
+    }
+}
+
+/// A read that retries when a signal interrupts it.
+fn read_retrying(stream: &TcpStream, buffer: &mut [u8]) -> io::Result<usize> {
+    loop {
+        match (&mut &*stream).read(buffer) {
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
+            other => return other,
+        }
+    }
+}
+
+/// Whether a socket error is a timeout (a read or write timeout shows as
+/// `WouldBlock` on Unix, `TimedOut` on Windows).
+pub fn is_timeout(error: &io::Error) -> bool {
+    matches!(
+        error.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timeouts_are_told_apart_from_other_errors() {
+        let cases = [
+            (io::ErrorKind::WouldBlock, true),
+            (io::ErrorKind::TimedOut, true),
+            (io::ErrorKind::ConnectionReset, false),
+            (io::ErrorKind::BrokenPipe, false),
+        ];
+        for (kind, expected) in cases {
+            assert_eq!(is_timeout(&io::Error::from(kind)), expected, "{kind:?}");
+        }
+    }
+}

@@ -1,0 +1,147 @@
+//! The wire writer: a response head and its body onto the socket, in as few
+//! system calls as the body allows (head and in-memory body in one
+//! `writev`, file bodies by [`sys::send_file`]), with every byte handed to a
+//! [`Tap`] first when an observer wants the bytes (the capture).
+
+use std::fs::File;
+use std::io::{self, Write};
+use std::net::TcpStream;
+use std::time::Instant;
+
+use crate::observe::Tap;
+use crate::protocol::{Body, Response};
+use crate::sys;
+
+/// What [`send`] did.
+#[derive(Debug, Clone, Copy)]
+pub struct Sent {
+    /// Content bytes sent after the head.
+    pub body_bytes: u64,
+    /// When the first write returned: the first byte is in the kernel's hands.
+    pub first_write: Option<Instant>,
+}
+
+/// Writes `head` (from [`Response::write_head`]) and the body of `response`
+/// to `stream`: head and an in-memory body in one write, a file body by
+/// sendfile(2) from the file's offset. With a `tap`, every byte written is
+/// also handed to it, and file bodies are copied through memory so that the
+/// tap sees them.
+pub fn send(
+    stream: &TcpStream,
+    response: &Response,
+    is_head_request: bool,
+    head: &[u8],
+    tap: Option<&mut dyn Tap>,
+) -> io::Result<Sent> {
+    let mut out = Out {
+        stream,
+        tap,
+        first_write: None,
+    };
+    let body_bytes = if !response.sends_body(is_head_request) {
+        out.write_all(head, &[])?;
+        0
+    } else {
+        match &response.body {
+            Body::Empty => {
+                out.write_all(head, &[])?;
+                0
+            }
+            Body::Bytes(bytes) => {
+                out.write_all(head, bytes)?;
+                bytes.len() as u64
+            }
+            Body::Shared { bytes, start, len } => {
+                out.write_all(head, &bytes[*start..*start + *len])?;
+                *len as u64
+            }
+            Body::File { file, offset, len } => {
+                out.write_all(head, &[])?;
+                out.send_file(file, *offset, *len)?
+            }
+            Body::Multipart { file, layout } => {
+                // Each part's head goes out with whatever text precedes it.
+                let mut before: &[u8] = head;
+                for part in &layout.parts {
+                    out.write_all(before, &part.head)?;
+                    before = &[];
+                    out.send_file(file, part.range.start, part.range.len())?;
+                }
+                out.write_all(&layout.closing, &[])?;
+                layout.len()
+            }
+        }
+    };
+    Ok(Sent {
+        body_bytes,
+        first_write: out.first_write,
+    })
+}
+
+/// The socket, as [`send`] writes to it.
+struct Out<'a, 't> {
+    stream: &'a TcpStream,
+    tap: Option<&'t mut dyn Tap>,
+    first_write: Option<Instant>,
+}
+
+impl Out<'_, '_> {
+    /// Writes `first` then `second` with as few system calls as the socket
+    /// allows (usually one writev), without copying one next to the other.
+    fn write_all(&mut self, first: &[u8], second: &[u8]) -> io::Result<()> {
+        if let Some(tap) = self.tap.as_deref_mut() {
+            // Handed over before the write: once written, the client may
+            // answer (and another connection be recorded) before this thread
+            // runs again, and the capture must keep the order of events.
+            tap.sent(&[first, second].concat());
+        }
+        let mut slices = [io::IoSlice::new(first), io::IoSlice::new(second)];
+        let mut remaining: &mut [io::IoSlice<'_>] = &mut slices;
+        while remaining.iter().any(|slice| !slice.is_empty()) {
+            match (&mut &*self.stream).write_vectored(remaining) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => {
+                    self.first_write.get_or_insert_with(Instant::now);
+                    io::IoSlice::advance_slices(&mut remaining, n);
+                }
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+                Err(error) => return Err(error),
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends `len` bytes of `file` from `offset`: by [`sys::send_file`], or
+    /// through memory when a tap must see the bytes.
+    fn send_file(&mut self, file: &File, offset: u64, len: u64) -> io::Result<u64> {
+        if self.tap.is_none() {
+            sys::send_file(self.stream, file, offset, len)?;
+        } else {
+            sys::copy_range(file, offset, len, |chunk| self.write_all(chunk, &[]))?;
+        }
+        Ok(len)
+    }
+}
+
+/// The `Date` field value, formatted at most once a second: formatting a
+/// date costs more than the rest of a small response's head.
+#[derive(Debug, Default)]
+pub struct DateCache {
+    second: u64,
+    text: String,
+}
+
+impl DateCache {
+    /// The IMF-fixdate of now.
+    pub fn now(&mut self) -> &str {
+        let now = std::time::SystemTime::now();
+        let second = now
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        if second != self.second || self.text.is_empty() {
+            self.second = second;
+            self.text = httpdate::fmt_http_date(now);
+        }
+        &self.text
+    }
+}

@@ -1,0 +1,266 @@
+//! The connection threads. A connection's thread serves it alone, start to
+//! end. Threads take turns to accept (leader/followers): the one that
+//! accepts a connection wakes a parked thread to accept the next, and
+//! serves its own, so a new connection pays neither for a thread's start
+//! nor for a hand-over. Past the connection limit, the accepting thread
+//! answers 503 itself and goes back to accepting.
+
+use std::io::{self, Read};
+use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::thread;
+use std::time::{Instant, SystemTime};
+
+use crate::observe::{ExchangeRecord, Outcome};
+use crate::protocol::{CloseReason, ConnectionField, Response, Status};
+use crate::server::connection::{self, is_timeout, ConnectionHandle};
+use crate::server::{wire, Shared, ACCEPT_ERROR_BACKOFF, CONNECTION_STACK_BYTES, RETRY_AFTER_SECS};
+use crate::sys;
+
+/// Who is accepting: at most one leader blocked in accept(), and the
+/// followers parked until the leader hands its place on.
+#[derive(Default)]
+pub(super) struct Leadership {
+    has_leader: bool,
+    followers: usize,
+}
+
+/// Starts a connection thread; it becomes the leader as soon as the place is
+/// free.
+pub(super) fn spawn_worker(shared: &Arc<Shared>) -> io::Result<()> {
+    let for_thread = Arc::clone(shared);
+    thread::Builder::new()
+        .name("conn".into())
+        .stack_size(CONNECTION_STACK_BYTES)
+        .spawn(move || work(&for_thread))
+        .map(drop)
+}
+
+/// A connection thread, in the leader/followers pattern: the leader waits
+/// in accept(); when a connection arrives it wakes a follower to lead (or
+/// starts a thread when none is parked), then serves the connection itself,
+/// start to end, and parks as a follower. A follower not called for a whole
+/// idle timeout exits.
+///
+/// Only one thread blocks in accept() because Linux reserves a descriptor
+/// for every blocked accept(): a crowd of idle acceptors would hold
+/// descriptors that opening files needs.
+fn work(shared: &Arc<Shared>) {
+    loop {
+        if !take_the_lead(shared) {
+            return;
+        }
+        let accepted = accept(shared);
+        hand_the_lead_on(shared);
+        match accepted {
+            Some((stream, peer)) => serve_one(shared, stream, peer),
+            None => return,
+        }
+    }
+}
+
+/// Parks until the leader's place is free, then takes it. False when the
+/// thread should exit: the server is shutting down, or the thread was not
+/// needed for a whole idle timeout.
+fn take_the_lead(shared: &Shared) -> bool {
+    let mut leadership = shared.leadership();
+    while leadership.has_leader {
+        if shared.context.is_shutting_down() {
+            return false;
+        }
+        leadership.followers += 1;
+        let (guard, waited) = shared
+            .promote
+            .wait_timeout(leadership, shared.context.idle_timeout)
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        leadership = guard;
+        leadership.followers -= 1;
+        if waited.timed_out() && leadership.has_leader {
+            return false;
+        }
+    }
+    if shared.context.is_shutting_down() {
+        return false;
+    }
+    leadership.has_leader = true;
+    true
+}
+
+/// Gives up the leader's place: wakes a parked follower to take it, or
+/// starts a thread when none is parked.
+fn hand_the_lead_on(shared: &Arc<Shared>) {
+    let mut leadership = shared.leadership();
+    leadership.has_leader = false;
+    if shared.context.is_shutting_down() {
+        return;
+    }
+    if leadership.followers > 0 {
+        shared.promote.notify_one();
+    } else {
+        drop(leadership);
+        if let Err(error) = spawn_worker(shared) {
+            log::error!("cannot start a connection thread: {error}");
+        }
+    }
+}
+
+/// Waits for a connection, retrying after errors. `None` at shutdown.
+fn accept(shared: &Shared) -> Option<(TcpStream, SocketAddr)> {
+    loop {
+        let accepted = shared.listener.accept();
+        if shared.context.is_shutting_down() {
+            return None;
+        }
+        match accepted {
+            Ok(accepted) => return Some(accepted),
+            // The listener's read timeout bounds accept(); the leader waits on.
+            Err(error) if is_timeout(&error) => {}
+            Err(error) => {
+                log::warn!("accept failed: {error}");
+                if error.kind() != io::ErrorKind::ConnectionAborted {
+                    thread::sleep(ACCEPT_ERROR_BACKOFF);
+                }
+            }
+        }
+    }
+}
+
+/// Registers, serves and unregisters one connection, or refuses it with 503
+/// past the limit.
+fn serve_one(shared: &Shared, stream: TcpStream, peer: SocketAddr) {
+    let id = shared.next_id.fetch_add(1, Ordering::Relaxed) + 1;
+    if let Err(error) = sys::prepare_accepted(&stream, shared.timeouts) {
+        log::warn!("cannot set up the connection from {peer}: {error}");
+        return;
+    }
+    let handle = Arc::new(ConnectionHandle::new(stream));
+    {
+        let mut open = shared.open_connections();
+        if open.len() >= shared.max_connections {
+            drop(open);
+            refuse(shared, &handle.stream, peer, id);
+            return;
+        }
+        open.insert(id, Arc::clone(&handle));
+    }
+    let served = serve_guarded(&handle, peer, id, &shared.context);
+    shared.connections.fetch_add(1, Ordering::Relaxed);
+    if let Some((reason, requests)) = served {
+        shared.requests.fetch_add(requests, Ordering::Relaxed);
+        log::debug!("connection {id} from {peer} closed: {reason:?} after {requests} requests");
+    }
+    drop(handle);
+    shared.open_connections().remove(&id);
+    // Only a draining server waits for connections to leave; waking it for
+    // every close would cost two context switches per connection.
+    if shared.context.is_shutting_down() {
+        shared.closed.notify_all();
+    }
+}
+
+/// Answers 503 without serving: the response is small enough for an empty
+/// socket buffer, so the write cannot block.
+fn refuse(shared: &Shared, stream: &TcpStream, peer: SocketAddr, id: u64) {
+    shared.refused.fetch_add(1, Ordering::Relaxed);
+    warn_once_a_second(shared, peer);
+    let local = stream.local_addr().unwrap_or(peer);
+    let mut observer = shared.context.observers.connection(id, peer, local);
+    let received = Instant::now();
+    let response = Response::error(Status::ServiceUnavailable)
+        .with_field("Retry-After", RETRY_AFTER_SECS.to_string());
+    let mut head = Vec::with_capacity(256);
+    response.write_head(
+        &mut head,
+        ConnectionField::Close,
+        &httpdate::fmt_http_date(SystemTime::now()),
+    );
+    let _ = stream.set_nonblocking(true);
+    let sent = wire::send(stream, &response, false, &head, observer.tap());
+    observer.exchanged(&ExchangeRecord {
+        number: 1,
+        request_head: &[],
+        outcome: Outcome::OverLimit {
+            limit: shared.max_connections,
+        },
+        status: response.status,
+        response_head: &head,
+        body_bytes: sent.as_ref().map_or(0, |sent| sent.body_bytes),
+        received,
+        first_write: sent.ok().and_then(|sent| sent.first_write),
+        last_write: Instant::now(),
+    });
+    // Read what the client already sent, so closing does not reset the
+    // connection and destroy the 503 before the client reads it.
+    let mut sink = [0u8; 4096];
+    while let Ok(n @ 1..) = (&mut &*stream).read(&mut sink) {
+        observer.received(&sink[..n]);
+    }
+    let _ = stream.shutdown(Shutdown::Write);
+    observer.server_closed();
+    observer.closed(CloseReason::OverLimit, 1);
+}
+
+/// Warns of the limit at most once a second, however many are refused.
+fn warn_once_a_second(shared: &Shared, peer: SocketAddr) {
+    let second = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    if shared.last_limit_warning.swap(second, Ordering::Relaxed) != second {
+        log::warn!(
+            "connection limit ({}) reached: answering 503 to {peer} and others",
+            shared.max_connections
+        );
+    }
+}
+
+/// Serves a connection, containing a panic to its own thread: the panic is
+/// logged and the server and the other connections go on. `None` when the
+/// connection panicked.
+fn serve_guarded(
+    handle: &ConnectionHandle,
+    peer: SocketAddr,
+    id: u64,
+    context: &connection::Context,
+) -> Option<(CloseReason, u64)> {
+    run_guarded(peer, || connection::serve(handle, peer, id, context))
+}
+
+fn run_guarded<T>(peer: SocketAddr, serve: impl FnOnce() -> T) -> Option<T> {
+    match panic::catch_unwind(AssertUnwindSafe(serve)) {
+        Ok(value) => Some(value),
+        Err(payload) => {
+            let message = payload
+                .downcast_ref::<&str>()
+                .copied()
+                .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+                .unwrap_or("(no message)");
+            log::error!("connection from {peer} panicked: {message}; other connections go on");
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_is_contained_and_reported_as_none() {
+        let peer: SocketAddr = "127.0.0.1:9".parse().unwrap();
+        type Serve = Box<dyn FnOnce() -> u32>;
+        let cases: [(&str, Serve, Option<u32>); 3] = [
+            ("returns", Box::new(|| 7), Some(7)),
+            ("panics with &str", Box::new(|| panic!("boom")), None),
+            (
+                "panics with String",
+                Box::new(|| panic!("{}", String::from("boom"))),
+                None,
+            ),
+        ];
+        for (name, serve, expected) in cases {
+            assert_eq!(run_guarded(peer, serve), expected, "{name}");
+        }
+    }
+}
