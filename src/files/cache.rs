@@ -123,7 +123,8 @@ fn is_settled(metadata: &Metadata, settle_time: Duration) -> bool {
         .is_ok_and(|age| age >= settle_time)
 }
 
-/// Reads `size` bytes from the start of `file` without moving its offset.
+/// Reads `size` bytes from `file`, just opened, so from its start; a file
+/// that no longer has that many bytes is not cached.
 fn read_exactly(file: &File, size: u64) -> Option<Arc<[u8]>> {
     let mut bytes = Vec::with_capacity(size as usize);
     let mut reader = file;
@@ -184,13 +185,22 @@ mod tests {
 
     #[test]
     fn large_files_are_never_cached() {
+        // Settled at once, so the size is the only rule that can refuse.
+        let cache = FileCache::with_settle_time(Duration::ZERO);
         let dir = tempfile::tempdir().unwrap();
-        let path = settled_file(
-            dir.path(),
-            "big.bin",
-            &vec![0; MAX_CACHED_FILE_BYTES as usize + 1],
-        );
-        assert!(lookup(&FileCache::default(), &path).is_none());
+        let limit = MAX_CACHED_FILE_BYTES as usize;
+        let cases = [
+            ("at the limit", limit, true),
+            ("one byte over", limit + 1, false),
+        ];
+        for (name, size, cached) in cases {
+            let path = settled_file(dir.path(), name, &vec![7; size]);
+            let bytes = lookup(&cache, &path);
+            assert_eq!(bytes.is_some(), cached, "{name}");
+            if let Some(bytes) = bytes {
+                assert_eq!(bytes.len(), size, "{name}");
+            }
+        }
     }
 
     #[test]

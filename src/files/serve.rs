@@ -7,13 +7,14 @@ use std::collections::hash_map::RandomState;
 use std::fs::{File, Metadata};
 use std::hash::{BuildHasher, Hasher};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use crate::files::cache::FileCache;
 use crate::files::conditional::{self, Conditions, Precondition, Validators};
 use crate::files::range::{self, Ignored, RangeOutcome};
 use crate::files::root::{OpenError, OpenFailure, Resolved, Root};
-use crate::files::target::{self, PathError};
+use crate::files::target::{self, PathError, RequestPath};
 use crate::protocol::byte_range::unsatisfied_content_range;
 use crate::protocol::multipart::Multipart;
 use crate::protocol::{Body, Method, Request, Response, Status};
@@ -50,32 +51,12 @@ pub enum Decision {
     },
 }
 
-/// Answers `request` from the files under `root`, and says why.
+/// Answers `request` from the files under `root`, and says why: the
+/// method, then the target, then the file, then its preconditions and range.
 pub fn serve(request: &Request, root: &Root, cache: &FileCache) -> (Response, Decision) {
-    match request.method {
-        Method::Get | Method::Head => {}
-        // RFC 9110 §9.3.7: OPTIONS, for "*" or for a resource, lists the methods.
-        Method::Options => {
-            let response = Response::new(Status::NoContent, Body::Empty)
-                .with_field("Allow", ALLOW.to_string());
-            return (response, Decision::ListMethods);
-        }
-        // RFC 9110 §15.6.2: a method the server does not recognise → 501.
-        Method::Unknown => {
-            return (
-                Response::error(Status::NotImplemented),
-                Decision::UnknownMethod,
-            )
-        }
-        // RFC 9110 §15.5.6: a known method this resource does not support →
-        // 405, and the response MUST list the supported ones in Allow.
-        _ => {
-            let response =
-                Response::error(Status::MethodNotAllowed).with_field("Allow", ALLOW.to_string());
-            return (response, Decision::MethodNotAllowed);
-        }
+    if let Some(answered) = answer_method(request.method) {
+        return answered;
     }
-
     let path = match target::parse_target(request.target()) {
         Ok(path) => path,
         Err(refusal) => {
@@ -91,19 +72,7 @@ pub fn serve(request: &Request, root: &Root, cache: &FileCache) -> (Response, De
             metadata,
             path,
         }) => serve_file(request, file, &metadata, path, cache),
-        Ok(Resolved::DirectoryWithoutSlash) => {
-            // Relative references would be shorter, but an absolute path with
-            // exactly one leading slash is what learners expect to read.
-            let mut location = path.to_url_path();
-            location.push('/');
-            if let Some(query) = &path.query {
-                location.push('?');
-                location.push_str(query);
-            }
-            let response =
-                Response::error(Status::MovedPermanently).with_field("Location", location.clone());
-            (response, Decision::AddSlash(location))
-        }
+        Ok(Resolved::DirectoryWithoutSlash) => redirect_to_slash(&path),
         Err(error) => {
             if let OpenError::Io(detail) = &error {
                 log::error!("reading {}: {detail}", request.target().escape_debug());
@@ -115,6 +84,47 @@ pub fn serve(request: &Request, root: &Root, cache: &FileCache) -> (Response, De
             )
         }
     }
+}
+
+/// The answer for every method but GET and HEAD, which go on to a file.
+fn answer_method(method: Method) -> Option<(Response, Decision)> {
+    match method {
+        Method::Get | Method::Head => None,
+        // RFC 9110 §9.3.7: OPTIONS, for "*" or for a resource, lists the methods.
+        Method::Options => {
+            let response = Response::new(Status::NoContent, Body::Empty)
+                .with_field("Allow", ALLOW.to_string());
+            Some((response, Decision::ListMethods))
+        }
+        // RFC 9110 §15.6.2: a method the server does not recognise → 501.
+        Method::Unknown => Some((
+            Response::error(Status::NotImplemented),
+            Decision::UnknownMethod,
+        )),
+        // RFC 9110 §15.5.6: a known method this resource does not support →
+        // 405, and the response MUST list the supported ones in Allow.
+        _ => {
+            let response =
+                Response::error(Status::MethodNotAllowed).with_field("Allow", ALLOW.to_string());
+            Some((response, Decision::MethodNotAllowed))
+        }
+    }
+}
+
+/// A directory named without its trailing slash: 301 to the slash form
+/// (RFC 9110 §15.4.2), the query kept.
+fn redirect_to_slash(path: &RequestPath) -> (Response, Decision) {
+    // Relative references would be shorter, but an absolute path with
+    // exactly one leading slash is what learners expect to read.
+    let mut location = path.to_url_path();
+    location.push('/');
+    if let Some(query) = &path.query {
+        location.push('?');
+        location.push_str(query);
+    }
+    let response =
+        Response::error(Status::MovedPermanently).with_field("Location", location.clone());
+    (response, Decision::AddSlash(location))
 }
 
 /// Preconditions, then range, for an open file.
@@ -153,56 +163,85 @@ fn serve_file(
             )
         }
     }
-
-    let content_type = content_type(&path);
     // A small file is sent from memory with its head in one write; HEAD
     // needs no bytes at all.
     let cached = match request.method {
         Method::Head => None,
         _ => cache.bytes(&path, &file, metadata),
     };
-    let body = |start: u64, len: u64, file: File| match &cached {
-        Some(bytes) => Body::Shared {
-            bytes: std::sync::Arc::clone(bytes),
-            start: start as usize,
-            len: len as usize,
-        },
-        None => Body::File {
-            file,
-            offset: start,
-            len,
-        },
+    let content = Content {
+        file,
+        cached,
+        size,
+        content_type: content_type(&path),
     };
     let outcome = range_outcome(request, &conditions, &validators, size);
-    let response = match &outcome {
+    let response = respond(content, &outcome, &validators);
+    (response, decision(path, Some(outcome)))
+}
+
+/// The representation about to be sent: the open file, its bytes when
+/// cached, its length and its media type.
+struct Content {
+    file: File,
+    cached: Option<Arc<[u8]>>,
+    size: u64,
+    content_type: String,
+}
+
+impl Content {
+    /// `len` bytes from `start`: from memory when cached, else from the file.
+    fn body(self, start: u64, len: u64) -> Body {
+        match self.cached {
+            Some(bytes) => Body::Shared {
+                bytes,
+                start: start as usize,
+                len: len as usize,
+            },
+            None => Body::File {
+                file: self.file,
+                offset: start,
+                len,
+            },
+        }
+    }
+}
+
+/// The response the range outcome asks for: 200, 206 (one part or
+/// multipart), or 416.
+fn respond(content: Content, outcome: &RangeOutcome, validators: &Validators) -> Response {
+    let size = content.size;
+    match outcome {
         RangeOutcome::Absent | RangeOutcome::Ignored(_) => {
-            Response::new(Status::Ok, body(0, size, file))
+            let content_type = content.content_type.clone();
+            Response::new(Status::Ok, content.body(0, size))
                 .with_field("Content-Type", content_type)
-                .with_validators(&validators)
+                .with_validators(validators)
         }
         RangeOutcome::Partial(ranges) => match ranges.as_slice() {
-            [one] => Response::new(Status::PartialContent, body(one.start, one.len(), file))
-                .with_field("Content-Type", content_type)
-                .with_field("Content-Range", one.content_range(size))
-                .with_validators(&validators),
+            [one] => {
+                let content_type = content.content_type.clone();
+                Response::new(Status::PartialContent, content.body(one.start, one.len()))
+                    .with_field("Content-Type", content_type)
+                    .with_field("Content-Range", one.content_range(size))
+                    .with_validators(validators)
+            }
             several => {
-                let layout = Multipart::new(several, size, &content_type, &new_boundary());
-                Response::new(
-                    Status::PartialContent,
-                    Body::Multipart {
-                        file,
-                        layout: layout.clone(),
-                    },
-                )
-                .with_field("Content-Type", layout.content_type)
-                .with_validators(&validators)
+                let layout = Multipart::new(several, size, &content.content_type, &new_boundary());
+                let content_type = layout.content_type.clone();
+                let body = Body::Multipart {
+                    file: content.file,
+                    layout,
+                };
+                Response::new(Status::PartialContent, body)
+                    .with_field("Content-Type", content_type)
+                    .with_validators(validators)
             }
         },
         // RFC 9110 §15.5.17: a 416 names the current length.
         RangeOutcome::Unsatisfiable => Response::error(Status::RangeNotSatisfiable)
             .with_field("Content-Range", unsatisfied_content_range(size)),
-    };
-    (response, decision(path, Some(outcome)))
+    }
 }
 
 /// Whether and how the Range field applies (RFC 9110 §14.2), and only when
@@ -275,6 +314,135 @@ pub fn content_type(path: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::files::conditional::{Evaluated, Reason};
+    use crate::protocol::byte_range::ByteRange;
+    use crate::protocol::request::parse_head;
+
+    /// What `serve` decides for `raw` under `root`.
+    fn decide(root: &Root, raw: &str) -> Decision {
+        let (request, _) = parse_head(raw.as_bytes()).unwrap().unwrap();
+        serve(&request, root, &FileCache::default()).1
+    }
+
+    #[test]
+    fn serve_decides_for_every_kind_of_request() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("digits.txt"), "0123456789").unwrap();
+        std::fs::write(dir.path().join(".secret"), "s").unwrap();
+        std::fs::create_dir(dir.path().join("docs")).unwrap();
+        std::fs::write(dir.path().join("docs/index.html"), "<p>docs</p>").unwrap();
+        let root = Root::new(dir.path()).unwrap();
+        let metadata = std::fs::metadata(dir.path().join("digits.txt")).unwrap();
+        let etag = Validators::from_metadata(&metadata).etag;
+        let get = |target: &str, fields: &str| {
+            format!("GET {target} HTTP/1.1\r\nHost: t\r\n{fields}\r\n")
+        };
+        let file = |precondition, range| Decision::File {
+            path: PathBuf::from("digits.txt"),
+            size: 10,
+            etag: etag.clone(),
+            precondition,
+            range,
+        };
+        let proceed = Precondition::Proceed(Evaluated::default());
+        let range = |spans: &[(u64, u64)]| {
+            let ranges = spans
+                .iter()
+                .map(|&(start, end)| ByteRange { start, end })
+                .collect();
+            Some(RangeOutcome::Partial(ranges))
+        };
+        let cases: Vec<(&str, String, Decision)> = vec![
+            (
+                "OPTIONS",
+                "OPTIONS * HTTP/1.1\r\nHost: t\r\n\r\n".into(),
+                Decision::ListMethods,
+            ),
+            (
+                "unknown method",
+                "BREW / HTTP/1.1\r\nHost: t\r\n\r\n".into(),
+                Decision::UnknownMethod,
+            ),
+            (
+                "POST",
+                "POST / HTTP/1.1\r\nHost: t\r\n\r\n".into(),
+                Decision::MethodNotAllowed,
+            ),
+            (
+                "DELETE",
+                "DELETE /digits.txt HTTP/1.1\r\nHost: t\r\n\r\n".into(),
+                Decision::MethodNotAllowed,
+            ),
+            (
+                "bad target",
+                get("/bad%zz", ""),
+                Decision::BadTarget(PathError::BadTarget),
+            ),
+            (
+                "dotfile",
+                get("/.secret", ""),
+                Decision::BadTarget(PathError::Refused("dotfile")),
+            ),
+            (
+                "missing file",
+                get("/nothing.txt", ""),
+                Decision::NotOpened(OpenFailure::NotFound),
+            ),
+            (
+                "directory without index",
+                get("/", ""),
+                Decision::NotOpened(OpenFailure::NotFound),
+            ),
+            (
+                "directory without slash",
+                get("/docs?x=1", ""),
+                Decision::AddSlash("/docs/?x=1".into()),
+            ),
+            (
+                "whole file",
+                get("/digits.txt", ""),
+                file(proceed, Some(RangeOutcome::Absent)),
+            ),
+            (
+                "HEAD keeps GET's decision",
+                "HEAD /digits.txt HTTP/1.1\r\nHost: t\r\n\r\n".into(),
+                file(proceed, Some(RangeOutcome::Absent)),
+            ),
+            (
+                "304",
+                get("/digits.txt", &format!("If-None-Match: {etag}\r\n")),
+                file(Precondition::NotModified(Reason::IfNoneMatchMatched), None),
+            ),
+            (
+                "412",
+                get("/digits.txt", "If-Match: \"other\"\r\n"),
+                file(Precondition::Failed(Reason::IfMatchFailed), None),
+            ),
+            (
+                "206",
+                get("/digits.txt", "Range: bytes=2-4\r\n"),
+                file(proceed, range(&[(2, 4)])),
+            ),
+            (
+                "multipart",
+                get("/digits.txt", "Range: bytes=0-0, -2\r\n"),
+                file(proceed, range(&[(0, 0), (8, 9)])),
+            ),
+            (
+                "416",
+                get("/digits.txt", "Range: bytes=10-\r\n"),
+                file(proceed, Some(RangeOutcome::Unsatisfiable)),
+            ),
+            (
+                "Range ignored",
+                get("/digits.txt", "Range: lines=1-2\r\n"),
+                file(proceed, Some(RangeOutcome::Ignored(Ignored::OtherUnit))),
+            ),
+        ];
+        for (name, raw, expected) in cases {
+            assert_eq!(decide(&root, &raw), expected, "{name}: {raw:?}");
+        }
+    }
 
     #[test]
     fn content_types_table() {

@@ -13,7 +13,7 @@ use std::fmt::Write;
 use std::net::IpAddr;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::observe::{ExchangeRecord, Observer};
+use crate::observe::seam::{ExchangeRecord, Observer};
 use crate::protocol::Status;
 
 /// The `log` target of access lines.

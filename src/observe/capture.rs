@@ -23,7 +23,7 @@ use etherparse::PacketBuilder;
 use pcap_file::pcap::{PcapHeader, PcapPacket, PcapWriter};
 use pcap_file::DataLink;
 
-use crate::observe::Observer;
+use crate::observe::seam::Observer;
 
 /// Payload bytes per reconstructed segment: an Ethernet MSS, so the capture
 /// looks like traffic on a real network link.

@@ -8,96 +8,21 @@
 //!
 //! | module | owns |
 //! |---|---|
+//! | [`seam`] | the [`Observer`] trait, the [`ExchangeRecord`] and the [`Tap`] |
 //! | [`access_log`] | one escaped Common Log Format line per request |
 //! | [`trace`] | `--trace`: every exchange and decision explained |
 //! | [`capture`] | `--capture`: the server's conversations as a pcap file |
 
 pub mod access_log;
 pub mod capture;
+pub mod seam;
 pub mod trace;
 
 use std::net::SocketAddr;
-use std::time::Instant;
 
-use crate::files::Decision;
-use crate::protocol::{CloseReason, KeepAlive, Request, Status};
+use crate::protocol::CloseReason;
 
-/// Receives a copy of every byte written to the socket, in order, just
-/// before it is written. Bytes of a write that then fails are still handed
-/// over.
-pub trait Tap {
-    fn sent(&mut self, bytes: &[u8]);
-}
-
-/// One observer of one connection. Every method has a default that does
-/// nothing, so an observer implements only the events it reads.
-pub trait Observer {
-    /// The connection was accepted.
-    fn opened(&mut self, _client: SocketAddr, _server: SocketAddr) {}
-    /// Whether it needs the bytes themselves ([`Observer::received`],
-    /// [`Observer::sent`]); then file bodies go through memory, not sendfile.
-    fn wants_bytes(&self) -> bool {
-        false
-    }
-    /// Bytes read from the client.
-    fn received(&mut self, _bytes: &[u8]) {}
-    /// Bytes about to be written to the client.
-    fn sent(&mut self, _bytes: &[u8]) {}
-    /// The client closed its sending side (a read saw end-of-file).
-    fn client_closed(&mut self) {}
-    /// The server closed its sending side.
-    fn server_closed(&mut self) {}
-    /// A request was answered (or refused).
-    fn exchanged(&mut self, _record: &ExchangeRecord<'_>) {}
-    /// The connection ended, after `requests` exchanges.
-    fn closed(&mut self, _reason: CloseReason, _requests: u64) {}
-}
-
-/// What was asked, and what was decided.
-#[derive(Debug)]
-pub enum Outcome<'a> {
-    /// The request was read and served.
-    Served {
-        request: &'a Request,
-        decision: &'a Decision,
-        keep_alive: KeepAlive,
-    },
-    /// The head or the body could not be read, or its framing is in doubt:
-    /// answered with the record's status, then the connection closes.
-    Unreadable { why: &'static str },
-    /// Past the connection limit: answered 503 without reading a request.
-    OverLimit { limit: usize },
-}
-
-/// One exchange, as the connection saw it: the single value every observer
-/// reads.
-#[derive(Debug)]
-pub struct ExchangeRecord<'a> {
-    /// The request's number on its connection, from 1.
-    pub number: u64,
-    /// The request head exactly as received (or the bytes of a refused head).
-    pub request_head: &'a [u8],
-    pub outcome: Outcome<'a>,
-    pub status: Status,
-    /// The response head exactly as sent.
-    pub response_head: &'a [u8],
-    /// Content bytes sent after the head.
-    pub body_bytes: u64,
-    /// When the whole request head had been read.
-    pub received: Instant,
-    /// When the first write returned, and when the last did.
-    pub first_write: Option<Instant>,
-    pub last_write: Instant,
-}
-
-impl ExchangeRecord<'_> {
-    /// The request line as received, without its line ending.
-    pub fn request_line(&self) -> &[u8] {
-        let head = self.request_head;
-        let end = head.iter().position(|&b| b == b'\n').unwrap_or(head.len());
-        head[..end].strip_suffix(b"\r").unwrap_or(&head[..end])
-    }
-}
+pub use seam::{ExchangeRecord, Observer, Outcome, Tap};
 
 /// What observes the whole server, chosen once at start-up.
 #[derive(Debug, Default)]

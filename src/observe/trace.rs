@@ -20,7 +20,7 @@ use crate::files::conditional::Precondition;
 use crate::files::range::RangeOutcome;
 use crate::files::target::PathError;
 use crate::files::Decision;
-use crate::observe::{ExchangeRecord, Observer, Outcome};
+use crate::observe::seam::{ExchangeRecord, Observer, Outcome};
 use crate::protocol::{CloseReason, KeepAlive, Method, Request};
 
 /// Where the trace goes, and how it looks.

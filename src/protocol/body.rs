@@ -244,8 +244,24 @@ impl ChunkedDecoder {
     }
 
     fn step(&mut self, byte: u8) -> Result<(), ChunkedError> {
+        self.state = match self.state {
+            State::Size { .. }
+            | State::SizeSpace { .. }
+            | State::Extension { .. }
+            | State::SizeLf { .. } => self.step_size_line(byte)?,
+            State::DataCr | State::DataLf => step_data_end(self.state, byte)?,
+            State::TrailerStart | State::TrailerLine | State::TrailerLf | State::FinalLf => {
+                self.step_trailer(byte)?
+            }
+            State::Data { .. } | State::Done => self.state,
+        };
+        Ok(())
+    }
+
+    /// `chunk-size [ chunk-ext ] CRLF` (RFC 9112 §7.1, §7.1.1).
+    fn step_size_line(&mut self, byte: u8) -> Result<State, ChunkedError> {
         use ChunkedError::Malformed;
-        self.state = match (self.state, byte) {
+        Ok(match (self.state, byte) {
             (State::Size { size, digits }, b) if b.is_ascii_hexdigit() => {
                 let digit = u64::from((b as char).to_digit(16).unwrap_or(0));
                 let size = size
@@ -292,11 +308,14 @@ impl ChunkedDecoder {
             (State::SizeLf { .. }, _) => {
                 return Err(Malformed("chunk size line not ended by CRLF"))
             }
-            (State::DataCr, b'\r') => State::DataLf,
-            (State::DataLf, b'\n') => State::Size { size: 0, digits: 0 },
-            (State::DataCr | State::DataLf, _) => {
-                return Err(Malformed("chunk data not followed by CRLF"))
-            }
+            (other, _) => other,
+        })
+    }
+
+    /// `trailer-section CRLF` after the last chunk (RFC 9112 §7.1.2).
+    fn step_trailer(&mut self, byte: u8) -> Result<State, ChunkedError> {
+        use ChunkedError::Malformed;
+        Ok(match (self.state, byte) {
             (State::TrailerStart, b'\r') => State::FinalLf,
             (State::FinalLf, b'\n') => State::Done,
             (State::TrailerLine, b'\r') => State::TrailerLf,
@@ -314,9 +333,17 @@ impl ChunkedDecoder {
             (State::TrailerLf | State::FinalLf, _) => {
                 return Err(Malformed("trailer line not ended by CRLF"))
             }
-            (State::Data { .. } | State::Done, _) => self.state,
-        };
-        Ok(())
+            (other, _) => other,
+        })
+    }
+}
+
+/// The CRLF that ends a chunk's data.
+fn step_data_end(state: State, byte: u8) -> Result<State, ChunkedError> {
+    match (state, byte) {
+        (State::DataCr, b'\r') => Ok(State::DataLf),
+        (State::DataLf, b'\n') => Ok(State::Size { size: 0, digits: 0 }),
+        _ => Err(ChunkedError::Malformed("chunk data not followed by CRLF")),
     }
 }
 

@@ -4,6 +4,7 @@
 //! | module | owns |
 //! |---|---|
 //! | this file | [`Config`], start-up errors, [`Server::run`], the registry of open connections, shutdown |
+//! | `state` | what the threads share: the listener, the registry of open connections, who accepts, the counters |
 //! | [`workers`] | the connection threads: leader/followers accept, the limit (503), panic containment |
 //! | [`connection`] | one connection's loop: read, answer, persist or close (RFC 9112 §9), timeouts, lingering |
 //! | [`wire`] | a response onto the socket: writev, files by `sys::send_file`, the observers' tap |
@@ -14,8 +15,9 @@
 //! deadline, then closes whatever is left.
 
 pub mod connection;
+mod state;
 pub mod wire;
-mod workers;
+pub mod workers;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -23,7 +25,7 @@ use std::io;
 use std::net::{IpAddr, Shutdown, SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::files::cache::FileCache;
@@ -31,22 +33,13 @@ use crate::files::root::Root;
 use crate::observe::capture::Capture;
 use crate::observe::trace::Trace;
 use crate::observe::Observers;
-use crate::server::connection::{ConnectionHandle, Context};
-use crate::server::workers::Leadership;
+use crate::server::connection::Context;
+use crate::server::state::{Leadership, Shared};
 use crate::sys;
 
-/// Stack size of a connection thread. Serving needs a few KiB (the largest
-/// frame holds httparse's 100 header slots); 256 KiB leaves ample room for
-/// logging and unwinding while keeping thousands of threads cheap.
-pub const CONNECTION_STACK_BYTES: usize = 256 * 1024;
-/// Pause after an accept error such as EMFILE, so a full descriptor table
-/// does not turn the accept loop into a busy loop.
-pub const ACCEPT_ERROR_BACKOFF: Duration = Duration::from_millis(50);
 /// Descriptors kept back from connections: the listener, the standard
 /// streams, and the files being sent.
 pub const RESERVED_DESCRIPTORS: u64 = 64;
-/// `Retry-After` of a 503 sent past the connection limit, in seconds.
-pub const RETRY_AFTER_SECS: u32 = 1;
 /// How long the forced close at the end of a shutdown waits for threads.
 const FORCED_CLOSE_WAIT: Duration = Duration::from_secs(1);
 
@@ -173,46 +166,6 @@ pub struct Summary {
     pub forced: u64,
 }
 
-/// State shared by the connection threads, the shutdown handle and
-/// [`Server::run`].
-pub(crate) struct Shared {
-    listener: TcpListener,
-    /// What every accepted socket is set to (on Linux, by inheritance).
-    timeouts: sys::SocketTimeouts,
-    context: Context,
-    max_connections: usize,
-    shutdown_timeout: Duration,
-    open: Mutex<HashMap<u64, Arc<ConnectionHandle>>>,
-    /// Signalled at shutdown, and then whenever a connection leaves `open`.
-    closed: Condvar,
-    leadership: Mutex<Leadership>,
-    /// Wakes a parked follower to take the leader's place, or all at shutdown.
-    promote: Condvar,
-    next_id: AtomicU64,
-    connections: AtomicU64,
-    requests: AtomicU64,
-    refused: AtomicU64,
-    /// The second of the last "limit reached" warning, to log it once a second.
-    last_limit_warning: AtomicU64,
-}
-
-impl Shared {
-    fn leadership(&self) -> MutexGuard<'_, Leadership> {
-        // Two plain fields, never left half-updated: a poisoned lock is safe.
-        self.leadership
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    fn open_connections(&self) -> MutexGuard<'_, HashMap<u64, Arc<ConnectionHandle>>> {
-        // A poisoned lock only means a thread panicked while holding it; the
-        // map itself is always consistent (single inserts and removes).
-        self.open
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-}
-
 /// A bound server, ready to [`Server::run`].
 pub struct Server {
     local_addr: SocketAddr,
@@ -264,11 +217,7 @@ impl Server {
         let local_addr = listener
             .local_addr()
             .map_err(|error| StartError::Bind(config.addr, error))?;
-        let timeouts = sys::SocketTimeouts {
-            read: config.idle_timeout,
-            write: config.write_timeout,
-        };
-        sys::prepare_listener(&listener, timeouts)
+        sys::prepare_listener(&listener, config.idle_timeout, config.write_timeout)
             .map_err(|error| StartError::Bind(config.addr, error))?;
         let capture = match &config.capture {
             Some(path) => Some(
@@ -294,7 +243,6 @@ impl Server {
             local_addr,
             shared: Arc::new(Shared {
                 listener,
-                timeouts,
                 context,
                 max_connections: config.max_connections.max(1),
                 shutdown_timeout: config.shutdown_timeout,

@@ -8,7 +8,7 @@ use std::io::{self, Write};
 use std::net::TcpStream;
 use std::time::Instant;
 
-use crate::observe::Tap;
+use crate::observe::seam::Tap;
 use crate::protocol::{Body, Response};
 use crate::sys;
 

@@ -11,21 +11,24 @@ use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::thread;
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use crate::observe::{ExchangeRecord, Outcome};
 use crate::protocol::{CloseReason, ConnectionField, Response, Status};
 use crate::server::connection::{self, is_timeout, ConnectionHandle};
-use crate::server::{wire, Shared, ACCEPT_ERROR_BACKOFF, CONNECTION_STACK_BYTES, RETRY_AFTER_SECS};
+use crate::server::state::Shared;
+use crate::server::wire;
 use crate::sys;
 
-/// Who is accepting: at most one leader blocked in accept(), and the
-/// followers parked until the leader hands its place on.
-#[derive(Default)]
-pub(super) struct Leadership {
-    has_leader: bool,
-    followers: usize,
-}
+/// Stack size of a connection thread. Serving needs a few KiB (the largest
+/// frame holds httparse's 100 header slots); 256 KiB leaves ample room for
+/// logging and unwinding while keeping thousands of threads cheap.
+pub const CONNECTION_STACK_BYTES: usize = 256 * 1024;
+/// Pause after an accept error such as EMFILE, so a full descriptor table
+/// does not turn the accept loop into a busy loop.
+pub const ACCEPT_ERROR_BACKOFF: Duration = Duration::from_millis(50);
+/// `Retry-After` of a 503 sent past the connection limit, in seconds.
+pub const RETRY_AFTER_SECS: u32 = 1;
 
 /// Starts a connection thread; it becomes the leader as soon as the place is
 /// free.
@@ -131,7 +134,9 @@ fn accept(shared: &Shared) -> Option<(TcpStream, SocketAddr)> {
 /// past the limit.
 fn serve_one(shared: &Shared, stream: TcpStream, peer: SocketAddr) {
     let id = shared.next_id.fetch_add(1, Ordering::Relaxed) + 1;
-    if let Err(error) = sys::prepare_accepted(&stream, shared.timeouts) {
+    let context = &shared.context;
+    if let Err(error) = sys::prepare_accepted(&stream, context.idle_timeout, context.write_timeout)
+    {
         log::warn!("cannot set up the connection from {peer}: {error}");
         return;
     }

@@ -9,7 +9,10 @@ use std::path::Path;
 use rustix::fs::{openat2, Mode, OFlags, ResolveFlags};
 use rustix::io::Errno;
 
-use super::{lookup_confined, Entry, SocketTimeouts};
+use std::time::Duration;
+
+use super::by_name::{lookup_confined, Entry};
+use super::copy::file_shrank;
 
 pub const NAME: &str = "linux (openat2, sendfile)";
 
@@ -61,7 +64,7 @@ pub fn send_file(stream: &TcpStream, file: &File, offset: u64, len: u64) -> io::
         // Linux moves at most 0x7ffff000 bytes per call.
         let chunk = (end - position).min(0x7fff_f000) as usize;
         match rustix::fs::sendfile(stream, file, Some(&mut position), chunk) {
-            Ok(0) => return Err(super::file_shrank()),
+            Ok(0) => return Err(file_shrank()),
             Ok(_) => {}
             Err(Errno::INTR) => {}
             Err(errno) => return Err(errno.into()),
@@ -74,16 +77,16 @@ pub fn send_file(stream: &TcpStream, file: &File, offset: u64, len: u64) -> io::
 /// inherit them on Linux, which saves three system calls per connection.
 /// The read timeout also bounds accept(), so the accepting thread wakes now
 /// and then to see whether the server is stopping.
-pub fn prepare_listener(listener: &TcpListener, timeouts: SocketTimeouts) -> io::Result<()> {
+pub fn prepare_listener(listener: &TcpListener, read: Duration, write: Duration) -> io::Result<()> {
     use rustix::net::sockopt::{set_socket_timeout, set_tcp_nodelay, Timeout};
     set_tcp_nodelay(listener, true)?;
-    set_socket_timeout(listener, Timeout::Recv, Some(timeouts.read))?;
-    set_socket_timeout(listener, Timeout::Send, Some(timeouts.write))?;
+    set_socket_timeout(listener, Timeout::Recv, Some(read))?;
+    set_socket_timeout(listener, Timeout::Send, Some(write))?;
     Ok(())
 }
 
 /// Nothing to do: the socket inherited the listener's options.
-pub fn prepare_accepted(_stream: &TcpStream, _timeouts: SocketTimeouts) -> io::Result<()> {
+pub fn prepare_accepted(_stream: &TcpStream, _read: Duration, _write: Duration) -> io::Result<()> {
     Ok(())
 }
 

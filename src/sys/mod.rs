@@ -18,10 +18,8 @@
 //! "please stop" (SIGINT, SIGTERM, SIGHUP; Ctrl-C, Ctrl-Break, closing the
 //! console) onto one callback.
 
-use std::fs::{File, Metadata};
 use std::io;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 #[cfg(all(target_os = "linux", not(feature = "portable")))]
 mod linux;
@@ -33,6 +31,8 @@ mod portable;
 #[cfg(any(not(target_os = "linux"), feature = "portable"))]
 use portable as path;
 
+mod by_name;
+mod copy;
 #[cfg(unix)]
 mod unix;
 #[cfg(unix)]
@@ -43,6 +43,8 @@ mod windows;
 #[cfg(windows)]
 use windows as family;
 
+pub use by_name::Entry;
+pub use copy::{copy_range, file_shrank};
 pub use family::{
     is_unnameable, open_file_limit, read_at, segment_to_name, FileIdentity, DEFAULT_CONNECTIONS,
 };
@@ -53,17 +55,6 @@ pub use path::{
 /// Which implementation of the file-and-socket half this build uses, for
 /// the banner's debug line and the benchmarks.
 pub const PATH: &str = path::NAME;
-
-/// What a path beneath the root names.
-#[derive(Debug)]
-pub enum Entry {
-    /// A regular file, open for reading, with the metadata of that handle.
-    File(File, Metadata),
-    /// A directory.
-    Directory,
-    /// Anything else: a FIFO, a socket, a device.
-    Other,
-}
 
 /// The served directory: its canonical path, and on Linux an open handle
 /// that every lookup starts from.
@@ -100,90 +91,6 @@ impl RootDir {
     }
 }
 
-/// Looks `relative` up by name with std alone: every symlink and junction is
-/// resolved (`canonicalize`), the result must still lie under `dir`, and
-/// then that canonical path is opened.
-///
-/// A race remains, and no std call closes it: a process that can write
-/// inside the root can swap a directory for a symlink to the outside after
-/// the check and before the open. Only someone with write access to the
-/// served tree can do this; the Linux fast path is immune (the kernel
-/// confines `openat2`). Linux also falls back to this for what `openat2`
-/// refuses to decide.
-fn lookup_confined(dir: &Path, relative: &Path) -> io::Result<Entry> {
-    let real = dir.join(relative).canonicalize()?;
-    if !real.starts_with(dir) {
-        return Err(io::Error::new(
-            io::ErrorKind::NotFound,
-            "a link leads outside the root",
-        ));
-    }
-    // Asked by name first: on Windows a directory cannot be opened as a file,
-    // and on Unix this spares opening a FIFO at all.
-    let named = std::fs::metadata(&real)?;
-    if named.is_dir() {
-        return Ok(Entry::Directory);
-    }
-    if !named.is_file() {
-        return Ok(Entry::Other);
-    }
-    let file = family::open_for_reading(&real)?;
-    let metadata = file.metadata()?;
-    Ok(if metadata.is_file() {
-        Entry::File(file, metadata)
-    } else {
-        Entry::Other
-    })
-}
-
-/// Bytes of a file read per write when it is sent through memory.
-const COPY_CHUNK_BYTES: usize = 64 * 1024;
-
-/// Reads `len` bytes of `file` from `offset` and hands them to `write` in
-/// order, at most [`COPY_CHUNK_BYTES`] at a time. Reads are positioned, so
-/// the parts of a multipart body need no seeking. Fails with
-/// [`file_shrank`] if the file ends first.
-pub fn copy_range(
-    file: &File,
-    offset: u64,
-    len: u64,
-    mut write: impl FnMut(&[u8]) -> io::Result<()>,
-) -> io::Result<()> {
-    let mut buffer = vec![0u8; COPY_CHUNK_BYTES.min(len as usize)];
-    let mut position = offset;
-    let end = offset + len;
-    while position < end {
-        let want = (end - position).min(COPY_CHUNK_BYTES as u64) as usize;
-        let n = match read_at(file, &mut buffer[..want], position) {
-            Ok(0) => return Err(file_shrank()),
-            Ok(n) => n,
-            Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
-            Err(error) => return Err(error),
-        };
-        write(&buffer[..n])?;
-        position += n as u64;
-    }
-    Ok(())
-}
-
-/// The error for a file that ended before the length its response
-/// announced: the connection cannot be reused after it.
-pub fn file_shrank() -> io::Error {
-    io::Error::new(
-        io::ErrorKind::UnexpectedEof,
-        "file shorter than its announced length",
-    )
-}
-
-/// The timeouts every accepted socket carries.
-#[derive(Debug, Clone, Copy)]
-pub struct SocketTimeouts {
-    /// Bounds each read: the idle keep-alive timeout, until a request starts.
-    pub read: Duration,
-    /// Bounds each write that makes no progress.
-    pub write: Duration,
-}
-
 /// Calls `handler` on each request to stop: SIGINT, SIGTERM and SIGHUP on
 /// Unix; Ctrl-C, Ctrl-Break and closing the console window on Windows. It
 /// runs on an ordinary thread, so it may lock, allocate and log.
@@ -211,6 +118,7 @@ pub fn display_path(path: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::Path;
 
     #[test]
     fn display_path_drops_only_the_verbatim_prefix_people_never_type() {
@@ -223,36 +131,6 @@ mod tests {
         for (path, shown) in cases {
             assert_eq!(display_path(Path::new(path)), shown, "{path}");
         }
-    }
-
-    #[test]
-    fn copy_range_hands_over_exactly_the_range_and_fails_past_the_end() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("numbers");
-        let contents: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
-        std::fs::write(&path, &contents).unwrap();
-        let file = File::open(&path).unwrap();
-        let chunk = COPY_CHUNK_BYTES as u64;
-        let cases = [
-            ("empty", 0, 0),
-            ("start", 0, 10),
-            ("across a chunk boundary", chunk - 3, 7),
-            ("several chunks", 1, 3 * chunk),
-            ("to the end", 199_995, 5),
-        ];
-        for (name, offset, len) in cases {
-            let mut copied = Vec::new();
-            copy_range(&file, offset, len, |bytes| {
-                assert!(bytes.len() <= COPY_CHUNK_BYTES, "{name}");
-                copied.extend_from_slice(bytes);
-                Ok(())
-            })
-            .unwrap();
-            let range = offset as usize..(offset + len) as usize;
-            assert!(copied == contents[range], "{name}");
-        }
-        let past_end = copy_range(&file, 199_995, 6, |_| Ok(())).unwrap_err();
-        assert_eq!(past_end.kind(), io::ErrorKind::UnexpectedEof);
     }
 
     #[test]

@@ -6,7 +6,10 @@ use std::io::{self, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
 
-use super::{copy_range, lookup_confined, Entry, SocketTimeouts};
+use std::time::Duration;
+
+use super::by_name::{lookup_confined, Entry};
+use super::copy::copy_range;
 
 pub const NAME: &str = "portable (std)";
 
@@ -34,16 +37,20 @@ pub fn send_file(stream: &TcpStream, file: &File, offset: u64, len: u64) -> io::
 
 /// Nothing on the listener: not every system hands its options on to
 /// accepted sockets, so each gets them from [`prepare_accepted`].
-pub fn prepare_listener(_listener: &TcpListener, _timeouts: SocketTimeouts) -> io::Result<()> {
+pub fn prepare_listener(
+    _listener: &TcpListener,
+    _read: Duration,
+    _write: Duration,
+) -> io::Result<()> {
     Ok(())
 }
 
 /// TCP_NODELAY (responses are written whole, so Nagle's delay would only
 /// add latency) and both timeouts, set on the accepted socket itself.
-pub fn prepare_accepted(stream: &TcpStream, timeouts: SocketTimeouts) -> io::Result<()> {
+pub fn prepare_accepted(stream: &TcpStream, read: Duration, write: Duration) -> io::Result<()> {
     stream.set_nodelay(true)?;
-    stream.set_read_timeout(Some(timeouts.read))?;
-    stream.set_write_timeout(Some(timeouts.write))
+    stream.set_read_timeout(Some(read))?;
+    stream.set_write_timeout(Some(write))
 }
 
 /// Wakes the thread blocked in accept() by connecting to the listener: on
@@ -60,7 +67,7 @@ pub fn wake_acceptor(listener: &TcpListener) {
         };
         addr = SocketAddr::new(loopback, addr.port());
     }
-    let _ = TcpStream::connect_timeout(&addr, std::time::Duration::from_secs(1));
+    let _ = TcpStream::connect_timeout(&addr, Duration::from_secs(1));
 }
 
 /// Makes a read blocked on `stream` return now. Shutting down only the

@@ -1,10 +1,10 @@
 //! Conditional requests and byte ranges over real sockets (RFC 9110 §13, §14).
 
-mod common;
+use crate::common;
 
 use std::ops::Range;
 
-use common::{Client, Reply, Site, TestServer};
+use crate::common::{Client, Reply, Site, TestServer};
 
 /// A 1000-byte file whose every byte says where it is.
 fn numbered_file() -> Vec<u8> {
@@ -380,10 +380,33 @@ fn empty_file_ignores_range() {
 
 #[test]
 fn range_is_ignored_on_methods_other_than_get_and_head() {
+    // RFC 9110 §14.2: a server MUST ignore Range on other methods. Each gets
+    // exactly what it gets without Range (204 or 405), never part of a file.
     let site = Site::new();
     let server = TestServer::start(&site.root);
-    let reply = server.get("OPTIONS /hello.txt HTTP/1.1\r\nHost: t\r\nRange: bytes=0-1\r\n\r\n");
-    assert_eq!(reply.status, 204);
+    let mut client = server.connect();
+    for method in ["OPTIONS", "POST", "PUT", "DELETE", "PATCH", "TRACE"] {
+        let mut replies = Vec::new();
+        for range in ["", "Range: bytes=0-1\r\n"] {
+            let length = if method == "OPTIONS" {
+                ""
+            } else {
+                "Content-Length: 0\r\n"
+            };
+            let head = format!("{method} /hello.txt HTTP/1.1\r\nHost: t\r\n{length}{range}\r\n");
+            client.send(head.as_bytes());
+            replies.push(client.read_reply(false));
+        }
+        let (plain, ranged) = (&replies[0], &replies[1]);
+        assert!(
+            matches!(plain.status, 204 | 405),
+            "{method}: {}",
+            plain.head
+        );
+        assert_eq!(ranged.status, plain.status, "{method}: {}", ranged.head);
+        assert_eq!(ranged.header("content-range"), None, "{method}");
+        assert_eq!(ranged.body, plain.body, "{method}");
+    }
 }
 
 #[test]

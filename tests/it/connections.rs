@@ -1,11 +1,9 @@
 //! Connection management over real sockets (RFC 9112 §9): persistence,
 //! pipelining, heads split across reads, close semantics, idle timeout.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{Site, TestServer};
+use crate::common::{Site, TestServer};
 
 #[test]
 fn keep_alive_serves_several_requests_on_one_connection() {

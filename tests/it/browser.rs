@@ -7,12 +7,12 @@
 //! all three). Without them the test says it was skipped, except under
 //! `CI=true`, where it must run.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Command;
 
-use common::{www, Binary};
+use crate::common::{www, Binary};
 
 /// One response the browser saw: phase, status on the wire, Range sent, path.
 #[derive(Debug, PartialEq)]

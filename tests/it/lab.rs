@@ -1,12 +1,12 @@
 //! docs/LAB.md cannot rot: every `$ command` in it is run here, against the
 //! real binary, and must succeed and print the status codes pasted below it.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Command;
 
-use common::{require_program, www, Binary};
+use crate::common::{require_program, www, Binary};
 
 /// A command of the walkthrough and the output pasted under it.
 struct Step {

@@ -1,12 +1,12 @@
 //! Holding up under slow and greedy clients, and shutting down cleanly.
 
-mod common;
+use crate::common;
 
 use std::io::{Read, Write};
 use std::thread;
 use std::time::Duration;
 
-use common::{Binary, Client, Site, TestServer};
+use crate::common::{Binary, Client, Site, TestServer};
 use glasshttp::Config;
 
 #[test]

@@ -17,6 +17,7 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
+use glasshttp::server::{ShutdownHandle, Summary};
 use glasshttp::{Config, Server};
 use tempfile::TempDir;
 
@@ -104,10 +105,30 @@ pub fn shown_path(dir: &Path) -> String {
 }
 
 /// A server on 127.0.0.1 and a free port: in this process, or the binary
-/// under test when that is another build (see the module doc).
+/// under test when that is another build (see the module doc). Dropping it
+/// shuts it down and waits for it, so no test leaves a server running.
 pub struct TestServer {
     pub addr: SocketAddr,
-    binary: Option<Binary>,
+    running: Running,
+}
+
+enum Running {
+    InProcess {
+        shutdown: ShutdownHandle,
+        thread: Option<thread::JoinHandle<Summary>>,
+    },
+    Binary(Binary),
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Running::InProcess { shutdown, thread } = &mut self.running {
+            shutdown.shutdown();
+            if let Some(thread) = thread.take() {
+                let _ = thread.join();
+            }
+        }
+    }
 }
 
 impl TestServer {
@@ -122,11 +143,14 @@ impl TestServer {
         })
     }
 
-    /// The configuration tests start from: the root, port 0, defaults.
+    /// The configuration tests start from: the root, port 0, defaults, and
+    /// a short shutdown, so a test that ends with a response in flight does
+    /// not wait long for it.
     pub fn config(root: &Path) -> Config {
         Config {
             root: root.to_path_buf(),
             addr: "127.0.0.1:0".parse().unwrap(),
+            shutdown_timeout: Duration::from_secs(1),
             ..Config::default()
         }
     }
@@ -136,13 +160,17 @@ impl TestServer {
             let binary = Binary::start_command(binary_command(), &flags_for(&config), &[]);
             return TestServer {
                 addr: binary.addr,
-                binary: Some(binary),
+                running: Running::Binary(binary),
             };
         }
         let server = Server::bind(&config).expect("server binds to port 0");
         let addr = server.local_addr();
-        thread::spawn(move || server.run());
-        TestServer { addr, binary: None }
+        let shutdown = server.shutdown_handle();
+        let thread = Some(thread::spawn(move || server.run()));
+        TestServer {
+            addr,
+            running: Running::InProcess { shutdown, thread },
+        }
     }
 
     pub fn connect(&self) -> Client {
@@ -158,6 +186,56 @@ impl TestServer {
         let mut client = self.connect();
         client.send(raw.as_bytes());
         client.read_reply(raw.starts_with("HEAD "))
+    }
+}
+
+/// Asks each request twice: alone on a fresh connection, and on one
+/// kept-alive connection that carries every request of the test, and
+/// checks that both answers agree, so that no answer depends on what the
+/// connection carried before.
+pub struct BothWays<'a> {
+    server: &'a TestServer,
+    kept: Client,
+}
+
+impl<'a> BothWays<'a> {
+    pub fn new(server: &'a TestServer) -> BothWays<'a> {
+        BothWays {
+            server,
+            kept: server.connect(),
+        }
+    }
+
+    /// The answer to `raw` (the fresh connection's), once both agree.
+    pub fn get(&mut self, raw: &str) -> Reply {
+        let head_request = raw.starts_with("HEAD ");
+        let fresh = self.server.get(raw);
+        self.kept.send(raw.as_bytes());
+        let kept = self.kept.read_reply(head_request);
+        assert_eq!(
+            kept.status, fresh.status,
+            "{raw:?} on the kept-alive connection"
+        );
+        assert_eq!(
+            kept.body, fresh.body,
+            "{raw:?} on the kept-alive connection"
+        );
+        let fields = |reply: &Reply| {
+            let mut fields: Vec<(String, String)> = reply
+                .headers
+                .iter()
+                .filter(|(name, _)| !name.eq_ignore_ascii_case("date"))
+                .cloned()
+                .collect();
+            fields.sort();
+            fields
+        };
+        assert_eq!(
+            fields(&kept),
+            fields(&fresh),
+            "{raw:?} on the kept-alive connection"
+        );
+        fresh
     }
 }
 

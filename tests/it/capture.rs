@@ -3,12 +3,12 @@
 //! statuses, the reuse of one connection, the exact bytes, and nothing
 //! malformed.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Command;
 
-use common::{require_program, www, Binary, Client};
+use crate::common::{require_program, www, Binary, Client};
 
 /// Runs tshark on `capture` with `args` and returns its standard output.
 fn tshark(capture: &Path, args: &[&str]) -> String {
@@ -43,12 +43,12 @@ fn followed(capture: &Path, stream: u32) -> (Vec<u8>, Vec<u8>) {
     (client, server)
 }
 
-/// Starts a server that captures, plays the lab's exchanges on it, stops
-/// it, and returns the capture with what the client sent and received on
-/// each of its two connections.
 /// What a client sent and received on one connection.
 type Exchanged = (Vec<u8>, Vec<u8>);
 
+/// Starts a server that captures, plays the lab's exchanges on it, stops
+/// it, and returns the capture with what the client sent and received on
+/// each of its two connections.
 fn record_session(bind: &str, dir: &Path) -> (std::path::PathBuf, [Exchanged; 2]) {
     let capture = dir.join("lab.pcap");
     let root = www();

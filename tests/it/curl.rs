@@ -1,10 +1,8 @@
 //! curl as a real client: connection reuse and HEAD.
 
-mod common;
-
 use std::process::Command;
 
-use common::{require_program, Site, TestServer};
+use crate::common::{require_program, Site, TestServer};
 
 fn curl(args: &[&str]) -> (String, String) {
     let output = Command::new("curl")

@@ -1,12 +1,12 @@
 //! Files over real sockets: what is served, with which fields, and what is
 //! never served (traversal, dotfiles, symlinks out of the root).
 
-mod common;
+use crate::common;
 
 use std::os::unix::fs::symlink;
 use std::process::Command;
 
-use common::{Site, TestServer};
+use crate::common::{BothWays, Site, TestServer};
 
 #[test]
 fn traversal_attempts_never_reach_files_outside_the_root() {
@@ -18,6 +18,7 @@ fn traversal_attempts_never_reach_files_outside_the_root() {
     .unwrap();
     symlink(site.outside.path(), site.root.join("dir-out")).unwrap();
     let server = TestServer::start(&site.root);
+    let mut asked = BothWays::new(&server);
     let targets = [
         "/../secret.txt",
         "/docs/../../secret.txt",
@@ -36,7 +37,7 @@ fn traversal_attempts_never_reach_files_outside_the_root() {
         "/%2esecret",
     ];
     for target in targets {
-        let reply = server.get(&format!("GET {target} HTTP/1.1\r\nHost: t\r\n\r\n"));
+        let reply = asked.get(&format!("GET {target} HTTP/1.1\r\nHost: t\r\n\r\n"));
         assert_eq!(reply.status, 404, "{target}: {}", reply.head);
         assert!(!reply.body_text().contains("outside the root"), "{target}");
         assert!(!reply.body_text().contains("dotfile"), "{target}");
@@ -96,7 +97,8 @@ fn symlinks_that_stay_inside_the_root_are_followed() {
     let site = Site::new();
     symlink(site.root.join("hello.txt"), site.root.join("alias.txt")).unwrap();
     let server = TestServer::start(&site.root);
-    let reply = server.get("GET /alias.txt HTTP/1.1\r\nHost: t\r\n\r\n");
+    let mut asked = BothWays::new(&server);
+    let reply = asked.get("GET /alias.txt HTTP/1.1\r\nHost: t\r\n\r\n");
     assert_eq!(reply.status, 200);
     assert_eq!(reply.body, b"hello, world\n");
 }
@@ -105,8 +107,9 @@ fn symlinks_that_stay_inside_the_root_are_followed() {
 fn double_encoded_names_are_decoded_once() {
     let site = Site::new();
     let server = TestServer::start(&site.root);
+    let mut asked = BothWays::new(&server);
     // "%252e%252e" names the directory literally called "%2e%2e".
-    let reply = server.get("GET /%252e%252e/literal.txt HTTP/1.1\r\nHost: t\r\n\r\n");
+    let reply = asked.get("GET /%252e%252e/literal.txt HTTP/1.1\r\nHost: t\r\n\r\n");
     assert_eq!(reply.status, 200);
     assert_eq!(reply.body, b"literal\n");
 }
@@ -115,13 +118,14 @@ fn double_encoded_names_are_decoded_once() {
 fn dot_segments_inside_the_root_are_resolved() {
     let site = Site::new();
     let server = TestServer::start(&site.root);
+    let mut asked = BothWays::new(&server);
     for target in [
         "/docs/../hello.txt",
         "/./hello.txt",
         "//hello.txt",
         "/docs/%2e%2e/hello.txt",
     ] {
-        let reply = server.get(&format!("GET {target} HTTP/1.1\r\nHost: t\r\n\r\n"));
+        let reply = asked.get(&format!("GET {target} HTTP/1.1\r\nHost: t\r\n\r\n"));
         assert_eq!(reply.body, b"hello, world\n", "{target}");
     }
 }
@@ -131,6 +135,7 @@ fn directory_without_slash_redirects_to_the_slash_form() {
     let site = Site::new();
     std::fs::create_dir(site.root.join("evil.example")).unwrap();
     let server = TestServer::start(&site.root);
+    let mut asked = BothWays::new(&server);
     let cases = [
         ("/docs", "/docs/"),
         ("/docs?lang=en", "/docs/?lang=en"),
@@ -141,7 +146,7 @@ fn directory_without_slash_redirects_to_the_slash_form() {
         ("http://t/docs", "/docs/"),
     ];
     for (target, location) in cases {
-        let reply = server.get(&format!("GET {target} HTTP/1.1\r\nHost: t\r\n\r\n"));
+        let reply = asked.get(&format!("GET {target} HTTP/1.1\r\nHost: t\r\n\r\n"));
         assert_eq!(reply.status, 301, "{target}");
         assert_eq!(reply.header("location"), Some(location), "{target}");
     }
@@ -151,6 +156,7 @@ fn directory_without_slash_redirects_to_the_slash_form() {
 fn directory_with_index_serves_it_and_without_one_is_404() {
     let site = Site::new();
     let server = TestServer::start(&site.root);
+    let mut asked = BothWays::new(&server);
     let cases = [
         ("/", 200, "<h1>home</h1>\n"),
         ("/docs/", 200, "<h1>docs</h1>\n"),
@@ -158,7 +164,7 @@ fn directory_with_index_serves_it_and_without_one_is_404() {
         ("/empty-dir/", 404, "404 Not Found"),
     ];
     for (target, status, body) in cases {
-        let reply = server.get(&format!("GET {target} HTTP/1.1\r\nHost: t\r\n\r\n"));
+        let reply = asked.get(&format!("GET {target} HTTP/1.1\r\nHost: t\r\n\r\n"));
         assert_eq!(reply.status, status, "{target}");
         assert!(
             reply.body_text().contains(body),
@@ -178,6 +184,7 @@ fn directory_with_index_serves_it_and_without_one_is_404() {
 fn content_types_follow_the_file_name() {
     let site = Site::new();
     let server = TestServer::start(&site.root);
+    let mut asked = BothWays::new(&server);
     let cases = [
         ("/index.html", "text/html; charset=utf-8"),
         ("/hello.txt", "text/plain; charset=utf-8"),
@@ -186,7 +193,7 @@ fn content_types_follow_the_file_name() {
         ("/blob.bin", "application/octet-stream"),
     ];
     for (path, content_type) in cases {
-        let reply = server.get(&format!("GET {path} HTTP/1.1\r\nHost: t\r\n\r\n"));
+        let reply = asked.get(&format!("GET {path} HTTP/1.1\r\nHost: t\r\n\r\n"));
         assert_eq!(reply.header("content-type"), Some(content_type), "{path}");
     }
 }
@@ -195,7 +202,8 @@ fn content_types_follow_the_file_name() {
 fn file_responses_carry_validators_and_caching_fields() {
     let site = Site::new();
     let server = TestServer::start(&site.root);
-    let reply = server.get("GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n");
+    let mut asked = BothWays::new(&server);
+    let reply = asked.get("GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n");
     let modified = std::fs::metadata(site.root.join("hello.txt"))
         .unwrap()
         .modified()
@@ -224,7 +232,7 @@ fn file_responses_carry_validators_and_caching_fields() {
 
     // The tag changes with the file.
     site.write("hello.txt", "hello again, world\n");
-    let changed = server.get("GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n");
+    let changed = asked.get("GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n");
     assert_ne!(changed.header("etag"), Some(etag));
     assert_eq!(changed.body, b"hello again, world\n");
 }
@@ -233,14 +241,16 @@ fn file_responses_carry_validators_and_caching_fields() {
 fn absolute_form_targets_are_served() {
     let site = Site::new();
     let server = TestServer::start(&site.root);
-    let reply = server.get("GET http://t/hello.txt HTTP/1.1\r\nHost: t\r\n\r\n");
+    let mut asked = BothWays::new(&server);
+    let reply = asked.get("GET http://t/hello.txt HTTP/1.1\r\nHost: t\r\n\r\n");
     assert_eq!(reply.body, b"hello, world\n");
 }
 
 #[test]
 fn the_real_site_serves_its_page_logo_and_audio() {
     let server = TestServer::start(&common::www());
-    let page = server.get("GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+    let mut asked = BothWays::new(&server);
+    let page = asked.get("GET / HTTP/1.1\r\nHost: t\r\n\r\n");
     assert_eq!(page.status, 200);
     assert_eq!(
         page.header("content-type"),
@@ -261,7 +271,7 @@ fn the_real_site_serves_its_page_logo_and_audio() {
         "no external resources"
     );
 
-    let logo = server.get("GET /logo.png HTTP/1.1\r\nHost: t\r\n\r\n");
+    let logo = asked.get("GET /logo.png HTTP/1.1\r\nHost: t\r\n\r\n");
     assert_eq!(logo.header("content-type"), Some("image/png"));
     assert!(logo.body.starts_with(b"\x89PNG\r\n\x1a\n"), "a real PNG");
     assert!(
@@ -270,7 +280,7 @@ fn the_real_site_serves_its_page_logo_and_audio() {
         logo.body.len()
     );
 
-    let audio = server.get("GET /introduction.mp3 HTTP/1.1\r\nHost: t\r\n\r\n");
+    let audio = asked.get("GET /introduction.mp3 HTTP/1.1\r\nHost: t\r\n\r\n");
     assert_eq!(audio.header("content-type"), Some("audio/mpeg"));
     let is_mpeg =
         audio.body.starts_with(b"ID3") || (audio.body[0] == 0xff && audio.body[1] & 0xe0 == 0xe0);

@@ -1,9 +1,7 @@
 //! `--trace` and `--no-keepalive`, read from the real binary's stderr: the
 //! heads as received and sent, each decision and why, and who closed.
 
-mod common;
-
-use common::{www, Binary, Client, Reply};
+use crate::common::{www, Binary, Client, Reply};
 
 /// The trace's rendering of a head: one line per head line, CRLFs written out.
 fn rendered(head: &str) -> Vec<String> {

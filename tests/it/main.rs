@@ -1,0 +1,18 @@
+//! The integration tests: one crate, so the library is linked once. Each
+//! module starts real servers (in this process, or the binary under test)
+//! and talks to them over real sockets, with real clients where one exists.
+
+mod architecture;
+mod browser;
+mod capture;
+mod cli;
+mod common;
+mod conditional_range;
+mod connections;
+mod curl;
+mod errors;
+mod files;
+mod hostile_input;
+mod lab;
+mod resilience;
+mod trace;
