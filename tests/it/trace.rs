@@ -203,3 +203,40 @@ fn without_trace_nothing_is_traced() {
     let lines = server.stderr_until("\"GET / HTTP/1.1\" 200");
     assert!(lines.iter().all(|l| !l.starts_with("[conn")), "{lines:#?}");
 }
+
+#[test]
+fn a_503_past_the_limit_is_traced_and_logged_like_any_exchange() {
+    let server = start_traced(&["--max-connections", "1"]);
+    let mut held = Client::connect(server.addr);
+    let (_, reply) = get(&mut held, "/", "");
+    assert_eq!(reply.status, 200);
+    let mut refused = Client::connect(server.addr);
+    let reply = refused.read_reply(false);
+    assert_eq!(reply.status, 503);
+    assert_eq!(reply.header("retry-after"), Some("1"));
+    let trace = server.stderr_until("[conn 2] closed:");
+    let decided = tagged(&trace, "[conn 2 #1]", "decided:");
+    assert_eq!(
+        decided.first(),
+        Some(&"1 connections are open, the limit -> 503 Service Unavailable, without reading the request"),
+        "{trace:#?}"
+    );
+    let sent = tagged(&trace, "[conn 2 #1]", "<");
+    assert_eq!(
+        sent.first(),
+        Some(&"HTTP/1.1 503 Service Unavailable\\r\\n"),
+        "{trace:#?}"
+    );
+    // The access log reads the same record: no request line, the status.
+    assert!(
+        trace.iter().any(|line| line.contains("\"\" 503 ")),
+        "{trace:#?}"
+    );
+    assert!(
+        trace
+            .last()
+            .unwrap()
+            .contains("after 503: the connection limit"),
+        "{trace:#?}"
+    );
+}
