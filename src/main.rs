@@ -70,7 +70,9 @@ fn main() -> ExitCode {
     init_logging(cli.quiet);
 
     let default_max_connections = raise_open_file_limit();
-    log::debug!("open-file limit allows {default_max_connections} connections by default");
+    log::debug!(
+        "the open-file and task limits allow {default_max_connections} connections by default"
+    );
     let config = Config {
         root: cli.root,
         addr: SocketAddr::new(cli.bind, cli.port),
@@ -126,7 +128,7 @@ fn print_summary(summary: &Summary) {
     );
     if summary.refused > 0 {
         line.push_str(&format!(
-            "; refused {} past the connection limit",
+            "; refused {} past the connection or thread limit",
             summary.refused
         ));
     }

@@ -3,13 +3,18 @@
 //!
 //! # Validators
 //! `Last-Modified` is the file's modification time in whole seconds, the
-//! resolution of an HTTP-date. The `ETag` is strong and made of the file's
-//! size and its modification time in nanoseconds, both in hex
-//! (`"2c-18eae544bc1c445a"`): any write changes the modification time, and
-//! the size is there too because some file systems keep coarse times. The
-//! tag is cheap (one `fstat`) and needs no read of the content; its limit is
-//! that two different writes of the same length within one tick of the file
-//! system's clock would share a tag.
+//! resolution of an HTTP-date. The `ETag` is strong (RFC 9110 §8.8.1: it
+//! changes whenever the content does) and made of the file's size, its
+//! modification time in nanoseconds and its identity, in hex
+//! (`"2c-18eae544bc1c445a-9b2f0c1d3e4a5f60"`): any write changes the
+//! modification time; the size is there because some file systems keep
+//! coarse times; the identity ([`FileIdentity::tag`]: device, inode and
+//! change time on Unix, creation time on Windows) because a different file
+//! of the same size can keep the old time (`cp -p`, `tar`, `rsync -t`) but
+//! not the old inode or change time. The tag is cheap (one `fstat`) and
+//! needs no read of the content; its limit is that two different writes of
+//! the same length within one tick of the file system's clock, in place,
+//! would share a tag.
 //!
 //! # Evaluation
 //! Each conditional field has its own small check with a three-valued answer
@@ -22,6 +27,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::protocol::fields::trim_ows;
 use crate::protocol::{Method, Request};
+use crate::sys::FileIdentity;
 
 /// An entity-tag (RFC 9110 §8.8.3): an opaque quoted string, maybe weak.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -153,9 +159,10 @@ impl Validators {
             .and_then(|t| t.duration_since(UNIX_EPOCH).ok());
         Validators {
             etag: format!(
-                "\"{:x}-{:x}\"",
+                "\"{:x}-{:x}-{:x}\"",
                 metadata.len(),
-                modified.map_or(0, |d| d.as_nanos())
+                modified.map_or(0, |d| d.as_nanos()),
+                FileIdentity::of(metadata).tag()
             ),
             last_modified: modified.map(|d| UNIX_EPOCH + Duration::from_secs(d.as_secs())),
         }
@@ -849,8 +856,13 @@ mod tests {
         let file = std::fs::File::options().write(true).open(&path).unwrap();
         file.set_modified(UNIX_EPOCH + Duration::new(1_000, 5))
             .unwrap();
-        let third = Validators::from_metadata(&std::fs::metadata(&path).unwrap());
-        assert_eq!(third.etag, format!("\"5-{:x}\"", 1_000_000_000_005u64));
+        let metadata = std::fs::metadata(&path).unwrap();
+        let third = Validators::from_metadata(&metadata);
+        let identity = FileIdentity::of(&metadata).tag();
+        assert_eq!(
+            third.etag,
+            format!("\"5-{:x}-{identity:x}\"", 1_000_000_000_005u64)
+        );
         assert_eq!(
             third.last_modified,
             Some(UNIX_EPOCH + Duration::from_secs(1_000))

@@ -17,6 +17,7 @@ use crate::files::root::{OpenError, OpenFailure, Resolved, Root};
 use crate::files::target::{self, PathError, RequestPath};
 use crate::protocol::byte_range::unsatisfied_content_range;
 use crate::protocol::multipart::Multipart;
+use crate::protocol::visible::visible;
 use crate::protocol::{Body, Method, Request, Response, Status};
 
 /// The methods this server implements (RFC 9110 §9.1: GET and HEAD are
@@ -75,7 +76,7 @@ pub fn serve(request: &Request, root: &Root, cache: &FileCache) -> (Response, De
         Ok(Resolved::DirectoryWithoutSlash) => redirect_to_slash(&path),
         Err(error) => {
             if let OpenError::Io(detail) = &error {
-                log::error!("reading {}: {detail}", request.target().escape_debug());
+                log::error!("reading {}: {detail}", visible(request.target().as_bytes()));
             }
             let failure = error.failure();
             (

@@ -53,6 +53,8 @@ pub enum Outcome<'a> {
     Unreadable { why: &'static str },
     /// Past the connection limit: answered 503 without reading a request.
     OverLimit { limit: usize },
+    /// No thread could be started to serve it: answered 503 the same way.
+    NoThread,
 }
 
 /// One exchange, as the connection saw it: the single value every observer

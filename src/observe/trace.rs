@@ -21,6 +21,7 @@ use crate::files::range::RangeOutcome;
 use crate::files::target::PathError;
 use crate::files::Decision;
 use crate::observe::seam::{ExchangeRecord, Observer, Outcome};
+use crate::protocol::visible::visible;
 use crate::protocol::{CloseReason, KeepAlive, Method, Request};
 
 /// Where the trace goes, and how it looks.
@@ -187,6 +188,13 @@ pub fn explain(exchange: &ExchangeRecord<'_>) -> Vec<String> {
             format!("{why} -> {}", exchange.status),
             "the request's framing is in doubt -> the connection will close".to_string(),
         ],
+        Outcome::NoThread => vec![
+            format!(
+                "no thread could be started to serve it (a task limit) -> {}, without reading the request",
+                exchange.status
+            ),
+            "the server closes at once".to_string(),
+        ],
         Outcome::OverLimit { limit } => vec![
             format!(
                 "{limit} connections are open, the limit -> {}, without reading the request",
@@ -198,8 +206,9 @@ pub fn explain(exchange: &ExchangeRecord<'_>) -> Vec<String> {
 }
 
 fn explain_served(request: &Request, decision: &Decision, keep_alive: KeepAlive) -> Vec<String> {
-    let method = request.method_str();
-    let target = request.target().escape_debug().to_string();
+    // Everything the client sent is shown through `visible`.
+    let method = visible(request.method_str().as_bytes());
+    let target = visible(request.target().as_bytes());
     let mut lines = Vec::new();
     match decision {
         Decision::ListMethods => lines.push(format!(
@@ -225,7 +234,8 @@ fn explain_served(request: &Request, decision: &Decision, keep_alive: KeepAlive)
             failure.status()
         )),
         Decision::AddSlash(location) => lines.push(format!(
-            "{target} is a directory -> 301 Moved Permanently to {location}"
+            "{target} is a directory -> 301 Moved Permanently to {}",
+            visible(location.as_bytes())
         )),
         Decision::File {
             path,
@@ -234,9 +244,13 @@ fn explain_served(request: &Request, decision: &Decision, keep_alive: KeepAlive)
             precondition,
             range,
         } => {
+            let path: Vec<String> = path
+                .components()
+                .map(|part| visible(part.as_os_str().to_string_lossy().as_bytes()))
+                .collect();
             lines.push(format!(
                 "{method} {target} -> the file /{}, {size} bytes, ETag {etag}",
-                path.display()
+                path.join("/")
             ));
             lines.push(explain_precondition(request, *precondition, etag));
             if let Some(range) = range {
@@ -251,12 +265,9 @@ fn explain_served(request: &Request, decision: &Decision, keep_alive: KeepAlive)
     lines
 }
 
-/// A field's values as sent, joined as one list.
+/// A field's values as sent, made visible, joined as one list.
 fn quoted(request: &Request, name: &str) -> String {
-    let values: Vec<String> = request
-        .field_values(name)
-        .map(|v| String::from_utf8_lossy(v).into_owned())
-        .collect();
+    let values: Vec<String> = request.field_values(name).map(visible).collect();
     values.join(", ")
 }
 
@@ -314,6 +325,108 @@ fn explain_range(request: &Request, range: &RangeOutcome, size: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::files::conditional::{Precondition, Reason};
+    use crate::files::range::Ignored;
+    use crate::protocol::byte_range::ByteRange;
+    use crate::protocol::request::parse_head;
+    use std::path::PathBuf;
+
+    /// CSI, OSC and ST (UTF-8 encoded), ESC and BEL: what a terminal acts on.
+    const HOSTILE: &[u8] = b"\xc2\x9b2J\xc2\x9d0;owned\xc2\x9c\x1b[31m\x07";
+
+    fn no_control_reaches_the_terminal(lines: &[String], case: &str) {
+        for line in lines {
+            assert!(
+                !line.chars().any(char::is_control),
+                "{case}: a control character in {line:?}"
+            );
+        }
+        assert!(
+            lines.iter().any(|line| line.contains("\\xc2\\x9b")),
+            "{case}: the hostile value is not shown at all: {lines:#?}"
+        );
+    }
+
+    #[test]
+    fn every_decision_line_shows_hostile_client_values_escaped() {
+        let file = |precondition, range| Decision::File {
+            path: PathBuf::from(String::from_utf8_lossy(HOSTILE).into_owned()),
+            size: 10,
+            etag: "\"a-b-c\"".into(),
+            precondition,
+            range,
+        };
+        let proceed = Precondition::Proceed(Default::default());
+        let partial = |n: usize| {
+            let ranges = vec![ByteRange { start: 0, end: 1 }; n];
+            Some(RangeOutcome::Partial(ranges))
+        };
+        let hostile = String::from_utf8_lossy(HOSTILE).into_owned();
+        // (name, field line carrying the hostile value, decision)
+        let cases: Vec<(&str, &str, Decision)> = vec![
+            (
+                "the file's name",
+                "X-A: b",
+                file(proceed, Some(RangeOutcome::Absent)),
+            ),
+            ("Range, one part", "Range", file(proceed, partial(1))),
+            ("Range, multipart", "Range", file(proceed, partial(2))),
+            (
+                "Range, ignored",
+                "Range",
+                file(proceed, Some(RangeOutcome::Ignored(Ignored::Invalid))),
+            ),
+            (
+                "Range, unsatisfiable",
+                "Range",
+                file(proceed, Some(RangeOutcome::Unsatisfiable)),
+            ),
+            (
+                "If-Match",
+                "If-Match",
+                file(Precondition::Failed(Reason::IfMatchFailed), None),
+            ),
+            (
+                "If-Unmodified-Since",
+                "If-Unmodified-Since",
+                file(Precondition::Failed(Reason::ModifiedSince), None),
+            ),
+            (
+                "If-None-Match",
+                "If-None-Match",
+                file(Precondition::NotModified(Reason::IfNoneMatchMatched), None),
+            ),
+            (
+                "If-Modified-Since",
+                "If-Modified-Since",
+                file(Precondition::NotModified(Reason::NotModifiedSince), None),
+            ),
+            (
+                "a 301's Location",
+                "X-A: b",
+                Decision::AddSlash(format!("/docs/?{hostile}")),
+            ),
+        ];
+        for (name, field, decision) in cases {
+            let mut head = b"GET /t HTTP/1.1\r\nHost: t\r\n".to_vec();
+            if field.contains(':') {
+                head.extend_from_slice(field.as_bytes());
+            } else {
+                head.extend_from_slice(format!("{field}: ").as_bytes());
+                head.extend_from_slice(HOSTILE);
+            }
+            head.extend_from_slice(b"\r\n\r\n");
+            // Heads with raw controls never parse; the hostile bytes that do
+            // (UTF-8, obs-text) are the ones to show safely.
+            let head: Vec<u8> = head
+                .into_iter()
+                .filter(|&b| b != 0x1b && b != 0x07)
+                .collect();
+            let (request, _) = parse_head(&head).unwrap().unwrap();
+            let lines = explain_served(&request, &decision, KeepAlive::Http11Default);
+            no_control_reaches_the_terminal(&lines, name);
+        }
+    }
 
     #[test]
     fn visible_lines_table() {

@@ -166,10 +166,11 @@ enum State {
     SizeSpace {
         size: u64,
     },
-    /// Inside a chunk extension, skipped up to its CR.
+    /// Inside a chunk extension, at `part` of its grammar, `seen` bytes in.
     Extension {
         size: u64,
         seen: usize,
+        part: ExtensionPart,
     },
     /// Expecting the LF that ends the chunk-size line.
     SizeLf {
@@ -277,24 +278,26 @@ impl ChunkedDecoder {
             (State::Size { size, .. } | State::SizeSpace { size }, b' ' | b'\t') => {
                 State::SizeSpace { size }
             }
-            (State::Size { size, .. } | State::SizeSpace { size }, b';') => {
-                State::Extension { size, seen: 0 }
-            }
+            (State::Size { size, .. } | State::SizeSpace { size }, b';') => State::Extension {
+                size,
+                seen: 0,
+                part: ExtensionPart::BeforeName,
+            },
             (State::Size { size, .. }, b'\r') => State::SizeLf { size },
             (State::Size { .. } | State::SizeSpace { .. }, _) => {
                 return Err(Malformed("invalid byte after chunk size"))
             }
-            (State::Extension { size, .. }, b'\r') => State::SizeLf { size },
-            (State::Extension { .. }, b) if is_control(b) => {
-                return Err(Malformed("control character in chunk extension"))
-            }
-            (State::Extension { size, seen }, _) => {
+            (State::Extension { size, seen, part }, b) => {
                 if seen >= MAX_CHUNK_EXTENSION_BYTES {
                     return Err(ChunkedError::MetadataTooLarge);
                 }
-                State::Extension {
-                    size,
-                    seen: seen + 1,
+                match part.next(b)? {
+                    Some(part) => State::Extension {
+                        size,
+                        seen: seen + 1,
+                        part,
+                    },
+                    None => State::SizeLf { size },
                 }
             }
             (State::SizeLf { size: 0 }, b'\n') => State::TrailerStart,
@@ -336,6 +339,62 @@ impl ChunkedDecoder {
             (other, _) => other,
         })
     }
+}
+
+/// Where a chunk extension is in its grammar (RFC 9112 §7.1.1):
+/// `*( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] )`, where a
+/// name is a token and a value a token or a quoted-string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ExtensionPart {
+    /// After `;`: a name must come.
+    BeforeName,
+    Name,
+    /// Whitespace after a name.
+    AfterName,
+    /// After `=`: a value must come.
+    BeforeValue,
+    Token,
+    Quoted,
+    /// After a backslash in a quoted-string.
+    QuotedEscape,
+    /// Whitespace after a value.
+    AfterValue,
+}
+
+impl ExtensionPart {
+    /// The part after `byte`, or `None` at the CR that ends the line.
+    fn next(self, byte: u8) -> Result<Option<ExtensionPart>, ChunkedError> {
+        use ExtensionPart::*;
+        let is_space = byte == b' ' || byte == b'\t';
+        let next = match (self, byte) {
+            (BeforeName | BeforeValue | AfterName | AfterValue, _) if is_space => self,
+            (Name | Token, _) if is_space => {
+                if self == Name {
+                    AfterName
+                } else {
+                    AfterValue
+                }
+            }
+            (BeforeName | Name, b) if is_tchar(b) => Name,
+            (BeforeValue | Token, b) if is_tchar(b) => Token,
+            (BeforeValue, b'"') => Quoted,
+            (Name | AfterName | Token | AfterValue, b';') => BeforeName,
+            (Name | AfterName, b'=') => BeforeValue,
+            (Name | AfterName | Token | AfterValue, b'\r') => return Ok(None),
+            (Quoted, b'"') => AfterValue,
+            (Quoted, b'\\') => QuotedEscape,
+            // qdtext, and what a backslash may quote: HTAB, SP, VCHAR, obs-text.
+            (Quoted, b) if b != 0x7f && (b >= 0x20 || b == b'\t') => Quoted,
+            (QuotedEscape, b) if b != 0x7f && (b >= 0x20 || b == b'\t') => Quoted,
+            _ => return Err(ChunkedError::Malformed("invalid chunk extension")),
+        };
+        Ok(Some(next))
+    }
+}
+
+/// `tchar` (RFC 9110 §5.6.2): the characters of a token.
+fn is_tchar(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&byte)
 }
 
 /// The CRLF that ends a chunk's data.
@@ -498,6 +557,8 @@ mod tests {
         result
     }
 
+    const BAD_EXTENSION: &str = "invalid chunk extension";
+
     #[test]
     fn chunked_table() {
         use ChunkedError::*;
@@ -561,8 +622,22 @@ mod tests {
             (
                 "NUL in extension",
                 b"1;a\0\r\n",
-                Err(Malformed("control character in chunk extension")),
+                Err(Malformed(BAD_EXTENSION)),
             ),
+            ("bare ;", b"1;\r\n", Err(Malformed(BAD_EXTENSION))),
+            ("no name", b"1;=b\r\n", Err(Malformed(BAD_EXTENSION))),
+            ("no value", b"1;a=\r\n", Err(Malformed(BAD_EXTENSION))),
+            (
+                "space in a name",
+                b"1;a b\r\n",
+                Err(Malformed(BAD_EXTENSION)),
+            ),
+            (
+                "unclosed quote",
+                b"1;a=\"b\r\n",
+                Err(Malformed(BAD_EXTENSION)),
+            ),
+            ("trailing ;", b"1;a;\r\n", Err(Malformed(BAD_EXTENSION))),
             (
                 "bare LF in trailer",
                 b"0\r\nX: y\n\r\n",
@@ -577,6 +652,12 @@ mod tests {
                 Ok((21, true)),
             ),
             ("upper hex", b"A\r\n0123456789\r\n0\r\n\r\n", Ok((20, true))),
+            ("extension name", b"1;a\r\nx\r\n0\r\n\r\n", Ok((13, true))),
+            (
+                "extensions with values and spaces",
+                b"1 ; a = b ;c=\"q \\\" ;\"\r\nx\r\n0\r\n\r\n",
+                Ok((31, true)),
+            ),
             (
                 "leading zeros",
                 b"0005\r\nhello\r\n0\r\n\r\n",

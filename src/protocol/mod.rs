@@ -6,20 +6,24 @@
 //! | [`status`] | the status codes and reason phrases (RFC 9110 §15) |
 //! | [`fields`] | field values as comma-separated tokens (RFC 9110 §5.6) |
 //! | [`request`] | request heads and their limits (RFC 9112 §2–§5) |
+//! | [`host`] | the `Host` value: `uri-host [ ":" port ]` (RFC 9112 §3.2, RFC 3986 §3.2.2) |
 //! | [`body`] | request body framing: Content-Length and chunked (RFC 9112 §6–§7) |
 //! | [`persistence`] | whether a connection persists, its `Connection` field, why it closed (RFC 9112 §9) |
 //! | [`byte_range`] | a byte range and its `Content-Range` (RFC 9110 §14.4) |
 //! | [`multipart`] | `multipart/byteranges` framing (RFC 9110 §14.6) |
 //! | [`response`] | response bodies and the one writer of response heads (RFC 9110 §6) |
+//! | [`visible`] | client bytes made safe to print on a terminal |
 
 pub mod body;
 pub mod byte_range;
 pub mod fields;
+pub mod host;
 pub mod multipart;
 pub mod persistence;
 pub mod request;
 pub mod response;
 pub mod status;
+pub mod visible;
 
 pub use persistence::{CloseReason, ConnectionField, KeepAlive, Policy};
 pub use request::{HttpVersion, Method, Request};

@@ -31,6 +31,10 @@ pub enum KeepAlive {
     DisabledByServer,
     /// The server is shutting down: this is the last response.
     ShuttingDown,
+    /// The client waits for `100 Continue`, but the final status is known
+    /// without the body: it is answered, and the connection closes, since
+    /// the body may or may not follow (RFC 9110 §10.1.1).
+    BodyUnread,
 }
 
 /// What a response's `Connection` field says (RFC 9112 §9.3, §9.6).
@@ -88,6 +92,7 @@ impl KeepAlive {
             KeepAlive::Http10Default => Some(CloseReason::Http10Default),
             KeepAlive::DisabledByServer => Some(CloseReason::NoKeepAlive),
             KeepAlive::ShuttingDown => Some(CloseReason::Shutdown),
+            KeepAlive::BodyUnread => Some(CloseReason::BodyUnread),
         }
     }
 
@@ -111,6 +116,9 @@ impl KeepAlive {
             }
             KeepAlive::ShuttingDown => {
                 "the server is shutting down -> closes after this response, Connection: close"
+            }
+            KeepAlive::BodyUnread => {
+                "Expect: 100-continue, but the answer needs no body -> no 100 Continue, and the server closes, Connection: close"
             }
         }
     }
@@ -137,6 +145,10 @@ pub enum CloseReason {
     Shutdown,
     /// Refused with 503 at accept: the connection limit was reached.
     OverLimit,
+    /// Refused with 503 at accept: no thread could be started for it.
+    NoThread,
+    /// Answered without reading the body the client was holding back.
+    BodyUnread,
     /// The client vanished mid-request, or a read or write failed.
     Broken,
 }
@@ -162,6 +174,10 @@ impl CloseReason {
             }
             CloseReason::Shutdown => "by the server, shutting down".into(),
             CloseReason::OverLimit => "by the server, after 503: the connection limit".into(),
+            CloseReason::NoThread => "by the server, after 503: no thread to serve it".into(),
+            CloseReason::BodyUnread => {
+                "by the server, after answering without the body held back for 100 Continue".into()
+            }
             CloseReason::Broken => "the connection broke (reset or vanished client)".into(),
         }
     }
@@ -175,6 +191,7 @@ impl CloseReason {
                 | CloseReason::Broken
                 | CloseReason::WriteTimedOut
                 | CloseReason::OverLimit
+                | CloseReason::NoThread
         )
     }
 

@@ -9,6 +9,7 @@
 use std::ops::Range;
 
 use crate::protocol::fields::list_items;
+use crate::protocol::host::check_host;
 use crate::protocol::status::Status;
 
 /// Longest request line accepted, in bytes (RFC 9112 §3: a server that
@@ -85,6 +86,11 @@ pub enum HeadError {
     UnsupportedVersion,
     /// An HTTP/1.1 request without exactly one `Host` field (RFC 9112 §3.2).
     BadHost,
+    /// A `Host` field whose value is not `uri-host [ ":" port ]`.
+    InvalidHost(&'static str),
+    /// A method token longer than the request-line limit: no method this
+    /// server implements is that long (RFC 9112 §3 asks for 501).
+    MethodTooLong,
     /// Anything else that is not a valid request head; the text says what.
     Malformed(&'static str),
 }
@@ -98,7 +104,10 @@ impl HeadError {
                 Status::RequestHeaderFieldsTooLarge
             }
             HeadError::UnsupportedVersion => Status::HttpVersionNotSupported,
-            HeadError::BadHost | HeadError::Malformed(_) => Status::BadRequest,
+            HeadError::BadHost | HeadError::InvalidHost(_) | HeadError::Malformed(_) => {
+                Status::BadRequest
+            }
+            HeadError::MethodTooLong => Status::NotImplemented,
         }
     }
 
@@ -110,6 +119,8 @@ impl HeadError {
             HeadError::TooManyHeaders => "more than 100 header fields",
             HeadError::UnsupportedVersion => "HTTP version other than 1.0 or 1.1",
             HeadError::BadHost => "HTTP/1.1 request without exactly one Host",
+            HeadError::InvalidHost(why) => why,
+            HeadError::MethodTooLong => "a method longer than the request-line limit",
             HeadError::Malformed(why) => why,
         }
     }
@@ -230,12 +241,27 @@ pub fn parse_head(buf: &[u8]) -> Result<Option<(Request, usize)>, HeadError> {
             .collect(),
     };
 
-    // RFC 9112 §3.2: a server MUST respond 400 to an HTTP/1.1 request that
-    // lacks a Host field or has more than one.
-    if request.version == HttpVersion::Http11 && request.field_values("host").count() != 1 {
+    check_target_and_host(&request)?;
+    Ok(Some((request, head_len)))
+}
+
+/// What httparse leaves to the server: RFC 9112 §3.2 has only US-ASCII in a
+/// target (httparse lets UTF-8 through), and an HTTP/1.1 request exactly
+/// one `Host`, with a valid value.
+fn check_target_and_host(request: &Request) -> Result<(), HeadError> {
+    if !request.raw[request.target_span.clone()].is_ascii() {
+        return Err(HeadError::Malformed(
+            "bytes outside US-ASCII in the request target",
+        ));
+    }
+    let is_http11 = request.version == HttpVersion::Http11;
+    if is_http11 && request.field_values("host").count() != 1 {
         return Err(HeadError::BadHost);
     }
-    Ok(Some((request, head_len)))
+    for host in request.field_values("host") {
+        check_host(host, !is_http11).map_err(HeadError::InvalidHost)?;
+    }
+    Ok(())
 }
 
 /// Refuses a request line longer than the limit as soon as the limit is
@@ -254,6 +280,12 @@ fn check_request_line_length(buf: &[u8]) -> Result<(), HeadError> {
         None => window.len(),
     };
     if length > MAX_REQUEST_LINE_BYTES {
+        // The whole limit is spent before the method ends: no method this
+        // server implements is that long, so 501 (RFC 9112 §3), not 414.
+        let method_ends = window.iter().position(|&b| b == b' ');
+        if method_ends.is_none_or(|end| end > MAX_REQUEST_LINE_BYTES) {
+            return Err(HeadError::MethodTooLong);
+        }
         return Err(HeadError::RequestLineTooLong);
     }
     Ok(())

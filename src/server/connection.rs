@@ -21,7 +21,7 @@ use crate::protocol::body::{framing, ChunkedDecoder, Framing};
 use crate::protocol::persistence::{self, Policy};
 use crate::protocol::request::{parse_head, HeadError};
 use crate::protocol::{
-    Body, CloseReason, ConnectionField, HttpVersion, Method, Request, Response, Status,
+    Body, CloseReason, ConnectionField, HttpVersion, KeepAlive, Method, Request, Response, Status,
 };
 use crate::server::wire::{self, DateCache, Sent};
 use crate::sys;
@@ -191,43 +191,70 @@ impl Connection<'_> {
         let incoming = self.next_request();
         self.busy.store(true, Ordering::SeqCst);
         let received = Instant::now();
-        let request = match incoming {
-            Incoming::Request(request) => request,
-            Incoming::Refused(error) => {
+        let request = match self.take_request(incoming, received) {
+            Ok(request) => request,
+            Err(next) => return next,
+        };
+        let framing = match framing(&request) {
+            Ok(framing) => framing,
+            Err(error) => {
                 let refusal = Refusal {
                     status: error.status(),
                     why: error.describe(),
                 };
-                let head = self.pending().to_vec();
-                return self.refuse(&head, refusal, received);
+                return self.refuse(request.raw(), refusal, received);
             }
-            Incoming::HeadTimedOut => {
-                let refusal = Refusal {
-                    status: Status::RequestTimeout,
-                    why: "the head did not arrive within the head timeout",
-                };
-                let head = self.pending().to_vec();
-                return self.refuse(&head, refusal, received);
-            }
-            Incoming::Closed if self.context.is_shutting_down() => {
-                return Next::Close(CloseReason::Shutdown)
-            }
-            Incoming::Closed => return Next::Close(CloseReason::ClientClosed),
-            Incoming::Idle => return Next::Close(CloseReason::IdleTimeout),
-            Incoming::Broken => return Next::Close(CloseReason::Broken),
         };
-        if let Err(status) = self.skip_body(&request) {
+        if framing != Framing::None
+            && self.waits_for_continue(&request)
+            && !matches!(request.method, Method::Get | Method::Head)
+        {
+            // RFC 9110 §10.1.1: the final status (405, 501, 204) is known
+            // without the body, so it goes instead of 100 Continue, and the
+            // connection closes: whether the body follows is now the
+            // client's choice, and the next request cannot be found.
+            return self.serve(&request, received, true);
+        }
+        if let Err(status) = self.skip_body(&request, framing) {
             let why = "the request body could not be read";
             return self.refuse(request.raw(), Refusal { status, why }, received);
         }
-        self.serve(&request, received)
+        self.serve(&request, received, false)
     }
 
-    /// Answers a request whose head and body were read.
-    fn serve(&mut self, request: &Request, received: Instant) -> Next {
+    /// The request that arrived, or what to do instead: refuse a head that
+    /// could not be read, or close.
+    fn take_request(&mut self, incoming: Incoming, received: Instant) -> Result<Request, Next> {
+        let refusal = match incoming {
+            Incoming::Request(request) => return Ok(request),
+            Incoming::Refused(error) => Refusal {
+                status: error.status(),
+                why: error.describe(),
+            },
+            Incoming::HeadTimedOut => Refusal {
+                status: Status::RequestTimeout,
+                why: "the head did not arrive within the head timeout",
+            },
+            Incoming::Closed if self.context.is_shutting_down() => {
+                return Err(Next::Close(CloseReason::Shutdown))
+            }
+            Incoming::Closed => return Err(Next::Close(CloseReason::ClientClosed)),
+            Incoming::Idle => return Err(Next::Close(CloseReason::IdleTimeout)),
+            Incoming::Broken => return Err(Next::Close(CloseReason::Broken)),
+        };
+        let head = self.pending().to_vec();
+        Err(self.refuse(&head, refusal, received))
+    }
+
+    /// Answers a request whose head and body were read (or, with
+    /// `body_unread`, whose body will not be, so the connection closes).
+    fn serve(&mut self, request: &Request, received: Instant, body_unread: bool) -> Next {
         let context = self.context;
         let (response, decision) = files::serve(request, &context.root, &context.cache);
-        let keep_alive = persistence::decide(request, context.policy());
+        let mut keep_alive = persistence::decide(request, context.policy());
+        if body_unread && keep_alive.close_reason().is_none() {
+            keep_alive = KeepAlive::BodyUnread;
+        }
         let sent = self.answer(
             request.raw(),
             request.method == Method::Head,
@@ -277,6 +304,7 @@ impl Connection<'_> {
             is_head,
             &self.scratch,
             self.observer.tap(),
+            self.context.write_timeout,
         );
         if let Err(error) = &sent {
             log::debug!(
@@ -359,17 +387,16 @@ impl Connection<'_> {
         }
     }
 
-    /// Reads and throws away the request body, leaving the bytes after it.
-    /// On failure, returns the status to answer with before closing.
-    fn skip_body(&mut self, request: &Request) -> Result<(), Status> {
-        let framing = framing(request).map_err(|error| {
-            log::debug!("{}: {}", self.peer(), error.describe());
-            error.status()
-        })?;
+    /// Reads and throws away the request body framed by `framing`, leaving
+    /// the bytes after it. On failure, returns the status to answer with
+    /// before closing.
+    fn skip_body(&mut self, request: &Request, framing: Framing) -> Result<(), Status> {
         if framing == Framing::None {
             return Ok(());
         }
-        self.send_continue(request)?;
+        if self.waits_for_continue(request) {
+            self.send_continue()?;
+        }
         let deadline = Instant::now() + BODY_TIMEOUT;
         let mut remaining = match framing {
             Framing::Length(n) => n,
@@ -398,15 +425,17 @@ impl Connection<'_> {
         }
     }
 
-    /// RFC 9110 §10.1.1: a client that sent `Expect: 100-continue` waits for
-    /// a go-ahead before sending the body.
-    fn send_continue(&mut self, request: &Request) -> Result<(), Status> {
-        if request.version != HttpVersion::Http11
-            || !request.has_token("expect", "100-continue")
-            || !self.pending().is_empty()
-        {
-            return Ok(());
-        }
+    /// Whether the client waits for a go-ahead before it sends the body
+    /// (RFC 9110 §10.1.1): it asked with `Expect: 100-continue` and has not
+    /// sent any of the body yet.
+    fn waits_for_continue(&self, request: &Request) -> bool {
+        request.version == HttpVersion::Http11
+            && request.has_token("expect", "100-continue")
+            && self.pending().is_empty()
+    }
+
+    /// Sends the go-ahead, `100 Continue`.
+    fn send_continue(&mut self) -> Result<(), Status> {
         let interim = Response::new(Status::Continue, Body::Empty);
         self.scratch.clear();
         interim.write_head(&mut self.scratch, ConnectionField::Absent, self.dates.now());
@@ -416,6 +445,7 @@ impl Connection<'_> {
             true,
             &self.scratch,
             self.observer.tap(),
+            self.context.write_timeout,
         )
         .map(drop)
         .map_err(|_| Status::BadRequest)

@@ -37,8 +37,9 @@ use crate::server::connection::Context;
 use crate::server::state::{Leadership, Shared};
 use crate::sys;
 
-/// Descriptors kept back from connections: the listener, the standard
-/// streams, and the files being sent.
+/// Descriptors (or tasks) kept back from connections: the listener, the
+/// standard streams and the files being sent (the main, signal and accepting
+/// threads).
 pub const RESERVED_DESCRIPTORS: u64 = 64;
 /// How long the forced close at the end of a shutdown waits for threads.
 const FORCED_CLOSE_WAIT: Duration = Duration::from_secs(1);
@@ -86,20 +87,26 @@ impl Default for Config {
 }
 
 /// Raises the soft open-file limit to the hard one where there is one, and
-/// returns the default connection limit: one descriptor per connection,
-/// less a reserve for the files being sent (an `open` that fails anyway is
-/// a 500). Without a descriptor limit (Windows), [`sys::DEFAULT_CONNECTIONS`].
+/// returns the default connection limit: what the open-file limit allows
+/// (one descriptor per connection, less a reserve for the files being sent)
+/// and the task limit allows (one thread per connection, less a reserve for
+/// the other threads), whichever is lower; [`sys::DEFAULT_CONNECTIONS`]
+/// where neither limit exists (Windows).
 pub fn raise_open_file_limit() -> usize {
-    let Some(descriptors) = sys::open_file_limit() else {
-        return sys::DEFAULT_CONNECTIONS;
-    };
-    connections_for(descriptors)
+    let by_descriptors = sys::open_file_limit().map(connections_for);
+    let by_tasks = sys::task_limit().map(connections_for);
+    [by_descriptors, by_tasks]
+        .into_iter()
+        .flatten()
+        .min()
+        .unwrap_or(sys::DEFAULT_CONNECTIONS)
 }
 
-/// The connections `descriptors` allow, less the reserve.
-fn connections_for(descriptors: u64) -> usize {
-    let reserve = RESERVED_DESCRIPTORS.max(descriptors / 8);
-    descriptors.saturating_sub(reserve).clamp(1, 1 << 16) as usize
+/// The connections a limit of `resources` (descriptors or tasks) allows,
+/// less a reserve of an eighth, at least [`RESERVED_DESCRIPTORS`].
+fn connections_for(resources: u64) -> usize {
+    let reserve = RESERVED_DESCRIPTORS.max(resources / 8);
+    resources.saturating_sub(reserve).clamp(1, 1 << 16) as usize
 }
 
 /// Why the server could not start; each says what to do about it.
@@ -351,9 +358,13 @@ mod tests {
             assert_eq!(connections_for(descriptors), connections, "{descriptors}");
         }
         let limit = raise_open_file_limit();
-        match sys::open_file_limit() {
-            Some(descriptors) => assert!((limit as u64) < descriptors, "{limit} of {descriptors}"),
-            None => assert_eq!(limit, sys::DEFAULT_CONNECTIONS),
+        match (sys::open_file_limit(), sys::task_limit()) {
+            (None, None) => assert_eq!(limit, sys::DEFAULT_CONNECTIONS),
+            (descriptors, tasks) => {
+                for bound in [descriptors, tasks].into_iter().flatten() {
+                    assert!((limit as u64) < bound, "{limit} of {bound}");
+                }
+            }
         }
     }
 }

@@ -6,7 +6,7 @@
 use std::fs::File;
 use std::io::{self, Write};
 use std::net::TcpStream;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::observe::seam::Tap;
 use crate::protocol::{Body, Response};
@@ -26,17 +26,22 @@ pub struct Sent {
 /// sendfile(2) from the file's offset. With a `tap`, every byte written is
 /// also handed to it, and file bodies are copied through memory so that the
 /// tap sees them.
+///
+/// `write_timeout` is how long the writes may go without the socket
+/// accepting a byte (see [`sys::WriteProgress`]).
 pub fn send(
     stream: &TcpStream,
     response: &Response,
     is_head_request: bool,
     head: &[u8],
     tap: Option<&mut dyn Tap>,
+    write_timeout: Duration,
 ) -> io::Result<Sent> {
     let mut out = Out {
         stream,
         tap,
         first_write: None,
+        progress: sys::WriteProgress::new(write_timeout),
     };
     let body_bytes = if !response.sends_body(is_head_request) {
         out.write_all(head, &[])?;
@@ -83,6 +88,7 @@ struct Out<'a, 't> {
     stream: &'a TcpStream,
     tap: Option<&'t mut dyn Tap>,
     first_write: Option<Instant>,
+    progress: sys::WriteProgress,
 }
 
 impl Out<'_, '_> {
@@ -98,14 +104,10 @@ impl Out<'_, '_> {
         let mut slices = [io::IoSlice::new(first), io::IoSlice::new(second)];
         let mut remaining: &mut [io::IoSlice<'_>] = &mut slices;
         while remaining.iter().any(|slice| !slice.is_empty()) {
-            match (&mut &*self.stream).write_vectored(remaining) {
-                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-                Ok(n) => {
-                    self.first_write.get_or_insert_with(Instant::now);
-                    io::IoSlice::advance_slices(&mut remaining, n);
-                }
-                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
-                Err(error) => return Err(error),
+            let written = (&mut &*self.stream).write_vectored(remaining);
+            if let Some(n) = self.progress.judge(written)? {
+                self.first_write.get_or_insert_with(Instant::now);
+                io::IoSlice::advance_slices(&mut remaining, n);
             }
         }
         Ok(())
@@ -115,7 +117,7 @@ impl Out<'_, '_> {
     /// through memory when a tap must see the bytes.
     fn send_file(&mut self, file: &File, offset: u64, len: u64) -> io::Result<u64> {
         if self.tap.is_none() {
-            sys::send_file(self.stream, file, offset, len)?;
+            sys::send_file(self.stream, file, offset, len, &mut self.progress)?;
         } else {
             sys::copy_range(file, offset, len, |chunk| self.write_all(chunk, &[]))?;
         }

@@ -50,16 +50,26 @@ pub(super) fn spawn_worker(shared: &Arc<Shared>) -> io::Result<()> {
 /// Only one thread blocks in accept() because Linux reserves a descriptor
 /// for every blocked accept(): a crowd of idle acceptors would hold
 /// descriptors that opening files needs.
+///
+/// When no thread can take the lead (none is parked and none can be
+/// started: a task limit), the leader keeps its place and answers the
+/// connection it accepted with 503 itself, so that accepting never stops.
 fn work(shared: &Arc<Shared>) {
     loop {
         if !take_the_lead(shared) {
             return;
         }
-        let accepted = accept(shared);
-        hand_the_lead_on(shared);
-        match accepted {
-            Some((stream, peer)) => serve_one(shared, stream, peer),
-            None => return,
+        loop {
+            let Some((stream, peer)) = accept(shared) else {
+                shared.leadership().has_leader = false;
+                return;
+            };
+            if hand_the_lead_on(shared) {
+                serve_one(shared, stream, peer);
+                break;
+            }
+            let id = shared.next_id.fetch_add(1, Ordering::Relaxed) + 1;
+            refuse(shared, &stream, peer, id, Refused::NoThread);
         }
     }
 }
@@ -91,22 +101,28 @@ fn take_the_lead(shared: &Shared) -> bool {
     true
 }
 
-/// Gives up the leader's place: wakes a parked follower to take it, or
-/// starts a thread when none is parked.
-fn hand_the_lead_on(shared: &Arc<Shared>) {
+/// Gives up the leader's place to a parked follower, or to a thread started
+/// for it when none is parked. False, with the place kept, when no thread
+/// can be started.
+fn hand_the_lead_on(shared: &Arc<Shared>) -> bool {
     let mut leadership = shared.leadership();
-    leadership.has_leader = false;
-    if shared.context.is_shutting_down() {
-        return;
-    }
-    if leadership.followers > 0 {
+    if leadership.followers > 0 || shared.context.is_shutting_down() {
+        leadership.has_leader = false;
         shared.promote.notify_one();
-    } else {
-        drop(leadership);
-        if let Err(error) = spawn_worker(shared) {
-            log::error!("cannot start a connection thread: {error}");
-        }
+        return true;
     }
+    drop(leadership);
+    // The new thread parks until the place is free, then takes it.
+    if let Err(error) = spawn_worker(shared) {
+        warn_once_a_second(
+            shared,
+            &format!("cannot start a connection thread ({error})"),
+        );
+        return false;
+    }
+    shared.leadership().has_leader = false;
+    shared.promote.notify_one();
+    true
 }
 
 /// Waits for a connection, retrying after errors. `None` at shutdown.
@@ -145,7 +161,7 @@ fn serve_one(shared: &Shared, stream: TcpStream, peer: SocketAddr) {
         let mut open = shared.open_connections();
         if open.len() >= shared.max_connections {
             drop(open);
-            refuse(shared, &handle.stream, peer, id);
+            refuse(shared, &handle.stream, peer, id, Refused::OverLimit);
             return;
         }
         open.insert(id, Arc::clone(&handle));
@@ -167,9 +183,17 @@ fn serve_one(shared: &Shared, stream: TcpStream, peer: SocketAddr) {
 
 /// Answers 503 without serving: the response is small enough for an empty
 /// socket buffer, so the write cannot block.
-fn refuse(shared: &Shared, stream: &TcpStream, peer: SocketAddr, id: u64) {
+fn refuse(shared: &Shared, stream: &TcpStream, peer: SocketAddr, id: u64, why: Refused) {
     shared.refused.fetch_add(1, Ordering::Relaxed);
-    warn_once_a_second(shared, peer);
+    let (outcome, reason) = match why {
+        Refused::OverLimit => {
+            let limit = shared.max_connections;
+            let message = format!("connection limit ({limit}) reached");
+            warn_once_a_second(shared, &message);
+            (Outcome::OverLimit { limit }, CloseReason::OverLimit)
+        }
+        Refused::NoThread => (Outcome::NoThread, CloseReason::NoThread),
+    };
     let local = stream.local_addr().unwrap_or(peer);
     let mut observer = shared.context.observers.connection(id, peer, local);
     let received = Instant::now();
@@ -182,13 +206,20 @@ fn refuse(shared: &Shared, stream: &TcpStream, peer: SocketAddr, id: u64) {
         &httpdate::fmt_http_date(SystemTime::now()),
     );
     let _ = stream.set_nonblocking(true);
-    let sent = wire::send(stream, &response, false, &head, observer.tap());
+    // The socket is non-blocking and the 503 small: a write that would wait
+    // is given up at once (no time allowed without progress).
+    let sent = wire::send(
+        stream,
+        &response,
+        false,
+        &head,
+        observer.tap(),
+        Duration::ZERO,
+    );
     observer.exchanged(&ExchangeRecord {
         number: 1,
         request_head: &[],
-        outcome: Outcome::OverLimit {
-            limit: shared.max_connections,
-        },
+        outcome,
         status: response.status,
         response_head: &head,
         body_bytes: sent.as_ref().map_or(0, |sent| sent.body_bytes),
@@ -204,19 +235,25 @@ fn refuse(shared: &Shared, stream: &TcpStream, peer: SocketAddr, id: u64) {
     }
     let _ = stream.shutdown(Shutdown::Write);
     observer.server_closed();
-    observer.closed(CloseReason::OverLimit, 1);
+    observer.closed(reason, 1);
 }
 
-/// Warns of the limit at most once a second, however many are refused.
-fn warn_once_a_second(shared: &Shared, peer: SocketAddr) {
+/// Why a connection is answered 503 without being served.
+enum Refused {
+    /// `--max-connections` are open.
+    OverLimit,
+    /// No thread could be started to serve it (a task limit).
+    NoThread,
+}
+
+/// Warns that connections are being refused, at most once a second however
+/// many are.
+fn warn_once_a_second(shared: &Shared, what: &str) {
     let second = SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
     if shared.last_limit_warning.swap(second, Ordering::Relaxed) != second {
-        log::warn!(
-            "connection limit ({}) reached: answering 503 to {peer} and others",
-            shared.max_connections
-        );
+        log::warn!("{what}: answering 503 with Retry-After to new connections meanwhile");
     }
 }
 

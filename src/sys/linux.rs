@@ -11,27 +11,19 @@ use rustix::io::Errno;
 
 use std::time::Duration;
 
-use super::by_name::{lookup_confined, Entry};
 use super::copy::file_shrank;
+use super::entry::Entry;
+use super::progress::{send_wait, WriteProgress};
+use super::unix::{lookup_beneath, Handle};
 
 pub const NAME: &str = "linux (openat2, sendfile)";
-
-/// An open descriptor of the root directory: every lookup starts from it.
-#[derive(Debug)]
-pub struct Handle(File);
-
-impl Handle {
-    pub fn open(dir: &Path) -> io::Result<Handle> {
-        File::open(dir).map(Handle)
-    }
-}
 
 /// One openat2(2) with RESOLVE_BENEATH: every step of the resolution,
 /// symlinks included, stays beneath the root, or the call fails. O_NONBLOCK
 /// keeps a FIFO from blocking the open; it changes nothing for regular files.
 pub fn lookup(dir: &Path, handle: &Handle, relative: &Path) -> io::Result<Entry> {
     let opened = openat2(
-        &handle.0,
+        handle.directory(),
         relative,
         OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NONBLOCK | OFlags::NOCTTY,
         Mode::empty(),
@@ -41,8 +33,10 @@ pub fn lookup(dir: &Path, handle: &Handle, relative: &Path) -> io::Result<Entry>
         Ok(fd) => File::from(fd),
         // EXDEV: an absolute symlink, or one through "..", which may still
         // land inside the root; ENOSYS or EPERM: a kernel or sandbox
-        // without openat2. The portable lookup decides those.
-        Err(Errno::XDEV | Errno::NOSYS | Errno::PERM) => return lookup_confined(dir, relative),
+        // without openat2. The walk decides those, as safely.
+        Err(Errno::XDEV | Errno::NOSYS | Errno::PERM) => {
+            return lookup_beneath(dir, handle, relative)
+        }
         Err(errno) => return Err(errno.into()),
     };
     let metadata = file.metadata()?;
@@ -57,7 +51,14 @@ pub fn lookup(dir: &Path, handle: &Handle, relative: &Path) -> io::Result<Entry>
 
 /// Copies `len` bytes of `file` from `offset` to the socket inside the
 /// kernel: `std::io::copy` would bounce every 8 KiB through user space.
-pub fn send_file(stream: &TcpStream, file: &File, offset: u64, len: u64) -> io::Result<u64> {
+/// `progress` judges every call (see [`WriteProgress`]).
+pub fn send_file(
+    stream: &TcpStream,
+    file: &File,
+    offset: u64,
+    len: u64,
+    progress: &mut WriteProgress,
+) -> io::Result<u64> {
     let mut position = offset;
     let end = offset + len;
     while position < end {
@@ -65,23 +66,24 @@ pub fn send_file(stream: &TcpStream, file: &File, offset: u64, len: u64) -> io::
         let chunk = (end - position).min(0x7fff_f000) as usize;
         match rustix::fs::sendfile(stream, file, Some(&mut position), chunk) {
             Ok(0) => return Err(file_shrank()),
-            Ok(_) => {}
-            Err(Errno::INTR) => {}
-            Err(errno) => return Err(errno.into()),
+            sent => {
+                progress.judge(sent.map_err(io::Error::from))?;
+            }
         }
     }
     Ok(len)
 }
 
-/// Sets TCP_NODELAY and both timeouts on the listener: accepted sockets
-/// inherit them on Linux, which saves three system calls per connection.
+/// Sets TCP_NODELAY and both timeouts on the listener (the send timeout is
+/// one wait, [`send_wait`]): accepted sockets inherit them on Linux, which
+/// saves three system calls per connection.
 /// The read timeout also bounds accept(), so the accepting thread wakes now
 /// and then to see whether the server is stopping.
 pub fn prepare_listener(listener: &TcpListener, read: Duration, write: Duration) -> io::Result<()> {
     use rustix::net::sockopt::{set_socket_timeout, set_tcp_nodelay, Timeout};
     set_tcp_nodelay(listener, true)?;
     set_socket_timeout(listener, Timeout::Recv, Some(read))?;
-    set_socket_timeout(listener, Timeout::Send, Some(write))?;
+    set_socket_timeout(listener, Timeout::Send, Some(send_wait(write)))?;
     Ok(())
 }
 

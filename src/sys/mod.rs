@@ -8,15 +8,18 @@
 //!   beneath the root in one call, `sendfile(2)` sends file bodies inside
 //!   the kernel, socket options are set once on the listener and inherited,
 //!   and `shutdown(2)` on the listener wakes a blocked `accept`.
-//! - `portable.rs`, std only, for every other system (Windows, macOS, the
-//!   BSDs) and for Linux built with `--features portable`, so that the
-//!   whole test suite exercises it here too.
+//! - `portable.rs`, for every other system (Windows, macOS, the BSDs) and
+//!   for Linux built with `--features portable`, so that the whole test
+//!   suite exercises it here too: std for sockets and file bodies, and the
+//!   family's lookup beneath the root.
 //!
-//! Beside them, what std itself spells differently per OS family (file
-//! identity, bytes to names, positioned reads, the open-file limit) sits in
-//! `unix.rs` and `windows.rs`, and [`on_termination`] maps each system's
-//! "please stop" (SIGINT, SIGTERM, SIGHUP; Ctrl-C, Ctrl-Break, closing the
-//! console) onto one callback.
+//! Beside them, what differs per OS family sits in `unix.rs` (the walk
+//! beneath the root with `openat(O_NOFOLLOW)`, file identity, names as
+//! bytes, positioned reads, the open-file and task limits) and `windows.rs`
+//! (lookup by canonical name, creation time as identity, names as Unicode),
+//! and [`on_termination`] maps each system's "please stop" (SIGINT,
+//! SIGTERM, SIGHUP; Ctrl-C, Ctrl-Break, closing the console) onto one
+//! callback.
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -31,8 +34,9 @@ mod portable;
 #[cfg(any(not(target_os = "linux"), feature = "portable"))]
 use portable as path;
 
-mod by_name;
 mod copy;
+mod entry;
+mod progress;
 #[cfg(unix)]
 mod unix;
 #[cfg(unix)]
@@ -43,14 +47,16 @@ mod windows;
 #[cfg(windows)]
 use windows as family;
 
-pub use by_name::Entry;
 pub use copy::{copy_range, file_shrank};
+pub use entry::Entry;
 pub use family::{
-    is_unnameable, open_file_limit, read_at, segment_to_name, FileIdentity, DEFAULT_CONNECTIONS,
+    is_unnameable, open_file_limit, read_at, segment_to_name, task_limit, FileIdentity,
+    DEFAULT_CONNECTIONS,
 };
 pub use path::{
     has_unread_bytes, prepare_accepted, prepare_listener, send_file, wake_acceptor, wake_reader,
 };
+pub use progress::{send_wait, WriteProgress};
 
 /// Which implementation of the file-and-socket half this build uses, for
 /// the banner's debug line and the benchmarks.
@@ -61,7 +67,7 @@ pub const PATH: &str = path::NAME;
 #[derive(Debug)]
 pub struct RootDir {
     dir: PathBuf,
-    handle: path::Handle,
+    handle: family::Handle,
 }
 
 impl RootDir {
@@ -74,7 +80,7 @@ impl RootDir {
                 "not a directory",
             ));
         }
-        let handle = path::Handle::open(&dir)?;
+        let handle = family::Handle::open(&dir)?;
         Ok(RootDir { dir, handle })
     }
 

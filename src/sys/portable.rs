@@ -8,30 +8,39 @@ use std::path::Path;
 
 use std::time::Duration;
 
-use super::by_name::{lookup_confined, Entry};
 use super::copy::copy_range;
+use super::entry::Entry;
+use super::progress::{send_wait, WriteProgress};
+#[cfg(unix)]
+use super::unix::{lookup_beneath, Handle};
+#[cfg(windows)]
+use super::windows::{lookup_beneath, Handle};
 
-pub const NAME: &str = "portable (std)";
+pub const NAME: &str = "portable";
 
-/// Nothing is held open: lookups go by name from the canonical root path.
-#[derive(Debug)]
-pub struct Handle;
-
-impl Handle {
-    pub fn open(_dir: &Path) -> io::Result<Handle> {
-        Ok(Handle)
-    }
-}
-
-/// See [`lookup_confined`], and the race it names.
-pub fn lookup(dir: &Path, _handle: &Handle, relative: &Path) -> io::Result<Entry> {
-    lookup_confined(dir, relative)
+/// On Unix the walk of `unix::lookup_beneath`, on Windows a lookup by
+/// name (see `windows::lookup_beneath`, and the race it names).
+pub fn lookup(dir: &Path, handle: &Handle, relative: &Path) -> io::Result<Entry> {
+    lookup_beneath(dir, handle, relative)
 }
 
 /// Sends `len` bytes of `file` from `offset` through memory (see
-/// [`copy_range`]).
-pub fn send_file(stream: &TcpStream, file: &File, offset: u64, len: u64) -> io::Result<u64> {
-    copy_range(file, offset, len, |chunk| (&mut &*stream).write_all(chunk))?;
+/// [`copy_range`]); `progress` judges every write.
+pub fn send_file(
+    stream: &TcpStream,
+    file: &File,
+    offset: u64,
+    len: u64,
+    progress: &mut WriteProgress,
+) -> io::Result<u64> {
+    copy_range(file, offset, len, |mut chunk| {
+        while !chunk.is_empty() {
+            if let Some(n) = progress.judge((&mut &*stream).write(chunk))? {
+                chunk = &chunk[n..];
+            }
+        }
+        Ok(())
+    })?;
     Ok(len)
 }
 
@@ -50,7 +59,7 @@ pub fn prepare_listener(
 pub fn prepare_accepted(stream: &TcpStream, read: Duration, write: Duration) -> io::Result<()> {
     stream.set_nodelay(true)?;
     stream.set_read_timeout(Some(read))?;
-    stream.set_write_timeout(Some(write))
+    stream.set_write_timeout(Some(send_wait(write)))
 }
 
 /// Wakes the thread blocked in accept() by connecting to the listener: on

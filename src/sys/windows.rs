@@ -8,6 +8,8 @@ use std::io;
 use std::os::windows::fs::{FileExt, MetadataExt};
 use std::path::Path;
 
+use super::entry::Entry;
+
 /// Connections served at once by default: Windows has no per-process
 /// descriptor limit to derive it from.
 pub const DEFAULT_CONNECTIONS: usize = 1024;
@@ -27,6 +29,12 @@ impl FileIdentity {
         FileIdentity {
             created: metadata.creation_time(),
         }
+    }
+
+    /// The identity as one number for a validator: the creation time in
+    /// 100 ns ticks, which a file put in another's place does not share.
+    pub fn tag(&self) -> u64 {
+        self.created
     }
 
     /// The creation time, whole seconds since the Unix epoch (Windows
@@ -68,9 +76,56 @@ pub fn read_at(file: &File, buffer: &mut [u8], offset: u64) -> io::Result<usize>
     file.seek_read(buffer, offset)
 }
 
-/// Opens a file for reading.
-pub fn open_for_reading(path: &Path) -> io::Result<File> {
-    File::open(path)
+/// Nothing is held open: Windows lookups go by name from the canonical
+/// root path.
+#[derive(Debug)]
+pub struct Handle;
+
+impl Handle {
+    pub fn open(_dir: &Path) -> io::Result<Handle> {
+        Ok(Handle)
+    }
+}
+
+/// Looks `relative` up by name: every symlink and junction is resolved
+/// (`canonicalize`), the result must still lie under `dir`, and then that
+/// canonical path is opened.
+///
+/// A race remains on Windows, and no std call closes it: a process that
+/// can write inside the root can swap a directory for a junction to the
+/// outside after the check and before the open. Only someone with write
+/// access to the served tree can do this; on Unix the walk of
+/// `unix::lookup_beneath` is immune, and on Linux the kernel confines
+/// `openat2`.
+pub fn lookup_beneath(dir: &Path, _handle: &Handle, relative: &Path) -> io::Result<Entry> {
+    let real = dir.join(relative).canonicalize()?;
+    if !real.starts_with(dir) {
+        return Err(io::Error::new(
+            io::ErrorKind::NotFound,
+            "a link leads outside the root",
+        ));
+    }
+    // Asked by name first: on Windows a directory cannot be opened as a file,
+    // and on Unix this spares opening a FIFO at all.
+    let named = std::fs::metadata(&real)?;
+    if named.is_dir() {
+        return Ok(Entry::Directory);
+    }
+    if !named.is_file() {
+        return Ok(Entry::Other);
+    }
+    let file = File::open(&real)?;
+    let metadata = file.metadata()?;
+    Ok(if metadata.is_file() {
+        Entry::File(file, metadata)
+    } else {
+        Entry::Other
+    })
+}
+
+/// No task limit of the Unix kinds applies.
+pub fn task_limit() -> Option<u64> {
+    None
 }
 
 /// Windows counts no descriptors against sockets: no limit to follow.

@@ -231,7 +231,7 @@ fn the_build_says_which_file_and_socket_path_it_uses() {
     // selects it on Linux, and this checks that it really was selected.
     let portable = cfg!(feature = "portable") || !cfg!(target_os = "linux");
     let expected = if portable || common::is_windows_build() {
-        "file and socket calls: portable (std)"
+        "file and socket calls: portable"
     } else {
         "file and socket calls: linux (openat2, sendfile)"
     };

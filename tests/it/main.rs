@@ -12,6 +12,7 @@ mod connections;
 mod curl;
 mod errors;
 mod files;
+mod hardening;
 mod hostile_input;
 mod lab;
 mod resilience;

@@ -227,6 +227,6 @@ fn the_default_connection_limit_follows_the_open_file_limit() {
         &[("RUST_LOG", "debug")],
     );
     // The soft limit (256) was raised to the hard one (4096), less a reserve.
-    let line = server.wait_for_stderr("open-file limit allows");
-    assert!(line.contains("allows 3584 connections"), "{line}");
+    let line = server.wait_for_stderr("limits allow");
+    assert!(line.contains("allow 3584 connections"), "{line}");
 }

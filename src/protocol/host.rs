@@ -1,0 +1,172 @@
+//! The `Host` field's value (RFC 9112 §3.2; RFC 3986 §3.2.2, §3.2.3):
+//! `uri-host [ ":" port ]`, where the host is a registered name, an IPv4
+//! address or a bracketed IP literal. A request with any other value gets
+//! 400, so that nothing downstream (a log, a redirect) can be fed a path,
+//! credentials or a second host through it.
+
+/// Checks a `Host` value; the error says what is wrong with it. `may_be_empty`
+/// is for HTTP/1.0, which has no http URI whose host must not be empty
+/// (RFC 9110 §4.2.1).
+pub fn check_host(value: &[u8], may_be_empty: bool) -> Result<(), &'static str> {
+    if value.is_empty() {
+        return if may_be_empty {
+            Ok(())
+        } else {
+            Err("empty Host")
+        };
+    }
+    let (host, port) = split_port(value)?;
+    if host.starts_with(b"[") {
+        check_ip_literal(host)?;
+    } else {
+        check_reg_name(host)?;
+    }
+    match port {
+        Some(port) => check_port(port),
+        None => Ok(()),
+    }
+}
+
+/// The host and the port after its `:`, if any.
+fn split_port(value: &[u8]) -> Result<(&[u8], Option<&[u8]>), &'static str> {
+    if value.starts_with(b"[") {
+        let close = value
+            .iter()
+            .position(|&b| b == b']')
+            .ok_or("unclosed [ in Host")?;
+        let (host, rest) = value.split_at(close + 1);
+        return match rest {
+            [] => Ok((host, None)),
+            [b':', port @ ..] => Ok((host, Some(port))),
+            _ => Err("bytes after the IP literal in Host"),
+        };
+    }
+    Ok(match value.iter().position(|&b| b == b':') {
+        Some(colon) => (&value[..colon], Some(&value[colon + 1..])),
+        None => (value, None),
+    })
+}
+
+/// `reg-name = *( unreserved / pct-encoded / sub-delims )`, which covers
+/// IPv4 addresses too. A comma, though a sub-delim, is refused: a Host with
+/// one is a list, never a name.
+fn check_reg_name(host: &[u8]) -> Result<(), &'static str> {
+    if host.is_empty() {
+        return Err("empty host before the port");
+    }
+    let mut bytes = host.iter();
+    while let Some(&byte) = bytes.next() {
+        match byte {
+            b'%' => {
+                let pair = [bytes.next(), bytes.next()];
+                if !pair.iter().all(|b| b.is_some_and(u8::is_ascii_hexdigit)) {
+                    return Err("bad percent-encoding in Host");
+                }
+            }
+            b',' => return Err("a list in Host"),
+            b if is_unreserved(b) || b"!$&'()*+;=".contains(&b) => {}
+            b'@' => return Err("userinfo in Host"),
+            b'/' | b'?' | b'#' => return Err("a path or query in Host"),
+            _ => return Err("a byte not allowed in a host name"),
+        }
+    }
+    Ok(())
+}
+
+/// `IP-literal = "[" ( IPv6address / IPvFuture ) "]"`: checked for its
+/// characters, which is what keeps anything else out of it.
+fn check_ip_literal(host: &[u8]) -> Result<(), &'static str> {
+    let inner = &host[1..host.len() - 1];
+    let valid = match inner {
+        [b'v' | b'V', rest @ ..] => match rest.iter().position(|&b| b == b'.') {
+            Some(dot) if dot > 0 => {
+                rest[..dot].iter().all(u8::is_ascii_hexdigit)
+                    && rest.len() > dot + 1
+                    && rest[dot + 1..]
+                        .iter()
+                        .all(|&b| is_unreserved(b) || b"!$&'()*+,;=:".contains(&b))
+            }
+            _ => false,
+        },
+        _ => {
+            inner.contains(&b':')
+                && inner
+                    .iter()
+                    .all(|&b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
+        }
+    };
+    if valid {
+        Ok(())
+    } else {
+        Err("invalid IP literal in Host")
+    }
+}
+
+/// `port = *DIGIT`, within a port's range.
+fn check_port(port: &[u8]) -> Result<(), &'static str> {
+    if !port.iter().all(u8::is_ascii_digit) {
+        return Err("a port that is not a number in Host");
+    }
+    let value = port.iter().try_fold(0u32, |n, &d| {
+        n.checked_mul(10)?.checked_add(u32::from(d - b'0'))
+    });
+    match value {
+        Some(n) if n <= 65535 => Ok(()),
+        _ => Err("a port over 65535 in Host"),
+    }
+}
+
+fn is_unreserved(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || b"-._~".contains(&byte)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_values_table() {
+        let cases: &[(&str, bool, Result<(), &str>)] = &[
+            // Refused first.
+            ("", false, Err("empty Host")),
+            ("a@b", false, Err("userinfo in Host")),
+            ("a/b", false, Err("a path or query in Host")),
+            ("a?b", false, Err("a path or query in Host")),
+            ("a b", false, Err("a byte not allowed in a host name")),
+            ("\"a\"", false, Err("a byte not allowed in a host name")),
+            ("a,b", false, Err("a list in Host")),
+            ("[::1", false, Err("unclosed [ in Host")),
+            ("[::1]x", false, Err("bytes after the IP literal in Host")),
+            ("[zz]", false, Err("invalid IP literal in Host")),
+            ("[]", false, Err("invalid IP literal in Host")),
+            ("[v.x]", false, Err("invalid IP literal in Host")),
+            ("a:65536", false, Err("a port over 65535 in Host")),
+            ("a:99999999999", false, Err("a port over 65535 in Host")),
+            ("a:8o", false, Err("a port that is not a number in Host")),
+            ("a:-1", false, Err("a port that is not a number in Host")),
+            (":80", false, Err("empty host before the port")),
+            ("a%zz", false, Err("bad percent-encoding in Host")),
+            ("a%4", false, Err("bad percent-encoding in Host")),
+            ("a:1:2", false, Err("a port that is not a number in Host")),
+            // Then accepted.
+            ("", true, Ok(())),
+            ("example.com", false, Ok(())),
+            ("EXAMPLE.com:8080", false, Ok(())),
+            ("127.0.0.1:0", false, Ok(())),
+            ("a:65535", false, Ok(())),
+            ("a:", false, Ok(())),
+            ("[::1]", false, Ok(())),
+            ("[::ffff:127.0.0.1]:80", false, Ok(())),
+            ("[v1.fe:x]", false, Ok(())),
+            ("a-b_c~d.e!$&'()*+;=", false, Ok(())),
+            ("ex%41mple", false, Ok(())),
+        ];
+        for (value, may_be_empty, expected) in cases {
+            assert_eq!(
+                check_host(value.as_bytes(), *may_be_empty),
+                *expected,
+                "{value:?}"
+            );
+        }
+    }
+}
