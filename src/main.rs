@@ -63,6 +63,31 @@ struct Cli {
     /// or tshark (TCP/IP headers reconstructed from socket events).
     #[arg(long, value_name = "FILE")]
     capture: Option<PathBuf>,
+    /// The most the capture file may take (bytes, or with K, M or G); at
+    /// the limit recording stops.
+    #[arg(long, value_name = "SIZE", default_value = "256M", value_parser = parse_size)]
+    capture_limit: u64,
+}
+
+/// `SIZE`: a number of bytes, or of KiB, MiB or GiB with `K`, `M` or `G`.
+fn parse_size(text: &str) -> Result<u64, String> {
+    let (digits, shift) = match text.strip_suffix(['K', 'k']) {
+        Some(digits) => (digits, 10),
+        None => match text.strip_suffix(['M', 'm']) {
+            Some(digits) => (digits, 20),
+            None => match text.strip_suffix(['G', 'g']) {
+                Some(digits) => (digits, 30),
+                None => (text, 0),
+            },
+        },
+    };
+    let number: u64 = digits
+        .parse()
+        .map_err(|_| format!("{text:?} is not a size such as 100M, 512K or 1048576"))?;
+    number
+        .checked_mul(1 << shift)
+        .filter(|&bytes| bytes > 0)
+        .ok_or_else(|| format!("{text:?} is zero or too large"))
 }
 
 fn main() -> ExitCode {
@@ -86,6 +111,7 @@ fn main() -> ExitCode {
         keep_alive: !cli.no_keepalive,
         trace: cli.trace,
         capture: cli.capture,
+        capture_limit: cli.capture_limit,
     };
     let server = match Server::bind(&config) {
         Ok(server) => server,
@@ -130,6 +156,12 @@ fn print_summary(summary: &Summary) {
         line.push_str(&format!(
             "; refused {} past the connection or thread limit",
             summary.refused
+        ));
+    }
+    if summary.capture_dropped > 0 {
+        line.push_str(&format!(
+            "; the capture dropped {} packets (its writer fell behind)",
+            summary.capture_dropped
         ));
     }
     if summary.forced > 0 {

@@ -4,10 +4,10 @@
 //! It never serves stale bytes. Every request still opens the file and
 //! reads its metadata; an entry, kept by the file's path beneath the root, is
 //! used only when the size, the modification time and the file's identity
-//! ([`FileIdentity`]: device, inode and change time on Unix, creation time on
-//! Windows) all still match. A write changes the modification time; a rename
+//! ([`FileIdentity`]: device, inode and change time on Unix; volume, file
+//! index and creation time on Windows) all still match. A write changes the modification time; a rename
 //! or a new link the change time; a file put in another's place has another
-//! inode or a later creation time. Clocks have
+//! inode or file index. Clocks have
 //! coarse ticks, though, so a file modified less than
 //! [`SETTLE_TIME`] ago is not cached: a second write of the same length in
 //! the same tick would otherwise go unnoticed.
@@ -37,11 +37,11 @@ struct Version {
 }
 
 impl Version {
-    fn of(metadata: &Metadata) -> Version {
+    fn of(file: &File, metadata: &Metadata) -> Version {
         Version {
             size: metadata.len(),
             modified: metadata.modified().ok(),
-            identity: FileIdentity::of(metadata),
+            identity: FileIdentity::of(file, metadata),
         }
     }
 }
@@ -82,7 +82,7 @@ impl FileCache {
         if metadata.len() > MAX_CACHED_FILE_BYTES {
             return None;
         }
-        let version = Version::of(metadata);
+        let version = Version::of(file, metadata);
         {
             let entries = self.entries.read().unwrap_or_else(|p| p.into_inner());
             if let Some(entry) = entries.get(path) {
@@ -91,13 +91,13 @@ impl FileCache {
                 }
             }
         }
-        if !is_settled(metadata, self.settle_time) {
+        if !is_settled(&version, metadata, self.settle_time) {
             return None;
         }
         let bytes = read_exactly(file, metadata.len())?;
         // A write during the read changes the metadata: then cache nothing.
         let after = file.metadata().ok()?;
-        if Version::of(&after) != version {
+        if Version::of(file, &after) != version {
             return None;
         }
         let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
@@ -113,8 +113,8 @@ impl FileCache {
 }
 
 /// Whether the file was last changed long enough ago (see the module doc).
-fn is_settled(metadata: &Metadata, settle_time: Duration) -> bool {
-    let changed_secs = FileIdentity::of(metadata).changed_secs().max(0) as u64;
+fn is_settled(version: &Version, metadata: &Metadata, settle_time: Duration) -> bool {
+    let changed_secs = version.identity.changed_secs().max(0) as u64;
     let changed = UNIX_EPOCH + Duration::from_secs(changed_secs);
     let modified = metadata.modified().unwrap_or(SystemTime::now());
     let latest = changed.max(modified);
@@ -207,9 +207,13 @@ mod tests {
     fn versions_differ_when_anything_that_identifies_them_does() {
         let dir = tempfile::tempdir().unwrap();
         let path = settled_file(dir.path(), "a.txt", b"hello");
-        let before = Version::of(&std::fs::metadata(&path).unwrap());
+        let version = |path: &std::path::Path| {
+            let file = File::open(path).unwrap();
+            Version::of(&file, &file.metadata().unwrap())
+        };
+        let before = version(&path);
         std::fs::write(&path, b"HELLO").unwrap();
-        let after = Version::of(&std::fs::metadata(&path).unwrap());
+        let after = version(&path);
         assert_eq!(before.size, after.size);
         assert_ne!(before, after, "same size, new write: a new version");
     }

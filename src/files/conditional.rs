@@ -9,9 +9,9 @@
 //! (`"2c-18eae544bc1c445a-9b2f0c1d3e4a5f60"`): any write changes the
 //! modification time; the size is there because some file systems keep
 //! coarse times; the identity ([`FileIdentity::tag`]: device, inode and
-//! change time on Unix, creation time on Windows) because a different file
-//! of the same size can keep the old time (`cp -p`, `tar`, `rsync -t`) but
-//! not the old inode or change time. The tag is cheap (one `fstat`) and
+//! change time on Unix; volume, file index and creation time on Windows)
+//! because a different file of the same size can keep the old time (`cp
+//! -p`, `tar`, `rsync -t`) but not the old inode or file index. The tag is cheap (one `fstat`) and
 //! needs no read of the content; its limit is that two different writes of
 //! the same length within one tick of the file system's clock, in place,
 //! would share a tag.
@@ -22,7 +22,7 @@
 //! the order of RFC 9110 §13.2.2. `If-Range` is evaluated separately, by
 //! [`if_range_matches`], when a Range is about to be served.
 
-use std::fs::Metadata;
+use std::fs::{File, Metadata};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::protocol::fields::trim_ows;
@@ -152,7 +152,7 @@ pub struct Validators {
 
 impl Validators {
     /// The validators of a file, from its metadata (see the module doc).
-    pub fn from_metadata(metadata: &Metadata) -> Validators {
+    pub fn of(file: &File, metadata: &Metadata) -> Validators {
         let modified = metadata
             .modified()
             .ok()
@@ -162,7 +162,7 @@ impl Validators {
                 "\"{:x}-{:x}-{:x}\"",
                 metadata.len(),
                 modified.map_or(0, |d| d.as_nanos()),
-                FileIdentity::of(metadata).tag()
+                FileIdentity::of(file, metadata).tag()
             ),
             last_modified: modified.map(|d| UNIX_EPOCH + Duration::from_secs(d.as_secs())),
         }
@@ -849,16 +849,20 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("f");
         std::fs::write(&path, "one").unwrap();
-        let first = Validators::from_metadata(&std::fs::metadata(&path).unwrap());
+        let validators = |path: &std::path::Path| {
+            let file = File::open(path).unwrap();
+            let metadata = file.metadata().unwrap();
+            let identity = FileIdentity::of(&file, &metadata).tag();
+            (Validators::of(&file, &metadata), identity)
+        };
+        let (first, _) = validators(&path);
         std::fs::write(&path, "three").unwrap();
-        let second = Validators::from_metadata(&std::fs::metadata(&path).unwrap());
+        let (second, _) = validators(&path);
         assert_ne!(first.etag, second.etag);
         let file = std::fs::File::options().write(true).open(&path).unwrap();
         file.set_modified(UNIX_EPOCH + Duration::new(1_000, 5))
             .unwrap();
-        let metadata = std::fs::metadata(&path).unwrap();
-        let third = Validators::from_metadata(&metadata);
-        let identity = FileIdentity::of(&metadata).tag();
+        let (third, identity) = validators(&path);
         assert_eq!(
             third.etag,
             format!("\"5-{:x}-{identity:x}\"", 1_000_000_000_005u64)

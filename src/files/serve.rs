@@ -136,7 +136,7 @@ fn serve_file(
     path: PathBuf,
     cache: &FileCache,
 ) -> (Response, Decision) {
-    let validators = Validators::from_metadata(metadata);
+    let validators = Validators::of(&file, metadata);
     let conditions = Conditions::from_request(request);
     let size = metadata.len();
     let precondition =
@@ -333,8 +333,8 @@ mod tests {
         std::fs::create_dir(dir.path().join("docs")).unwrap();
         std::fs::write(dir.path().join("docs/index.html"), "<p>docs</p>").unwrap();
         let root = Root::new(dir.path()).unwrap();
-        let metadata = std::fs::metadata(dir.path().join("digits.txt")).unwrap();
-        let etag = Validators::from_metadata(&metadata).etag;
+        let digits = File::open(dir.path().join("digits.txt")).unwrap();
+        let etag = Validators::of(&digits, &digits.metadata().unwrap()).etag;
         let get = |target: &str, fields: &str| {
             format!("GET {target} HTTP/1.1\r\nHost: t\r\n{fields}\r\n")
         };

@@ -10,14 +10,26 @@
 //! each acknowledged by the other side, and a FIN for each side's close. The
 //! TCP and IP headers are made up from those events — segment sizes, window
 //! values and the timing of acknowledgements are not the kernel's.
+//!
+//! Recording never holds up serving. Connections hand each event's packets
+//! to a bounded queue ([`QUEUE_BATCHES`]) and go on; one writer thread
+//! writes them. When the writer falls behind (a slow disk, a paused
+//! Wireshark reading a FIFO) and the queue is full, packets are dropped and
+//! counted: one warning, the trace and the shutdown summary say how many.
+//! The file is bounded too (`--capture-limit`): at the limit, one warning,
+//! and recording stops. So does it at the first write error, with one
+//! warning.
 
 use std::fs::File;
 use std::hash::{BuildHasher, Hasher};
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
-use std::sync::Mutex;
-use std::time::{Duration, SystemTime};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant, SystemTime};
 
 use etherparse::PacketBuilder;
 use pcap_file::pcap::{PcapHeader, PcapPacket, PcapWriter};
@@ -32,9 +44,35 @@ pub const SEGMENT_BYTES: usize = 1460;
 const WINDOW: u16 = 65535;
 const TTL: u8 = 64;
 
-/// The pcap file, shared by every connection.
+/// Events' packets waiting for the writer, at most; past it they are dropped.
+pub const QUEUE_BATCHES: usize = 1024;
+/// The largest capture file by default (`--capture-limit`).
+pub const DEFAULT_LIMIT_BYTES: u64 = 256 << 20;
+/// How long a shutdown waits for the writer to write what is queued.
+pub const FINISH_WAIT: Duration = Duration::from_secs(2);
+/// A pcap record's header, before each packet's bytes.
+const RECORD_HEADER_BYTES: u64 = 16;
+
+/// One event's packets, written together so that another connection's never
+/// fall between them.
+type Batch = Vec<(Duration, Vec<u8>)>;
+
+/// The pcap file, shared by every connection: the queue to its writer.
 pub struct Capture {
-    writer: Mutex<PcapWriter<File>>,
+    queue: SyncSender<Batch>,
+    counts: Arc<Counts>,
+}
+
+/// What happened to the packets, read by the trace and the summary.
+#[derive(Debug, Default)]
+struct Counts {
+    /// Batches handed to the queue, and written (or given up) by the writer.
+    queued: AtomicU64,
+    done: AtomicU64,
+    /// Packets dropped because the queue was full.
+    dropped: AtomicU64,
+    /// The first drop has been warned about.
+    warned: AtomicBool,
 }
 
 impl std::fmt::Debug for Capture {
@@ -46,16 +84,44 @@ impl std::fmt::Debug for Capture {
 impl Capture {
     /// Creates (or truncates) `path` and writes the pcap header: raw IP
     /// packets, microsecond timestamps.
-    pub fn create(path: &Path) -> io::Result<Capture> {
+    /// At most `limit_bytes` are written, the header included.
+    pub fn create(path: &Path, limit_bytes: u64) -> io::Result<Capture> {
         let file = File::create(path)?;
         let header = PcapHeader {
             datalink: DataLink::RAW,
             ..PcapHeader::default()
         };
-        let writer = PcapWriter::with_header(file, header).map_err(io::Error::other)?;
-        Ok(Capture {
-            writer: Mutex::new(writer),
-        })
+        let writer = PcapWriter::with_header(file, header).map_err(write_error)?;
+        let (queue, batches) = mpsc::sync_channel(QUEUE_BATCHES);
+        let counts = Arc::new(Counts::default());
+        let sink = Sink {
+            writer,
+            name: path.display().to_string(),
+            written_bytes: 24,
+            limit_bytes,
+            counts: Arc::clone(&counts),
+        };
+        thread::Builder::new()
+            .name("capture".into())
+            .spawn(move || sink.run(batches))?;
+        Ok(Capture { queue, counts })
+    }
+
+    /// Packets dropped so far because the writer could not keep up.
+    pub fn dropped(&self) -> u64 {
+        self.counts.dropped.load(Ordering::Relaxed)
+    }
+
+    /// Waits, at most [`FINISH_WAIT`], for the writer to write what is
+    /// queued; then says how many packets were dropped in all.
+    pub fn finish(&self) -> u64 {
+        let deadline = Instant::now() + FINISH_WAIT;
+        while self.counts.done.load(Ordering::SeqCst) < self.counts.queued.load(Ordering::SeqCst)
+            && Instant::now() < deadline
+        {
+            thread::sleep(Duration::from_millis(10));
+        }
+        self.dropped()
     }
 
     /// The record of one connection; it starts, with its three-way
@@ -76,20 +142,85 @@ impl Capture {
         }
     }
 
-    /// Writes one event's packets together, so that another connection's
-    /// packets never fall between them.
-    fn write(&self, packets: &[(Duration, Vec<u8>)]) {
-        let mut writer = self
-            .writer
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        for (timestamp, packet) in packets {
-            let record = PcapPacket::new(*timestamp, packet.len() as u32, packet);
-            if let Err(error) = writer.write_packet(&record) {
-                log::warn!("capture: cannot write a packet: {error}");
+    /// Queues one event's packets without waiting: dropped, and counted,
+    /// when the queue is full; ignored once the writer has stopped.
+    fn write(&self, batch: Batch) {
+        let packets = batch.len() as u64;
+        self.counts.queued.fetch_add(1, Ordering::SeqCst);
+        match self.queue.try_send(batch) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) => {
+                self.counts.queued.fetch_sub(1, Ordering::SeqCst);
+                self.counts.dropped.fetch_add(packets, Ordering::Relaxed);
+                if !self.counts.warned.swap(true, Ordering::Relaxed) {
+                    log::warn!(
+                        "capture: the writer cannot keep up; dropping packets (the count is in the trace and the summary)"
+                    );
+                }
+            }
+            Err(TrySendError::Disconnected(_)) => {
+                self.counts.queued.fetch_sub(1, Ordering::SeqCst);
+            }
+        }
+    }
+}
+
+/// The writer thread's end: the file, and how much of it is used.
+struct Sink {
+    writer: PcapWriter<File>,
+    name: String,
+    written_bytes: u64,
+    limit_bytes: u64,
+    counts: Arc<Counts>,
+}
+
+impl Sink {
+    /// Writes batches as they come, until the server is gone, the file is
+    /// full, or a write fails.
+    fn run(mut self, batches: Receiver<Batch>) {
+        while let Ok(batch) = batches.recv() {
+            let going_on = self.write(&batch);
+            self.counts.done.fetch_add(1, Ordering::SeqCst);
+            if !going_on {
+                // Dropping the receiver tells the connections to stop queueing.
                 return;
             }
         }
+    }
+
+    /// False once recording has stopped.
+    fn write(&mut self, batch: &Batch) -> bool {
+        for (timestamp, packet) in batch {
+            let size = RECORD_HEADER_BYTES + packet.len() as u64;
+            if self.written_bytes + size > self.limit_bytes {
+                log::warn!(
+                    "capture: {} reached its limit of {} bytes (--capture-limit); recording stops",
+                    self.name,
+                    self.limit_bytes
+                );
+                return false;
+            }
+            let record = PcapPacket::new(*timestamp, packet.len() as u32, packet);
+            if let Err(error) = self.writer.write_packet(&record) {
+                log::warn!(
+                    "capture: cannot write {}: {}; recording stops",
+                    self.name,
+                    write_error(error)
+                );
+                return false;
+            }
+            self.written_bytes += size;
+        }
+        true
+    }
+}
+
+/// The I/O error inside the pcap crate's, whose own text ("Error reading
+/// bytes") says nothing of a write.
+fn write_error(error: pcap_file::PcapError) -> io::Error {
+    match error {
+        pcap_file::PcapError::IoError(error) => error,
+        other => io::Error::other(other),
     }
 }
 
@@ -147,7 +278,7 @@ impl Conversation<'_> {
         self.segment(&mut batch, now, Side::Server, syn_ack, &[]);
         self.server_next = self.server_next.wrapping_add(1);
         self.segment(&mut batch, now, Side::Client, ack(), &[]);
-        self.capture.write(&batch);
+        self.capture.write(batch);
     }
 
     fn data(&mut self, from: Side, bytes: &[u8]) {
@@ -169,7 +300,7 @@ impl Conversation<'_> {
             *next = next.wrapping_add(chunk.len() as u32);
         }
         self.segment(&mut batch, now, from.other(), ack(), &[]);
-        self.capture.write(&batch);
+        self.capture.write(batch);
     }
 
     fn fin(&mut self, from: Side) {
@@ -184,7 +315,7 @@ impl Conversation<'_> {
         let next = self.next_mut(from);
         *next = next.wrapping_add(1);
         self.segment(&mut batch, now, from.other(), ack(), &[]);
-        self.capture.write(&batch);
+        self.capture.write(batch);
     }
 
     fn next_mut(&mut self, side: Side) -> &mut u32 {

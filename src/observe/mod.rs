@@ -44,7 +44,7 @@ impl Observers {
         let mut observers: Vec<Box<dyn Observer + '_>> =
             vec![Box::new(access_log::AccessLog::new(client))];
         if let Some(trace) = &self.trace {
-            observers.push(Box::new(trace.connection(id)));
+            observers.push(Box::new(trace.connection(id, self.capture.as_ref())));
         }
         if let Some(capture) = &self.capture {
             observers.push(Box::new(capture.conversation()));

@@ -20,6 +20,7 @@ use crate::files::conditional::Precondition;
 use crate::files::range::RangeOutcome;
 use crate::files::target::PathError;
 use crate::files::Decision;
+use crate::observe::capture::Capture;
 use crate::observe::seam::{ExchangeRecord, Observer, Outcome};
 use crate::protocol::visible::visible;
 use crate::protocol::{CloseReason, KeepAlive, Method, Request};
@@ -35,6 +36,8 @@ pub struct Trace {
 pub struct TracedConnection<'a> {
     trace: &'a Trace,
     id: u64,
+    /// The capture, to say when it has dropped packets.
+    capture: Option<&'a Capture>,
 }
 
 impl Observer for TracedConnection<'_> {
@@ -48,6 +51,13 @@ impl Observer for TracedConnection<'_> {
 
     fn closed(&mut self, reason: CloseReason, requests: u64) {
         self.trace.closed(self.id, reason, requests);
+        let dropped = self.capture.map_or(0, Capture::dropped);
+        if dropped > 0 {
+            emit(&format!(
+                "{} capture: {dropped} packets dropped so far (the capture's writer fell behind)\n",
+                self.trace.paint(BOLD, &format!("[conn {}]", self.id))
+            ));
+        }
     }
 }
 
@@ -63,9 +73,14 @@ impl Trace {
         Trace { colour }
     }
 
-    /// The observer of connection `id`.
-    pub fn connection(&self, id: u64) -> TracedConnection<'_> {
-        TracedConnection { trace: self, id }
+    /// The observer of connection `id`; `capture`, when recording, to
+    /// report what it dropped.
+    pub fn connection<'a>(&'a self, id: u64, capture: Option<&'a Capture>) -> TracedConnection<'a> {
+        TracedConnection {
+            trace: self,
+            id,
+            capture,
+        }
     }
 
     /// A connection was accepted.

@@ -67,6 +67,8 @@ pub struct Config {
     pub trace: bool,
     /// Record every conversation in this pcap file.
     pub capture: Option<PathBuf>,
+    /// The most bytes the capture file may take.
+    pub capture_limit: u64,
 }
 
 impl Default for Config {
@@ -82,6 +84,7 @@ impl Default for Config {
             keep_alive: true,
             trace: false,
             capture: None,
+            capture_limit: crate::observe::capture::DEFAULT_LIMIT_BYTES,
         }
     }
 }
@@ -171,6 +174,8 @@ pub struct Summary {
     pub refused: u64,
     /// Connections still open at the shutdown deadline, closed by force.
     pub forced: u64,
+    /// Packets the capture dropped because its writer fell behind.
+    pub capture_dropped: u64,
 }
 
 /// A bound server, ready to [`Server::run`].
@@ -228,7 +233,8 @@ impl Server {
             .map_err(|error| StartError::Bind(config.addr, error))?;
         let capture = match &config.capture {
             Some(path) => Some(
-                Capture::create(path).map_err(|error| StartError::Capture(path.clone(), error))?,
+                Capture::create(path, config.capture_limit)
+                    .map_err(|error| StartError::Capture(path.clone(), error))?,
             ),
             None => None,
         };
@@ -331,11 +337,19 @@ impl Server {
             };
         }
         drop(open);
+        let capture_dropped = self
+            .shared
+            .context
+            .observers
+            .capture
+            .as_ref()
+            .map_or(0, |capture| capture.finish());
         Summary {
             connections: self.shared.connections.load(Ordering::Relaxed),
             requests: self.shared.requests.load(Ordering::Relaxed),
             refused: self.shared.refused.load(Ordering::Relaxed),
             forced,
+            capture_dropped,
         }
     }
 }

@@ -25,8 +25,9 @@ pub struct FileIdentity {
 }
 
 impl FileIdentity {
-    /// The identity in `metadata`.
-    pub fn of(metadata: &Metadata) -> FileIdentity {
+    /// The identity of `file`, whose metadata is `metadata`: on Unix all of
+    /// it is in the metadata.
+    pub fn of(_file: &File, metadata: &Metadata) -> FileIdentity {
         FileIdentity {
             device: metadata.dev(),
             inode: metadata.ino(),

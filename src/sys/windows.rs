@@ -15,26 +15,40 @@ use super::entry::Entry;
 pub const DEFAULT_CONNECTIONS: usize = 1024;
 
 /// What tells one file, and one version of it, from another besides its
-/// size and modification time: its creation time. A file replaced by
-/// another (a copy, a download, an editor's save-and-rename) was created
-/// later. Stable std offers no file index or change time; see the README.
+/// size and modification time: the volume and the file index (Windows' file
+/// ID, which a file put in another's place does not share), and the
+/// creation time. The index comes from the open handle
+/// (`GetFileInformationByHandle`, through `winapi-util`); if that fails,
+/// the creation time alone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct FileIdentity {
+    volume: u64,
+    index: u64,
     created: u64,
 }
 
 impl FileIdentity {
-    /// The identity in `metadata`.
-    pub fn of(metadata: &Metadata) -> FileIdentity {
+    /// The identity of the open `file`, whose metadata is `metadata`.
+    pub fn of(file: &File, metadata: &Metadata) -> FileIdentity {
+        let (volume, index) = winapi_util::file::information(file).map_or((0, 0), |info| {
+            (info.volume_serial_number(), info.file_index())
+        });
         FileIdentity {
+            volume,
+            index,
             created: metadata.creation_time(),
         }
     }
 
-    /// The identity as one number for a validator: the creation time in
-    /// 100 ns ticks, which a file put in another's place does not share.
+    /// The identity as one number for a validator: FNV-1a over volume,
+    /// file index and creation time.
     pub fn tag(&self) -> u64 {
-        self.created
+        [self.volume, self.index, self.created]
+            .iter()
+            .flat_map(|word| word.to_le_bytes())
+            .fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+                (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+            })
     }
 
     /// The creation time, whole seconds since the Unix epoch (Windows

@@ -270,6 +270,8 @@ fn flags_for(config: &Config) -> Vec<String> {
     if let Some(capture) = &config.capture {
         flags.push("--capture".into());
         flags.push(capture.display().to_string());
+        flags.push("--capture-limit".into());
+        flags.push(config.capture_limit.to_string());
     }
     flags
 }
@@ -515,6 +517,16 @@ impl Binary {
                 return lines;
             }
         }
+    }
+
+    /// Every stderr line not read yet, up to the end of the stream: call it
+    /// once the server has exited.
+    pub fn rest_of_stderr(&self) -> Vec<String> {
+        let mut lines = Vec::new();
+        while let Ok(line) = self.stderr_lines.recv_timeout(SOCKET_TIMEOUT) {
+            lines.push(line);
+        }
+        lines
     }
 
     /// The next line the server writes to stderr.

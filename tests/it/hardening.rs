@@ -424,3 +424,151 @@ fn a_refused_request_that_expects_100_continue_gets_its_status_and_no_go_ahead()
     client.send(b"ok");
     assert_eq!(client.read_reply(false).status, 200);
 }
+
+/// A FIFO in a temporary directory, and a process holding its other end
+/// that runs `reader` (a shell command reading from standard input).
+fn fifo_with_reader(
+    dir: &std::path::Path,
+    reader: &str,
+) -> (std::path::PathBuf, std::process::Child) {
+    let fifo = dir.join("capture.fifo");
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let child = Command::new("sh")
+        .args(["-c", &format!("{reader} < '{}'", fifo.display())])
+        .spawn()
+        .unwrap();
+    (fifo, child)
+}
+
+#[test]
+fn a_capture_sink_that_stops_reading_never_stalls_serving() {
+    if !common::unix_only("a FIFO") {
+        return;
+    }
+    // A paused Wireshark: the FIFO is open, and nobody reads it.
+    let site = Site::new();
+    let (fifo, mut reader) = fifo_with_reader(site.outside.path(), "exec sleep 60");
+    let mut server = Binary::start(&[
+        "--root",
+        site.root.to_str().unwrap(),
+        "--port",
+        "0",
+        "--quiet",
+        "--trace",
+        "--capture",
+        fifo.to_str().unwrap(),
+    ]);
+    let mut client = Client::connect(server.addr);
+    for _ in 0..1500 {
+        client.send(b"GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n");
+        assert_eq!(client.read_reply(false).status, 200);
+    }
+    drop(client);
+    server.stop();
+    let summary = server
+        .stdout_lines
+        .recv_timeout(common::SOCKET_TIMEOUT)
+        .unwrap();
+    assert!(
+        summary.contains("the capture dropped") && summary.contains("packets"),
+        "{summary}"
+    );
+    let stderr: Vec<String> = server.rest_of_stderr();
+    let warnings = stderr
+        .iter()
+        .filter(|l| l.contains("cannot keep up"))
+        .count();
+    assert_eq!(warnings, 1, "one warning, however many drops");
+    // The trace says so when the connection closes.
+    assert!(
+        stderr
+            .iter()
+            .any(|l| l.starts_with("[conn 1] capture: ") && l.contains("packets dropped so far")),
+        "the trace does not report the drops"
+    );
+    let _ = reader.kill();
+    let _ = reader.wait();
+}
+
+#[test]
+fn the_capture_file_stops_at_its_limit_and_says_so_once() {
+    let site = Site::new();
+    let capture = site.outside.path().join("lab.pcap");
+    let mut server = Binary::start(&[
+        "--root",
+        site.root.to_str().unwrap(),
+        "--port",
+        "0",
+        "--quiet",
+        "--capture",
+        capture.to_str().unwrap(),
+        "--capture-limit",
+        "4K",
+    ]);
+    let mut client = Client::connect(server.addr);
+    for _ in 0..50 {
+        client.send(b"GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n");
+        assert_eq!(client.read_reply(false).status, 200);
+    }
+    drop(client);
+    server.stop();
+    let size = std::fs::metadata(&capture).unwrap().len();
+    assert!(size <= 4096 && size > 1024, "{size} bytes");
+    let lines: Vec<String> = server.rest_of_stderr();
+    let warnings = lines
+        .iter()
+        .filter(|l| l.contains("reached its limit"))
+        .count();
+    assert_eq!(warnings, 1, "{lines:#?}");
+}
+
+#[test]
+fn a_capture_write_error_is_one_warning_that_says_write() {
+    if !common::unix_only("a FIFO") {
+        return;
+    }
+    // The reader takes a few hundred bytes and goes: every write after
+    // that fails (EPIPE).
+    let site = Site::new();
+    let (fifo, mut reader) = fifo_with_reader(site.outside.path(), "head -c 300 > /dev/null");
+    let mut server = Binary::start(&[
+        "--root",
+        site.root.to_str().unwrap(),
+        "--port",
+        "0",
+        "--quiet",
+        "--capture",
+        fifo.to_str().unwrap(),
+    ]);
+    let mut client = Client::connect(server.addr);
+    for _ in 0..50 {
+        client.send(b"GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n");
+        assert_eq!(client.read_reply(false).status, 200);
+    }
+    drop(client);
+    let _ = reader.wait();
+    server.stop();
+    let lines: Vec<String> = server.rest_of_stderr();
+    let warnings: Vec<&String> = lines.iter().filter(|l| l.contains("capture:")).collect();
+    assert_eq!(warnings.len(), 1, "{lines:#?}");
+    assert!(warnings[0].contains("cannot write"), "{}", warnings[0]);
+    assert!(
+        !lines.iter().any(|l| l.contains("Error reading bytes")),
+        "{lines:#?}"
+    );
+}
+
+#[test]
+fn a_capture_limit_that_is_not_a_size_is_a_clear_error() {
+    for bad in ["abc", "0", "12X", "-5"] {
+        let flag = format!("--capture-limit={bad}");
+        let output = common::run_binary(&["--capture", "x.pcap", &flag]);
+        assert_eq!(output.status.code(), Some(2), "{bad}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("--capture-limit"), "{bad}: {stderr}");
+    }
+}
