@@ -112,6 +112,7 @@ fn main() -> ExitCode {
         trace: cli.trace,
         capture: cli.capture,
         capture_limit: cli.capture_limit,
+        cache_settle_time: glasshttp::files::cache::SETTLE_TIME,
     };
     let server = match Server::bind(&config) {
         Ok(server) => server,

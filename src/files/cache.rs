@@ -19,7 +19,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::sys::FileIdentity;
+use crate::files::conditional::Validators;
+use crate::sys::FileStamp;
 
 /// Largest file kept in memory.
 pub const MAX_CACHED_FILE_BYTES: u64 = 64 * 1024;
@@ -28,29 +29,19 @@ pub const MAX_CACHE_BYTES: usize = 16 * 1024 * 1024;
 /// How long a file must have been left alone before it is cached.
 pub const SETTLE_TIME: Duration = Duration::from_secs(2);
 
-/// What identifies one version of one file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-struct Version {
-    size: u64,
-    modified: Option<SystemTime>,
-    identity: FileIdentity,
-}
-
-impl Version {
-    fn of(file: &File, metadata: &Metadata) -> Version {
-        Version {
-            size: metadata.len(),
-            modified: metadata.modified().ok(),
-            identity: FileIdentity::of(file, metadata),
-        }
-    }
-}
-
-/// One cached file: which version, and its bytes.
+/// One cached file: which version, its validators, and its bytes.
 #[derive(Debug)]
 struct Entry {
-    version: Version,
+    version: FileStamp,
+    validators: Validators,
     bytes: Arc<[u8]>,
+}
+
+/// A cached file found by its path and a stamp, without opening it.
+#[derive(Debug, Clone)]
+pub struct Hit {
+    pub validators: Validators,
+    pub bytes: Arc<[u8]>,
 }
 
 /// Small files' bytes by their path beneath the root.
@@ -75,14 +66,31 @@ impl FileCache {
         }
     }
 
+    /// The cached file at `path` if `stamp` (taken without opening it) is
+    /// the stamp it was cached with: the same file, unchanged.
+    pub fn hit(&self, path: &Path, stamp: &FileStamp) -> Option<Hit> {
+        let entries = self.entries.read().unwrap_or_else(|p| p.into_inner());
+        let entry = entries.get(path).filter(|entry| entry.version == *stamp)?;
+        Some(Hit {
+            validators: entry.validators.clone(),
+            bytes: Arc::clone(&entry.bytes),
+        })
+    }
+
     /// The bytes of `file`, opened at `path`, from memory when this version
-    /// is cached, read and cached when it is small and settled, or `None`
-    /// (send it from disk).
-    pub fn bytes(&self, path: &Path, file: &File, metadata: &Metadata) -> Option<Arc<[u8]>> {
+    /// is cached, read and cached (with its `validators`) when it is small
+    /// and settled, or `None` (send it from disk).
+    pub fn bytes(
+        &self,
+        path: &Path,
+        file: &File,
+        metadata: &Metadata,
+        validators: &Validators,
+    ) -> Option<Arc<[u8]>> {
         if metadata.len() > MAX_CACHED_FILE_BYTES {
             return None;
         }
-        let version = Version::of(file, metadata);
+        let version = FileStamp::of(file, metadata);
         {
             let entries = self.entries.read().unwrap_or_else(|p| p.into_inner());
             if let Some(entry) = entries.get(path) {
@@ -97,7 +105,7 @@ impl FileCache {
         let bytes = read_exactly(file, metadata.len())?;
         // A write during the read changes the metadata: then cache nothing.
         let after = file.metadata().ok()?;
-        if Version::of(file, &after) != version {
+        if FileStamp::of(file, &after) != version {
             return None;
         }
         let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
@@ -106,14 +114,20 @@ impl FileCache {
         let replaced = entries.get(path).map_or(0, |entry| entry.bytes.len());
         if held - replaced + bytes.len() <= MAX_CACHE_BYTES {
             let bytes = Arc::clone(&bytes);
-            entries.insert(path.to_path_buf(), Entry { version, bytes });
+            let validators = validators.clone();
+            let entry = Entry {
+                version,
+                validators,
+                bytes,
+            };
+            entries.insert(path.to_path_buf(), entry);
         }
         Some(bytes)
     }
 }
 
 /// Whether the file was last changed long enough ago (see the module doc).
-fn is_settled(version: &Version, metadata: &Metadata, settle_time: Duration) -> bool {
+fn is_settled(version: &FileStamp, metadata: &Metadata, settle_time: Duration) -> bool {
     let changed_secs = version.identity.changed_secs().max(0) as u64;
     let changed = UNIX_EPOCH + Duration::from_secs(changed_secs);
     let modified = metadata.modified().unwrap_or(SystemTime::now());
@@ -150,7 +164,7 @@ mod tests {
     fn lookup(cache: &FileCache, path: &std::path::Path) -> Option<Arc<[u8]>> {
         let file = File::open(path).unwrap();
         let metadata = file.metadata().unwrap();
-        cache.bytes(path, &file, &metadata)
+        cache.bytes(path, &file, &metadata, &Validators::of(&file, &metadata))
     }
 
     #[test]
@@ -209,7 +223,7 @@ mod tests {
         let path = settled_file(dir.path(), "a.txt", b"hello");
         let version = |path: &std::path::Path| {
             let file = File::open(path).unwrap();
-            Version::of(&file, &file.metadata().unwrap())
+            FileStamp::of(&file, &file.metadata().unwrap())
         };
         let before = version(&path);
         std::fs::write(&path, b"HELLO").unwrap();

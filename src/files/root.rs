@@ -114,6 +114,26 @@ impl Root {
         self.dir.path()
     }
 
+    /// The file a request path names when it names a file: its segments,
+    /// and `index.html` after a trailing slash. `None` when a segment cannot
+    /// be a name here.
+    pub fn file_path(&self, request_path: &RequestPath) -> Option<PathBuf> {
+        let mut relative = PathBuf::new();
+        for segment in &request_path.segments {
+            relative.push(sys::segment_to_name(segment)?);
+        }
+        if request_path.trailing_slash {
+            relative.push(INDEX_FILE);
+        }
+        Some(relative)
+    }
+
+    /// The stamp of `relative` without opening it, where the system can
+    /// tell in one call (see [`sys::RootDir::stamp`]).
+    pub fn stamp(&self, relative: &Path) -> Option<sys::FileStamp> {
+        self.dir.stamp(relative)
+    }
+
     /// Finds and opens what `request_path` names under the root.
     pub fn open(&self, request_path: &RequestPath) -> Result<Resolved, OpenError> {
         let mut relative = PathBuf::new();

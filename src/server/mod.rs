@@ -69,6 +69,9 @@ pub struct Config {
     pub capture: Option<PathBuf>,
     /// The most bytes the capture file may take.
     pub capture_limit: u64,
+    /// How long a file must be left alone before it is cached (see
+    /// [`crate::files::cache`]).
+    pub cache_settle_time: Duration,
 }
 
 impl Default for Config {
@@ -85,6 +88,7 @@ impl Default for Config {
             trace: false,
             capture: None,
             capture_limit: crate::observe::capture::DEFAULT_LIMIT_BYTES,
+            cache_settle_time: crate::files::cache::SETTLE_TIME,
         }
     }
 }
@@ -240,7 +244,7 @@ impl Server {
         };
         let context = Context {
             root,
-            cache: FileCache::default(),
+            cache: FileCache::with_settle_time(config.cache_settle_time),
             keep_alive: config.keep_alive,
             observers: Observers {
                 trace: config.trace.then(Trace::to_stderr),

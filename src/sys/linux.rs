@@ -14,7 +14,7 @@ use std::time::Duration;
 use super::copy::file_shrank;
 use super::entry::Entry;
 use super::progress::{send_wait, WriteProgress};
-use super::unix::{lookup_beneath, Handle};
+use super::unix::{lookup_beneath, FileStamp, Handle};
 
 pub const NAME: &str = "linux (openat2, sendfile)";
 
@@ -47,6 +47,16 @@ pub fn lookup(dir: &Path, handle: &Handle, relative: &Path) -> io::Result<Entry>
     } else {
         Entry::Other
     })
+}
+
+/// The stamp of what `relative` names beneath the root, by one `stat` and
+/// no open. It follows symlinks wherever they lead, so it may only be
+/// compared with the stamp of a file that was opened beneath the root (the
+/// cache's): a match means that very file, unchanged; anything else, the
+/// caller opens the path properly.
+pub fn stamp(handle: &Handle, relative: &Path) -> Option<FileStamp> {
+    let stat = rustix::fs::statat(handle.directory(), relative, rustix::fs::AtFlags::empty());
+    stat.ok().map(|stat| FileStamp::from_stat(&stat))
 }
 
 /// Copies `len` bytes of `file` from `offset` to the socket inside the

@@ -50,7 +50,7 @@ use windows as family;
 pub use copy::{copy_range, file_shrank};
 pub use entry::Entry;
 pub use family::{
-    is_unnameable, open_file_limit, read_at, segment_to_name, task_limit, FileIdentity,
+    is_unnameable, open_file_limit, read_at, segment_to_name, task_limit, FileIdentity, FileStamp,
     DEFAULT_CONNECTIONS,
 };
 pub use path::{
@@ -94,6 +94,13 @@ impl RootDir {
     /// `NotFound`, as if it did not exist.
     pub fn lookup(&self, relative: &Path) -> io::Result<Entry> {
         path::lookup(&self.dir, &self.handle, relative)
+    }
+
+    /// The stamp of what `relative` names, without opening it, where one
+    /// system call can tell (the Linux path); see `linux::stamp` for why
+    /// it may only be compared with a stamp taken beneath the root.
+    pub fn stamp(&self, relative: &Path) -> Option<FileStamp> {
+        path::stamp(&self.handle, relative)
     }
 }
 

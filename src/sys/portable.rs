@@ -12,9 +12,9 @@ use super::copy::copy_range;
 use super::entry::Entry;
 use super::progress::{send_wait, WriteProgress};
 #[cfg(unix)]
-use super::unix::{lookup_beneath, Handle};
+use super::unix::{lookup_beneath, FileStamp, Handle};
 #[cfg(windows)]
-use super::windows::{lookup_beneath, Handle};
+use super::windows::{lookup_beneath, FileStamp, Handle};
 
 pub const NAME: &str = "portable";
 
@@ -22,6 +22,11 @@ pub const NAME: &str = "portable";
 /// name (see `windows::lookup_beneath`, and the race it names).
 pub fn lookup(dir: &Path, handle: &Handle, relative: &Path) -> io::Result<Entry> {
     lookup_beneath(dir, handle, relative)
+}
+
+/// No stamp without an open here: the cache revalidates after a lookup.
+pub fn stamp(_handle: &Handle, _relative: &Path) -> Option<FileStamp> {
+    None
 }
 
 /// Sends `len` bytes of `file` from `offset` through memory (see

@@ -572,3 +572,43 @@ fn a_capture_limit_that_is_not_a_size_is_a_clear_error() {
         assert!(stderr.contains("--capture-limit"), "{bad}: {stderr}");
     }
 }
+
+#[test]
+fn a_cached_file_changed_or_replaced_with_the_same_size_and_time_is_served_fresh_at_once() {
+    if std::env::var_os("GLASSHTTP_BIN").is_some() {
+        eprintln!("skipped on another build: it sets the cache's settle time in process");
+        return;
+    }
+    // Cached at once (no settle time), and answered from the cache after one
+    // stat of the path: a change must be seen on the very next request.
+    let site = Site::new();
+    site.write("page.txt", "version A\n");
+    let server = TestServer::start_config(glasshttp::Config {
+        cache_settle_time: Duration::ZERO,
+        ..TestServer::config(&site.root)
+    });
+    let mut client = server.connect();
+    let mut get = |expected: &str| {
+        for _ in 0..3 {
+            client.send(b"GET /page.txt HTTP/1.1\r\nHost: t\r\n\r\n");
+            assert_eq!(client.read_reply(false).body_text(), expected);
+        }
+    };
+    get("version A\n");
+    let path = site.root.join("page.txt");
+    let keep_time = |path: &std::path::Path, time| {
+        let file = std::fs::File::options().write(true).open(path).unwrap();
+        file.set_modified(time).unwrap();
+    };
+    let modified = std::fs::metadata(&path).unwrap().modified().unwrap();
+    // Changed in place: same size, the time put back.
+    std::fs::write(&path, "version B\n").unwrap();
+    keep_time(&path, modified);
+    get("version B\n");
+    // Replaced by rename: same size, same time.
+    let replacement = site.outside.path().join("page.txt");
+    std::fs::write(&replacement, "version C\n").unwrap();
+    keep_time(&replacement, modified);
+    std::fs::rename(&replacement, &path).unwrap();
+    get("version C\n");
+}
