@@ -85,19 +85,35 @@ peak_rss_tree() {
   echo "$total"
 }
 
-# wrk_run PORT PATH CONNECTIONS [EXTRA...] -> "rate p99 transfer"
+# CPU time (user + system, in clock ticks) of a process and its children
+# (nginx's workers), every thread included.
+cpu_ticks() {
+  local total=0 pid
+  for pid in "$1" $(pgrep -P "$1" || true); do
+    total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || echo 0)))
+  done
+  echo "$total"
+}
+ticks_per_second=$(getconf CLK_TCK)
+
+# wrk_run PID PORT PATH CONNECTIONS [EXTRA...] -> "rate p99 transfer cpu_us_per_request"
 wrk_run() {
-  local port="$1" path="$2" connections="$3"; shift 3
+  local pid="$1" port="$2" path="$3" connections="$4"; shift 4
   local threads=$(( connections < 2 ? 1 : 2 ))
-  local out
+  local out before after
+  before=$(cpu_ticks "$pid")
   out=$(wrk -t"$threads" -c"$connections" -d"${per_run}s" --timeout 10s --latency "$@" "http://127.0.0.1:$port$path" 2>&1)
-  local rate p99 transfer errors
+  after=$(cpu_ticks "$pid")
+  local rate p99 transfer errors requests cpu
   rate=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
   p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
   transfer=$(awk '/Transfer\/sec/ {print $2}' <<<"$out")
+  requests=$(awk '/requests in/ {print $1}' <<<"$out")
+  cpu=$(awk -v t=$((after - before)) -v hz="$ticks_per_second" -v n="$requests" \
+    'BEGIN { if (n + 0 > 0) printf "%.1f", t * 1e6 / hz / n; else print "-" }')
   errors=$(grep -oE 'Socket errors:.*|Non-2xx or 3xx responses: [0-9]+' <<<"$out" | tr '\n' ' ' || true)
   [ -z "$errors" ] || echo "  note: $path c=$connections on $port: $errors" >&2
-  echo "$rate $p99 $transfer"
+  echo "$rate $p99 $transfer $cpu"
 }
 
 # Converts wrk's "123.4MB" / "900.1KB" / "1.2GB" to MB.
@@ -126,39 +142,44 @@ rows=()
 # measure NAME UNIT KIND ARGS...: KIND is wrk-rate, wrk-mb, curl-loop or curl-glob.
 measure() {
   local name="$1" unit="$2" kind="$3"; shift 3
-  declare -A vals=() p99s=()
+  declare -A vals=() p99s=() cpus=()
   local server r
   for _ in $(seq "$rounds"); do
     for server in "${servers[@]}"; do
-      local port
+      local port pid
       case "$server" in
-        glass) port=$GLASS_PORT ;; portable) port=$PORTABLE_PORT ;; nginx) port=$NGINX_PORT ;;
+        glass) port=$GLASS_PORT pid=$GLASS_PID ;;
+        portable) port=$PORTABLE_PORT pid=$PORTABLE_PID ;;
+        nginx) port=$NGINX_PORT pid=$NGINX_PID ;;
       esac
-      local value p99="-"
+      local value p99="-" cpu="-"
       case "$kind" in
         curl-loop) value=$(curl_loop "http://127.0.0.1:$port$1") ;;
         curl-glob) value=$(curl_glob "http://127.0.0.1:$port$1") ;;
-        wrk-rate) read -r value p99 _ < <(wrk_run "$port" "$@") ;;
-        wrk-mb) read -r _ p99 r < <(wrk_run "$port" "$@"); value=$(to_mb "$r") ;;
+        wrk-rate) read -r value p99 _ cpu < <(wrk_run "$pid" "$port" "$@") ;;
+        wrk-mb) read -r _ p99 r cpu < <(wrk_run "$pid" "$port" "$@"); value=$(to_mb "$r") ;;
       esac
       vals[$server]+="$value "
       p99s[$server]+="$p99 "
+      cpus[$server]+="$cpu "
     done
   done
-  declare -A med=() mid_p99=()
+  declare -A med=() mid_p99=() mid_cpu=()
   for server in glass portable nginx; do
     if [ -n "${vals[$server]:-}" ]; then
       med[$server]=$(tr ' ' '\n' <<<"${vals[$server]}" | grep . | median)
       local p=(${p99s[$server]})
       mid_p99[$server]=${p[${#p[@]}/2]}
+      mid_cpu[$server]=$(tr ' ' '\n' <<<"${cpus[$server]}" | { grep -v '^-*$' || true; } | median)
     else
-      med[$server]="-"; mid_p99[$server]="-"
+      med[$server]="-"; mid_p99[$server]="-"; mid_cpu[$server]="-"
     fi
   done
   ratio() { awk -v g="$1" -v n="$2" 'BEGIN { if (n + 0 > 0 && g + 0 > 0) printf "%.2fx", g / n; else print "-" }'; }
-  rows+=("$(printf '| %s | %s %s | %s | %s %s | %s | %s %s | %s | %s | %s |' "$name" \
-    "${med[glass]}" "$unit" "${mid_p99[glass]}" "${med[portable]}" "$unit" "${mid_p99[portable]}" \
-    "${med[nginx]}" "$unit" "${mid_p99[nginx]}" \
+  rows+=("$(printf '| %s | %s %s | %s | %s | %s %s | %s | %s | %s %s | %s | %s | %s | %s |' "$name" \
+    "${med[glass]}" "$unit" "${mid_p99[glass]}" "${mid_cpu[glass]}" \
+    "${med[portable]}" "$unit" "${mid_p99[portable]}" "${mid_cpu[portable]}" \
+    "${med[nginx]}" "$unit" "${mid_p99[nginx]}" "${mid_cpu[nginx]}" \
     "$(ratio "${med[glass]}" "${med[nginx]}")" "$(ratio "${med[portable]}" "${med[nginx]}")")")
   echo "${rows[-1]}" >&2
 }
@@ -209,9 +230,11 @@ PY
 echo
 echo "glasshttp (Linux fast path, portable path) vs nginx on $(nproc) cores, $(date -u +%Y-%m-%d), medians of $rounds interleaved rounds"
 echo
-echo "| test | glasshttp | p99 | portable | p99 | nginx | p99 | glasshttp / nginx | portable / nginx |"
-echo "|---|---|---|---|---|---|---|---|---|"
+echo "CPU/req: the server's CPU time (user + system, all threads and workers, from /proc) per request, in µs"
+echo
+echo "| test | glasshttp | p99 | CPU/req | portable | p99 | CPU/req | nginx | p99 | CPU/req | glasshttp / nginx | portable / nginx |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
 printf '%s\n' "${rows[@]}"
-echo "| peak RSS during the runs above | $((glass_peak / 1024)) MiB | | $((portable_peak / 1024)) MiB | | $([ "$nginx_peak" = "-" ] && echo - || echo $((nginx_peak / 1024))) MiB (master + workers) | | | |"
+echo "| peak RSS during the runs above | $((glass_peak / 1024)) MiB | | | $((portable_peak / 1024)) MiB | | | $([ "$nginx_peak" = "-" ] && echo - || echo $((nginx_peak / 1024))) MiB (master + workers) | | | | |"
 read -r rss idle_threads <<<"$idle_rss"
-echo "| RSS holding $idle_connections idle keep-alive connections | $((rss / 1024)) MiB ($idle_threads threads) | | | | | | | |"
+echo "| RSS holding $idle_connections idle keep-alive connections | $((rss / 1024)) MiB ($idle_threads threads) | | | | | | | | | | |"

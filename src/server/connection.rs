@@ -24,7 +24,7 @@ use crate::protocol::{
     Body, CloseReason, ConnectionField, HttpVersion, KeepAlive, Method, Request, Response, Status,
 };
 use crate::server::wire::{self, DateCache, Sent};
-use crate::sys;
+use crate::sys::{self, is_timeout};
 
 /// How long a request body may take to arrive, in total, so a client
 /// trickling a body cannot hold the connection open.
@@ -558,33 +558,6 @@ fn read_retrying(stream: &TcpStream, buffer: &mut [u8]) -> io::Result<usize> {
         match (&mut &*stream).read(buffer) {
             Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
             other => return other,
-        }
-    }
-}
-
-/// Whether a socket error is a timeout (a read or write timeout shows as
-/// `WouldBlock` on Unix, `TimedOut` on Windows).
-pub fn is_timeout(error: &io::Error) -> bool {
-    matches!(
-        error.kind(),
-        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn timeouts_are_told_apart_from_other_errors() {
-        let cases = [
-            (io::ErrorKind::WouldBlock, true),
-            (io::ErrorKind::TimedOut, true),
-            (io::ErrorKind::ConnectionReset, false),
-            (io::ErrorKind::BrokenPipe, false),
-        ];
-        for (kind, expected) in cases {
-            assert_eq!(is_timeout(&io::Error::from(kind)), expected, "{kind:?}");
         }
     }
 }

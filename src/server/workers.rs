@@ -15,10 +15,10 @@ use std::time::{Duration, Instant, SystemTime};
 
 use crate::observe::{ExchangeRecord, Outcome};
 use crate::protocol::{CloseReason, ConnectionField, Response, Status};
-use crate::server::connection::{self, is_timeout, ConnectionHandle};
+use crate::server::connection::{self, ConnectionHandle};
 use crate::server::state::Shared;
 use crate::server::wire;
-use crate::sys;
+use crate::sys::{self, is_timeout};
 
 /// Stack size of a connection thread. Serving needs a few KiB (the largest
 /// frame holds httparse's 100 header slots); 256 KiB leaves ample room for

@@ -14,7 +14,7 @@ use std::time::Duration;
 use super::copy::file_shrank;
 use super::entry::Entry;
 use super::progress::{send_wait, WriteProgress};
-use super::unix::{lookup_beneath, FileStamp, Handle};
+use super::unix::{entry_of, lookup_beneath, FileStamp, Handle};
 
 pub const NAME: &str = "linux (openat2, sendfile)";
 
@@ -39,14 +39,7 @@ pub fn lookup(dir: &Path, handle: &Handle, relative: &Path) -> io::Result<Entry>
         }
         Err(errno) => return Err(errno.into()),
     };
-    let metadata = file.metadata()?;
-    Ok(if metadata.is_file() {
-        Entry::File(file, metadata)
-    } else if metadata.is_dir() {
-        Entry::Directory
-    } else {
-        Entry::Other
-    })
+    entry_of(file)
 }
 
 /// The stamp of what `relative` names beneath the root, by one `stat` and

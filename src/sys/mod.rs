@@ -36,6 +36,7 @@ use portable as path;
 
 mod copy;
 mod entry;
+mod hash;
 mod progress;
 #[cfg(unix)]
 mod unix;
@@ -56,7 +57,7 @@ pub use family::{
 pub use path::{
     has_unread_bytes, prepare_accepted, prepare_listener, send_file, wake_acceptor, wake_reader,
 };
-pub use progress::{send_wait, WriteProgress};
+pub use progress::{is_timeout, send_wait, WriteProgress};
 
 /// Which implementation of the file-and-socket half this build uses, for
 /// the banner's debug line and the benchmarks.

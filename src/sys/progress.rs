@@ -57,7 +57,7 @@ impl WriteProgress {
                 Ok(Some(n))
             }
             Err(error) if error.kind() == io::ErrorKind::Interrupted => Ok(None),
-            Err(error) if is_wait_over(&error) => {
+            Err(error) if is_timeout(&error) => {
                 if self.last_progress.elapsed() >= self.timeout {
                     Err(io::ErrorKind::TimedOut.into())
                 } else {
@@ -69,8 +69,9 @@ impl WriteProgress {
     }
 }
 
-/// A send's wait ran out: `WouldBlock` on Unix, `TimedOut` on Windows.
-fn is_wait_over(error: &io::Error) -> bool {
+/// Whether a socket error is a read's or a send's wait running out:
+/// `WouldBlock` on Unix, `TimedOut` on Windows.
+pub fn is_timeout(error: &io::Error) -> bool {
     matches!(
         error.kind(),
         io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
@@ -106,6 +107,19 @@ mod tests {
         );
         // Bytes that moved count, whatever the clock says.
         assert_eq!(spent.judge(Ok(1)).unwrap(), Some(1));
+    }
+
+    #[test]
+    fn timeouts_are_told_apart_from_other_errors() {
+        let cases = [
+            (io::ErrorKind::WouldBlock, true),
+            (io::ErrorKind::TimedOut, true),
+            (io::ErrorKind::ConnectionReset, false),
+            (io::ErrorKind::BrokenPipe, false),
+        ];
+        for (kind, expected) in cases {
+            assert_eq!(is_timeout(&io::Error::from(kind)), expected, "{kind:?}");
+        }
     }
 
     #[test]

@@ -11,6 +11,7 @@ use std::path::{Component, Path, PathBuf};
 use std::time::SystemTime;
 
 use super::entry::Entry;
+use super::hash::fnv1a;
 
 /// Connections allowed when the open-file limit cannot be read.
 pub const DEFAULT_CONNECTIONS: usize = 1024;
@@ -45,18 +46,12 @@ impl FileIdentity {
     /// inode and change time, so a file put in another's place (a new
     /// inode) or renamed over it (a new change time) gets another.
     pub fn tag(&self) -> u64 {
-        let words = [
+        fnv1a(&[
             self.device,
             self.inode,
             self.changed.0 as u64,
             self.changed.1 as u64,
-        ];
-        words
-            .iter()
-            .flat_map(|word| word.to_le_bytes())
-            .fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
-                (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
-            })
+        ])
     }
 }
 
@@ -219,7 +214,8 @@ fn open_component(parent: &File, name: &OsStr, is_last: bool) -> io::Result<File
     Ok(File::from(openat(parent, name, flags, Mode::empty())?))
 }
 
-fn entry_of(file: File) -> io::Result<Entry> {
+/// What an open file is: a regular file (kept open), a directory, or other.
+pub fn entry_of(file: File) -> io::Result<Entry> {
     let metadata = file.metadata()?;
     Ok(if metadata.is_file() {
         Entry::File(file, metadata)

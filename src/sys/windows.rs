@@ -10,6 +10,7 @@ use std::path::Path;
 use std::time::SystemTime;
 
 use super::entry::Entry;
+use super::hash::fnv1a;
 
 /// Connections served at once by default: Windows has no per-process
 /// descriptor limit to derive it from.
@@ -44,12 +45,7 @@ impl FileIdentity {
     /// The identity as one number for a validator: FNV-1a over volume,
     /// file index and creation time.
     pub fn tag(&self) -> u64 {
-        [self.volume, self.index, self.created]
-            .iter()
-            .flat_map(|word| word.to_le_bytes())
-            .fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
-                (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
-            })
+        fnv1a(&[self.volume, self.index, self.created])
     }
 
     /// The creation time, whole seconds since the Unix epoch (Windows

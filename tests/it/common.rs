@@ -566,6 +566,21 @@ pub fn run_binary(args: &[&str]) -> std::process::Output {
         .expect("run glasshttp")
 }
 
+/// The binary run as user nobody through `setpriv` (root is bound neither by
+/// file modes nor by RLIMIT_NPROC), with `wrapper` (say `prlimit
+/// --nproc=12`) between; the site's directories are made readable to it.
+pub fn as_nobody(site: &Site, wrapper: &[&str]) -> Command {
+    use std::os::unix::fs::PermissionsExt;
+    for dir in [site.outside.path(), site.root.as_path()] {
+        fs::set_permissions(dir, fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let mut command = Command::new("setpriv");
+    command.args(["--reuid=65534", "--regid=65534", "--clear-groups"]);
+    command.args(wrapper);
+    command.arg(env!("CARGO_BIN_EXE_glasshttp"));
+    command
+}
+
 /// Whether an external program is installed.
 pub fn has_program(name: &str) -> bool {
     Command::new("sh")

@@ -181,19 +181,7 @@ fn when_no_thread_can_be_started_new_clients_get_503_and_accepting_goes_on() {
     // An unprivileged user (the limit does not bind root) allowed few tasks:
     // the server, its signal thread and a handful of connection threads.
     let site = Site::new();
-    for dir in [site.outside.path(), site.root.as_path()] {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
-    }
-    let mut command = Command::new("setpriv");
-    command.args([
-        "--reuid=65534",
-        "--regid=65534",
-        "--clear-groups",
-        "prlimit",
-        "--nproc=12",
-        env!("CARGO_BIN_EXE_glasshttp"),
-    ]);
+    let command = common::as_nobody(&site, &["prlimit", "--nproc=12"]);
     let server = Binary::start_command(
         command,
         &[
@@ -250,19 +238,7 @@ fn the_default_connection_limit_follows_the_task_limit_too() {
         return;
     }
     let site = Site::new();
-    for dir in [site.outside.path(), site.root.as_path()] {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
-    }
-    let mut command = Command::new("setpriv");
-    command.args([
-        "--reuid=65534",
-        "--regid=65534",
-        "--clear-groups",
-        "prlimit",
-        "--nproc=200",
-        env!("CARGO_BIN_EXE_glasshttp"),
-    ]);
+    let command = common::as_nobody(&site, &["prlimit", "--nproc=200"]);
     let server = Binary::start_command(
         command,
         &["--root", site.root.to_str().unwrap(), "--port", "0"],
@@ -444,6 +420,28 @@ fn fifo_with_reader(
     (fifo, child)
 }
 
+/// Starts the binary over `site`, capturing into `capture` with `extra`
+/// flags, and asks for /hello.txt `requests` times on one connection, each
+/// answered 200; returns the server, ready to stop.
+fn capture_while_serving(
+    site: &Site,
+    capture: &std::path::Path,
+    extra: &[&str],
+    requests: usize,
+) -> Binary {
+    let root = site.root.to_str().unwrap();
+    let mut args = vec!["--root", root, "--port", "0", "--quiet", "--capture"];
+    args.push(capture.to_str().unwrap());
+    args.extend_from_slice(extra);
+    let server = Binary::start(&args);
+    let mut client = Client::connect(server.addr);
+    for _ in 0..requests {
+        client.send(b"GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n");
+        assert_eq!(client.read_reply(false).status, 200);
+    }
+    server
+}
+
 #[test]
 fn a_capture_sink_that_stops_reading_never_stalls_serving() {
     if !common::unix_only("a FIFO") {
@@ -452,22 +450,7 @@ fn a_capture_sink_that_stops_reading_never_stalls_serving() {
     // A paused Wireshark: the FIFO is open, and nobody reads it.
     let site = Site::new();
     let (fifo, mut reader) = fifo_with_reader(site.outside.path(), "exec sleep 60");
-    let mut server = Binary::start(&[
-        "--root",
-        site.root.to_str().unwrap(),
-        "--port",
-        "0",
-        "--quiet",
-        "--trace",
-        "--capture",
-        fifo.to_str().unwrap(),
-    ]);
-    let mut client = Client::connect(server.addr);
-    for _ in 0..1500 {
-        client.send(b"GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n");
-        assert_eq!(client.read_reply(false).status, 200);
-    }
-    drop(client);
+    let mut server = capture_while_serving(&site, &fifo, &["--trace"], 1500);
     server.stop();
     let summary = server
         .stdout_lines
@@ -498,23 +481,7 @@ fn a_capture_sink_that_stops_reading_never_stalls_serving() {
 fn the_capture_file_stops_at_its_limit_and_says_so_once() {
     let site = Site::new();
     let capture = site.outside.path().join("lab.pcap");
-    let mut server = Binary::start(&[
-        "--root",
-        site.root.to_str().unwrap(),
-        "--port",
-        "0",
-        "--quiet",
-        "--capture",
-        capture.to_str().unwrap(),
-        "--capture-limit",
-        "4K",
-    ]);
-    let mut client = Client::connect(server.addr);
-    for _ in 0..50 {
-        client.send(b"GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n");
-        assert_eq!(client.read_reply(false).status, 200);
-    }
-    drop(client);
+    let mut server = capture_while_serving(&site, &capture, &["--capture-limit", "4K"], 50);
     server.stop();
     let size = std::fs::metadata(&capture).unwrap().len();
     assert!(size <= 4096 && size > 1024, "{size} bytes");
@@ -535,21 +502,7 @@ fn a_capture_write_error_is_one_warning_that_says_write() {
     // that fails (EPIPE).
     let site = Site::new();
     let (fifo, mut reader) = fifo_with_reader(site.outside.path(), "head -c 300 > /dev/null");
-    let mut server = Binary::start(&[
-        "--root",
-        site.root.to_str().unwrap(),
-        "--port",
-        "0",
-        "--quiet",
-        "--capture",
-        fifo.to_str().unwrap(),
-    ]);
-    let mut client = Client::connect(server.addr);
-    for _ in 0..50 {
-        client.send(b"GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n");
-        assert_eq!(client.read_reply(false).status, 200);
-    }
-    drop(client);
+    let mut server = capture_while_serving(&site, &fifo, &[], 50);
     let _ = reader.wait();
     server.stop();
     let lines: Vec<String> = server.rest_of_stderr();
