@@ -1,16 +1,27 @@
-//! A cache of small files' bytes, so that a small response is one write of
-//! head and body instead of a write and a sendfile.
+//! A cache of small files' bytes and validators, so that a small response is
+//! one write of head and body instead of a write and a sendfile, and, on
+//! Linux, needs neither an open nor a close.
 //!
-//! It never serves stale bytes. Every request still opens the file and
-//! reads its metadata; an entry, kept by the file's path beneath the root, is
-//! used only when the size, the modification time and the file's identity
-//! ([`FileIdentity`]: device, inode and change time on Unix; volume, file
-//! index and creation time on Windows) all still match. A write changes the modification time; a rename
-//! or a new link the change time; a file put in another's place has another
-//! inode or file index. Clocks have
-//! coarse ticks, though, so a file modified less than
-//! [`SETTLE_TIME`] ago is not cached: a second write of the same length in
-//! the same tick would otherwise go unnoticed.
+//! It never serves stale bytes. An entry, kept by the file's path beneath
+//! the root, holds the [`FileStamp`] the file had when it was read: size,
+//! modification time and identity (device, inode and change time on Unix;
+//! volume, file index and creation time on Windows). It is used only when
+//! the file's stamp now is the same:
+//!
+//! - On Linux, a GET without `Range` takes the stamp with one `stat` of the
+//!   path and, on a match, answers from the entry ([`FileCache::hit`]): the
+//!   file was opened beneath the root when it was cached, and a matching
+//!   stamp is that very file, unchanged, wherever the path now leads. Any
+//!   mismatch, and every other request, opens the file as usual.
+//! - Otherwise the stamp comes from the open file's metadata
+//!   ([`FileCache::bytes`]).
+//!
+//! A write changes the modification time; a rename or a new link the change
+//! time; a file put in another's place (even with the same size and time,
+//! `cp -p`) has another inode or file index. Clocks have coarse ticks,
+//! though, so a file changed less than [`SETTLE_TIME`] ago is not cached: a
+//! second write of the same length in the same tick would otherwise go
+//! unnoticed.
 
 use std::collections::HashMap;
 use std::fs::{File, Metadata};
