@@ -14,7 +14,8 @@ use std::time::Duration;
 use super::copy::file_shrank;
 use super::entry::Entry;
 use super::progress::{send_wait, WriteProgress};
-use super::unix::{entry_of, lookup_beneath, FileStamp, Handle};
+use super::stamp::FileStamp;
+use super::unix::{entry_of, lookup_beneath, FileIdentity, Handle};
 
 pub const NAME: &str = "linux (openat2, sendfile)";
 
@@ -48,8 +49,17 @@ pub fn lookup(dir: &Path, handle: &Handle, relative: &Path) -> io::Result<Entry>
 /// cache's): a match means that very file, unchanged; anything else, the
 /// caller opens the path properly.
 pub fn stamp(handle: &Handle, relative: &Path) -> Option<FileStamp> {
-    let stat = rustix::fs::statat(handle.directory(), relative, rustix::fs::AtFlags::empty());
-    stat.ok().map(|stat| FileStamp::from_stat(&stat))
+    use std::time::{Duration, UNIX_EPOCH};
+    let stat =
+        rustix::fs::statat(handle.directory(), relative, rustix::fs::AtFlags::empty()).ok()?;
+    let modified = u64::try_from(stat.st_mtime)
+        .ok()
+        .map(|secs| UNIX_EPOCH + Duration::new(secs, stat.st_mtime_nsec as u32));
+    Some(FileStamp {
+        size: stat.st_size as u64,
+        modified,
+        identity: FileIdentity::from_stat(&stat),
+    })
 }
 
 /// Copies `len` bytes of `file` from `offset` to the socket inside the

@@ -38,6 +38,7 @@ mod copy;
 mod entry;
 mod hash;
 mod progress;
+mod stamp;
 #[cfg(unix)]
 mod unix;
 #[cfg(unix)]
@@ -51,13 +52,14 @@ use windows as family;
 pub use copy::{copy_range, file_shrank};
 pub use entry::Entry;
 pub use family::{
-    is_unnameable, open_file_limit, read_at, segment_to_name, task_limit, FileIdentity, FileStamp,
+    is_unnameable, open_file_limit, read_at, segment_to_name, task_limit, FileIdentity,
     DEFAULT_CONNECTIONS,
 };
 pub use path::{
     has_unread_bytes, prepare_accepted, prepare_listener, send_file, wake_acceptor, wake_reader,
 };
 pub use progress::{is_timeout, send_wait, WriteProgress};
+pub use stamp::FileStamp;
 
 /// Which implementation of the file-and-socket half this build uses, for
 /// the banner's debug line and the benchmarks.

@@ -11,10 +11,11 @@ use std::time::Duration;
 use super::copy::copy_range;
 use super::entry::Entry;
 use super::progress::{send_wait, WriteProgress};
+use super::stamp::FileStamp;
 #[cfg(unix)]
-use super::unix::{lookup_beneath, FileStamp, Handle};
+use super::unix::{lookup_beneath, Handle};
 #[cfg(windows)]
-use super::windows::{lookup_beneath, FileStamp, Handle};
+use super::windows::{lookup_beneath, Handle};
 
 pub const NAME: &str = "portable";
 

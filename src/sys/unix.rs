@@ -8,7 +8,6 @@ use std::io;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::{Component, Path, PathBuf};
-use std::time::SystemTime;
 
 use super::entry::Entry;
 use super::hash::fnv1a;
@@ -37,6 +36,18 @@ impl FileIdentity {
         }
     }
 
+    /// The identity in what one `stat` found.
+    #[cfg(all(target_os = "linux", not(feature = "portable")))]
+    // The field types differ between targets; on some the casts are no-ops.
+    #[allow(clippy::unnecessary_cast)]
+    pub fn from_stat(stat: &rustix::fs::Stat) -> FileIdentity {
+        FileIdentity {
+            device: stat.st_dev as u64,
+            inode: stat.st_ino as u64,
+            changed: (stat.st_ctime as i64, stat.st_ctime_nsec as i64),
+        }
+    }
+
     /// The last status change, whole seconds since the epoch.
     pub fn changed_secs(&self) -> i64 {
         self.changed.0
@@ -52,47 +63,6 @@ impl FileIdentity {
             self.changed.0 as u64,
             self.changed.1 as u64,
         ])
-    }
-}
-
-/// One version of one file, as a cache compares it: size, modification
-/// time and identity. Equal stamps mean the same file, unchanged: a write
-/// changes the modification time, anything else the identity.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct FileStamp {
-    pub size: u64,
-    pub modified: Option<SystemTime>,
-    pub identity: FileIdentity,
-}
-
-impl FileStamp {
-    /// The stamp of the open `file`, whose metadata is `metadata`.
-    pub fn of(file: &File, metadata: &Metadata) -> FileStamp {
-        FileStamp {
-            size: metadata.len(),
-            modified: metadata.modified().ok(),
-            identity: FileIdentity::of(file, metadata),
-        }
-    }
-
-    /// The stamp of what one `stat` found.
-    #[cfg(all(target_os = "linux", not(feature = "portable")))]
-    // The field types differ between targets; on some the casts are no-ops.
-    #[allow(clippy::unnecessary_cast)]
-    pub fn from_stat(stat: &rustix::fs::Stat) -> FileStamp {
-        use std::time::{Duration, UNIX_EPOCH};
-        let modified = u64::try_from(stat.st_mtime)
-            .ok()
-            .map(|secs| UNIX_EPOCH + Duration::new(secs, stat.st_mtime_nsec as u32));
-        FileStamp {
-            size: stat.st_size as u64,
-            modified,
-            identity: FileIdentity {
-                device: stat.st_dev as u64,
-                inode: stat.st_ino as u64,
-                changed: (stat.st_ctime as i64, stat.st_ctime_nsec as i64),
-            },
-        }
     }
 }
 

@@ -7,7 +7,6 @@ use std::fs::{File, Metadata};
 use std::io;
 use std::os::windows::fs::{FileExt, MetadataExt};
 use std::path::Path;
-use std::time::SystemTime;
 
 use super::entry::Entry;
 use super::hash::fnv1a;
@@ -54,27 +53,6 @@ impl FileIdentity {
         const TICKS_PER_SEC: u64 = 10_000_000;
         const SECS_1601_TO_1970: i64 = 11_644_473_600;
         (self.created / TICKS_PER_SEC) as i64 - SECS_1601_TO_1970
-    }
-}
-
-/// One version of one file, as a cache compares it: size, modification
-/// time and identity. Equal stamps mean the same file, unchanged: a write
-/// changes the modification time, anything else the identity.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct FileStamp {
-    pub size: u64,
-    pub modified: Option<SystemTime>,
-    pub identity: FileIdentity,
-}
-
-impl FileStamp {
-    /// The stamp of the open `file`, whose metadata is `metadata`.
-    pub fn of(file: &File, metadata: &Metadata) -> FileStamp {
-        FileStamp {
-            size: metadata.len(),
-            modified: metadata.modified().ok(),
-            identity: FileIdentity::of(file, metadata),
-        }
     }
 }
 
