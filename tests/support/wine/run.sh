@@ -24,7 +24,7 @@ export WINEDEBUG=-all
 # the prefix, which takes longer than a test waits for a banner.
 wineserver=$(dirname "$wine")/wineserver
 "$wineserver" -p 2>/dev/null || true
-trap '"$wineserver" -k 2>/dev/null || true' EXIT
+trap '"$wineserver" -k >/dev/null 2>&1 || true' EXIT
 "$wine" "$out/glasshttp.exe" --version
 
 GLASSHTTP_BIN=$PWD/$out/glasshttp.exe GLASSHTTP_RUNNER=$wine cargo test --tests "$@"
