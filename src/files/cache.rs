@@ -24,7 +24,7 @@
 //! unnoticed.
 
 use std::collections::HashMap;
-use std::fs::{File, Metadata};
+use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
@@ -88,20 +88,21 @@ impl FileCache {
         })
     }
 
-    /// The bytes of `file`, opened at `path`, from memory when this version
-    /// is cached, read and cached (with its `validators`) when it is small
-    /// and settled, or `None` (send it from disk).
+    /// The bytes of `file`, opened at `path` and whose version is `stamp`,
+    /// from memory when this version is cached, read and cached (with its
+    /// `validators`) when it is small and settled, or `None` (send it from
+    /// disk).
     pub fn bytes(
         &self,
         path: &Path,
         file: &File,
-        metadata: &Metadata,
+        stamp: &FileStamp,
         validators: &Validators,
     ) -> Option<Arc<[u8]>> {
-        if metadata.len() > MAX_CACHED_FILE_BYTES {
+        if stamp.size > MAX_CACHED_FILE_BYTES {
             return None;
         }
-        let version = FileStamp::of(file, metadata);
+        let version = *stamp;
         {
             let entries = self.entries.read().unwrap_or_else(|p| p.into_inner());
             if let Some(entry) = entries.get(path) {
@@ -110,10 +111,10 @@ impl FileCache {
                 }
             }
         }
-        if !is_settled(&version, metadata, self.settle_time) {
+        if !is_settled(&version, self.settle_time) {
             return None;
         }
-        let bytes = read_exactly(file, metadata.len())?;
+        let bytes = read_exactly(file, version.size)?;
         // A write during the read changes the metadata: then cache nothing.
         let after = file.metadata().ok()?;
         if FileStamp::of(file, &after) != version {
@@ -138,10 +139,10 @@ impl FileCache {
 }
 
 /// Whether the file was last changed long enough ago (see the module doc).
-fn is_settled(version: &FileStamp, metadata: &Metadata, settle_time: Duration) -> bool {
+fn is_settled(version: &FileStamp, settle_time: Duration) -> bool {
     let changed_secs = version.identity.changed_secs().max(0) as u64;
     let changed = UNIX_EPOCH + Duration::from_secs(changed_secs);
-    let modified = metadata.modified().unwrap_or(SystemTime::now());
+    let modified = version.modified.unwrap_or(SystemTime::now());
     let latest = changed.max(modified);
     SystemTime::now()
         .duration_since(latest)
@@ -175,7 +176,8 @@ mod tests {
     fn lookup(cache: &FileCache, path: &std::path::Path) -> Option<Arc<[u8]>> {
         let file = File::open(path).unwrap();
         let metadata = file.metadata().unwrap();
-        cache.bytes(path, &file, &metadata, &Validators::of(&file, &metadata))
+        let stamp = FileStamp::of(&file, &metadata);
+        cache.bytes(path, &file, &stamp, &Validators::of(&stamp))
     }
 
     #[test]

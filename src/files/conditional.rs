@@ -22,12 +22,11 @@
 //! the order of RFC 9110 §13.2.2. `If-Range` is evaluated separately, by
 //! [`if_range_matches`], when a Range is about to be served.
 
-use std::fs::{File, Metadata};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::protocol::fields::trim_ows;
 use crate::protocol::{Method, Request};
-use crate::sys::FileIdentity;
+use crate::sys::FileStamp;
 
 /// An entity-tag (RFC 9110 §8.8.3): an opaque quoted string, maybe weak.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -151,18 +150,17 @@ pub struct Validators {
 }
 
 impl Validators {
-    /// The validators of a file, from its metadata (see the module doc).
-    pub fn of(file: &File, metadata: &Metadata) -> Validators {
-        let modified = metadata
-            .modified()
-            .ok()
+    /// The validators of the file version `stamp` (see the module doc).
+    pub fn of(stamp: &FileStamp) -> Validators {
+        let modified = stamp
+            .modified
             .and_then(|t| t.duration_since(UNIX_EPOCH).ok());
         Validators {
             etag: format!(
                 "\"{:x}-{:x}-{:x}\"",
-                metadata.len(),
+                stamp.size,
                 modified.map_or(0, |d| d.as_nanos()),
-                FileIdentity::of(file, metadata).tag()
+                stamp.identity.tag()
             ),
             last_modified: modified.map(|d| UNIX_EPOCH + Duration::from_secs(d.as_secs())),
         }
@@ -850,10 +848,9 @@ mod tests {
         let path = dir.path().join("f");
         std::fs::write(&path, "one").unwrap();
         let validators = |path: &std::path::Path| {
-            let file = File::open(path).unwrap();
-            let metadata = file.metadata().unwrap();
-            let identity = FileIdentity::of(&file, &metadata).tag();
-            (Validators::of(&file, &metadata), identity)
+            let file = std::fs::File::open(path).unwrap();
+            let stamp = FileStamp::of(&file, &file.metadata().unwrap());
+            (Validators::of(&stamp), stamp.identity.tag())
         };
         let (first, _) = validators(&path);
         std::fs::write(&path, "three").unwrap();

@@ -19,6 +19,7 @@ use crate::protocol::byte_range::unsatisfied_content_range;
 use crate::protocol::multipart::Multipart;
 use crate::protocol::visible::visible;
 use crate::protocol::{Body, Method, Request, Response, Status};
+use crate::sys::FileStamp;
 
 /// The methods this server implements (RFC 9110 §9.1: GET and HEAD are
 /// the methods every general-purpose server supports).
@@ -139,7 +140,9 @@ fn serve_file(
     path: PathBuf,
     cache: &FileCache,
 ) -> (Response, Decision) {
-    let validators = Validators::of(&file, metadata);
+    // One stamp of the open file: the validators and the cache both read it.
+    let stamp = FileStamp::of(&file, metadata);
+    let validators = Validators::of(&stamp);
     let conditions = Conditions::from_request(request);
     let size = metadata.len();
     let precondition =
@@ -158,7 +161,7 @@ fn serve_file(
     // needs no bytes at all.
     let cached = match request.method {
         Method::Head => None,
-        _ => cache.bytes(&path, &file, metadata, &validators),
+        _ => cache.bytes(&path, &file, &stamp, &validators),
     };
     let content = Content {
         file,
@@ -182,6 +185,14 @@ fn answer_precondition(precondition: Precondition, validators: &Validators) -> O
         }
         Precondition::Failed(_) => Some(Response::error(Status::PreconditionFailed)),
     }
+}
+
+/// The 200 for a whole file, from memory or from disk: the one place its
+/// fields are chosen, so a cached answer and an opened one cannot differ.
+fn whole_file(body: Body, content_type: String, validators: &Validators) -> Response {
+    Response::new(Status::Ok, body)
+        .with_field("Content-Type", content_type)
+        .with_validators(validators)
 }
 
 /// A small cached file answered without opening it: one `stat` of its path
@@ -211,9 +222,7 @@ fn serve_from_cache(
             start: 0,
             len: size as usize,
         };
-        Response::new(Status::Ok, body)
-            .with_field("Content-Type", content_type(&relative))
-            .with_validators(&validators)
+        whole_file(body, content_type(&relative), &validators)
     });
     let range = matches!(precondition, Precondition::Proceed(_)).then_some(RangeOutcome::Absent);
     let decision = Decision::File {
@@ -260,9 +269,7 @@ fn respond(content: Content, outcome: &RangeOutcome, validators: &Validators) ->
     match outcome {
         RangeOutcome::Absent | RangeOutcome::Ignored(_) => {
             let content_type = content.content_type.clone();
-            Response::new(Status::Ok, content.body(0, size))
-                .with_field("Content-Type", content_type)
-                .with_validators(validators)
+            whole_file(content.body(0, size), content_type, validators)
         }
         RangeOutcome::Partial(ranges) => match ranges.as_slice() {
             [one] => {
@@ -379,7 +386,7 @@ mod tests {
         std::fs::write(dir.path().join("docs/index.html"), "<p>docs</p>").unwrap();
         let root = Root::new(dir.path()).unwrap();
         let digits = File::open(dir.path().join("digits.txt")).unwrap();
-        let etag = Validators::of(&digits, &digits.metadata().unwrap()).etag;
+        let etag = Validators::of(&FileStamp::of(&digits, &digits.metadata().unwrap())).etag;
         let get = |target: &str, fields: &str| {
             format!("GET {target} HTTP/1.1\r\nHost: t\r\n{fields}\r\n")
         };

@@ -256,7 +256,6 @@ impl Connection<'_> {
             keep_alive = KeepAlive::BodyUnread;
         }
         let sent = self.answer(
-            request.raw(),
             request.method == Method::Head,
             &response,
             keep_alive.connection_field(),
@@ -281,7 +280,7 @@ impl Connection<'_> {
     fn refuse(&mut self, head: &[u8], refusal: Refusal, received: Instant) -> Next {
         log::debug!("{}: refused: {}", self.peer(), refusal.why);
         let response = Response::error(refusal.status);
-        let sent = self.answer(head, false, &response, ConnectionField::Close);
+        let sent = self.answer(false, &response, ConnectionField::Close);
         let outcome = Outcome::Unreadable { why: refusal.why };
         self.observe(head, outcome, &response, &sent, received);
         Next::Close(CloseReason::BadRequest(refusal.status))
@@ -290,7 +289,6 @@ impl Connection<'_> {
     /// Sends a response: the head written into `scratch`, then head and body.
     fn answer(
         &mut self,
-        request_head: &[u8],
         is_head: bool,
         response: &Response,
         connection: ConnectionField,
@@ -307,11 +305,7 @@ impl Connection<'_> {
             self.context.write_timeout,
         );
         if let Err(error) = &sent {
-            log::debug!(
-                "{}: write failed after {} request bytes: {error}",
-                self.peer(),
-                request_head.len()
-            );
+            log::debug!("{}: write failed: {error}", self.peer());
         }
         sent.map(|sent| (sent, Instant::now()))
     }
