@@ -19,6 +19,8 @@ pub const MAX_REQUEST_LINE_BYTES: usize = 8 * 1024;
 pub const MAX_HEAD_BYTES: usize = 64 * 1024;
 /// Most header fields in one head; more → 431 (RFC 6585 §5).
 pub const MAX_HEADERS: usize = 100;
+/// Fields a head usually has at most (browsers send 10 to 20).
+const COMMON_HEADERS: usize = 32;
 
 /// The request method (RFC 9110 §9). Standard methods are named so that the
 /// server can answer 405 for them and 501 for anything it has never heard of.
@@ -198,9 +200,24 @@ impl Request {
 /// length of its head: bytes after it are the body or the next request.
 pub fn parse_head(buf: &[u8]) -> Result<Option<(Request, usize)>, HeadError> {
     check_request_line_length(buf)?;
+    // Most heads carry a few fields: a small array on the stack takes them,
+    // and only a head with more pays for the full one, on the heap. Stack
+    // that an exchange touches stays resident while the connection is idle.
+    let mut few = [httparse::EMPTY_HEADER; COMMON_HEADERS];
+    match parse_into(buf, &mut few) {
+        Err(HeadError::TooManyHeaders) => {
+            parse_into(buf, &mut vec![httparse::EMPTY_HEADER; MAX_HEADERS])
+        }
+        parsed => parsed,
+    }
+}
 
-    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-    let mut parsed = httparse::Request::new(&mut headers);
+/// [`parse_head`] with room for `headers.len()` fields.
+fn parse_into<'b>(
+    buf: &'b [u8],
+    headers: &mut [httparse::Header<'b>],
+) -> Result<Option<(Request, usize)>, HeadError> {
+    let mut parsed = httparse::Request::new(headers);
     let head_len = match parsed.parse(buf) {
         Ok(httparse::Status::Complete(n)) if n > MAX_HEAD_BYTES => {
             return Err(HeadError::HeadTooLarge)
@@ -337,6 +354,34 @@ mod tests {
 
     fn parse(input: &str) -> Result<Option<(Request, usize)>, HeadError> {
         parse_head(input.as_bytes())
+    }
+
+    #[test]
+    fn field_counts_around_the_small_array_and_the_limit() {
+        // Host plus `extra` fields: the small array, one past it (parsed
+        // again with the full one), exactly the limit, one past the limit.
+        for (extra, parsed) in [
+            (COMMON_HEADERS - 1, true),
+            (COMMON_HEADERS, true),
+            (MAX_HEADERS - 1, true),
+            (MAX_HEADERS, false),
+        ] {
+            let head = format!(
+                "GET / HTTP/1.1\r\nHost: a\r\n{}\r\n",
+                "X-A: b\r\n".repeat(extra)
+            );
+            match parse(&head) {
+                Ok(Some((request, len))) => {
+                    assert!(parsed, "{extra} extra fields should be refused");
+                    assert_eq!(len, head.len());
+                    assert_eq!(request.fields().count(), extra + 1);
+                }
+                other => {
+                    assert!(!parsed, "{extra} extra fields: {other:?}");
+                    assert_eq!(other.unwrap_err(), HeadError::TooManyHeaders);
+                }
+            }
+        }
     }
 
     #[test]

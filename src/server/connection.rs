@@ -37,6 +37,13 @@ pub const LINGER_MAX_BYTES: usize = 1024 * 1024;
 /// buffer stays this small while a connection is idle, so thousands of idle
 /// connections cost little memory.
 const READ_CHUNK_BYTES: usize = 4 * 1024;
+/// Room reserved for a response head.
+const HEAD_BYTES: usize = 1024;
+/// How long a connection waits for its next request holding its buffers.
+/// After that it gives them back and sleeps on a one-byte peek, so an idle
+/// connection costs its thread's stack and little else; a busy one never
+/// pays the extra system call.
+const IDLE_GRACE: Duration = Duration::from_millis(100);
 
 /// What every connection shares: the files, the timing policy, the
 /// observers, and whether the server is shutting down.
@@ -116,7 +123,7 @@ pub fn serve(
         observer: context.observers.connection(id, peer, local),
         buffer: Vec::with_capacity(READ_CHUNK_BYTES),
         start: 0,
-        scratch: Vec::with_capacity(1024),
+        scratch: Vec::with_capacity(HEAD_BYTES),
         read_timeout: Some(context.idle_timeout),
         dates: DateCache::default(),
         requests: 0,
@@ -295,6 +302,7 @@ impl Connection<'_> {
     ) -> io::Result<(Sent, Instant)> {
         self.requests += 1;
         self.scratch.clear();
+        self.scratch.reserve(HEAD_BYTES);
         response.write_head(&mut self.scratch, connection, self.dates.now());
         let sent = wire::send(
             self.stream,
@@ -353,7 +361,7 @@ impl Connection<'_> {
             }
             // Idle until a head starts; from then on, the head's deadline.
             let timeout = match head_deadline {
-                None if self.pending().is_empty() => self.context.idle_timeout,
+                None if self.pending().is_empty() => self.context.idle_timeout.min(IDLE_GRACE),
                 None => {
                     let deadline = Instant::now() + self.context.head_timeout;
                     *head_deadline.insert(deadline) - Instant::now()
@@ -369,12 +377,17 @@ impl Connection<'_> {
                 Ok(_) => {
                     head_deadline.get_or_insert_with(|| Instant::now() + self.context.head_timeout);
                 }
+                Err(error) if is_timeout(&error) && !self.pending().is_empty() => {
+                    return Incoming::HeadTimedOut;
+                }
                 Err(error) if is_timeout(&error) => {
-                    return if self.pending().is_empty() {
-                        Incoming::Idle
-                    } else {
-                        Incoming::HeadTimedOut
-                    };
+                    let rest = self.context.idle_timeout.saturating_sub(IDLE_GRACE);
+                    match self.sleep_until_readable(rest) {
+                        // The next read finds a byte, or the client's close.
+                        Ok(true) => {}
+                        Ok(false) => return Incoming::Idle,
+                        Err(_) => return Incoming::Broken,
+                    }
                 }
                 Err(_) => return Incoming::Broken,
             }
@@ -470,6 +483,27 @@ impl Connection<'_> {
             .map_or_else(|_| "a client".to_string(), |addr| addr.to_string())
     }
 
+    /// Gives the buffers back and waits up to `timeout` for the next byte
+    /// (or the close) without taking it. False when nothing came.
+    fn sleep_until_readable(&mut self, timeout: Duration) -> io::Result<bool> {
+        if timeout.is_zero() {
+            return Ok(false);
+        }
+        self.buffer = Vec::new();
+        self.start = 0;
+        self.scratch = Vec::new();
+        self.stream.set_read_timeout(Some(timeout))?;
+        self.read_timeout = Some(timeout);
+        loop {
+            match self.stream.peek(&mut [0u8; 1]) {
+                Ok(_) => return Ok(true),
+                Err(error) if is_timeout(&error) => return Ok(false),
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
+                Err(error) => return Err(error),
+            }
+        }
+    }
+
     /// Reads more bytes into the buffer, waiting at most `timeout`.
     fn fill(&mut self, timeout: Duration) -> io::Result<usize> {
         if self.read_timeout != Some(timeout) {
@@ -523,7 +557,12 @@ impl Connection<'_> {
         self.observer.server_closed();
         let deadline = Instant::now() + LINGER_TIMEOUT;
         let mut drained = 0;
-        let mut sink = [0u8; 4096];
+        // The connection's own buffer, not a stack array: a 4 KiB array here
+        // would be touched by every connection's thread, lingering or not.
+        self.start = 0;
+        let sink = &mut self.buffer;
+        sink.clear();
+        sink.resize(READ_CHUNK_BYTES, 0);
         while drained < LINGER_MAX_BYTES {
             let Some(left) = deadline.checked_duration_since(Instant::now()) else {
                 break;
@@ -531,7 +570,7 @@ impl Connection<'_> {
             if left.is_zero() || self.stream.set_read_timeout(Some(left)).is_err() {
                 break;
             }
-            match read_retrying(self.stream, &mut sink) {
+            match read_retrying(self.stream, sink) {
                 Ok(0) => {
                     self.observer.client_closed();
                     break;

@@ -177,6 +177,35 @@ fn idle_keep_alive_connection_is_closed_after_the_idle_timeout() {
 }
 
 #[test]
+fn connection_idle_past_the_grace_gives_back_its_buffers_and_still_serves() {
+    // After a short idle spell the connection drops its buffers and waits
+    // on a peek; what arrives next must be read whole, pipelined or large.
+    let site = Site::new();
+    let server = TestServer::start(&site.root);
+    let mut client = server.connect();
+    client.send(b"GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n");
+    assert_eq!(client.read_reply(false).status, 200);
+    std::thread::sleep(Duration::from_millis(400));
+    let cookie = "c".repeat(6000);
+    client.send(
+        format!(
+            "GET /hello.txt HTTP/1.1\r\nHost: t\r\nCookie: {cookie}\r\n\r\n\
+             HEAD /data.json HTTP/1.1\r\nHost: t\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    let first = client.read_reply(false);
+    assert_eq!(
+        (first.status, first.body.as_slice()),
+        (200, &b"hello, world\n"[..])
+    );
+    assert_eq!(client.read_reply(true).status, 200);
+    std::thread::sleep(Duration::from_millis(400));
+    client.send(b"GET /missing HTTP/1.1\r\nHost: t\r\n\r\n");
+    assert_eq!(client.read_reply(false).status, 404);
+}
+
+#[test]
 fn empty_lines_before_a_request_are_ignored() {
     let site = Site::new();
     let server = TestServer::start(&site.root);
