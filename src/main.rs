@@ -67,6 +67,9 @@ struct Cli {
     /// the limit recording stops.
     #[arg(long, value_name = "SIZE", default_value = "256M", value_parser = parse_size)]
     capture_limit: u64,
+    /// Answer 404 for a directory without index.html instead of listing it.
+    #[arg(long)]
+    no_listing: bool,
 }
 
 /// `SIZE`: a number of bytes, or of KiB, MiB or GiB with `K`, `M` or `G`.
@@ -113,6 +116,7 @@ fn main() -> ExitCode {
         capture: cli.capture,
         capture_limit: cli.capture_limit,
         cache_settle_time: glasshttp::files::cache::SETTLE_TIME,
+        listings: !cli.no_listing,
     };
     let server = match Server::bind(&config) {
         Ok(server) => server,

@@ -10,9 +10,11 @@
 //! | [`conditional`] | validators, entity-tag comparison, preconditions in order (RFC 9110 §8.8, §13) |
 //! | [`range`] | the Range field against a file's length, and its policy (RFC 9110 §14) |
 //! | [`cache`] | small files kept in memory, revalidated on every request |
+//! | [`listing`] | a directory without an index file as an HTML page |
 
 pub mod cache;
 pub mod conditional;
+pub mod listing;
 pub mod range;
 pub mod root;
 pub mod serve;

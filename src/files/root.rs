@@ -20,6 +20,8 @@ pub const INDEX_FILE: &str = "index.html";
 #[derive(Debug)]
 pub struct Root {
     dir: sys::RootDir,
+    /// Whether a directory without an index file is listed (else 404).
+    listings: bool,
 }
 
 /// What a request path names on disk.
@@ -36,6 +38,9 @@ pub enum Resolved {
     },
     /// A directory named without its trailing slash: redirect to the slash form.
     DirectoryWithoutSlash,
+    /// A directory without an index file, to be listed; its path relative
+    /// to the root.
+    Listing(PathBuf),
 }
 
 /// Why a path could not be served, with the I/O detail for the log.
@@ -106,7 +111,23 @@ impl Root {
     pub fn new(dir: &Path) -> io::Result<Root> {
         Ok(Root {
             dir: sys::RootDir::open(dir)?,
+            listings: true,
         })
+    }
+
+    /// The same root, listing directories without an index file or not.
+    pub fn with_listings(self, listings: bool) -> Root {
+        Root { listings, ..self }
+    }
+
+    /// The entries of the directory `relative`, as [`sys::RootDir::read_directory`].
+    pub fn read_directory(
+        &self,
+        relative: &Path,
+        limit: usize,
+        keep: &dyn Fn(&std::ffi::OsStr) -> bool,
+    ) -> io::Result<sys::DirEntries> {
+        self.dir.read_directory(relative, limit, keep)
     }
 
     /// The canonical path being served.
@@ -150,8 +171,16 @@ impl Root {
                 return Ok(Resolved::DirectoryWithoutSlash)
             }
             sys::Entry::Directory => {
-                relative.push(INDEX_FILE);
-                self.dir.lookup(&relative)?
+                let index = relative.join(INDEX_FILE);
+                match self.dir.lookup(&index).map_err(OpenError::from) {
+                    Err(OpenError::NotFound) if self.listings => {
+                        return Ok(Resolved::Listing(relative))
+                    }
+                    found => {
+                        relative = index;
+                        found?
+                    }
+                }
             }
             other => other,
         };

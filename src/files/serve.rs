@@ -12,6 +12,7 @@ use std::time::SystemTime;
 
 use crate::files::cache::FileCache;
 use crate::files::conditional::{self, Conditions, Precondition, Validators};
+use crate::files::listing;
 use crate::files::range::{self, Ignored, RangeOutcome};
 use crate::files::root::{OpenError, OpenFailure, Resolved, Root};
 use crate::files::target::{self, PathError, RequestPath};
@@ -41,6 +42,15 @@ pub enum Decision {
     NotOpened(OpenFailure),
     /// A directory named without its trailing slash (301).
     AddSlash(String),
+    /// A directory without an index file, listed (200, or 304 / 412).
+    Listing {
+        /// The directory, relative to the root.
+        path: PathBuf,
+        entries: usize,
+        truncated: bool,
+        etag: String,
+        precondition: Precondition,
+    },
     /// A file: what its preconditions and the Range field decided.
     File {
         /// The file, relative to the root.
@@ -78,6 +88,7 @@ pub fn serve(request: &Request, root: &Root, cache: &FileCache) -> (Response, De
             path,
         }) => serve_file(request, file, &metadata, path, cache),
         Ok(Resolved::DirectoryWithoutSlash) => redirect_to_slash(&path),
+        Ok(Resolved::Listing(directory)) => serve_listing(request, root, &path, directory),
         Err(error) => {
             if let OpenError::Io(detail) = &error {
                 log::error!("reading {}: {detail}", visible(request.target().as_bytes()));
@@ -130,6 +141,54 @@ fn redirect_to_slash(path: &RequestPath) -> (Response, Decision) {
     let response =
         Response::error(Status::MovedPermanently).with_field("Location", location.clone());
     (response, Decision::AddSlash(location))
+}
+
+/// A directory's listing, after its preconditions. It has no ranges: a
+/// server may ignore Range (RFC 9110 §14.2), and a generated page does.
+fn serve_listing(
+    request: &Request,
+    root: &Root,
+    path: &RequestPath,
+    directory: PathBuf,
+) -> (Response, Decision) {
+    let listed = match listing::list(root, path, &directory) {
+        Ok(listed) => listed,
+        Err(error) => {
+            let error = OpenError::from(error);
+            if let OpenError::Io(detail) = &error {
+                log::error!("listing {}: {detail}", visible(request.target().as_bytes()));
+            }
+            let failure = error.failure();
+            return (
+                Response::error(failure.status()),
+                Decision::NotOpened(failure),
+            );
+        }
+    };
+    let validators = listed.validators;
+    let conditions = Conditions::from_request(request);
+    let precondition =
+        conditional::evaluate(request.method, &conditions, &validators, SystemTime::now());
+    let response = match precondition {
+        Precondition::Proceed(_) => Response::new(Status::Ok, Body::Bytes(listed.page))
+            .with_field("Content-Type", "text/html; charset=utf-8".to_string()),
+        Precondition::NotModified(_) => Response::new(Status::NotModified, Body::Empty),
+        Precondition::Failed(_) => Response::error(Status::PreconditionFailed),
+    };
+    let response = match precondition {
+        Precondition::Failed(_) => response,
+        _ => response
+            .with_field("Cache-Control", "no-cache".to_string())
+            .with_field("ETag", validators.etag.clone()),
+    };
+    let decision = Decision::Listing {
+        path: directory,
+        entries: listed.entries,
+        truncated: listed.truncated,
+        etag: validators.etag,
+        precondition,
+    };
+    (response, decision)
 }
 
 /// Preconditions, then range, for an open file.
@@ -384,7 +443,7 @@ mod tests {
         std::fs::write(dir.path().join(".secret"), "s").unwrap();
         std::fs::create_dir(dir.path().join("docs")).unwrap();
         std::fs::write(dir.path().join("docs/index.html"), "<p>docs</p>").unwrap();
-        let root = Root::new(dir.path()).unwrap();
+        let root = Root::new(dir.path()).unwrap().with_listings(false);
         let digits = File::open(dir.path().join("digits.txt")).unwrap();
         let etag = Validators::of(&FileStamp::of(&digits, &digits.metadata().unwrap())).etag;
         let get = |target: &str, fields: &str| {
@@ -442,7 +501,7 @@ mod tests {
                 Decision::NotOpened(OpenFailure::NotFound),
             ),
             (
-                "directory without index",
+                "directory without index, listings off",
                 get("/", ""),
                 Decision::NotOpened(OpenFailure::NotFound),
             ),
@@ -494,6 +553,40 @@ mod tests {
         ];
         for (name, raw, expected) in cases {
             assert_eq!(decide(&root, &raw), expected, "{name}: {raw:?}");
+        }
+    }
+
+    #[test]
+    fn a_directory_without_index_is_listed_with_its_preconditions() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.txt"), "a").unwrap();
+        std::fs::write(dir.path().join(".hidden"), "h").unwrap();
+        std::fs::write(dir.path().join("nul.txt"), "refused by the path rules").unwrap();
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        let root = Root::new(dir.path()).unwrap();
+        let Decision::Listing { entries, etag, .. } =
+            decide(&root, "GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+        else {
+            panic!("a directory without index.html is listed");
+        };
+        assert_eq!(entries, 2, "a.txt and sub/; not .hidden, not nul.txt");
+        assert!(etag.starts_with("W/\""), "{etag}");
+        let cases = [
+            ("If-None-Match", etag.clone(), "not modified"),
+            ("If-None-Match", "\"other\"".to_string(), "proceed"),
+            ("If-Match", etag.clone(), "failed"),
+        ];
+        for (field, value, expected) in cases {
+            let raw = format!("GET / HTTP/1.1\r\nHost: t\r\n{field}: {value}\r\n\r\n");
+            let Decision::Listing { precondition, .. } = decide(&root, &raw) else {
+                panic!("{raw:?}");
+            };
+            let got = match precondition {
+                Precondition::NotModified(_) => "not modified",
+                Precondition::Proceed(_) => "proceed",
+                Precondition::Failed(_) => "failed",
+            };
+            assert_eq!(got, expected, "{field}: {value}");
         }
     }
 

@@ -93,9 +93,8 @@ pub fn parse_target(target: &str) -> Result<RequestPath, PathError> {
                     return Err(PathError::Refused("path climbs above the root"));
                 }
             }
-            s if s.starts_with(b".") => return Err(PathError::Refused("dotfile")),
             s => {
-                if let Some(why) = refuse_on_windows(s) {
+                if let Some(why) = refuse_segment(s) {
                     return Err(PathError::Refused(why));
                 }
                 segments.push(s.to_vec());
@@ -111,6 +110,22 @@ pub fn parse_target(target: &str) -> Result<RequestPath, PathError> {
         trailing_slash,
         query,
     })
+}
+
+/// Why one decoded path segment (a name, not `.` or `..`) may not be
+/// served, if it may not: a dotfile, a NUL or a backslash, or a name
+/// Windows reads otherwise. The listing leaves out the same names.
+pub fn refuse_segment(segment: &[u8]) -> Option<&'static str> {
+    if segment.starts_with(b".") {
+        return Some("dotfile");
+    }
+    if segment.contains(&0) {
+        return Some("NUL byte in path");
+    }
+    if segment.contains(&b'\\') {
+        return Some("backslash in path");
+    }
+    refuse_on_windows(segment)
 }
 
 /// Names that Windows would read as something other than the file they

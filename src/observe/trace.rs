@@ -226,6 +226,9 @@ fn explain_served(request: &Request, decision: &Decision, keep_alive: KeepAlive)
     let target = visible(request.target().as_bytes());
     let mut lines = Vec::new();
     match decision {
+        Decision::File { .. } | Decision::Listing { .. } => {
+            explain_content(request, decision, &mut lines)
+        }
         Decision::ListMethods => lines.push(format!(
             "OPTIONS {target} -> 204 No Content, Allow: {}",
             crate::files::serve::ALLOW
@@ -252,6 +255,35 @@ fn explain_served(request: &Request, decision: &Decision, keep_alive: KeepAlive)
             "{target} is a directory -> 301 Moved Permanently to {}",
             visible(location.as_bytes())
         )),
+    }
+    lines.push(keep_alive.describe().to_string());
+    lines
+}
+
+/// The lines for a file or a listing: what was found, its preconditions,
+/// its range, and HEAD.
+fn explain_content(request: &Request, decision: &Decision, lines: &mut Vec<String>) {
+    let method = visible(request.method_str().as_bytes());
+    let target = visible(request.target().as_bytes());
+    match decision {
+        Decision::Listing {
+            entries,
+            truncated,
+            etag,
+            precondition,
+            ..
+        } => {
+            let more = if *truncated {
+                " (the first ones only)"
+            } else {
+                ""
+            };
+            lines.push(format!(
+                "{method} {target} -> a directory without {}: its listing, {entries} entries{more}, weak ETag {etag}",
+                crate::files::root::INDEX_FILE
+            ));
+            lines.push(explain_precondition(request, *precondition, etag));
+        }
         Decision::File {
             path,
             size,
@@ -271,13 +303,12 @@ fn explain_served(request: &Request, decision: &Decision, keep_alive: KeepAlive)
             if let Some(range) = range {
                 lines.push(explain_range(request, range, *size));
             }
-            if request.method == Method::Head {
-                lines.push("HEAD -> the same head as GET, no body".to_string());
-            }
         }
+        _ => {}
     }
-    lines.push(keep_alive.describe().to_string());
-    lines
+    if request.method == Method::Head {
+        lines.push("HEAD -> the same head as GET, no body".to_string());
+    }
 }
 
 /// A field's values as sent, made visible, joined as one list.

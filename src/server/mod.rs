@@ -72,6 +72,8 @@ pub struct Config {
     /// How long a file must be left alone before it is cached (see
     /// [`crate::files::cache`]).
     pub cache_settle_time: Duration,
+    /// Whether a directory without an index file is listed (else 404).
+    pub listings: bool,
 }
 
 impl Default for Config {
@@ -88,6 +90,7 @@ impl Default for Config {
             trace: false,
             capture: None,
             capture_limit: crate::observe::capture::DEFAULT_LIMIT_BYTES,
+            listings: true,
             cache_settle_time: crate::files::cache::SETTLE_TIME,
         }
     }
@@ -219,11 +222,13 @@ impl ShutdownHandle {
 impl Server {
     /// Checks the root and binds the listening socket.
     pub fn bind(config: &Config) -> Result<Server, StartError> {
-        let root = Root::new(&config.root).map_err(|error| match error.kind() {
-            io::ErrorKind::NotFound => StartError::RootMissing(config.root.clone()),
-            io::ErrorKind::NotADirectory => StartError::RootNotDirectory(config.root.clone()),
-            _ => StartError::RootUnreadable(config.root.clone(), error),
-        })?;
+        let root = Root::new(&config.root)
+            .map_err(|error| match error.kind() {
+                io::ErrorKind::NotFound => StartError::RootMissing(config.root.clone()),
+                io::ErrorKind::NotADirectory => StartError::RootNotDirectory(config.root.clone()),
+                _ => StartError::RootUnreadable(config.root.clone(), error),
+            })?
+            .with_listings(config.listings);
         let listener = TcpListener::bind(config.addr).map_err(|error| match error.kind() {
             io::ErrorKind::AddrInUse => StartError::AddrInUse(config.addr),
             io::ErrorKind::PermissionDenied => StartError::PermissionDenied(config.addr),

@@ -21,6 +21,7 @@
 //! SIGTERM, SIGHUP; Ctrl-C, Ctrl-Break, closing the console) onto one
 //! callback.
 
+use std::ffi::OsStr;
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -50,11 +51,12 @@ mod windows;
 use windows as family;
 
 pub use copy::{copy_range, file_shrank};
-pub use entry::Entry;
+pub use entry::{DirEntries, DirEntry, Entry, EntryKind};
 pub use family::{
-    is_unnameable, open_file_limit, read_at, segment_to_name, task_limit, FileIdentity,
-    DEFAULT_CONNECTIONS,
+    is_unnameable, name_to_segment, open_file_limit, read_at, segment_to_name, task_limit,
+    FileIdentity, DEFAULT_CONNECTIONS,
 };
+pub use hash::fnv1a;
 pub use path::{
     has_unread_bytes, prepare_accepted, prepare_listener, send_file, wake_acceptor, wake_reader,
 };
@@ -104,6 +106,33 @@ impl RootDir {
     /// it may only be compared with a stamp taken beneath the root.
     pub fn stamp(&self, relative: &Path) -> Option<FileStamp> {
         path::stamp(&self.handle, relative)
+    }
+
+    /// The entries of the directory `relative` beneath the root whose names
+    /// `keep` accepts, at most `limit`. A link is listed as what it leads
+    /// to, and only when a lookup finds that beneath the root; anything
+    /// but files and directories is left out.
+    pub fn read_directory(
+        &self,
+        relative: &Path,
+        limit: usize,
+        keep: &dyn Fn(&OsStr) -> bool,
+    ) -> io::Result<DirEntries> {
+        let mut read = family::read_directory(&self.dir, &self.handle, relative, limit, keep)?;
+        for entry in &mut read.entries {
+            if entry.kind == EntryKind::Link {
+                entry.kind = match self.lookup(&relative.join(&entry.name)) {
+                    Ok(Entry::File(_, metadata)) => EntryKind::File {
+                        size: metadata.len(),
+                        modified: metadata.modified().ok(),
+                    },
+                    Ok(Entry::Directory) => EntryKind::Directory { modified: None },
+                    _ => EntryKind::Other,
+                };
+            }
+        }
+        read.entries.retain(|entry| entry.kind != EntryKind::Other);
+        Ok(read)
     }
 }
 

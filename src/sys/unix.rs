@@ -9,7 +9,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::{Component, Path, PathBuf};
 
-use super::entry::Entry;
+use super::entry::{DirEntries, DirEntry, Entry, EntryKind};
 use super::hash::fnv1a;
 
 /// Connections allowed when the open-file limit cannot be read.
@@ -64,6 +64,11 @@ impl FileIdentity {
             self.changed.1 as u64,
         ])
     }
+}
+
+/// A name as the bytes a request path spells it with: on Unix, itself.
+pub fn name_to_segment(name: &OsStr) -> Option<&[u8]> {
+    Some(name.as_bytes())
 }
 
 /// A decoded path segment as a file name: on Unix, names are bytes.
@@ -121,6 +126,12 @@ const MAX_SYMLINKS: usize = 40;
 /// write both inside and outside it; what it then reaches was under the
 /// root when the walk entered it.
 pub fn lookup_beneath(dir: &Path, handle: &Handle, relative: &Path) -> io::Result<Entry> {
+    entry_of(open_beneath(dir, handle, relative)?)
+}
+
+/// Opens what `relative` names beneath the root by the walk described at
+/// [`lookup_beneath`]: the root itself when the path is empty.
+fn open_beneath(dir: &Path, handle: &Handle, relative: &Path) -> io::Result<File> {
     let mut pending: VecDeque<OsString> = components(relative).collect();
     let mut walked: Vec<File> = Vec::new();
     let mut links = 0;
@@ -132,7 +143,7 @@ pub fn lookup_beneath(dir: &Path, handle: &Handle, relative: &Path) -> io::Resul
         let parent = walked.last().unwrap_or(handle.directory());
         let is_last = pending.is_empty();
         match open_component(parent, &name, is_last) {
-            Ok(file) if is_last => return entry_of(file),
+            Ok(file) if is_last => return Ok(file),
             Ok(directory) => walked.push(directory),
             Err(error) => {
                 let target = match rustix::fs::readlinkat(parent, name.as_os_str(), Vec::new()) {
@@ -159,7 +170,58 @@ pub fn lookup_beneath(dir: &Path, handle: &Handle, relative: &Path) -> io::Resul
             }
         }
     }
-    Ok(Entry::Directory)
+    walked
+        .pop()
+        .map_or_else(|| handle.directory().try_clone(), Ok)
+}
+
+/// The entries of the directory `relative` beneath the root that `keep`
+/// accepts by name, at most `limit` of them. The directory is opened by
+/// the walk, read through its descriptor, and each entry is `stat`ed from
+/// that descriptor without following links, so no name is resolved again.
+pub fn read_directory(
+    dir: &Path,
+    handle: &Handle,
+    relative: &Path,
+    limit: usize,
+    keep: &dyn Fn(&OsStr) -> bool,
+) -> io::Result<DirEntries> {
+    use rustix::fs::{statat, AtFlags, Dir, FileType};
+    let directory = open_beneath(dir, handle, relative)?;
+    let mut read = DirEntries::default();
+    for entry in Dir::read_from(&directory)? {
+        let entry = entry?;
+        let name = OsStr::from_bytes(entry.file_name().to_bytes());
+        if name == "." || name == ".." || !keep(name) {
+            continue;
+        }
+        if read.entries.len() == limit {
+            read.truncated = true;
+            break;
+        }
+        // Gone since it was read, or unreadable: not listed.
+        let Ok(stat) = statat(&directory, name, AtFlags::SYMLINK_NOFOLLOW) else {
+            continue;
+        };
+        let modified = Some(
+            std::time::UNIX_EPOCH
+                + std::time::Duration::new(stat.st_mtime.max(0) as u64, stat.st_mtime_nsec as u32),
+        );
+        let kind = match FileType::from_raw_mode(stat.st_mode) {
+            FileType::RegularFile => EntryKind::File {
+                size: stat.st_size as u64,
+                modified,
+            },
+            FileType::Directory => EntryKind::Directory { modified },
+            FileType::Symlink => EntryKind::Link,
+            _ => EntryKind::Other,
+        };
+        read.entries.push(DirEntry {
+            name: name.to_os_string(),
+            kind,
+        });
+    }
+    Ok(read)
 }
 
 /// The names in a path, `..` kept (a symlink's target may hold one), `.`

@@ -8,7 +8,7 @@ use std::io;
 use std::os::windows::fs::{FileExt, MetadataExt};
 use std::path::Path;
 
-use super::entry::Entry;
+use super::entry::{DirEntries, DirEntry, Entry, EntryKind};
 use super::hash::fnv1a;
 
 /// Connections served at once by default: Windows has no per-process
@@ -57,6 +57,12 @@ impl FileIdentity {
 }
 
 /// A decoded path segment as a file name: Windows names are Unicode, so a
+/// A name as the bytes a request path spells it with: its UTF-8, and
+/// `None` for a name that is not valid Unicode (no URL can name it).
+pub fn name_to_segment(name: &OsStr) -> Option<&[u8]> {
+    name.to_str().map(str::as_bytes)
+}
+
 /// segment that is not UTF-8 cannot name a file.
 pub fn segment_to_name(segment: &[u8]) -> Option<&OsStr> {
     std::str::from_utf8(segment).ok().map(OsStr::new)
@@ -131,6 +137,56 @@ pub fn lookup_beneath(dir: &Path, _handle: &Handle, relative: &Path) -> io::Resu
     } else {
         Entry::Other
     })
+}
+
+/// The entries of the directory `relative` beneath the root that `keep`
+/// accepts by name, at most `limit` of them: found by name as
+/// [`lookup_beneath`] finds files, with the same check and the same race.
+/// Entry metadata does not follow links, so a link is left to a lookup.
+pub fn read_directory(
+    dir: &Path,
+    _handle: &Handle,
+    relative: &Path,
+    limit: usize,
+    keep: &dyn Fn(&OsStr) -> bool,
+) -> io::Result<DirEntries> {
+    let real = dir.join(relative).canonicalize()?;
+    if !real.starts_with(dir) {
+        return Err(io::Error::new(
+            io::ErrorKind::NotFound,
+            "a link leads outside the root",
+        ));
+    }
+    let mut read = DirEntries::default();
+    for entry in std::fs::read_dir(&real)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        if !keep(&name) {
+            continue;
+        }
+        if read.entries.len() == limit {
+            read.truncated = true;
+            break;
+        }
+        let Ok(metadata) = entry.metadata() else {
+            continue;
+        };
+        let modified = metadata.modified().ok();
+        let kind = if metadata.file_type().is_symlink() {
+            EntryKind::Link
+        } else if metadata.is_dir() {
+            EntryKind::Directory { modified }
+        } else if metadata.is_file() {
+            EntryKind::File {
+                size: metadata.len(),
+                modified,
+            }
+        } else {
+            EntryKind::Other
+        };
+        read.entries.push(DirEntry { name, kind });
+    }
+    Ok(read)
 }
 
 /// No task limit of the Unix kinds applies.

@@ -267,6 +267,9 @@ fn flags_for(config: &Config) -> Vec<String> {
     if config.trace {
         flags.push("--trace".into());
     }
+    if !config.listings {
+        flags.push("--no-listing".into());
+    }
     if let Some(capture) = &config.capture {
         flags.push("--capture".into());
         flags.push(capture.display().to_string());

@@ -153,7 +153,7 @@ fn directory_without_slash_redirects_to_the_slash_form() {
 }
 
 #[test]
-fn directory_with_index_serves_it_and_without_one_is_404() {
+fn directory_with_index_serves_it_and_without_one_is_listed() {
     let site = Site::new();
     let server = TestServer::start(&site.root);
     let mut asked = BothWays::new(&server);
@@ -161,7 +161,7 @@ fn directory_with_index_serves_it_and_without_one_is_404() {
         ("/", 200, "<h1>home</h1>\n"),
         ("/docs/", 200, "<h1>docs</h1>\n"),
         ("/docs/?x=1", 200, "<h1>docs</h1>\n"),
-        ("/empty-dir/", 404, "404 Not Found"),
+        ("/empty-dir/", 200, "<title>Index of /empty-dir/</title>"),
     ];
     for (target, status, body) in cases {
         let reply = asked.get(&format!("GET {target} HTTP/1.1\r\nHost: t\r\n\r\n"));

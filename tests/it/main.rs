@@ -15,5 +15,6 @@ mod files;
 mod hardening;
 mod hostile_input;
 mod lab;
+mod listing;
 mod resilience;
 mod trace;
