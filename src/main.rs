@@ -70,6 +70,9 @@ struct Cli {
     /// Answer 404 for a directory without index.html instead of listing it.
     #[arg(long)]
     no_listing: bool,
+    /// Open the served page in the default browser once listening.
+    #[arg(long)]
+    open: bool,
 }
 
 /// `SIZE`: a number of bytes, or of KiB, MiB or GiB with `K`, `M` or `G`.
@@ -130,6 +133,9 @@ fn main() -> ExitCode {
         return ExitCode::FAILURE;
     }
     print_banner(&server);
+    if cli.open {
+        open_in_browser(server.local_addr());
+    }
     let summary = server.run();
     print_summary(&summary);
     ExitCode::SUCCESS
@@ -227,6 +233,24 @@ fn print_banner(server: &Server) {
     }
     let _ = writeln!(out, "Press Ctrl-C to stop");
     let _ = out.flush();
+}
+
+/// `--open`: the served URL in the default browser (`$BROWSER` when set),
+/// from its own thread so that a slow launcher never delays serving. If no
+/// browser starts, one line says so and the server goes on.
+fn open_in_browser(addr: SocketAddr) {
+    let ip = match addr.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::from([127, 0, 0, 1]),
+        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(std::net::Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    let url = url(SocketAddr::new(ip, addr.port()));
+    std::thread::spawn(move || {
+        if let Err(error) = opener::open_browser(&url) {
+            let why = error.to_string().replace('\n', "; ");
+            eprintln!("glasshttp: could not start a browser ({why}); open {url} yourself");
+        }
+    });
 }
 
 /// The machine's addresses a client can use when listening on `unspecified`:

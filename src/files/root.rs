@@ -14,6 +14,11 @@ use crate::sys;
 
 /// The file served for a directory whose path ends in `/`.
 pub const INDEX_FILE: &str = "index.html";
+/// The site's own page for every 404, when the root holds it (as GitHub
+/// Pages and static-web-server use one).
+pub const NOT_FOUND_PAGE: &str = "404.html";
+/// Largest 404 page used; a larger one is ignored for the built-in page.
+pub const MAX_NOT_FOUND_PAGE_BYTES: u64 = 1024 * 1024;
 
 /// The directory being served. Lookups go through [`sys::RootDir`], which
 /// keeps every one beneath the root however the OS resolves names.
@@ -147,6 +152,26 @@ impl Root {
             relative.push(INDEX_FILE);
         }
         Some(relative)
+    }
+
+    /// The bytes of the root's `404.html`, if it holds one that can be
+    /// read and is not over [`MAX_NOT_FOUND_PAGE_BYTES`]. Read on every 404,
+    /// so an edit shows at once; 404s are rare and the page small.
+    pub fn not_found_page(&self) -> Option<Vec<u8>> {
+        use std::io::Read;
+        let sys::Entry::File(file, metadata) = self.dir.lookup(Path::new(NOT_FOUND_PAGE)).ok()?
+        else {
+            return None;
+        };
+        if metadata.len() > MAX_NOT_FOUND_PAGE_BYTES {
+            log::warn!("{NOT_FOUND_PAGE} is over {MAX_NOT_FOUND_PAGE_BYTES} bytes: the built-in page is sent");
+            return None;
+        }
+        let mut page = Vec::with_capacity(metadata.len() as usize);
+        file.take(MAX_NOT_FOUND_PAGE_BYTES)
+            .read_to_end(&mut page)
+            .ok()?;
+        Some(page)
     }
 
     /// The stamp of `relative` without opening it, where the system can

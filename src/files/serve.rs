@@ -14,7 +14,7 @@ use crate::files::cache::FileCache;
 use crate::files::conditional::{self, Conditions, Precondition, Validators};
 use crate::files::listing;
 use crate::files::range::{self, Ignored, RangeOutcome};
-use crate::files::root::{OpenError, OpenFailure, Resolved, Root};
+use crate::files::root::{OpenError, OpenFailure, Resolved, Root, NOT_FOUND_PAGE};
 use crate::files::target::{self, PathError, RequestPath};
 use crate::protocol::byte_range::unsatisfied_content_range;
 use crate::protocol::multipart::Multipart;
@@ -65,7 +65,23 @@ pub enum Decision {
 
 /// Answers `request` from the files under `root`, and says why: the
 /// method, then the target, then the file, then its preconditions and range.
+/// Every 404 carries the site's own page when the root holds one.
 pub fn serve(request: &Request, root: &Root, cache: &FileCache) -> (Response, Decision) {
+    let (response, decision) = decide(request, root, cache);
+    if response.status != Status::NotFound {
+        return (response, decision);
+    }
+    match root.not_found_page() {
+        Some(page) => {
+            let response = Response::new(Status::NotFound, Body::Bytes(page))
+                .with_field("Content-Type", content_type(Path::new(NOT_FOUND_PAGE)));
+            (response, decision)
+        }
+        None => (response, decision),
+    }
+}
+
+fn decide(request: &Request, root: &Root, cache: &FileCache) -> (Response, Decision) {
     if let Some(answered) = answer_method(request.method) {
         return answered;
     }

@@ -16,5 +16,6 @@ mod hardening;
 mod hostile_input;
 mod lab;
 mod listing;
+mod local_server;
 mod resilience;
 mod trace;
