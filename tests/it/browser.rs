@@ -13,6 +13,7 @@ use std::path::Path;
 use std::process::Command;
 
 use crate::common::{www, Binary};
+use crate::listing::listed_site;
 
 /// One response the browser saw: phase, status on the wire, Range sent, path.
 #[derive(Debug, PartialEq)]
@@ -159,4 +160,50 @@ fn chromium_loads_the_page_logo_and_audio_revalidates_on_reload_and_shows_a_404(
     let audio = statuses("/introduction.mp3");
     assert_eq!(audio.first().map(String::as_str), Some("206"), "{log:#?}");
     assert_eq!(statuses("/no-such-page.html"), ["404"], "{log:#?}");
+}
+
+#[test]
+fn chromium_follows_every_link_of_a_listing_to_what_it_names() {
+    let driver_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
+    if !browser_tools_present(&driver_dir) {
+        return;
+    }
+    let (site, expected) = listed_site();
+    let server = Binary::start(&["--root", site.root.to_str().unwrap(), "--port", "0"]);
+    let profile = tempfile::tempdir().unwrap();
+    let output = Command::new("timeout")
+        .arg("120")
+        .arg("node")
+        .arg(driver_dir.join("listing.mjs"))
+        .arg(format!("http://{}/files/", server.addr))
+        .arg(profile.path())
+        .output()
+        .expect("run node");
+    let printed = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "{printed}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let mut shown = Vec::new();
+    for line in printed.lines() {
+        let fields: Vec<&str> = line.split('\t').collect();
+        let ["followed", text, path, status, body] = fields[..] else {
+            panic!("unexpected line from the driver: {line}");
+        };
+        let text = text.to_string();
+        assert_eq!(status, "200", "{line}");
+        let want = match text.as_str() {
+            "../" => "/".to_string(),
+            name => format!("/files/{name}"),
+        };
+        assert_eq!(path, want, "the link {text:?} leads where it says");
+        if !text.ends_with('/') {
+            let on_disk = std::fs::read_to_string(site.root.join("files").join(&text)).unwrap();
+            assert!(on_disk.starts_with(body), "{text}: {body:?}");
+        }
+        shown.push(text);
+    }
+    assert_eq!(shown.remove(0), "../");
+    assert_eq!(shown, expected);
 }

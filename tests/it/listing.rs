@@ -32,7 +32,7 @@ fn shown(page: &str) -> Vec<String> {
 /// A site whose `files/` has no index: plain and awkward names, a
 /// directory, a dotfile, and where the system allows, a FIFO, a name with
 /// HTML and URL metacharacters, and links that stay inside or lead out.
-fn listed_site() -> (Site, Vec<&'static str>) {
+pub fn listed_site() -> (Site, Vec<&'static str>) {
     let site = Site::new();
     let files = site.root.join("files");
     fs::create_dir_all(files.join("sub dir")).unwrap();
