@@ -2,6 +2,7 @@
 //! playwright-core (tests/browser/lab.mjs), loads the page, reloads it, and
 //! asks for a missing path. The 200 / 206 / 304 / 404 sequence is checked
 //! from both sides: the browser's own network records and the access log.
+//! tests/browser/listing.mjs clicks every link of a directory listing.
 //!
 //! Needs `chromium`, `node` and `npm ci` in tests/browser (`.ci/run` does
 //! all three). Without them the test says it was skipped, except under
