@@ -27,7 +27,8 @@ use std::time::SystemTime;
 use crate::files::conditional::Validators;
 use crate::files::root::Root;
 use crate::files::target::{self, RequestPath};
-use crate::sys::{self, fnv1a, EntryKind};
+use crate::protocol::civil::UtcTime;
+use crate::sys::{self, fnv1a_bytes, EntryKind};
 
 /// Most entries one listing reads and shows.
 pub const MAX_LISTED: usize = 10_000;
@@ -49,8 +50,30 @@ struct Row {
     name: String,
     href: String,
     is_directory: bool,
-    size: Option<u64>,
+    /// Bytes, for a file (a directory shows `-`).
+    size: u64,
     modified: Option<SystemTime>,
+}
+
+impl Row {
+    fn new(segment: &[u8], is_directory: bool, size: u64, modified: Option<SystemTime>) -> Row {
+        // Only unreserved bytes kept: a name may then hold `#`, `?`, `%`,
+        // `:` or a space and still link to itself as a relative reference.
+        let mut href = String::with_capacity(segment.len());
+        target::percent_encode_into(&mut href, segment, b"");
+        let mut name = String::from_utf8_lossy(segment).into_owned();
+        if is_directory {
+            href.push('/');
+            name.push('/');
+        }
+        Row {
+            name,
+            href,
+            is_directory,
+            size,
+            modified,
+        }
+    }
 }
 
 /// Lists the directory `relative` beneath `root`, which `request_path`
@@ -65,44 +88,25 @@ pub fn list(root: &Root, request_path: &RequestPath, relative: &Path) -> io::Res
         .iter()
         .filter_map(|entry| {
             let segment = sys::name_to_segment(&entry.name)?;
-            let (is_directory, size, modified) = match entry.kind {
-                EntryKind::File { size, modified } => (false, Some(size), modified),
-                EntryKind::Directory { modified } => (true, None, modified),
-                EntryKind::Link | EntryKind::Other => return None,
-            };
-            let mut href = percent_encode(segment);
-            let mut name = String::from_utf8_lossy(segment).into_owned();
-            if is_directory {
-                href.push('/');
-                name.push('/');
+            match entry.kind {
+                EntryKind::File { size, modified } => {
+                    Some(Row::new(segment, false, size, modified))
+                }
+                EntryKind::Directory { modified } => Some(Row::new(segment, true, 0, modified)),
+                EntryKind::Link | EntryKind::Other => None,
             }
-            Some(Row {
-                name,
-                href,
-                is_directory,
-                size,
-                modified,
-            })
         })
         .collect();
-    rows.sort_by(|a, b| {
-        (!a.is_directory, a.name.to_lowercase(), &a.name).cmp(&(
-            !b.is_directory,
-            b.name.to_lowercase(),
-            &b.name,
-        ))
-    });
-    let page = render(&request_path.to_url_path(), &rows, read.truncated);
-    let words: Vec<u64> = page
-        .chunks(8)
-        .map(|chunk| {
-            let mut word = [0u8; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            u64::from_le_bytes(word)
-        })
-        .collect();
+    // Directories first, then by name ignoring case, then exactly; each key
+    // made once, not once per comparison.
+    rows.sort_by_cached_key(|row| (!row.is_directory, row.name.to_lowercase(), row.name.clone()));
+    let page = render(&shown_path(request_path), &rows, read.truncated);
     let validators = Validators {
-        etag: format!("W/\"{:016x}-{:x}\"", fnv1a(&words), page.len()),
+        etag: format!(
+            "W/\"{:016x}-{:x}\"",
+            fnv1a_bytes(page.iter().copied()),
+            page.len()
+        ),
         last_modified: None,
     };
     Ok(Listing {
@@ -113,9 +117,19 @@ pub fn list(root: &Root, request_path: &RequestPath, relative: &Path) -> io::Res
     })
 }
 
-/// The page for `url_path` (the directory's path, ending in `/`).
-fn render(url_path: &str, rows: &[Row], truncated: bool) -> Vec<u8> {
-    let title = html_escape(&percent_decode_lossy(url_path));
+/// The directory's path as a person reads it: decoded, ending in `/`.
+fn shown_path(request_path: &RequestPath) -> String {
+    let mut shown = String::from("/");
+    for segment in &request_path.segments {
+        shown.push_str(&String::from_utf8_lossy(segment));
+        shown.push('/');
+    }
+    shown
+}
+
+/// The page for the directory `path` (decoded, ending in `/`).
+fn render(path: &str, rows: &[Row], truncated: bool) -> Vec<u8> {
+    let title = html_escape(path);
     let mut page = format!(
         "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width\">\
@@ -127,13 +141,15 @@ fn render(url_path: &str, rows: &[Row], truncated: bool) -> Vec<u8> {
          </style></head>\n<body><h1>Index of {title}</h1>\n<table>\n\
          <tr><th>Name</th><th>Size</th><th>Modified (UTC)</th></tr>\n"
     );
-    if url_path != "/" {
+    if path != "/" {
         page.push_str("<tr><td><a href=\"../\">../</a></td><td></td><td></td></tr>\n");
     }
     for row in rows {
-        let size = row
-            .size
-            .map_or_else(|| "-".to_string(), |size| size.to_string());
+        let size = if row.is_directory {
+            "-".to_string()
+        } else {
+            row.size.to_string()
+        };
         let modified = row.modified.map_or_else(String::new, utc_minute);
         page.push_str(&format!(
             "<tr><td><a href=\"{}\">{}</a></td><td class=\"size\">{size}</td><td>{modified}</td></tr>\n",
@@ -149,45 +165,6 @@ fn render(url_path: &str, rows: &[Row], truncated: bool) -> Vec<u8> {
     }
     page.push_str("</body></html>\n");
     page.into_bytes()
-}
-
-/// Every byte but the unreserved ones as `%XX` (RFC 3986 §2.3): a name may
-/// then hold `#`, `?`, `%`, `:` or a space and still link to itself as a
-/// relative reference.
-fn percent_encode(segment: &[u8]) -> String {
-    let mut encoded = String::with_capacity(segment.len());
-    for &byte in segment {
-        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
-            encoded.push(byte as char);
-        } else {
-            encoded.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    encoded
-}
-
-/// A URL path with its `%XX` escapes decoded, for the page's title.
-fn percent_decode_lossy(path: &str) -> String {
-    let bytes = path.as_bytes();
-    let mut decoded = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = bytes
-            .get(i + 1..i + 3)
-            .and_then(|pair| std::str::from_utf8(pair).ok())
-            .and_then(|pair| u8::from_str_radix(pair, 16).ok());
-        match (bytes[i], hex) {
-            (b'%', Some(byte)) => {
-                decoded.push(byte);
-                i += 3;
-            }
-            (byte, _) => {
-                decoded.push(byte);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&decoded).into_owned()
 }
 
 /// Text made safe inside an element or a quoted attribute.
@@ -206,19 +183,13 @@ fn html_escape(text: &str) -> String {
     escaped
 }
 
-/// `2026-12-01 23:40`, from the HTTP date's fields.
+/// `2026-12-01 23:40`.
 fn utc_minute(time: SystemTime) -> String {
-    // "Tue, 01 Dec 2026 23:40:39 GMT"
-    let date = httpdate::fmt_http_date(time);
-    let parts: Vec<&str> = date.split(' ').collect();
-    let [_, day, month, year, clock, _] = parts[..] else {
-        return date;
-    };
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let month = MONTHS.iter().position(|m| *m == month).map_or(0, |i| i + 1);
-    format!("{year}-{month:02}-{day} {}", &clock[..5])
+    let t = UtcTime::of(time);
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}",
+        t.year, t.month, t.day, t.hour, t.minute
+    )
 }
 
 #[cfg(test)]
@@ -227,19 +198,8 @@ mod tests {
     use std::time::{Duration, UNIX_EPOCH};
 
     fn row(name: &[u8], is_directory: bool) -> Row {
-        let mut href = percent_encode(name);
-        let mut shown = String::from_utf8_lossy(name).into_owned();
-        if is_directory {
-            href.push('/');
-            shown.push('/');
-        }
-        Row {
-            name: shown,
-            href,
-            is_directory,
-            size: (!is_directory).then_some(5),
-            modified: Some(UNIX_EPOCH + Duration::from_secs(1_796_168_439)),
-        }
+        let modified = Some(UNIX_EPOCH + Duration::from_secs(1_796_168_439));
+        Row::new(name, is_directory, 5, modified)
     }
 
     #[test]
@@ -266,7 +226,7 @@ mod tests {
     fn parent_link_everywhere_but_the_root_and_truncation_said() {
         let at_root = String::from_utf8(render("/", &[], false)).unwrap();
         assert!(!at_root.contains("href=\"../\""));
-        let below = String::from_utf8(render("/a%20b/", &[], true)).unwrap();
+        let below = String::from_utf8(render("/a b/", &[], true)).unwrap();
         assert!(below.contains("<a href=\"../\">../</a>"));
         assert!(below.contains("<title>Index of /a b/</title>"));
         assert!(below.contains("Only the first 10000 entries"));

@@ -44,8 +44,6 @@ pub enum Decision {
     AddSlash(String),
     /// A directory without an index file, listed (200, or 304 / 412).
     Listing {
-        /// The directory, relative to the root.
-        path: PathBuf,
         entries: usize,
         truncated: bool,
         etag: String,
@@ -104,18 +102,22 @@ fn decide(request: &Request, root: &Root, cache: &FileCache) -> (Response, Decis
             path,
         }) => serve_file(request, file, &metadata, path, cache),
         Ok(Resolved::DirectoryWithoutSlash) => redirect_to_slash(&path),
-        Ok(Resolved::Listing(directory)) => serve_listing(request, root, &path, directory),
-        Err(error) => {
-            if let OpenError::Io(detail) = &error {
-                log::error!("reading {}: {detail}", visible(request.target().as_bytes()));
-            }
-            let failure = error.failure();
-            (
-                Response::error(failure.status()),
-                Decision::NotOpened(failure),
-            )
-        }
+        Ok(Resolved::Listing(directory)) => serve_listing(request, root, &path, &directory),
+        Err(error) => not_opened(request, "reading", error),
     }
+}
+
+/// The answer when nothing could be opened (or listed); an unexpected I/O
+/// error goes to the log, `doing` what, never to the client.
+fn not_opened(request: &Request, doing: &str, error: OpenError) -> (Response, Decision) {
+    if let OpenError::Io(detail) = &error {
+        log::error!("{doing} {}: {detail}", visible(request.target().as_bytes()));
+    }
+    let failure = error.failure();
+    (
+        Response::error(failure.status()),
+        Decision::NotOpened(failure),
+    )
 }
 
 /// The answer for every method but GET and HEAD, which go on to a file.
@@ -165,43 +167,37 @@ fn serve_listing(
     request: &Request,
     root: &Root,
     path: &RequestPath,
-    directory: PathBuf,
+    directory: &Path,
 ) -> (Response, Decision) {
-    let listed = match listing::list(root, path, &directory) {
+    let listed = match listing::list(root, path, directory) {
         Ok(listed) => listed,
-        Err(error) => {
-            let error = OpenError::from(error);
-            if let OpenError::Io(detail) = &error {
-                log::error!("listing {}: {detail}", visible(request.target().as_bytes()));
-            }
-            let failure = error.failure();
-            return (
-                Response::error(failure.status()),
-                Decision::NotOpened(failure),
-            );
-        }
+        Err(error) => return not_opened(request, "listing", OpenError::from(error)),
     };
-    let validators = listed.validators;
+    let etag = listed.validators.etag.clone();
     let conditions = Conditions::from_request(request);
-    let precondition =
-        conditional::evaluate(request.method, &conditions, &validators, SystemTime::now());
+    let precondition = conditional::evaluate(
+        request.method,
+        &conditions,
+        &listed.validators,
+        SystemTime::now(),
+    );
+    let validated = |response: Response| {
+        response
+            .with_field("Cache-Control", "no-cache".to_string())
+            .with_field("ETag", etag.clone())
+    };
     let response = match precondition {
-        Precondition::Proceed(_) => Response::new(Status::Ok, Body::Bytes(listed.page))
-            .with_field("Content-Type", "text/html; charset=utf-8".to_string()),
-        Precondition::NotModified(_) => Response::new(Status::NotModified, Body::Empty),
+        Precondition::Proceed(_) => validated(
+            Response::new(Status::Ok, Body::Bytes(listed.page))
+                .with_field("Content-Type", "text/html; charset=utf-8".to_string()),
+        ),
+        Precondition::NotModified(_) => validated(Response::new(Status::NotModified, Body::Empty)),
         Precondition::Failed(_) => Response::error(Status::PreconditionFailed),
     };
-    let response = match precondition {
-        Precondition::Failed(_) => response,
-        _ => response
-            .with_field("Cache-Control", "no-cache".to_string())
-            .with_field("ETag", validators.etag.clone()),
-    };
     let decision = Decision::Listing {
-        path: directory,
         entries: listed.entries,
         truncated: listed.truncated,
-        etag: validators.etag,
+        etag,
         precondition,
     };
     (response, decision)

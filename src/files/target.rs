@@ -26,13 +26,9 @@ impl RequestPath {
     pub fn to_url_path(&self) -> String {
         let mut url = String::from("/");
         for segment in &self.segments {
-            for &byte in segment {
-                if byte.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@".contains(&byte) {
-                    url.push(byte as char);
-                } else {
-                    url.push_str(&format!("%{byte:02X}"));
-                }
-            }
+            // Unreserved bytes and those a path segment may hold as they are
+            // (RFC 3986 §3.3: pchar).
+            percent_encode_into(&mut url, segment, b"!$&'()*+,;=:@");
             url.push('/');
         }
         if self.segments.is_empty() || !self.trailing_slash {
@@ -42,6 +38,18 @@ impl RequestPath {
             }
         }
         url
+    }
+}
+
+/// Appends `segment` to `out` with every byte but the unreserved ones
+/// (RFC 3986 §2.3) and those in `also_kept` written as `%XX`.
+pub fn percent_encode_into(out: &mut String, segment: &[u8], also_kept: &[u8]) {
+    for &byte in segment {
+        if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) || also_kept.contains(&byte) {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
     }
 }
 

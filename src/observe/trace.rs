@@ -14,10 +14,12 @@
 use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
 use std::net::SocketAddr;
+use std::path::Path;
 use std::time::Duration;
 
 use crate::files::conditional::Precondition;
 use crate::files::range::RangeOutcome;
+use crate::files::serve::ALLOW;
 use crate::files::target::PathError;
 use crate::files::Decision;
 use crate::observe::capture::Capture;
@@ -226,19 +228,14 @@ fn explain_served(request: &Request, decision: &Decision, keep_alive: KeepAlive)
     let target = visible(request.target().as_bytes());
     let mut lines = Vec::new();
     match decision {
-        Decision::File { .. } | Decision::Listing { .. } => {
-            explain_content(request, decision, &mut lines)
-        }
         Decision::ListMethods => lines.push(format!(
-            "OPTIONS {target} -> 204 No Content, Allow: {}",
-            crate::files::serve::ALLOW
+            "OPTIONS {target} -> 204 No Content, Allow: {ALLOW}"
         )),
         Decision::UnknownMethod => lines.push(format!(
             "method {method} is not one this server knows -> 501 Not Implemented"
         )),
         Decision::MethodNotAllowed => lines.push(format!(
-            "{method} does not apply to static files -> 405 Method Not Allowed, Allow: {}",
-            crate::files::serve::ALLOW
+            "{method} does not apply to static files -> 405 Method Not Allowed, Allow: {ALLOW}"
         )),
         Decision::BadTarget(PathError::BadTarget) => lines.push(format!(
             "target {target} is not a path this server can read -> 400 Bad Request"
@@ -255,60 +252,95 @@ fn explain_served(request: &Request, decision: &Decision, keep_alive: KeepAlive)
             "{target} is a directory -> 301 Moved Permanently to {}",
             visible(location.as_bytes())
         )),
-    }
-    lines.push(keep_alive.describe().to_string());
-    lines
-}
-
-/// The lines for a file or a listing: what was found, its preconditions,
-/// its range, and HEAD.
-fn explain_content(request: &Request, decision: &Decision, lines: &mut Vec<String>) {
-    let method = visible(request.method_str().as_bytes());
-    let target = visible(request.target().as_bytes());
-    match decision {
         Decision::Listing {
             entries,
             truncated,
             etag,
             precondition,
-            ..
-        } => {
-            let more = if *truncated {
-                " (the first ones only)"
-            } else {
-                ""
-            };
-            lines.push(format!(
-                "{method} {target} -> a directory without {}: its listing, {entries} entries{more}, weak ETag {etag}",
-                crate::files::root::INDEX_FILE
-            ));
-            lines.push(explain_precondition(request, *precondition, etag));
-        }
+        } => lines.extend(explain_listing(
+            request,
+            *entries,
+            *truncated,
+            etag,
+            *precondition,
+        )),
         Decision::File {
             path,
             size,
             etag,
             precondition,
             range,
-        } => {
-            let path: Vec<String> = path
-                .components()
-                .map(|part| visible(part.as_os_str().to_string_lossy().as_bytes()))
-                .collect();
-            lines.push(format!(
-                "{method} {target} -> the file /{}, {size} bytes, ETag {etag}",
-                path.join("/")
-            ));
-            lines.push(explain_precondition(request, *precondition, etag));
-            if let Some(range) = range {
-                lines.push(explain_range(request, range, *size));
-            }
-        }
-        _ => {}
+        } => lines.extend(explain_file(
+            request,
+            path,
+            *size,
+            etag,
+            *precondition,
+            range.as_ref(),
+        )),
     }
-    if request.method == Method::Head {
-        lines.push("HEAD -> the same head as GET, no body".to_string());
+    lines.push(keep_alive.describe().to_string());
+    lines
+}
+
+/// The lines for a listing: how many entries, its tag, its preconditions.
+fn explain_listing(
+    request: &Request,
+    entries: usize,
+    truncated: bool,
+    etag: &str,
+    precondition: Precondition,
+) -> Vec<String> {
+    let method = visible(request.method_str().as_bytes());
+    let target = visible(request.target().as_bytes());
+    let more = if truncated {
+        " (the first ones only)"
+    } else {
+        ""
+    };
+    let mut lines = vec![
+        format!(
+            "{method} {target} -> a directory without {}: its listing, {entries} entries{more}, weak ETag {etag}",
+            crate::files::root::INDEX_FILE
+        ),
+        explain_precondition(request, precondition, etag),
+    ];
+    lines.extend(head_note(request));
+    lines
+}
+
+/// For HEAD on a file or a listing: the same head as GET, no body.
+fn head_note(request: &Request) -> Option<String> {
+    (request.method == Method::Head).then(|| "HEAD -> the same head as GET, no body".to_string())
+}
+
+/// The lines for a file: which one, its preconditions, its range.
+fn explain_file(
+    request: &Request,
+    path: &Path,
+    size: u64,
+    etag: &str,
+    precondition: Precondition,
+    range: Option<&RangeOutcome>,
+) -> Vec<String> {
+    let method = visible(request.method_str().as_bytes());
+    let target = visible(request.target().as_bytes());
+    let path: Vec<String> = path
+        .components()
+        .map(|part| visible(part.as_os_str().to_string_lossy().as_bytes()))
+        .collect();
+    let mut lines = vec![
+        format!(
+            "{method} {target} -> the file /{}, {size} bytes, ETag {etag}",
+            path.join("/")
+        ),
+        explain_precondition(request, precondition, etag),
+    ];
+    if let Some(range) = range {
+        lines.push(explain_range(request, range, size));
     }
+    lines.extend(head_note(request));
+    lines
 }
 
 /// A field's values as sent, made visible, joined as one list.

@@ -3,6 +3,7 @@
 //!
 //! | module | owns |
 //! |---|---|
+//! | [`civil`] | a time as a UTC calendar date and clock, for logs and listings |
 //! | [`status`] | the status codes and reason phrases (RFC 9110 §15) |
 //! | [`fields`] | field values as comma-separated tokens (RFC 9110 §5.6) |
 //! | [`request`] | request heads and their limits (RFC 9112 §2–§5) |
@@ -16,6 +17,7 @@
 
 pub mod body;
 pub mod byte_range;
+pub mod civil;
 pub mod fields;
 pub mod host;
 pub mod multipart;

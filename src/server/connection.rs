@@ -483,6 +483,15 @@ impl Connection<'_> {
             .map_or_else(|_| "a client".to_string(), |addr| addr.to_string())
     }
 
+    /// Sets the socket's read timeout, skipping the call when it is set.
+    fn set_read_timeout(&mut self, timeout: Duration) -> io::Result<()> {
+        if self.read_timeout != Some(timeout) {
+            self.stream.set_read_timeout(Some(timeout))?;
+            self.read_timeout = Some(timeout);
+        }
+        Ok(())
+    }
+
     /// Gives the buffers back and waits up to `timeout` for the next byte
     /// (or the close) without taking it. False when nothing came.
     fn sleep_until_readable(&mut self, timeout: Duration) -> io::Result<bool> {
@@ -492,8 +501,7 @@ impl Connection<'_> {
         self.buffer = Vec::new();
         self.start = 0;
         self.scratch = Vec::new();
-        self.stream.set_read_timeout(Some(timeout))?;
-        self.read_timeout = Some(timeout);
+        self.set_read_timeout(timeout)?;
         loop {
             match self.stream.peek(&mut [0u8; 1]) {
                 Ok(_) => return Ok(true),
@@ -506,10 +514,7 @@ impl Connection<'_> {
 
     /// Reads more bytes into the buffer, waiting at most `timeout`.
     fn fill(&mut self, timeout: Duration) -> io::Result<usize> {
-        if self.read_timeout != Some(timeout) {
-            self.stream.set_read_timeout(Some(timeout))?;
-            self.read_timeout = Some(timeout);
-        }
+        self.set_read_timeout(timeout)?;
         // Move unconsumed bytes to the front before growing.
         if self.start > 0 {
             self.buffer.drain(..self.start);

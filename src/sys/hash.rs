@@ -3,12 +3,14 @@
 
 /// FNV-1a (64-bit) over the little-endian bytes of `words`.
 pub fn fnv1a(words: &[u64]) -> u64 {
-    words
-        .iter()
-        .flat_map(|word| word.to_le_bytes())
-        .fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
-            (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
-        })
+    fnv1a_bytes(words.iter().flat_map(|word| word.to_le_bytes()))
+}
+
+/// FNV-1a (64-bit) over `bytes`.
+pub fn fnv1a_bytes(bytes: impl IntoIterator<Item = u8>) -> u64 {
+    bytes.into_iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ use super::copy::file_shrank;
 use super::entry::Entry;
 use super::progress::{send_wait, WriteProgress};
 use super::stamp::FileStamp;
-use super::unix::{entry_of, lookup_beneath, FileIdentity, Handle};
+use super::unix::{entry_of, lookup_beneath, modified_of, FileIdentity, Handle};
 
 pub const NAME: &str = "linux (openat2, sendfile)";
 
@@ -49,15 +49,11 @@ pub fn lookup(dir: &Path, handle: &Handle, relative: &Path) -> io::Result<Entry>
 /// cache's): a match means that very file, unchanged; anything else, the
 /// caller opens the path properly.
 pub fn stamp(handle: &Handle, relative: &Path) -> Option<FileStamp> {
-    use std::time::{Duration, UNIX_EPOCH};
     let stat =
         rustix::fs::statat(handle.directory(), relative, rustix::fs::AtFlags::empty()).ok()?;
-    let modified = u64::try_from(stat.st_mtime)
-        .ok()
-        .map(|secs| UNIX_EPOCH + Duration::new(secs, stat.st_mtime_nsec as u32));
     Some(FileStamp {
         size: stat.st_size as u64,
-        modified,
+        modified: modified_of(&stat),
         identity: FileIdentity::from_stat(&stat),
     })
 }

@@ -56,7 +56,7 @@ pub use family::{
     is_unnameable, name_to_segment, open_file_limit, read_at, segment_to_name, task_limit,
     FileIdentity, DEFAULT_CONNECTIONS,
 };
-pub use hash::fnv1a;
+pub use hash::fnv1a_bytes;
 pub use path::{
     has_unread_bytes, prepare_accepted, prepare_listener, send_file, wake_acceptor, wake_reader,
 };

@@ -175,6 +175,12 @@ fn open_beneath(dir: &Path, handle: &Handle, relative: &Path) -> io::Result<File
         .map_or_else(|| handle.directory().try_clone(), Ok)
 }
 
+/// The modification time a `stat` holds (none before 1970).
+pub fn modified_of(stat: &rustix::fs::Stat) -> Option<std::time::SystemTime> {
+    let secs = u64::try_from(stat.st_mtime).ok()?;
+    Some(std::time::UNIX_EPOCH + std::time::Duration::new(secs, stat.st_mtime_nsec as u32))
+}
+
 /// The entries of the directory `relative` beneath the root that `keep`
 /// accepts by name, at most `limit` of them. The directory is opened by
 /// the walk, read through its descriptor, and each entry is `stat`ed from
@@ -203,10 +209,7 @@ pub fn read_directory(
         let Ok(stat) = statat(&directory, name, AtFlags::SYMLINK_NOFOLLOW) else {
             continue;
         };
-        let modified = Some(
-            std::time::UNIX_EPOCH
-                + std::time::Duration::new(stat.st_mtime.max(0) as u64, stat.st_mtime_nsec as u32),
-        );
+        let modified = modified_of(&stat);
         let kind = match FileType::from_raw_mode(stat.st_mode) {
             FileType::RegularFile => EntryKind::File {
                 size: stat.st_size as u64,

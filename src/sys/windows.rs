@@ -114,13 +114,7 @@ impl Handle {
 /// `unix::lookup_beneath` is immune, and on Linux the kernel confines
 /// `openat2`.
 pub fn lookup_beneath(dir: &Path, _handle: &Handle, relative: &Path) -> io::Result<Entry> {
-    let real = dir.join(relative).canonicalize()?;
-    if !real.starts_with(dir) {
-        return Err(io::Error::new(
-            io::ErrorKind::NotFound,
-            "a link leads outside the root",
-        ));
-    }
+    let real = beneath(dir, relative)?;
     // Asked by name first: on Windows a directory cannot be opened as a file,
     // and on Unix this spares opening a FIFO at all.
     let named = std::fs::metadata(&real)?;
@@ -139,6 +133,19 @@ pub fn lookup_beneath(dir: &Path, _handle: &Handle, relative: &Path) -> io::Resu
     })
 }
 
+/// The canonical path of `relative` under `dir` (every symlink and
+/// junction resolved), or NotFound when that lies outside `dir`.
+fn beneath(dir: &Path, relative: &Path) -> io::Result<std::path::PathBuf> {
+    let real = dir.join(relative).canonicalize()?;
+    if !real.starts_with(dir) {
+        return Err(io::Error::new(
+            io::ErrorKind::NotFound,
+            "a link leads outside the root",
+        ));
+    }
+    Ok(real)
+}
+
 /// The entries of the directory `relative` beneath the root that `keep`
 /// accepts by name, at most `limit` of them: found by name as
 /// [`lookup_beneath`] finds files, with the same check and the same race.
@@ -150,13 +157,7 @@ pub fn read_directory(
     limit: usize,
     keep: &dyn Fn(&OsStr) -> bool,
 ) -> io::Result<DirEntries> {
-    let real = dir.join(relative).canonicalize()?;
-    if !real.starts_with(dir) {
-        return Err(io::Error::new(
-            io::ErrorKind::NotFound,
-            "a link leads outside the root",
-        ));
-    }
+    let real = beneath(dir, relative)?;
     let mut read = DirEntries::default();
     for entry in std::fs::read_dir(&real)? {
         let entry = entry?;
