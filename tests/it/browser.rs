@@ -48,24 +48,14 @@ fn browser_tools_present(driver_dir: &Path) -> bool {
     false
 }
 
-#[test]
-fn chromium_loads_the_page_logo_and_audio_revalidates_on_reload_and_shows_a_404() {
-    let driver_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
-    if !browser_tools_present(&driver_dir) {
-        return;
-    }
-    let root = www();
-    let server = Binary::start(&["--root", root.to_str().unwrap(), "--port", "0"]);
-    let profile = tempfile::tempdir().unwrap();
-    let screenshot = Path::new(env!("CARGO_TARGET_TMPDIR")).join("lab-page.png");
-    let _ = std::fs::remove_file(&screenshot);
+/// Runs the driver `script` with `args` under node, for two minutes at
+/// most; what it printed, once it has succeeded.
+fn run_driver(script: &Path, args: &[&std::ffi::OsStr]) -> String {
     let output = Command::new("timeout")
         .arg("120")
         .arg("node")
-        .arg(driver_dir.join("lab.mjs"))
-        .arg(format!("http://{}", server.addr))
-        .arg(profile.path())
-        .arg(&screenshot)
+        .arg(script)
+        .args(args)
         .output()
         .expect("run node");
     let printed = String::from_utf8_lossy(&output.stdout).into_owned();
@@ -73,6 +63,29 @@ fn chromium_loads_the_page_logo_and_audio_revalidates_on_reload_and_shows_a_404(
         output.status.success(),
         "{printed}\n{}",
         String::from_utf8_lossy(&output.stderr)
+    );
+    printed
+}
+
+#[test]
+fn chromium_loads_the_page_logo_and_audio_revalidates_on_reload_and_shows_a_404() {
+    let driver_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
+    if !browser_tools_present(&driver_dir) {
+        return;
+    }
+    let root = www();
+    let server = Binary::serving(&root, &[]);
+    let profile = tempfile::tempdir().unwrap();
+    let screenshot = Path::new(env!("CARGO_TARGET_TMPDIR")).join("lab-page.png");
+    let _ = std::fs::remove_file(&screenshot);
+    let base = format!("http://{}", server.addr);
+    let printed = run_driver(
+        &driver_dir.join("lab.mjs"),
+        &[
+            base.as_ref(),
+            profile.path().as_os_str(),
+            screenshot.as_os_str(),
+        ],
     );
 
     let mut seen = Vec::new();
@@ -170,21 +183,12 @@ fn chromium_follows_every_link_of_a_listing_to_what_it_names() {
         return;
     }
     let (site, expected) = listed_site();
-    let server = Binary::start(&["--root", site.root.to_str().unwrap(), "--port", "0"]);
+    let server = Binary::serving(&site.root, &[]);
     let profile = tempfile::tempdir().unwrap();
-    let output = Command::new("timeout")
-        .arg("120")
-        .arg("node")
-        .arg(driver_dir.join("listing.mjs"))
-        .arg(format!("http://{}/files/", server.addr))
-        .arg(profile.path())
-        .output()
-        .expect("run node");
-    let printed = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert!(
-        output.status.success(),
-        "{printed}\n{}",
-        String::from_utf8_lossy(&output.stderr)
+    let listing = format!("http://{}/files/", server.addr);
+    let printed = run_driver(
+        &driver_dir.join("listing.mjs"),
+        &[listing.as_ref(), profile.path().as_os_str()],
     );
     let mut shown = Vec::new();
     for line in printed.lines() {

@@ -10,7 +10,7 @@ use crate::common::{run_binary, Binary, Client, Site};
 #[test]
 fn banner_names_the_root_the_url_and_how_to_stop() {
     let site = Site::new();
-    let server = Binary::start(&["--root", site.root.to_str().unwrap(), "--port", "0"]);
+    let server = Binary::serving(&site.root, &[]);
     let banner = server.banner.join("\n");
     let root = common::shown_path(&site.root);
     assert!(banner.contains(&format!("serving {root}")), "{banner}");
@@ -26,14 +26,7 @@ fn banner_names_the_root_the_url_and_how_to_stop() {
 #[test]
 fn unspecified_address_lists_the_machine_addresses() {
     let site = Site::new();
-    let server = Binary::start(&[
-        "--root",
-        site.root.to_str().unwrap(),
-        "--port",
-        "0",
-        "--bind",
-        "0.0.0.0",
-    ]);
+    let server = Binary::serving(&site.root, &["--bind", "0.0.0.0"]);
     let banner = server.banner.join("\n");
     assert!(
         banner.contains("Running on all addresses (0.0.0.0)"),
@@ -55,14 +48,7 @@ fn ipv6_loopback_is_served() {
         return;
     }
     let site = Site::new();
-    let server = Binary::start(&[
-        "--root",
-        site.root.to_str().unwrap(),
-        "--port",
-        "0",
-        "--bind",
-        "::1",
-    ]);
+    let server = Binary::serving(&site.root, &["--bind", "::1"]);
     assert!(
         server.banner.join("\n").contains("http://[::1]:"),
         "{:?}",
@@ -162,7 +148,7 @@ fn help_and_version_describe_the_program() {
 #[test]
 fn access_log_writes_one_common_log_format_line_per_request() {
     let site = Site::new();
-    let server = Binary::start(&["--root", site.root.to_str().unwrap(), "--port", "0"]);
+    let server = Binary::serving(&site.root, &[]);
     let mut client = Client::connect(server.addr);
     client.send(
         b"GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\nHEAD /missing HTTP/1.1\r\nHost: t\r\n\r\n",
@@ -236,9 +222,10 @@ fn the_build_says_which_file_and_socket_path_it_uses() {
         "file and socket calls: linux (openat2, sendfile)"
     };
     let site = Site::new();
-    let server = Binary::start_command(
+    let server = Binary::serving_under(
         common::binary_command(),
-        &["--root", site.root.to_str().unwrap(), "--port", "0"],
+        &site.root,
+        &[],
         &[("RUST_LOG", "debug")],
     );
     let line = server.wait_for_stderr("file and socket calls");
@@ -252,18 +239,10 @@ fn accept_errors_are_logged_and_the_server_goes_on() {
     }
     // With 16 descriptors the server runs out after a dozen connections.
     let site = Site::new();
-    let mut command = std::process::Command::new("prlimit");
-    command.args(["--nofile=16:16", env!("CARGO_BIN_EXE_glasshttp")]);
-    let server = Binary::start_command(
-        command,
-        &[
-            "--root",
-            site.root.to_str().unwrap(),
-            "--port",
-            "0",
-            "--max-connections",
-            "100",
-        ],
+    let server = Binary::serving_under(
+        common::under_prlimit("--nofile=16:16"),
+        &site.root,
+        &["--max-connections", "100"],
         &[],
     );
     let crowd: Vec<Client> = (0..24).map(|_| Client::connect(server.addr)).collect();

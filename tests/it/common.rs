@@ -430,6 +430,25 @@ impl Binary {
         Binary::start_command(binary_command(), args, &[])
     }
 
+    /// The binary serving `root` on a free port, with `extra` flags.
+    pub fn serving(root: &Path, extra: &[&str]) -> Binary {
+        Binary::serving_under(binary_command(), root, extra, &[])
+    }
+
+    /// `command` (the binary, or a wrapper that runs it) serving `root` on
+    /// a free port, with `extra` flags and environment variables.
+    pub fn serving_under(
+        command: Command,
+        root: &Path,
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> Binary {
+        let root = root.to_str().expect("a UTF-8 root");
+        let mut args = vec!["--root", root, "--port", "0"];
+        args.extend_from_slice(extra);
+        Binary::start_command(command, &args, env)
+    }
+
     /// Starts `command` (the binary, or a wrapper that runs it) with `args`
     /// and extra environment variables, and waits for the banner.
     pub fn start_command(
@@ -567,6 +586,33 @@ pub fn run_binary(args: &[&str]) -> std::process::Output {
         .stdin(Stdio::null())
         .output()
         .expect("run glasshttp")
+}
+
+/// The binary run under `prlimit` with `limits` (say `--nofile=16:16`).
+pub fn under_prlimit(limits: &str) -> Command {
+    let mut command = Command::new("prlimit");
+    command.args([limits, env!("CARGO_BIN_EXE_glasshttp")]);
+    command
+}
+
+/// Opens kept-alive connections to `addr`, one `GET /hello.txt` each, and
+/// holds them until one is answered with anything but 200: returns the
+/// held connections (that one last) and its answer. Fails if `most`
+/// connections were all answered 200, or if one hangs.
+pub fn hold_until_refused(addr: SocketAddr, most: usize) -> (Vec<Client>, Reply) {
+    let mut held = Vec::new();
+    loop {
+        assert!(held.len() < most, "{most} connections, none refused");
+        let mut client = Client::connect(addr);
+        client.send(b"GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n");
+        let reply = client
+            .try_read_reply(false)
+            .unwrap_or_else(|why| panic!("connection {} hung: {why}", held.len() + 1));
+        held.push(client);
+        if reply.status != 200 {
+            return (held, reply);
+        }
+    }
 }
 
 /// The binary run as user nobody through `setpriv` (root is bound neither by

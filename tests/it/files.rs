@@ -354,32 +354,14 @@ fn other_io_errors_are_500_without_detail_and_logged() {
     // opening a file for it fails with EMFILE: an I/O error that is neither
     // "missing" nor "forbidden".
     let site = Site::new();
-    let mut command = Command::new("prlimit");
-    command.args(["--nofile=16:16", env!("CARGO_BIN_EXE_glasshttp")]);
-    let server = common::Binary::start_command(
-        command,
-        &[
-            "--root",
-            site.root.to_str().unwrap(),
-            "--port",
-            "0",
-            "--quiet",
-            "--max-connections",
-            "100",
-        ],
+    let server = common::Binary::serving_under(
+        common::under_prlimit("--nofile=16:16"),
+        &site.root,
+        &["--quiet", "--max-connections", "100"],
         &[],
     );
-    let mut held = Vec::new();
-    let reply = loop {
-        assert!(held.len() < 16, "never ran out of descriptors");
-        let mut client = common::Client::connect(server.addr);
-        client.send(b"GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n");
-        let reply = client.read_reply(false);
-        held.push(client);
-        if reply.status != 200 {
-            break reply;
-        }
-    };
+    // Each held connection keeps one descriptor; they run out before 16.
+    let (_held, reply) = common::hold_until_refused(server.addr, 16);
     assert_eq!(reply.status, 500, "{}", reply.head);
     assert!(reply.body_text().contains("500 Internal Server Error"));
     assert!(

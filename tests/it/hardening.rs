@@ -120,17 +120,10 @@ fn a_client_that_stops_reading_is_dropped_once_the_write_timeout_passes_without_
     let site = Site::new();
     site.write("large.bin", vec![7u8; 64 << 20]);
     let timeout = 3;
-    let server = Binary::start_command(
+    let server = Binary::serving_under(
         common::binary_command(),
-        &[
-            "--root",
-            site.root.to_str().unwrap(),
-            "--port",
-            "0",
-            "--write-timeout",
-            &timeout.to_string(),
-            "--quiet",
-        ],
+        &site.root,
+        &["--write-timeout", &timeout.to_string(), "--quiet"],
         &[("RUST_LOG", "debug")],
     );
     let mut stalled = Client::connect(server.addr);
@@ -154,7 +147,7 @@ fn a_socket_file_in_the_root_is_404_without_an_error_line() {
     }
     let site = Site::new();
     let _listener = std::os::unix::net::UnixListener::bind(site.root.join("app.sock")).unwrap();
-    let server = Binary::start(&["--root", site.root.to_str().unwrap(), "--port", "0"]);
+    let server = Binary::serving(&site.root, &[]);
     let mut client = Client::connect(server.addr);
     client.send(b"GET /app.sock HTTP/1.1\r\nHost: t\r\n\r\n");
     assert_eq!(client.read_reply(false).status, 404);
@@ -182,13 +175,10 @@ fn when_no_thread_can_be_started_new_clients_get_503_and_accepting_goes_on() {
     // the server, its signal thread and a handful of connection threads.
     let site = Site::new();
     let command = common::as_nobody(&site, &["prlimit", "--nproc=12"]);
-    let server = Binary::start_command(
+    let server = Binary::serving_under(
         command,
+        &site.root,
         &[
-            "--root",
-            site.root.to_str().unwrap(),
-            "--port",
-            "0",
             "--quiet",
             "--max-connections",
             "1000",
@@ -198,20 +188,8 @@ fn when_no_thread_can_be_started_new_clients_get_503_and_accepting_goes_on() {
         &[],
     );
     // Hold connections, each with its own thread, until one is refused.
-    let mut held = Vec::new();
-    let refused = loop {
-        assert!(held.len() < 40, "never refused with a 12-task limit");
-        let mut client = Client::connect(server.addr);
-        client.send(b"GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n");
-        let reply = client
-            .try_read_reply(false)
-            .unwrap_or_else(|why| panic!("connection {} hung: {why}", held.len() + 1));
-        if reply.status == 503 {
-            break reply;
-        }
-        assert_eq!(reply.status, 200);
-        held.push(client);
-    };
+    let (held, refused) = common::hold_until_refused(server.addr, 40);
+    assert_eq!(refused.status, 503, "{}", refused.head);
     assert_eq!(refused.header("retry-after"), Some("1"));
     // Accepting goes on: another client is answered too (503 again, while
     // every thread is taken).
@@ -239,11 +217,7 @@ fn the_default_connection_limit_follows_the_task_limit_too() {
     }
     let site = Site::new();
     let command = common::as_nobody(&site, &["prlimit", "--nproc=200"]);
-    let server = Binary::start_command(
-        command,
-        &["--root", site.root.to_str().unwrap(), "--port", "0"],
-        &[("RUST_LOG", "debug")],
-    );
+    let server = Binary::serving_under(command, &site.root, &[], &[("RUST_LOG", "debug")]);
     let line = server.wait_for_stderr("allow");
     let allowed: usize = line
         .split_whitespace()

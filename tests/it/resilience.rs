@@ -85,17 +85,10 @@ fn site_with_large_file() -> Site {
 #[test]
 fn a_client_that_stops_reading_is_dropped_after_the_write_timeout() {
     let site = site_with_large_file();
-    let server = Binary::start_command(
+    let server = Binary::serving_under(
         common::binary_command(),
-        &[
-            "--root",
-            site.root.to_str().unwrap(),
-            "--port",
-            "0",
-            "--write-timeout",
-            "1",
-            "--quiet",
-        ],
+        &site.root,
+        &["--write-timeout", "1", "--quiet"],
         &[("RUST_LOG", "debug")],
     );
     let mut stalled = Client::connect(server.addr);
@@ -120,13 +113,7 @@ fn a_client_that_stops_reading_is_dropped_after_the_write_timeout() {
 #[test]
 fn shutdown_lets_a_response_in_flight_finish_closes_idle_connections_and_exits_0() {
     let site = site_with_large_file();
-    let mut server = Binary::start(&[
-        "--root",
-        site.root.to_str().unwrap(),
-        "--port",
-        "0",
-        "--quiet",
-    ]);
+    let mut server = Binary::serving(&site.root, &["--quiet"]);
 
     let mut idle = Client::connect(server.addr);
     idle.send(b"GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n");
@@ -167,15 +154,7 @@ fn shutdown_lets_a_response_in_flight_finish_closes_idle_connections_and_exits_0
 #[test]
 fn shutdown_closes_what_is_still_busy_at_the_deadline() {
     let site = site_with_large_file();
-    let mut server = Binary::start(&[
-        "--root",
-        site.root.to_str().unwrap(),
-        "--port",
-        "0",
-        "--quiet",
-        "--shutdown-timeout",
-        "1",
-    ]);
+    let mut server = Binary::serving(&site.root, &["--quiet", "--shutdown-timeout", "1"]);
     let mut stalled = Client::connect(server.addr);
     stalled.send(b"GET /large.bin HTTP/1.1\r\nHost: t\r\n\r\n");
     let mut first = [0u8; 16];
@@ -197,13 +176,7 @@ fn shutdown_closes_what_is_still_busy_at_the_deadline() {
 #[test]
 fn new_connections_are_refused_once_shutdown_starts() {
     let site = Site::new();
-    let mut server = Binary::start(&[
-        "--root",
-        site.root.to_str().unwrap(),
-        "--port",
-        "0",
-        "--quiet",
-    ]);
+    let mut server = Binary::serving(&site.root, &["--quiet"]);
     let addr = server.addr;
     server.ask_to_stop();
     server.child.wait().unwrap();
@@ -219,11 +192,10 @@ fn the_default_connection_limit_follows_the_open_file_limit() {
         return;
     }
     let site = Site::new();
-    let mut command = std::process::Command::new("prlimit");
-    command.args(["--nofile=256:4096", env!("CARGO_BIN_EXE_glasshttp")]);
-    let server = Binary::start_command(
-        command,
-        &["--root", site.root.to_str().unwrap(), "--port", "0"],
+    let server = Binary::serving_under(
+        common::under_prlimit("--nofile=256:4096"),
+        &site.root,
+        &[],
         &[("RUST_LOG", "debug")],
     );
     // The soft limit (256) was raised to the hard one (4096), less a reserve.

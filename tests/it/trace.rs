@@ -195,7 +195,7 @@ fn no_keepalive_closes_after_every_response_and_says_so() {
 #[test]
 fn without_trace_nothing_is_traced() {
     let root = www();
-    let server = Binary::start(&["--root", root.to_str().unwrap(), "--port", "0"]);
+    let server = Binary::serving(&root, &[]);
     let mut client = Client::connect(server.addr);
     let (_, reply) = get(&mut client, "/", "");
     assert_eq!(reply.status, 200);
