@@ -70,6 +70,10 @@ struct Cli {
     /// Answer 404 for a directory without index.html instead of listing it.
     #[arg(long)]
     no_listing: bool,
+    /// Do not compress responses in memory (precompressed .br and .gz
+    /// files beside the originals are still sent to clients that accept them).
+    #[arg(long)]
+    no_compress: bool,
     /// Open the served page in the default browser once listening.
     #[arg(long)]
     open: bool,
@@ -120,6 +124,7 @@ fn main() -> ExitCode {
         capture_limit: cli.capture_limit,
         cache_settle_time: glasshttp::files::cache::SETTLE_TIME,
         listings: !cli.no_listing,
+        compress: !cli.no_compress,
     };
     let server = match Server::bind(&config) {
         Ok(server) => server,

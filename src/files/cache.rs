@@ -16,6 +16,14 @@
 //! - Otherwise the stamp comes from the open file's metadata
 //!   ([`FileCache::bytes`]).
 //!
+//! A small file of a compressible type is also kept compressed, in each
+//! coding a client asked for, made once per version ([`FileCache::compressed`])
+//! and dropped with it. Whether a file has coded variants at all (kept
+//! compressed, or precompressed siblings beside it) is recorded with the
+//! entry, so that an answer from the entry carries `Vary` as the full path
+//! would; a sibling added later shows once the file itself changes, and
+//! every request that names a coding goes the full path, which looks.
+//!
 //! A write changes the modification time; a rename or a new link the change
 //! time; a file put in another's place (even with the same size and time,
 //! `cp -p`) has another inode or file index. Clocks have coarse ticks,
@@ -27,10 +35,11 @@ use std::collections::HashMap;
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::files::conditional::Validators;
+use crate::protocol::coding::Coding;
 use crate::sys::FileStamp;
 
 /// Largest file kept in memory.
@@ -40,12 +49,30 @@ pub const MAX_CACHE_BYTES: usize = 16 * 1024 * 1024;
 /// How long a file must have been left alone before it is cached.
 pub const SETTLE_TIME: Duration = Duration::from_secs(2);
 
-/// One cached file: which version, its validators, and its bytes.
+/// One cached file: which version, its validators, its bytes, and those
+/// bytes compressed, each coding made when first asked for.
 #[derive(Debug)]
 struct Entry {
     version: FileStamp,
     validators: Validators,
     bytes: Arc<[u8]>,
+    /// Whether the file has coded variants (see the module doc).
+    varies: bool,
+    /// Each coding's bytes, once made; `None` when they could not be.
+    compressed: [OnceLock<Option<Arc<[u8]>>>; Coding::ALL.len()],
+}
+
+impl Entry {
+    /// The bytes this entry holds, compressed forms included.
+    fn footprint(&self) -> usize {
+        let compressed: usize = self
+            .compressed
+            .iter()
+            .filter_map(|slot| slot.get()?.as_ref())
+            .map(|bytes| bytes.len())
+            .sum();
+        self.bytes.len() + compressed
+    }
 }
 
 /// A cached file found by its path and a stamp, without opening it.
@@ -53,6 +80,8 @@ struct Entry {
 pub struct Hit {
     pub validators: Validators,
     pub bytes: Arc<[u8]>,
+    /// Whether the file has coded variants: its answers carry `Vary`.
+    pub varies: bool,
 }
 
 /// Small files' bytes by their path beneath the root.
@@ -60,6 +89,8 @@ pub struct Hit {
 pub struct FileCache {
     entries: RwLock<HashMap<PathBuf, Entry>>,
     settle_time: Duration,
+    /// Whether small files of compressible types are kept compressed.
+    compress: bool,
 }
 
 impl Default for FileCache {
@@ -74,7 +105,31 @@ impl FileCache {
         FileCache {
             entries: RwLock::default(),
             settle_time,
+            compress: true,
         }
+    }
+
+    /// The same cache, keeping compressed forms or not (`--no-compress`).
+    pub fn with_compression(self, compress: bool) -> FileCache {
+        FileCache { compress, ..self }
+    }
+
+    /// Whether compressed forms are made at all.
+    pub fn compresses(&self) -> bool {
+        self.compress
+    }
+
+    /// The cached file at `path`, version `stamp`, compressed in `coding`:
+    /// made on the first request for it and kept with the entry. `None`
+    /// when that version is not cached, or compression is off.
+    pub fn compressed(&self, path: &Path, stamp: &FileStamp, coding: Coding) -> Option<Arc<[u8]>> {
+        if !self.compress {
+            return None;
+        }
+        let entries = self.entries.read().unwrap_or_else(|p| p.into_inner());
+        let entry = entries.get(path).filter(|entry| entry.version == *stamp)?;
+        let slot = &entry.compressed[Coding::ALL.iter().position(|c| *c == coding)?];
+        slot.get_or_init(|| compress(coding, &entry.bytes)).clone()
     }
 
     /// The cached file at `path` if `stamp` (taken without opening it) is
@@ -85,19 +140,21 @@ impl FileCache {
         Some(Hit {
             validators: entry.validators.clone(),
             bytes: Arc::clone(&entry.bytes),
+            varies: entry.varies,
         })
     }
 
     /// The bytes of `file`, opened at `path` and whose version is `stamp`,
     /// from memory when this version is cached, read and cached (with its
-    /// `validators`) when it is small and settled, or `None` (send it from
-    /// disk).
+    /// `validators`, and whether it `varies`) when it is small and settled,
+    /// or `None` (send it from disk).
     pub fn bytes(
         &self,
         path: &Path,
         file: &File,
         stamp: &FileStamp,
         validators: &Validators,
+        varies: bool,
     ) -> Option<Arc<[u8]>> {
         if stamp.size > MAX_CACHED_FILE_BYTES {
             return None;
@@ -106,7 +163,7 @@ impl FileCache {
         {
             let entries = self.entries.read().unwrap_or_else(|p| p.into_inner());
             if let Some(entry) = entries.get(path) {
-                if entry.version == version {
+                if entry.version == version && entry.varies == varies {
                     return Some(Arc::clone(&entry.bytes));
                 }
             }
@@ -121,9 +178,9 @@ impl FileCache {
             return None;
         }
         let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
-        let held: usize = entries.values().map(|entry| entry.bytes.len()).sum();
+        let held: usize = entries.values().map(Entry::footprint).sum();
         // A new version replaces its old one, whose bytes it frees.
-        let replaced = entries.get(path).map_or(0, |entry| entry.bytes.len());
+        let replaced = entries.get(path).map_or(0, Entry::footprint);
         if held - replaced + bytes.len() <= MAX_CACHE_BYTES {
             let bytes = Arc::clone(&bytes);
             let validators = validators.clone();
@@ -131,6 +188,8 @@ impl FileCache {
                 version,
                 validators,
                 bytes,
+                varies,
+                compressed: Default::default(),
             };
             entries.insert(path.to_path_buf(), entry);
         }
@@ -147,6 +206,44 @@ fn is_settled(version: &FileStamp, settle_time: Duration) -> bool {
     SystemTime::now()
         .duration_since(latest)
         .is_ok_and(|age| age >= settle_time)
+}
+
+/// Stack for the thread that compresses: the brotli encoder's frames at
+/// its best quality are larger than a connection thread's whole stack.
+const COMPRESSOR_STACK_BYTES: usize = 16 * 1024 * 1024;
+
+/// `bytes` in `coding`, at the smallest size each coding offers: made once
+/// per file version, so the time (and the thread) is spent once. `None`
+/// when no thread could be started.
+fn compress(coding: Coding, bytes: &Arc<[u8]>) -> Option<Arc<[u8]>> {
+    let bytes = Arc::clone(bytes);
+    std::thread::Builder::new()
+        .name("compress".into())
+        .stack_size(COMPRESSOR_STACK_BYTES)
+        .spawn(move || compress_here(coding, &bytes))
+        .ok()?
+        .join()
+        .ok()
+}
+
+fn compress_here(coding: Coding, bytes: &[u8]) -> Arc<[u8]> {
+    use std::io::Write;
+    let mut out = Vec::with_capacity(bytes.len() / 2);
+    // Writing into a Vec cannot fail.
+    match coding {
+        Coding::Gzip => {
+            let mut encoder = flate2::write::GzEncoder::new(&mut out, flate2::Compression::best());
+            let _ = encoder.write_all(bytes);
+            let _ = encoder.finish();
+        }
+        Coding::Br => {
+            let mut encoder = brotli::CompressorWriter::new(&mut out, 4096, 11, 22);
+            let _ = encoder.write_all(bytes);
+            // Dropping the writer ends the stream.
+            drop(encoder);
+        }
+    }
+    out.into()
 }
 
 /// Reads `size` bytes from `file`, just opened, so from its start; a file
@@ -177,7 +274,7 @@ mod tests {
         let file = File::open(path).unwrap();
         let metadata = file.metadata().unwrap();
         let stamp = FileStamp::of(&file, &metadata);
-        cache.bytes(path, &file, &stamp, &Validators::of(&stamp))
+        cache.bytes(path, &file, &stamp, &Validators::of(&stamp), false)
     }
 
     #[test]

@@ -24,6 +24,7 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use crate::protocol::coding::Coding;
 use crate::protocol::fields::trim_ows;
 use crate::protocol::{Method, Request};
 use crate::sys::FileStamp;
@@ -150,6 +151,17 @@ pub struct Validators {
 }
 
 impl Validators {
+    /// The validators of this file version compressed in `coding`: the same
+    /// time, and a strong tag of its own (`"…-br"`), so that no cache mixes
+    /// the coded bytes with the file's (RFC 9110 §8.8.3).
+    pub fn for_coding(&self, coding: Coding) -> Validators {
+        let opaque = self.etag.trim_end_matches('"');
+        Validators {
+            etag: format!("{opaque}-{}\"", coding.token()),
+            last_modified: self.last_modified,
+        }
+    }
+
     /// The validators of the file version `stamp` (see the module doc).
     pub fn of(stamp: &FileStamp) -> Validators {
         let modified = stamp

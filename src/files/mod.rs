@@ -20,4 +20,4 @@ pub mod root;
 pub mod serve;
 pub mod target;
 
-pub use serve::{serve, Decision};
+pub use serve::{serve, Decision, FileDecision};

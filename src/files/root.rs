@@ -9,6 +9,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::files::target::RequestPath;
+use crate::protocol::coding::Coding;
 use crate::protocol::Status;
 use crate::sys;
 
@@ -172,6 +173,18 @@ impl Root {
             .read_to_end(&mut page)
             .ok()?;
         Some(page)
+    }
+
+    /// The file `relative` precompressed in `coding` (`style.css.br` beside
+    /// `style.css`), open, if such a regular file is there.
+    pub fn sibling(&self, relative: &Path, coding: Coding) -> Option<(File, Metadata, PathBuf)> {
+        let mut name = relative.as_os_str().to_os_string();
+        name.push(coding.file_suffix());
+        let path = PathBuf::from(name);
+        match self.dir.lookup(&path) {
+            Ok(sys::Entry::File(file, metadata)) => Some((file, metadata, path)),
+            _ => None,
+        }
     }
 
     /// The stamp of `relative` without opening it, where the system can

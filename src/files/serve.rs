@@ -10,16 +10,17 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use crate::files::cache::FileCache;
+use crate::files::cache::{self, FileCache};
 use crate::files::conditional::{self, Conditions, Precondition, Validators};
 use crate::files::listing;
 use crate::files::range::{self, Ignored, RangeOutcome};
 use crate::files::root::{OpenError, OpenFailure, Resolved, Root, NOT_FOUND_PAGE};
 use crate::files::target::{self, PathError, RequestPath};
 use crate::protocol::byte_range::unsatisfied_content_range;
+use crate::protocol::coding::{self, Coding};
 use crate::protocol::multipart::Multipart;
 use crate::protocol::visible::visible;
-use crate::protocol::{Body, Method, Request, Response, Status};
+use crate::protocol::{Body, Method, Request, Response, Source, Status};
 use crate::sys::FileStamp;
 
 /// The methods this server implements (RFC 9110 §9.1: GET and HEAD are
@@ -49,16 +50,36 @@ pub enum Decision {
         etag: String,
         precondition: Precondition,
     },
-    /// A file: what its preconditions and the Range field decided.
-    File {
-        /// The file, relative to the root.
-        path: PathBuf,
-        size: u64,
-        etag: String,
-        precondition: Precondition,
-        /// `None` when a precondition answered first.
-        range: Option<RangeOutcome>,
-    },
+    /// A file: which of its representations, and what its preconditions
+    /// and the Range field decided.
+    File(FileDecision),
+}
+
+/// What [`serve`] decided for a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileDecision {
+    /// The file, relative to the root.
+    pub path: PathBuf,
+    /// The length and tag of the representation chosen.
+    pub size: u64,
+    pub etag: String,
+    pub negotiation: Negotiation,
+    pub precondition: Precondition,
+    /// `None` when a precondition answered first.
+    pub range: Option<RangeOutcome>,
+}
+
+/// Which representation of a file `Accept-Encoding` chose (RFC 9110 §12.5.3).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Negotiation {
+    /// Whether the file has coded variants at all: then every answer
+    /// carries `Vary: Accept-Encoding`.
+    pub varies: bool,
+    /// The coding sent; `None` is the file as it is.
+    pub coding: Option<Coding>,
+    /// The precompressed file sent, when one was; with a coding and no
+    /// sibling, the bytes were compressed in memory.
+    pub sibling: Option<PathBuf>,
 }
 
 /// Answers `request` from the files under `root`, and says why: the
@@ -100,7 +121,16 @@ fn decide(request: &Request, root: &Root, cache: &FileCache) -> (Response, Decis
             file,
             metadata,
             path,
-        }) => serve_file(request, file, &metadata, path, cache),
+        }) => serve_file(
+            request,
+            root,
+            Opened {
+                file,
+                metadata,
+                path,
+            },
+            cache,
+        ),
         Ok(Resolved::DirectoryWithoutSlash) => redirect_to_slash(&path),
         Ok(Resolved::Listing(directory)) => serve_listing(request, root, &path, &directory),
         Err(error) => not_opened(request, "reading", error),
@@ -203,46 +233,194 @@ fn serve_listing(
     (response, decision)
 }
 
-/// Preconditions, then range, for an open file.
+/// A file just opened beneath the root.
+struct Opened {
+    file: File,
+    metadata: Metadata,
+    path: PathBuf,
+}
+
+/// Its representation, its preconditions, then its range, for an open file.
 fn serve_file(
     request: &Request,
-    file: File,
-    metadata: &Metadata,
-    path: PathBuf,
+    root: &Root,
+    opened: Opened,
     cache: &FileCache,
 ) -> (Response, Decision) {
-    // One stamp of the open file: the validators and the cache both read it.
-    let stamp = FileStamp::of(&file, metadata);
-    let validators = Validators::of(&stamp);
+    let path = opened.path.clone();
+    let (
+        Representation {
+            content,
+            validators,
+        },
+        negotiation,
+    ) = choose_representation(request, root, opened, cache);
     let conditions = Conditions::from_request(request);
-    let size = metadata.len();
+    let size = content.size;
     let precondition =
         conditional::evaluate(request.method, &conditions, &validators, SystemTime::now());
-    let decision = |path: PathBuf, range: Option<RangeOutcome>| Decision::File {
-        path,
-        size,
-        etag: validators.etag.clone(),
-        precondition,
-        range,
+    let decision = |range: Option<RangeOutcome>, negotiation: Negotiation| {
+        Decision::File(FileDecision {
+            path,
+            size,
+            etag: validators.etag.clone(),
+            negotiation,
+            precondition,
+            range,
+        })
     };
     if let Some(response) = answer_precondition(precondition, &validators) {
-        return (response, decision(path, None));
+        let response = with_negotiation(response, &negotiation);
+        return (response, decision(None, negotiation));
     }
-    // A small file is sent from memory with its head in one write; HEAD
-    // needs no bytes at all.
-    let cached = match request.method {
-        Method::Head => None,
-        _ => cache.bytes(&path, &file, &stamp, &validators),
-    };
-    let content = Content {
-        file,
-        cached,
-        size,
-        content_type: content_type(&path),
-    };
     let outcome = range_outcome(request, &conditions, &validators, size);
-    let response = respond(content, &outcome, &validators);
-    (response, decision(path, Some(outcome)))
+    let response = respond(content, &outcome, &validators, negotiation.coding);
+    let response = with_negotiation(response, &negotiation);
+    (response, decision(Some(outcome), negotiation))
+}
+
+/// A precompressed file beside the one asked for (`style.css.br`).
+struct Sibling {
+    coding: Coding,
+    file: File,
+    metadata: Metadata,
+    path: PathBuf,
+}
+
+impl Sibling {
+    /// The precompressed files beside `path`, in [`Coding::ALL`]'s order.
+    fn all(root: &Root, path: &Path) -> Vec<Sibling> {
+        Coding::ALL
+            .into_iter()
+            .filter_map(|coding| {
+                let (file, metadata, path) = root.sibling(path, coding)?;
+                Some(Sibling {
+                    coding,
+                    file,
+                    metadata,
+                    path,
+                })
+            })
+            .collect()
+    }
+
+    /// The sibling as the representation sent: its own bytes, length and
+    /// validators, with the media type of the file it is a coding of.
+    fn into_representation(self, content_type: String) -> Representation {
+        let validators = Validators::of(&FileStamp::of(&self.file, &self.metadata));
+        let size = self.metadata.len();
+        Representation::new(self.file, None, size, content_type, validators)
+    }
+}
+
+/// One representation of a file: its bytes and its validators.
+struct Representation {
+    content: Content,
+    validators: Validators,
+}
+
+impl Representation {
+    fn new(
+        file: File,
+        cached: Option<Arc<[u8]>>,
+        size: u64,
+        content_type: String,
+        validators: Validators,
+    ) -> Representation {
+        let content = Content {
+            file,
+            cached,
+            size,
+            content_type,
+        };
+        Representation {
+            content,
+            validators,
+        }
+    }
+}
+
+/// The representation `Accept-Encoding` chooses among the file as it is, a
+/// precompressed sibling (`.br`, `.gz`), and, for a small file of a
+/// compressible type, its cached bytes compressed. A sibling is preferred
+/// to compressing in memory; what cannot be had falls back to the file.
+fn choose_representation(
+    request: &Request,
+    root: &Root,
+    opened: Opened,
+    cache: &FileCache,
+) -> (Representation, Negotiation) {
+    let Opened {
+        file,
+        metadata,
+        path,
+    } = opened;
+    // One stamp of the open file: the validators and the cache both read it.
+    let stamp = FileStamp::of(&file, &metadata);
+    let validators = Validators::of(&stamp);
+    let (content_type, compressible) = media_type(&path);
+    let mut siblings = Sibling::all(root, &path);
+    let in_memory =
+        cache.compresses() && compressible && stamp.size <= cache::MAX_CACHED_FILE_BYTES;
+    let varies = in_memory || !siblings.is_empty();
+    // A small file is sent from memory with its head in one write; HEAD
+    // needs no bytes, unless compressed ones are to be measured.
+    let cached = match request.method {
+        Method::Head if !in_memory => None,
+        _ => cache.bytes(&path, &file, &stamp, &validators, varies),
+    };
+    let mut available: Vec<Coding> = siblings.iter().map(|sibling| sibling.coding).collect();
+    if in_memory && cached.is_some() {
+        available.extend(Coding::ALL);
+    }
+    let mut negotiation = Negotiation {
+        varies,
+        coding: coding::negotiate(request.field_values("accept-encoding"), &available),
+        sibling: None,
+    };
+    let coding = negotiation.coding;
+    if let Some(i) = siblings
+        .iter()
+        .position(|sibling| Some(sibling.coding) == coding)
+    {
+        let sibling = siblings.swap_remove(i);
+        negotiation.sibling = Some(sibling.path.clone());
+        return (sibling.into_representation(content_type), negotiation);
+    }
+    let compressed =
+        coding.and_then(|coding| Some((coding, cache.compressed(&path, &stamp, coding)?)));
+    let chosen = match compressed {
+        Some((coding, bytes)) => {
+            let size = bytes.len() as u64;
+            let validators = validators.for_coding(coding);
+            Representation::new(file, Some(bytes), size, content_type, validators)
+        }
+        None => {
+            negotiation.coding = None;
+            Representation::new(file, cached, stamp.size, content_type, validators)
+        }
+    };
+    (chosen, negotiation)
+}
+
+/// `Vary` on every answer of a file with coded variants, 304s included,
+/// and `Content-Encoding` on the ones whose content is coded: a 200, and a
+/// single-part 206 (a multipart body says it in each part).
+fn with_negotiation(response: Response, negotiation: &Negotiation) -> Response {
+    let coded = matches!(response.status, Status::Ok)
+        || (response.status == Status::PartialContent
+            && !matches!(response.body, Body::Multipart { .. }));
+    let response = match negotiation.coding {
+        Some(coding) if coded => {
+            response.with_field("Content-Encoding", coding.token().to_string())
+        }
+        _ => response,
+    };
+    if negotiation.varies {
+        response.with_field("Vary", "Accept-Encoding".to_string())
+    } else {
+        response
+    }
 }
 
 /// The 304 or 412 that a precondition answers with, if it does.
@@ -282,6 +460,15 @@ fn serve_from_cache(
     }
     let relative = root.file_path(path)?;
     let hit = cache.hit(&relative, &root.stamp(&relative)?)?;
+    // A file with coded variants, asked for by a client that names a
+    // coding, is negotiated the full way (which also looks for siblings).
+    if hit.varies && request.field_values("accept-encoding").next().is_some() {
+        return None;
+    }
+    let negotiation = Negotiation {
+        varies: hit.varies,
+        ..Negotiation::default()
+    };
     let conditions = Conditions::from_request(request);
     let validators = hit.validators;
     let size = hit.bytes.len() as u64;
@@ -295,14 +482,16 @@ fn serve_from_cache(
         };
         whole_file(body, content_type(&relative), &validators)
     });
+    let response = with_negotiation(response, &negotiation);
     let range = matches!(precondition, Precondition::Proceed(_)).then_some(RangeOutcome::Absent);
-    let decision = Decision::File {
+    let decision = Decision::File(FileDecision {
         path: relative,
         size,
         etag: validators.etag,
+        negotiation,
         precondition,
         range,
-    };
+    });
     Some((response, decision))
 }
 
@@ -334,8 +523,14 @@ impl Content {
 }
 
 /// The response the range outcome asks for: 200, 206 (one part or
-/// multipart), or 416.
-fn respond(content: Content, outcome: &RangeOutcome, validators: &Validators) -> Response {
+/// multipart), or 416. The ranges are of the representation, coded in
+/// `coding` if it is.
+fn respond(
+    content: Content,
+    outcome: &RangeOutcome,
+    validators: &Validators,
+    coding: Option<Coding>,
+) -> Response {
     let size = content.size;
     match outcome {
         RangeOutcome::Absent | RangeOutcome::Ignored(_) => {
@@ -351,12 +546,20 @@ fn respond(content: Content, outcome: &RangeOutcome, validators: &Validators) ->
                     .with_validators(validators)
             }
             several => {
-                let layout = Multipart::new(several, size, &content.content_type, &new_boundary());
+                let part_coding = coding.map(Coding::token);
+                let layout = Multipart::new(
+                    several,
+                    size,
+                    &content.content_type,
+                    part_coding,
+                    &new_boundary(),
+                );
                 let content_type = layout.content_type.clone();
-                let body = Body::Multipart {
-                    file: content.file,
-                    layout,
+                let source = match content.cached {
+                    Some(bytes) => Source::Shared(bytes),
+                    None => Source::File(content.file),
                 };
+                let body = Body::Multipart { source, layout };
                 Response::new(Status::PartialContent, body)
                     .with_field("Content-Type", content_type)
                     .with_validators(validators)
@@ -422,6 +625,14 @@ impl Response {
 /// The media type for a file name; text types are declared UTF-8, the
 /// encoding the files of this site are written in.
 pub fn content_type(path: &Path) -> String {
+    media_type(path).0
+}
+
+/// The media type for a file name, and whether it is text: text/*,
+/// JavaScript, JSON, XML and SVG, which are declared UTF-8 and are the
+/// types worth compressing (images, audio and archives are compressed
+/// already).
+fn media_type(path: &Path) -> (String, bool) {
     let mime = mime_guess::from_path(path).first_or_octet_stream();
     let is_text = mime.type_() == mime_guess::mime::TEXT
         || matches!(
@@ -429,9 +640,9 @@ pub fn content_type(path: &Path) -> String {
             "application/javascript" | "application/json" | "application/xml" | "image/svg+xml"
         );
     if is_text {
-        format!("{}; charset=utf-8", mime.essence_str())
+        (format!("{}; charset=utf-8", mime.essence_str()), true)
     } else {
-        mime.essence_str().to_string()
+        (mime.essence_str().to_string(), false)
     }
 }
 
@@ -461,12 +672,19 @@ mod tests {
         let get = |target: &str, fields: &str| {
             format!("GET {target} HTTP/1.1\r\nHost: t\r\n{fields}\r\n")
         };
-        let file = |precondition, range| Decision::File {
-            path: PathBuf::from("digits.txt"),
-            size: 10,
-            etag: etag.clone(),
-            precondition,
-            range,
+        let file = |precondition, range| {
+            Decision::File(FileDecision {
+                path: PathBuf::from("digits.txt"),
+                size: 10,
+                etag: etag.clone(),
+                // A text file: it could be sent compressed, so it varies.
+                negotiation: Negotiation {
+                    varies: true,
+                    ..Negotiation::default()
+                },
+                precondition,
+                range,
+            })
         };
         let proceed = Precondition::Proceed(Evaluated::default());
         let range = |spans: &[(u64, u64)]| {
@@ -599,6 +817,66 @@ mod tests {
                 Precondition::Failed(_) => "failed",
             };
             assert_eq!(got, expected, "{field}: {value}");
+        }
+    }
+
+    #[test]
+    fn accept_encoding_picks_a_sibling_then_memory_then_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let css = "h1 { color: red }\n".repeat(40);
+        std::fs::write(dir.path().join("a.css"), &css).unwrap();
+        std::fs::write(dir.path().join("b.css"), &css).unwrap();
+        std::fs::write(dir.path().join("b.css.gz"), "precompressed").unwrap();
+        std::fs::write(dir.path().join("logo.png"), [0x89, b'P', b'N', b'G']).unwrap();
+        let root = Root::new(dir.path()).unwrap();
+        let cache = FileCache::with_settle_time(std::time::Duration::ZERO);
+        let off = FileCache::with_settle_time(std::time::Duration::ZERO).with_compression(false);
+        let negotiated = |cache: &FileCache, target: &str, accept: &str| {
+            let raw = format!("GET {target} HTTP/1.1\r\nHost: t\r\n{accept}\r\n");
+            let (request, _) = parse_head(raw.as_bytes()).unwrap().unwrap();
+            match serve(&request, &root, cache).1 {
+                Decision::File(FileDecision { negotiation, .. }) => negotiation,
+                other => panic!("{raw:?}: {other:?}"),
+            }
+        };
+        let chose = |varies, coding, sibling: Option<&str>| Negotiation {
+            varies,
+            coding,
+            sibling: sibling.map(PathBuf::from),
+        };
+        let both = "Accept-Encoding: gzip, br\r\n";
+        let gzip = "Accept-Encoding: gzip\r\n";
+        let cases = [
+            ("/a.css", both, &cache, chose(true, Some(Coding::Br), None)),
+            ("/a.css", "", &cache, chose(true, None, None)),
+            (
+                "/a.css",
+                "Accept-Encoding: identity\r\n",
+                &cache,
+                chose(true, None, None),
+            ),
+            (
+                "/b.css",
+                gzip,
+                &cache,
+                chose(true, Some(Coding::Gzip), Some("b.css.gz")),
+            ),
+            ("/b.css", both, &cache, chose(true, Some(Coding::Br), None)),
+            (
+                "/b.css",
+                both,
+                &off,
+                chose(true, Some(Coding::Gzip), Some("b.css.gz")),
+            ),
+            ("/a.css", both, &off, chose(false, None, None)),
+            ("/logo.png", both, &cache, chose(false, None, None)),
+        ];
+        for (target, accept, cache, expected) in cases {
+            assert_eq!(
+                negotiated(cache, target, accept),
+                expected,
+                "{target} {accept:?}"
+            );
         }
     }
 

@@ -14,14 +14,14 @@
 use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
 use std::net::SocketAddr;
-use std::path::Path;
 use std::time::Duration;
 
 use crate::files::conditional::Precondition;
 use crate::files::range::RangeOutcome;
+use crate::files::serve::Negotiation;
 use crate::files::serve::ALLOW;
 use crate::files::target::PathError;
-use crate::files::Decision;
+use crate::files::{Decision, FileDecision};
 use crate::observe::capture::Capture;
 use crate::observe::seam::{ExchangeRecord, Observer, Outcome};
 use crate::protocol::visible::visible;
@@ -264,20 +264,7 @@ fn explain_served(request: &Request, decision: &Decision, keep_alive: KeepAlive)
             etag,
             *precondition,
         )),
-        Decision::File {
-            path,
-            size,
-            etag,
-            precondition,
-            range,
-        } => lines.extend(explain_file(
-            request,
-            path,
-            *size,
-            etag,
-            *precondition,
-            range.as_ref(),
-        )),
+        Decision::File(file) => lines.extend(explain_file(request, file)),
     }
     lines.push(keep_alive.describe().to_string());
     lines
@@ -314,30 +301,61 @@ fn head_note(request: &Request) -> Option<String> {
     (request.method == Method::Head).then(|| "HEAD -> the same head as GET, no body".to_string())
 }
 
+/// How `Accept-Encoding` chose the representation, when the file has
+/// coded variants or the client named a coding.
+fn explain_negotiation(request: &Request, negotiation: &Negotiation) -> Option<String> {
+    let asked = quoted(request, "accept-encoding");
+    let field = if request.field_values("accept-encoding").next().is_some() {
+        format!("Accept-Encoding: {asked}")
+    } else {
+        "no Accept-Encoding".to_string()
+    };
+    let chosen = match (&negotiation.coding, &negotiation.sibling) {
+        (Some(coding), Some(sibling)) => format!(
+            "{} ({})",
+            coding.token(),
+            visible(sibling.to_string_lossy().as_bytes())
+        ),
+        (Some(coding), None) => format!(
+            "{} (compressed in memory, kept with the file)",
+            coding.token()
+        ),
+        (None, _) if negotiation.varies => "identity (the file as it is)".to_string(),
+        (None, _) if field.starts_with("no ") => return None,
+        (None, _) => "identity (the file has no coded variant)".to_string(),
+    };
+    let vary = if negotiation.varies {
+        ", Vary: Accept-Encoding"
+    } else {
+        ""
+    };
+    Some(format!("{field} -> {chosen}{vary}"))
+}
+
 /// The lines for a file: which one, its preconditions, its range.
-fn explain_file(
-    request: &Request,
-    path: &Path,
-    size: u64,
-    etag: &str,
-    precondition: Precondition,
-    range: Option<&RangeOutcome>,
-) -> Vec<String> {
+fn explain_file(request: &Request, file: &FileDecision) -> Vec<String> {
+    let FileDecision {
+        path,
+        size,
+        etag,
+        negotiation,
+        precondition,
+        range,
+    } = file;
     let method = visible(request.method_str().as_bytes());
     let target = visible(request.target().as_bytes());
     let path: Vec<String> = path
         .components()
         .map(|part| visible(part.as_os_str().to_string_lossy().as_bytes()))
         .collect();
-    let mut lines = vec![
-        format!(
-            "{method} {target} -> the file /{}, {size} bytes, ETag {etag}",
-            path.join("/")
-        ),
-        explain_precondition(request, precondition, etag),
-    ];
+    let mut lines = vec![format!(
+        "{method} {target} -> the file /{}, {size} bytes, ETag {etag}",
+        path.join("/")
+    )];
+    lines.extend(explain_negotiation(request, negotiation));
+    lines.push(explain_precondition(request, *precondition, etag));
     if let Some(range) = range {
-        lines.push(explain_range(request, range, size));
+        lines.push(explain_range(request, range, *size));
     }
     lines.extend(head_note(request));
     lines
@@ -427,12 +445,19 @@ mod tests {
 
     #[test]
     fn every_decision_line_shows_hostile_client_values_escaped() {
-        let file = |precondition, range| Decision::File {
-            path: PathBuf::from(String::from_utf8_lossy(HOSTILE).into_owned()),
-            size: 10,
-            etag: "\"a-b-c\"".into(),
-            precondition,
-            range,
+        let file = |precondition, range| {
+            Decision::File(FileDecision {
+                path: PathBuf::from(String::from_utf8_lossy(HOSTILE).into_owned()),
+                size: 10,
+                etag: "\"a-b-c\"".into(),
+                negotiation: crate::files::serve::Negotiation {
+                    varies: true,
+                    coding: Some(crate::protocol::coding::Coding::Br),
+                    sibling: Some(PathBuf::from(String::from_utf8_lossy(HOSTILE).into_owned())),
+                },
+                precondition,
+                range,
+            })
         };
         let proceed = Precondition::Proceed(Default::default());
         let partial = |n: usize| {

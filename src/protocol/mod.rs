@@ -3,6 +3,7 @@
 //!
 //! | module | owns |
 //! |---|---|
+//! | [`coding`] | content codings and `Accept-Encoding` negotiation (RFC 9110 §8.4, §12.5.3) |
 //! | [`civil`] | a time as a UTC calendar date and clock, for logs and listings |
 //! | [`status`] | the status codes and reason phrases (RFC 9110 §15) |
 //! | [`fields`] | field values as comma-separated tokens (RFC 9110 §5.6) |
@@ -18,6 +19,7 @@
 pub mod body;
 pub mod byte_range;
 pub mod civil;
+pub mod coding;
 pub mod fields;
 pub mod host;
 pub mod multipart;
@@ -29,5 +31,5 @@ pub mod visible;
 
 pub use persistence::{CloseReason, ConnectionField, KeepAlive, Policy};
 pub use request::{HttpVersion, Method, Request};
-pub use response::{Body, Response};
+pub use response::{Body, Response, Source};
 pub use status::Status;

@@ -27,9 +27,19 @@ pub struct Multipart {
 }
 
 impl Multipart {
-    /// Lays out `ranges` of a file of `size` bytes whose type is `part_type`.
-    /// `boundary` must not occur in the file; a random one does not, in practice.
-    pub fn new(ranges: &[ByteRange], size: u64, part_type: &str, boundary: &str) -> Multipart {
+    /// Lays out `ranges` of a representation of `size` bytes whose type is
+    /// `part_type` and content coding `part_coding`, if it has one: the
+    /// ranges are of the coded bytes, so each part says so (the multipart
+    /// body itself has no coding). `boundary` must not occur in the
+    /// representation; a random one does not, in practice.
+    pub fn new(
+        ranges: &[ByteRange],
+        size: u64,
+        part_type: &str,
+        part_coding: Option<&str>,
+        boundary: &str,
+    ) -> Multipart {
+        let coding = part_coding.map_or_else(String::new, |c| format!("Content-Encoding: {c}\r\n"));
         let parts = ranges
             .iter()
             .enumerate()
@@ -40,7 +50,7 @@ impl Multipart {
                 let newline = if i == 0 { "" } else { "\r\n" };
                 let _ = write!(
                     head,
-                    "{newline}--{boundary}\r\nContent-Type: {part_type}\r\nContent-Range: {}\r\n\r\n",
+                    "{newline}--{boundary}\r\nContent-Type: {part_type}\r\n{coding}Content-Range: {}\r\n\r\n",
                     range.content_range(size)
                 );
                 Part {
@@ -86,6 +96,7 @@ mod tests {
             &[r(0, 4), r(10, 10)],
             20,
             "text/plain; charset=utf-8",
+            None,
             "B0UND",
         );
         let file: Vec<u8> = (b'a'..b'a' + 20).collect();

@@ -14,6 +14,14 @@ use crate::protocol::status::Status;
 /// The `Server` field value.
 pub const SERVER: &str = concat!("glasshttp/", env!("CARGO_PKG_VERSION"));
 
+/// Where the bytes of a multipart body's parts are cut from: an open file,
+/// or bytes in memory (a small file's, or their compressed form).
+#[derive(Debug)]
+pub enum Source {
+    File(File),
+    Shared(std::sync::Arc<[u8]>),
+}
+
 /// What follows the head.
 #[derive(Debug)]
 pub enum Body {
@@ -23,8 +31,8 @@ pub enum Body {
     Bytes(Vec<u8>),
     /// `len` bytes of an open file starting at `offset`, sent by [`sys::send_file`].
     File { file: File, offset: u64, len: u64 },
-    /// Several ranges of an open file as `multipart/byteranges`.
-    Multipart { file: File, layout: Multipart },
+    /// Several ranges of a representation as `multipart/byteranges`.
+    Multipart { source: Source, layout: Multipart },
     /// `len` bytes from `start` of a small file's cached bytes.
     Shared {
         bytes: std::sync::Arc<[u8]>,

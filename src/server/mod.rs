@@ -74,6 +74,9 @@ pub struct Config {
     pub cache_settle_time: Duration,
     /// Whether a directory without an index file is listed (else 404).
     pub listings: bool,
+    /// Whether small files of compressible types are sent compressed to
+    /// clients that accept it (precompressed siblings are used either way).
+    pub compress: bool,
 }
 
 impl Default for Config {
@@ -91,6 +94,7 @@ impl Default for Config {
             capture: None,
             capture_limit: crate::observe::capture::DEFAULT_LIMIT_BYTES,
             listings: true,
+            compress: true,
             cache_settle_time: crate::files::cache::SETTLE_TIME,
         }
     }
@@ -249,7 +253,8 @@ impl Server {
         };
         let context = Context {
             root,
-            cache: FileCache::with_settle_time(config.cache_settle_time),
+            cache: FileCache::with_settle_time(config.cache_settle_time)
+                .with_compression(config.compress),
             keep_alive: config.keep_alive,
             observers: Observers {
                 trace: config.trace.then(Trace::to_stderr),

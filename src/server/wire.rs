@@ -9,7 +9,8 @@ use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use crate::observe::seam::Tap;
-use crate::protocol::{Body, Response};
+use crate::protocol::multipart::Multipart;
+use crate::protocol::{Body, Response, Source};
 use crate::sys;
 
 /// What [`send`] did.
@@ -64,15 +65,8 @@ pub fn send(
                 out.write_all(head, &[])?;
                 out.send_file(file, *offset, *len)?
             }
-            Body::Multipart { file, layout } => {
-                // Each part's head goes out with whatever text precedes it.
-                let mut before: &[u8] = head;
-                for part in &layout.parts {
-                    out.write_all(before, &part.head)?;
-                    before = &[];
-                    out.send_file(file, part.range.start, part.range.len())?;
-                }
-                out.write_all(&layout.closing, &[])?;
+            Body::Multipart { source, layout } => {
+                out.send_multipart(head, source, layout)?;
                 layout.len()
             }
         }
@@ -114,6 +108,31 @@ impl Out<'_, '_> {
     }
 
     /// Sends `len` bytes of `file` from `offset`: by [`sys::send_file`], or
+    /// A multipart body after `head`: each part's head goes out with
+    /// whatever text precedes it, then the part's bytes.
+    fn send_multipart(
+        &mut self,
+        head: &[u8],
+        source: &Source,
+        layout: &Multipart,
+    ) -> io::Result<()> {
+        let mut before: &[u8] = head;
+        for part in &layout.parts {
+            let range = &part.range;
+            self.write_all(before, &part.head)?;
+            before = &[];
+            match source {
+                Source::File(file) => {
+                    self.send_file(file, range.start, range.len())?;
+                }
+                Source::Shared(bytes) => {
+                    self.write_all(&bytes[range.start as usize..=range.end as usize], &[])?;
+                }
+            }
+        }
+        self.write_all(&layout.closing, &[])
+    }
+
     /// through memory when a tap must see the bytes.
     fn send_file(&mut self, file: &File, offset: u64, len: u64) -> io::Result<u64> {
         if self.tap.is_none() {

@@ -270,6 +270,9 @@ fn flags_for(config: &Config) -> Vec<String> {
     if !config.listings {
         flags.push("--no-listing".into());
     }
+    if !config.compress {
+        flags.push("--no-compress".into());
+    }
     if let Some(capture) = &config.capture {
         flags.push("--capture".into());
         flags.push(capture.display().to_string());

@@ -6,6 +6,7 @@ mod architecture;
 mod browser;
 mod capture;
 mod cli;
+mod codings;
 mod common;
 mod conditional_range;
 mod connections;
