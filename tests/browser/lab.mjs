@@ -39,15 +39,23 @@ cdp.on('Network.responseReceived', (event) => {
   const path = url.pathname;
   responses.push({ requestId: event.requestId, path, fromCache: event.response.fromDiskCache });
 });
+// The Content-Encoding each path came with, on the wire, per phase.
+const encodings = new Map();
 const settle = async () => {
   await page.waitForLoadState('networkidle');
   await new Promise((resolve) => setTimeout(resolve, 200));
   const paths = new Map();
   const statuses = new Map();
+  const coded = new Map();
   for (const event of responses.splice(0)) {
     if (event.path) paths.set(event.requestId, event.path);
-    else statuses.set(event.requestId, event.statusCode);
+    else {
+      statuses.set(event.requestId, event.statusCode);
+      const field = Object.entries(event.headers).find(([name]) => name.toLowerCase() === 'content-encoding');
+      coded.set(event.requestId, field ? field[1] : 'identity');
+    }
   }
+  for (const [id, path] of paths) encodings.set(`${phase} ${path}`, coded.get(id));
   for (const [id, path] of paths) {
     const status = statuses.get(id) ?? 'cache';
     console.log(`response ${phase} ${status} ${sent.get(id) ?? '-'} ${path}`);
@@ -65,6 +73,8 @@ await settle();
 check('text', await page.innerText('body'));
 check('logo-width', await page.evaluate(() => document.querySelector('img').naturalWidth));
 check('audio-duration', await page.evaluate(() => document.querySelector('audio').duration));
+// The page and its text came compressed, and were shown as above.
+check('page-encoding', encodings.get('load /'));
 await page.screenshot({ path: screenshot, fullPage: true });
 
 // 2. Reload in the same profile: the browser revalidates what it cached.

@@ -123,6 +123,8 @@ fn chromium_loads_the_page_logo_and_audio_revalidates_on_reload_and_shows_a_404(
         assert!(text.contains(shown), "{shown} not shown: {text}");
     }
     assert_eq!(checks["logo-width"], "192", "the logo was not decoded");
+    // Chromium asks for br: the page it just showed came compressed.
+    assert_eq!(checks["page-encoding"], "\"br\"", "{checks:?}");
     let duration: f64 = checks["audio-duration"].parse().unwrap();
     assert!(
         duration > 8.0 && duration < 9.0,
