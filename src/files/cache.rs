@@ -132,6 +132,13 @@ impl FileCache {
         slot.get_or_init(|| compress(coding, &entry.bytes)).clone()
     }
 
+    /// Whether the file cached at `path`, in whatever version, has coded
+    /// variants; false when nothing is cached there.
+    pub fn varies(&self, path: &Path) -> bool {
+        let entries = self.entries.read().unwrap_or_else(|p| p.into_inner());
+        entries.get(path).is_some_and(|entry| entry.varies)
+    }
+
     /// The cached file at `path` if `stamp` (taken without opening it) is
     /// the stamp it was cached with: the same file, unchanged.
     pub fn hit(&self, path: &Path, stamp: &FileStamp) -> Option<Hit> {
