@@ -126,10 +126,25 @@ impl FileCache {
         if !self.compress {
             return None;
         }
+        let index = Coding::ALL.iter().position(|c| *c == coding)?;
+        let bytes = {
+            let entries = self.entries.read().unwrap_or_else(|p| p.into_inner());
+            let entry = entries.get(path).filter(|entry| entry.version == *stamp)?;
+            if let Some(made) = entry.compressed[index].get() {
+                return made.clone();
+            }
+            Arc::clone(&entry.bytes)
+        };
+        // Compressed with no lock held: brotli at its best takes tens of
+        // milliseconds, and a writer waiting on the lock would hold every
+        // reader up meanwhile. Two first requests may both compress; the
+        // first to finish is kept.
+        let made = compress(coding, &bytes);
         let entries = self.entries.read().unwrap_or_else(|p| p.into_inner());
-        let entry = entries.get(path).filter(|entry| entry.version == *stamp)?;
-        let slot = &entry.compressed[Coding::ALL.iter().position(|c| *c == coding)?];
-        slot.get_or_init(|| compress(coding, &entry.bytes)).clone()
+        if let Some(entry) = entries.get(path).filter(|entry| entry.version == *stamp) {
+            let _ = entry.compressed[index].set(made.clone());
+        }
+        made
     }
 
     /// Whether the file cached at `path`, in whatever version, has coded
@@ -312,6 +327,46 @@ mod tests {
         let other = settled_file(dir.path(), "b.txt", b"other");
         std::fs::rename(&other, &path).unwrap();
         assert_eq!(&*lookup(&cache, &path).unwrap(), b"other");
+    }
+
+    #[test]
+    fn compressed_forms_are_made_once_per_version_and_decode_to_the_file() {
+        use std::io::Read as _;
+        let dir = tempfile::tempdir().unwrap();
+        let text = "h1 { color: red }\n".repeat(100);
+        let path = settled_file(dir.path(), "a.css", text.as_bytes());
+        let cache = FileCache::with_settle_time(Duration::ZERO);
+        let stamp = |path: &std::path::Path| {
+            let file = File::open(path).unwrap();
+            FileStamp::of(&file, &file.metadata().unwrap())
+        };
+        let before = stamp(&path);
+        assert!(
+            cache.compressed(&path, &before, Coding::Gzip).is_none(),
+            "not cached yet"
+        );
+        lookup(&cache, &path).expect("cached");
+        let first = cache.compressed(&path, &before, Coding::Gzip).unwrap();
+        let again = cache.compressed(&path, &before, Coding::Gzip).unwrap();
+        assert!(Arc::ptr_eq(&first, &again), "made once, then kept");
+        let mut decoded = String::new();
+        flate2::read::GzDecoder::new(&first[..])
+            .read_to_string(&mut decoded)
+            .unwrap();
+        assert_eq!(decoded, text);
+        let br = cache.compressed(&path, &before, Coding::Br).unwrap();
+        let mut decoded = String::new();
+        brotli::Decompressor::new(&br[..], 4096)
+            .read_to_string(&mut decoded)
+            .unwrap();
+        assert_eq!(decoded, text);
+        // Another version: the old one's compressed forms are gone with it.
+        std::fs::write(&path, text.to_uppercase()).unwrap();
+        lookup(&cache, &path).expect("re-read");
+        assert!(cache.compressed(&path, &before, Coding::Gzip).is_none());
+        let off = FileCache::with_settle_time(Duration::ZERO).with_compression(false);
+        lookup(&off, &path).expect("cached");
+        assert!(off.compressed(&path, &stamp(&path), Coding::Gzip).is_none());
     }
 
     #[test]
