@@ -74,9 +74,32 @@ struct Cli {
     /// files beside the originals are still sent to clients that accept them).
     #[arg(long)]
     no_compress: bool,
+    /// Serve a live inspector of every connection (ladder diagrams, both
+    /// heads, each decision) on this port, on loopback unless an address is
+    /// given (ADDR:PORT); 0 picks a free port. It shows request heads,
+    /// cookies included: keep it off the network.
+    #[arg(long, value_name = "[ADDR:]PORT", value_parser = parse_inspect)]
+    inspect: Option<SocketAddr>,
+    /// Connections the inspector and the report keep; older ones are dropped.
+    #[arg(long, value_name = "N", default_value_t = glasshttp::observe::journal::DEFAULT_KEEP as u64,
+          value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    inspect_keep: u64,
+    /// At shutdown, write every connection kept (as the inspector shows
+    /// them) into one self-contained HTML file.
+    #[arg(long, value_name = "FILE.html")]
+    report: Option<PathBuf>,
     /// Open the served page in the default browser once listening.
     #[arg(long)]
     open: bool,
+}
+
+/// `[ADDR:]PORT` for `--inspect`: a port alone is on loopback.
+fn parse_inspect(text: &str) -> Result<SocketAddr, String> {
+    if let Ok(port) = text.parse::<u16>() {
+        return Ok(SocketAddr::new(IpAddr::from([127, 0, 0, 1]), port));
+    }
+    text.parse()
+        .map_err(|_| format!("{text:?} is neither a port nor ADDR:PORT ([::1]:PORT for IPv6)"))
 }
 
 /// `SIZE`: a number of bytes, or of KiB, MiB or GiB with `K`, `M` or `G`.
@@ -125,6 +148,9 @@ fn main() -> ExitCode {
         cache_settle_time: glasshttp::files::cache::SETTLE_TIME,
         listings: !cli.no_listing,
         compress: !cli.no_compress,
+        inspect: cli.inspect,
+        inspect_keep: cli.inspect_keep as usize,
+        report: cli.report,
     };
     let server = match Server::bind(&config) {
         Ok(server) => server,
@@ -235,6 +261,9 @@ fn print_banner(server: &Server) {
         }
     } else {
         let _ = writeln!(out, " * Running on {}", url(addr));
+    }
+    if let Some(inspector) = server.inspector_addr() {
+        let _ = writeln!(out, " * Inspector on {}", url(inspector));
     }
     let _ = writeln!(out, "Press Ctrl-C to stop");
     let _ = out.flush();

@@ -12,9 +12,13 @@
 //! | [`access_log`] | one escaped Common Log Format line per request |
 //! | [`trace`] | `--trace`: every exchange and decision explained |
 //! | [`capture`] | `--capture`: the server's conversations as a pcap file |
+//! | [`page`] | the inspector's page and the report: one self-contained HTML file |
+//! | [`journal`] | `--inspect` and `--report`: the last connections, whole, for the ladder diagrams |
 
 pub mod access_log;
 pub mod capture;
+pub mod journal;
+pub mod page;
 pub mod seam;
 pub mod trace;
 
@@ -31,6 +35,8 @@ pub struct Observers {
     pub trace: Option<trace::Trace>,
     /// `--capture`: record every conversation in a pcap file.
     pub capture: Option<capture::Capture>,
+    /// `--inspect` / `--report`: keep the last connections whole.
+    pub journal: Option<std::sync::Arc<journal::Journal>>,
 }
 
 impl Observers {
@@ -48,6 +54,9 @@ impl Observers {
         }
         if let Some(capture) = &self.capture {
             observers.push(Box::new(capture.conversation()));
+        }
+        if let Some(journal) = &self.journal {
+            observers.push(Box::new(journal.connection(id)));
         }
         let wants_bytes = observers.iter().any(|observer| observer.wants_bytes());
         let mut connection = ConnectionObserver {

@@ -4,6 +4,7 @@
 //! | module | owns |
 //! |---|---|
 //! | [`coding`] | content codings and `Accept-Encoding` negotiation (RFC 9110 §8.4, §12.5.3) |
+//! | [`chunked`] | the chunked transfer coding as a sender writes it (RFC 9112 §7.1) |
 //! | [`civil`] | a time as a UTC calendar date and clock, for logs and listings |
 //! | [`status`] | the status codes and reason phrases (RFC 9110 §15) |
 //! | [`fields`] | field values as comma-separated tokens (RFC 9110 §5.6) |
@@ -18,6 +19,7 @@
 
 pub mod body;
 pub mod byte_range;
+pub mod chunked;
 pub mod civil;
 pub mod coding;
 pub mod fields;

@@ -33,6 +33,10 @@ pub enum Body {
     File { file: File, offset: u64, len: u64 },
     /// Several ranges of a representation as `multipart/byteranges`.
     Multipart { source: Source, layout: Multipart },
+    /// Content of no known length, written after the head by its sender
+    /// in chunks ([`crate::protocol::chunked`]): the head says
+    /// `Transfer-Encoding: chunked` instead of `Content-Length`.
+    Chunked,
     /// `len` bytes from `start` of a small file's cached bytes.
     Shared {
         bytes: std::sync::Arc<[u8]>,
@@ -46,7 +50,7 @@ impl Body {
     /// always frames responses with Content-Length).
     pub fn len(&self) -> u64 {
         match self {
-            Body::Empty => 0,
+            Body::Empty | Body::Chunked => 0,
             Body::Bytes(bytes) => bytes.len() as u64,
             Body::File { len, .. } => *len,
             Body::Multipart { layout, .. } => layout.len(),
@@ -124,8 +128,12 @@ impl Response {
         for (name, value) in &self.fields {
             let _ = write!(out, "{name}: {value}\r\n");
         }
-        if status.has_content() {
-            let _ = write!(out, "Content-Length: {}\r\n", self.body.len());
+        match self.body {
+            Body::Chunked => out.extend_from_slice(b"Transfer-Encoding: chunked\r\n"),
+            _ if status.has_content() => {
+                let _ = write!(out, "Content-Length: {}\r\n", self.body.len());
+            }
+            _ => {}
         }
         out.extend_from_slice(b"\r\n");
     }

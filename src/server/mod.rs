@@ -15,6 +15,7 @@
 //! deadline, then closes whatever is left.
 
 pub mod connection;
+mod inspect;
 mod state;
 pub mod wire;
 pub mod workers;
@@ -31,9 +32,11 @@ use std::time::{Duration, Instant};
 use crate::files::cache::FileCache;
 use crate::files::root::Root;
 use crate::observe::capture::Capture;
+use crate::observe::journal::Journal;
 use crate::observe::trace::Trace;
 use crate::observe::Observers;
 use crate::server::connection::Context;
+use crate::server::inspect::Inspector;
 use crate::server::state::{Leadership, Shared};
 use crate::sys;
 
@@ -77,6 +80,12 @@ pub struct Config {
     /// Whether small files of compressible types are sent compressed to
     /// clients that accept it (precompressed siblings are used either way).
     pub compress: bool,
+    /// `--inspect`: where the live inspector listens.
+    pub inspect: Option<SocketAddr>,
+    /// How many connections the inspector and the report keep.
+    pub inspect_keep: usize,
+    /// `--report`: the HTML file written at shutdown.
+    pub report: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -95,6 +104,9 @@ impl Default for Config {
             capture_limit: crate::observe::capture::DEFAULT_LIMIT_BYTES,
             listings: true,
             compress: true,
+            inspect: None,
+            inspect_keep: crate::observe::journal::DEFAULT_KEEP,
+            report: None,
             cache_settle_time: crate::files::cache::SETTLE_TIME,
         }
     }
@@ -134,6 +146,8 @@ pub enum StartError {
     AddrNotAvailable(SocketAddr),
     Bind(SocketAddr, io::Error),
     Capture(PathBuf, io::Error),
+    Inspector(SocketAddr, io::Error),
+    Report(PathBuf, io::Error),
 }
 
 impl fmt::Display for StartError {
@@ -168,6 +182,15 @@ impl fmt::Display for StartError {
             StartError::Capture(path, error) => {
                 write!(f, "cannot write the capture {}: {error}", path.display())
             }
+            StartError::Inspector(addr, error) => {
+                write!(
+                    f,
+                    "cannot listen for the inspector on {addr}: {error}; pass --inspect PORT"
+                )
+            }
+            StartError::Report(path, error) => {
+                write!(f, "cannot write the report {}: {error}", path.display())
+            }
         }
     }
 }
@@ -193,6 +216,9 @@ pub struct Summary {
 pub struct Server {
     local_addr: SocketAddr,
     shared: Arc<Shared>,
+    /// `--inspect`'s listener, until [`Server::run`] starts it.
+    inspector: Option<TcpListener>,
+    report: Option<PathBuf>,
 }
 
 /// Starts a graceful shutdown from another thread (a signal handler's).
@@ -223,6 +249,36 @@ impl ShutdownHandle {
     }
 }
 
+/// The observers `config` asks for, and `--inspect`'s listener. The
+/// journal is kept only for the inspector or the report; the report file
+/// is created now, so that a path that cannot be written is an error at
+/// start, as the capture's is.
+fn observers_for(config: &Config) -> Result<(Observers, Option<TcpListener>), StartError> {
+    let capture = match &config.capture {
+        Some(path) => Some(
+            Capture::create(path, config.capture_limit)
+                .map_err(|error| StartError::Capture(path.clone(), error))?,
+        ),
+        None => None,
+    };
+    if let Some(path) = &config.report {
+        std::fs::File::create(path).map_err(|error| StartError::Report(path.clone(), error))?;
+    }
+    let listener = match config.inspect {
+        Some(addr) => {
+            Some(TcpListener::bind(addr).map_err(|error| StartError::Inspector(addr, error))?)
+        }
+        None => None,
+    };
+    let wanted = listener.is_some() || config.report.is_some();
+    let observers = Observers {
+        trace: config.trace.then(Trace::to_stderr),
+        capture,
+        journal: wanted.then(|| Arc::new(Journal::new(config.inspect_keep))),
+    };
+    Ok((observers, listener))
+}
+
 impl Server {
     /// Checks the root and binds the listening socket.
     pub fn bind(config: &Config) -> Result<Server, StartError> {
@@ -244,22 +300,13 @@ impl Server {
             .map_err(|error| StartError::Bind(config.addr, error))?;
         sys::prepare_listener(&listener, config.idle_timeout, config.write_timeout)
             .map_err(|error| StartError::Bind(config.addr, error))?;
-        let capture = match &config.capture {
-            Some(path) => Some(
-                Capture::create(path, config.capture_limit)
-                    .map_err(|error| StartError::Capture(path.clone(), error))?,
-            ),
-            None => None,
-        };
+        let (observers, inspector) = observers_for(config)?;
         let context = Context {
             root,
             cache: FileCache::with_settle_time(config.cache_settle_time)
                 .with_compression(config.compress),
             keep_alive: config.keep_alive,
-            observers: Observers {
-                trace: config.trace.then(Trace::to_stderr),
-                capture,
-            },
+            observers,
             idle_timeout: config.idle_timeout,
             head_timeout: config.head_timeout,
             write_timeout: config.write_timeout,
@@ -267,6 +314,8 @@ impl Server {
         };
         log::debug!("file and socket calls: {}", sys::PATH);
         Ok(Server {
+            inspector,
+            report: config.report.clone(),
             local_addr,
             shared: Arc::new(Shared {
                 listener,
@@ -291,6 +340,11 @@ impl Server {
         self.local_addr
     }
 
+    /// Where the inspector listens, with `--inspect`.
+    pub fn inspector_addr(&self) -> Option<SocketAddr> {
+        self.inspector.as_ref()?.local_addr().ok()
+    }
+
     /// The canonical directory being served.
     pub fn root(&self) -> &Path {
         self.shared.context.root.path()
@@ -305,11 +359,18 @@ impl Server {
 
     /// Serves until shut down, then waits for the connections to finish and
     /// reports what the server did.
-    pub fn run(self) -> Summary {
+    pub fn run(mut self) -> Summary {
         if let Err(error) = workers::spawn_worker(&self.shared) {
             log::error!("cannot start a connection thread: {error}");
             return Summary::default();
         }
+        let journal = self.shared.context.observers.journal.clone();
+        let inspector = match (self.inspector.take(), &journal) {
+            (Some(listener), Some(journal)) => Inspector::start(listener, Arc::clone(journal))
+                .map_err(|error| log::error!("cannot start the inspector: {error}"))
+                .ok(),
+            _ => None,
+        };
         let mut open = self.shared.open_connections();
         while !self.shared.context.is_shutting_down() {
             open = self
@@ -319,7 +380,17 @@ impl Server {
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
         }
         drop(open);
-        self.drain()
+        let summary = self.drain();
+        if let Some(inspector) = inspector {
+            inspector.stop();
+        }
+        if let (Some(path), Some(journal)) = (&self.report, journal) {
+            match std::fs::write(path, crate::observe::page::report(&journal.snapshot())) {
+                Ok(()) => log::info!("report written to {}", path.display()),
+                Err(error) => log::error!("cannot write the report {}: {error}", path.display()),
+            }
+        }
+        summary
     }
 
     /// Waits for the connections to finish, closing them by force at the

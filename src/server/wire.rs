@@ -49,7 +49,8 @@ pub fn send(
         0
     } else {
         match &response.body {
-            Body::Empty => {
+            // The chunks are the sender's to write.
+            Body::Empty | Body::Chunked => {
                 out.write_all(head, &[])?;
                 0
             }

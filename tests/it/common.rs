@@ -393,7 +393,7 @@ impl Client {
             return false;
         }
         let mut byte = [0u8; 1];
-        match self.stream.read(&mut byte) {
+        match self.read_some(&mut byte) {
             Ok(0) => true,
             Ok(_) => false,
             Err(error) => matches!(
@@ -403,9 +403,21 @@ impl Client {
         }
     }
 
+    /// One read, again when it was interrupted: a read with a timeout is
+    /// never restarted by the kernel, so a signal, or the test machine
+    /// being paused, would otherwise read as a failure of the server.
+    fn read_some(&mut self, into: &mut [u8]) -> std::io::Result<usize> {
+        loop {
+            match self.stream.read(into) {
+                Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
+                other => return other,
+            }
+        }
+    }
+
     fn fill(&mut self) -> Result<(), String> {
         let mut chunk = [0u8; 16 * 1024];
-        match self.stream.read(&mut chunk) {
+        match self.read_some(&mut chunk) {
             Ok(0) => Err(format!(
                 "connection closed after {:?}",
                 String::from_utf8_lossy(&self.buffer)

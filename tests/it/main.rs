@@ -15,6 +15,7 @@ mod errors;
 mod files;
 mod hardening;
 mod hostile_input;
+mod inspector;
 mod lab;
 mod listing;
 mod local_server;

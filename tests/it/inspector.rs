@@ -1,0 +1,283 @@
+//! `--inspect` and `--report` over real sockets: the banner, the snapshot of
+//! every connection with its heads and decisions, the live event stream in
+//! chunked coding, the bound on what is kept, that none of the inspector's
+//! own traffic reaches the lab's logs, and the report written at shutdown.
+
+use std::time::{Duration, Instant};
+
+use crate::common::{run_binary, Binary, Client, Site};
+
+/// The inspector's address from the banner line ` * Inspector on http://ADDR/`.
+fn inspector_of(server: &Binary) -> std::net::SocketAddr {
+    let line = server
+        .banner
+        .iter()
+        .find(|line| line.starts_with(" * Inspector on http://"))
+        .unwrap_or_else(|| panic!("no inspector in the banner: {:?}", server.banner));
+    line.trim_start_matches(" * Inspector on http://")
+        .trim_end_matches('/')
+        .parse()
+        .unwrap()
+}
+
+fn snapshot(inspector: std::net::SocketAddr) -> serde_json::Value {
+    let mut client = Client::connect(inspector);
+    client.send(b"GET /connections.json HTTP/1.1\r\nHost: i\r\n\r\n");
+    let reply = client.read_reply(false);
+    assert_eq!(reply.header("content-type"), Some("application/json"));
+    serde_json::from_slice(&reply.body).unwrap()
+}
+
+/// Two connections to the site: a 200 then a 404 on one, a HEAD on another.
+fn visit(addr: std::net::SocketAddr) {
+    let mut client = Client::connect(addr);
+    client.send(b"GET /hello.txt HTTP/1.1\r\nHost: t\r\nCookie: secret=1\r\n\r\n");
+    assert_eq!(client.read_reply(false).status, 200);
+    client.send(b"GET /missing HTTP/1.1\r\nHost: t\r\n\r\n");
+    assert_eq!(client.read_reply(false).status, 404);
+    drop(client);
+    let mut other = Client::connect(addr);
+    other.send(b"HEAD / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+    assert_eq!(other.read_reply(true).status, 200);
+}
+
+/// Waits until `check` holds for the inspector's snapshot.
+fn until(
+    inspector: std::net::SocketAddr,
+    check: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let now = snapshot(inspector);
+        if check(&now) {
+            return now;
+        }
+        assert!(Instant::now() < deadline, "never: {now:#}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn the_inspector_shows_every_connection_with_its_heads_decisions_and_close() {
+    let site = Site::new();
+    let server = Binary::serving(&site.root, &["--inspect", "0"]);
+    let inspector = inspector_of(&server);
+    assert!(
+        inspector.ip().is_loopback(),
+        "on loopback by default: {inspector}"
+    );
+    visit(server.addr);
+    let now = until(inspector, |now| {
+        now["connections"]
+            .as_array()
+            .is_some_and(|c| c.len() == 2 && c.iter().all(|c| !c["closed"].is_null()))
+    });
+    let first = &now["connections"][0];
+    assert_eq!(first["server"], server.addr.to_string());
+    let exchanges = first["exchanges"].as_array().unwrap();
+    assert_eq!(exchanges.len(), 2);
+    assert_eq!(exchanges[0]["request_line"], "GET /hello.txt HTTP/1.1");
+    assert_eq!(exchanges[0]["status"], 200);
+    assert_eq!(exchanges[0]["body_bytes"], 13);
+    assert_eq!(
+        exchanges[0]["request_head"][2], "Cookie: secret=1\\r\\n",
+        "heads exactly, CRLF shown"
+    );
+    assert_eq!(exchanges[0]["response_head"][0], "HTTP/1.1 200 OK\\r\\n");
+    let decision: Vec<&str> = exchanges[0]["decision"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|line| line.as_str().unwrap())
+        .collect();
+    assert!(
+        decision[0].starts_with("GET /hello.txt -> the file /hello.txt, 13 bytes, ETag"),
+        "{decision:?}"
+    );
+    assert_eq!(exchanges[1]["status"], 404);
+    assert!(
+        first["closed"]["why"]
+            .as_str()
+            .unwrap()
+            .starts_with("by the client"),
+        "{first:#}"
+    );
+    let second = &now["connections"][1];
+    assert_eq!(second["exchanges"][0]["request_line"], "HEAD / HTTP/1.1");
+    assert_eq!(second["closed"]["requests"], 1);
+    assert!(
+        second["closed"]["why"]
+            .as_str()
+            .unwrap()
+            .contains("Connection: close"),
+        "{second:#}"
+    );
+
+    // The page itself, and nothing of the inspector in the site's log.
+    let mut client = Client::connect(inspector);
+    client.send(b"GET / HTTP/1.1\r\nHost: i\r\n\r\n");
+    let page = client.read_reply(false);
+    assert_eq!(
+        page.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
+    assert!(page.body_text().contains("new EventSource('/events')"));
+    let log = server.stderr_until("\"HEAD / HTTP/1.1\" 200");
+    assert!(
+        log.iter().all(|line| !line.contains("connections.json")),
+        "{log:#?}"
+    );
+    let mut client = Client::connect(inspector);
+    client.send(b"POST / HTTP/1.1\r\nHost: i\r\nContent-Length: 0\r\n\r\n");
+    assert_eq!(client.read_reply(false).status, 405);
+}
+
+/// Reads one chunk of a chunked body: its size line, its bytes, its CRLF.
+fn read_chunk(stream: &mut std::net::TcpStream, pending: &mut Vec<u8>) -> Vec<u8> {
+    use std::io::Read;
+    loop {
+        if let Some(end) = pending.windows(2).position(|w| w == b"\r\n") {
+            let size =
+                usize::from_str_radix(std::str::from_utf8(&pending[..end]).unwrap(), 16).unwrap();
+            if pending.len() >= end + 2 + size + 2 {
+                let data = pending[end + 2..end + 2 + size].to_vec();
+                assert_eq!(&pending[end + 2 + size..end + 4 + size], b"\r\n");
+                pending.drain(..end + 4 + size);
+                return data;
+            }
+        }
+        let mut piece = [0u8; 4096];
+        let read = stream.read(&mut piece).unwrap();
+        assert!(
+            read > 0,
+            "the stream ended: {:?}",
+            String::from_utf8_lossy(pending)
+        );
+        pending.extend_from_slice(&piece[..read]);
+    }
+}
+
+#[test]
+fn events_arrive_live_in_chunks_and_end_with_the_last_chunk() {
+    use std::io::{Read, Write};
+    let site = Site::new();
+    let mut server = Binary::serving(&site.root, &["--inspect", "0", "--inspect-keep", "2"]);
+    let inspector = inspector_of(&server);
+    let mut events = std::net::TcpStream::connect(inspector).unwrap();
+    events
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    events
+        .write_all(b"GET /events HTTP/1.1\r\nHost: i\r\n\r\n")
+        .unwrap();
+    let mut pending = Vec::new();
+    let head = loop {
+        let mut piece = [0u8; 4096];
+        let read = events.read(&mut piece).unwrap();
+        pending.extend_from_slice(&piece[..read]);
+        if let Some(end) = pending.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&pending[..end + 4]).into_owned();
+            pending.drain(..end + 4);
+            break head;
+        }
+    };
+    assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
+    assert!(head.contains("Transfer-Encoding: chunked\r\n"), "{head}");
+    assert!(
+        head.contains("Content-Type: text/event-stream\r\n"),
+        "{head}"
+    );
+    assert!(!head.contains("Content-Length"), "{head}");
+
+    let mut seen = String::new();
+    for path in ["/hello.txt", "/data.json", "/style.css"] {
+        let mut client = Client::connect(server.addr);
+        client.send(format!("GET {path} HTTP/1.1\r\nHost: t\r\n\r\n").as_bytes());
+        assert_eq!(client.read_reply(false).status, 200);
+        let request_line = format!("GET {path} HTTP/1.1");
+        while !seen.contains(&request_line) {
+            seen.push_str(&String::from_utf8(read_chunk(&mut events, &mut pending)).unwrap());
+        }
+    }
+    assert!(seen.contains("event: connection\ndata: {"), "{seen}");
+    // Three connections with a bound of two: the oldest goes, and that is said.
+    while !seen.contains("event: dropped\ndata: 1\n\n") {
+        seen.push_str(&String::from_utf8(read_chunk(&mut events, &mut pending)).unwrap());
+    }
+    let kept = until(inspector, |now| now["dropped"] == 1);
+    assert_eq!(kept["connections"].as_array().unwrap().len(), 2);
+    assert_eq!(kept["keep"], 2);
+    // Shutting down ends the stream properly: the last chunk, then the close.
+    server.ask_to_stop();
+    let mut rest = pending;
+    let _ = events.read_to_end(&mut rest);
+    assert!(
+        rest.ends_with(b"0\r\n\r\n"),
+        "{:?}",
+        String::from_utf8_lossy(&rest)
+    );
+    assert!(server.child.wait().unwrap().success());
+}
+
+#[test]
+fn the_report_is_written_at_shutdown_and_holds_every_connection() {
+    let site = Site::new();
+    let report = site.outside.path().join("report.html");
+    let mut server = Binary::serving(&site.root, &["--report", report.to_str().unwrap()]);
+    assert!(
+        !server.banner.iter().any(|line| line.contains("Inspector")),
+        "no inspector without --inspect"
+    );
+    visit(server.addr);
+    // The server is done with both connections before it is asked to stop.
+    server.wait_for_stderr("\"HEAD / HTTP/1.1\" 200");
+    std::thread::sleep(Duration::from_millis(200));
+    server.stop();
+    let page = std::fs::read_to_string(&report).expect("a report");
+    let start = page
+        .find(r#"<script id="embedded" type="application/json">"#)
+        .unwrap();
+    let json = &page[start..].split_once('>').unwrap().1;
+    let json = json.split("</script>").next().unwrap();
+    let data: serde_json::Value = serde_json::from_str(json).unwrap();
+    assert_eq!(data["connections"].as_array().unwrap().len(), 2, "{data:#}");
+    assert_eq!(data["connections"][0]["exchanges"][1]["status"], 404);
+    for outside in ["src=\"http", "href=\"http", "<link", "url("] {
+        assert!(
+            !page.contains(outside),
+            "the report loads nothing: {outside}"
+        );
+    }
+}
+
+#[test]
+fn inspector_and_report_errors_are_clear() {
+    let site = Site::new();
+    let root = site.root.to_str().unwrap();
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let busy_port = busy.local_addr().unwrap().port().to_string();
+    let unwritable = site.outside.path().join("no-such-dir/report.html");
+    let cases: [(Vec<&str>, &str); 4] = [
+        (
+            vec!["--inspect", &busy_port],
+            "cannot listen for the inspector on 127.0.0.1:",
+        ),
+        (
+            vec!["--inspect", "not-a-port"],
+            "is neither a port nor ADDR:PORT",
+        ),
+        (vec!["--inspect-keep", "0"], "--inspect-keep"),
+        (
+            vec!["--report", unwritable.to_str().unwrap()],
+            "cannot write the report",
+        ),
+    ];
+    for (extra, expected) in cases {
+        let mut args = vec!["--root", root, "--port", "0"];
+        args.extend(&extra);
+        let output = run_binary(&args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{extra:?}");
+        assert!(stderr.contains(expected), "{extra:?}: {stderr}");
+    }
+}
