@@ -259,7 +259,9 @@ fn compress_here(coding: Coding, bytes: &[u8]) -> Arc<[u8]> {
             let _ = encoder.finish();
         }
         Coding::Br => {
-            let mut encoder = brotli::CompressorWriter::new(&mut out, 4096, 11, 22);
+            // Quality 11, the best; a 64 KiB window (2^16), as large as the
+            // largest cached file, where the default 4 MiB only costs memory.
+            let mut encoder = brotli::CompressorWriter::new(&mut out, 4096, 11, 16);
             let _ = encoder.write_all(bytes);
             // Dropping the writer ends the stream.
             drop(encoder);

@@ -214,3 +214,122 @@ fn chromium_follows_every_link_of_a_listing_to_what_it_names() {
     assert_eq!(shown.remove(0), "../");
     assert_eq!(shown, expected);
 }
+
+/// The driver's `check NAME VALUE` lines, VALUE as JSON.
+fn checks_of(printed: &str) -> std::collections::HashMap<String, serde_json::Value> {
+    printed
+        .lines()
+        .map(|line| {
+            let rest = line.strip_prefix("check ").expect(line);
+            let (name, value) = rest.split_once(' ').expect(line);
+            (name.to_string(), serde_json::from_str(value).expect(line))
+        })
+        .collect()
+}
+
+#[test]
+fn chromium_watches_the_lab_live_in_the_inspector_and_reads_the_report_offline() {
+    let driver_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
+    if !browser_tools_present(&driver_dir) {
+        return;
+    }
+    let shots = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let report = tempfile::tempdir().unwrap();
+    let report_file = report.path().join("report.html");
+    let mut server = Binary::serving(
+        &www(),
+        &[
+            "--inspect",
+            "0",
+            "--report",
+            report_file.to_str().unwrap(),
+            "--quiet",
+        ],
+    );
+    let inspector = server
+        .banner
+        .iter()
+        .find_map(|line| line.strip_prefix(" * Inspector on "))
+        .expect("the inspector's URL")
+        .to_string();
+    let site = format!("http://{}", server.addr);
+    let profile = tempfile::tempdir().unwrap();
+    let live_shot = shots.join("inspector.png");
+    let printed = run_driver(
+        &driver_dir.join("inspector.mjs"),
+        &[
+            "live".as_ref(),
+            inspector.as_ref(),
+            site.as_ref(),
+            profile.path().as_os_str(),
+            live_shot.as_os_str(),
+        ],
+    );
+    let live = checks_of(&printed);
+    let list = |value: &serde_json::Value| -> Vec<String> {
+        value
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(live["empty-at-first"], 0);
+    // The diagram grew with each step of the lab, live.
+    let after_load = list(&live["after-load"]);
+    for status in ["200", "206"] {
+        assert!(after_load.contains(&status.to_string()), "{after_load:?}");
+    }
+    assert!(
+        list(&live["after-reload"]).contains(&"304".to_string()),
+        "{live:#?}"
+    );
+    let after_404 = list(&live["after-404"]);
+    assert!(after_404.contains(&"404".to_string()), "{after_404:?}");
+    let decisions = list(&live["decisions"]).join("\n");
+    for said in [
+        "GET / -> the file /index.html",
+        "If-None-Match",
+        "-> 304 Not Modified, no body",
+        "Range bytes=0- -> 206 Partial Content",
+        "GET /no-such-page.html: no such file under the root -> 404 Not Found",
+    ] {
+        assert!(decisions.contains(said), "{said} not in {decisions}");
+    }
+    let details = live["details"].as_str().unwrap();
+    assert!(
+        details.contains("GET / HTTP/1.1\\r\\n") && details.contains("HTTP/1.1 200 OK\\r\\n"),
+        "{details}"
+    );
+    assert_eq!(live["title-zh"], "glasshttp 检查器");
+    server.stop();
+
+    let report_shot = shots.join("report.png");
+    let printed = run_driver(
+        &driver_dir.join("inspector.mjs"),
+        &[
+            "report".as_ref(),
+            report_file.as_os_str(),
+            tempfile::tempdir().unwrap().path().as_os_str(),
+            report_shot.as_os_str(),
+        ],
+    );
+    let offline = checks_of(&printed);
+    assert_eq!(offline["mode"], "report");
+    let reported = list(&offline["statuses"]);
+    for status in ["200", "206", "304", "404"] {
+        assert!(reported.contains(&status.to_string()), "{reported:?}");
+    }
+    assert!(
+        reported.len() >= after_404.len(),
+        "{reported:?} against {after_404:?}"
+    );
+    assert!(offline["connections"].as_u64() >= live["connections"].as_u64());
+    for shot in [&live_shot, &report_shot] {
+        assert!(
+            std::fs::metadata(shot).is_ok_and(|m| m.len() > 10_000),
+            "{}",
+            shot.display()
+        );
+    }
+}

@@ -67,12 +67,40 @@ fn statuses_are_found_in_order() {
 
 #[test]
 fn every_command_of_the_lab_walkthrough_runs_and_prints_the_pasted_statuses() {
+    run_walkthrough("docs/LAB.md");
+}
+
+#[test]
+fn every_command_of_the_chinese_walkthrough_runs_and_prints_the_pasted_statuses() {
+    let english = steps(
+        &std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/LAB.md"))
+            .unwrap(),
+    );
+    let chinese = steps(
+        &std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/LAB.zh-CN.md"))
+            .unwrap(),
+    );
+    let commands = |steps: &[Step]| {
+        steps
+            .iter()
+            .map(|step| step.command.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        commands(&chinese),
+        commands(&english),
+        "the same steps in both guides"
+    );
+    run_walkthrough("docs/LAB.zh-CN.md");
+}
+
+/// Runs every `$ command` of the guide at `path` against the real binary.
+fn run_walkthrough(path: &str) {
     if !["curl", "nc", "tshark"].into_iter().all(require_program) {
         return;
     }
     let markdown =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/LAB.md"))
-            .expect("docs/LAB.md");
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(path)).expect(path);
     let steps = steps(&markdown);
     assert!(steps.len() >= 10, "the walkthrough lost its commands");
     let dir = tempfile::tempdir().unwrap();

@@ -1,0 +1,68 @@
+// Drives Debian's headless Chromium for tests/browser.rs through the
+// inspector (live) and then the report (offline). Prints one line per fact:
+// "check NAME VALUE", VALUE as JSON.
+//
+// Usage: node inspector.mjs live INSPECTOR_URL SITE_URL PROFILE_DIR SCREENSHOT_PNG
+//        node inspector.mjs report REPORT_FILE PROFILE_DIR SCREENSHOT_PNG
+import { chromium } from 'playwright-core';
+
+const [mode, ...args] = process.argv.slice(2);
+const profile = mode === 'live' ? args[2] : args[1];
+const screenshot = mode === 'live' ? args[3] : args[2];
+const context = await chromium.launchPersistentContext(profile, {
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  headless: true,
+  locale: 'en-US',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  viewport: { width: 1200, height: 900 },
+});
+const check = (name, value) => console.log(`check ${name} ${JSON.stringify(value)}`);
+const statuses = (page) => page.$$eval('g.exchange', (groups) => groups.map((g) => g.dataset.status));
+const decisions = (page) => page.$$eval('text.decision', (lines) => lines.map((t) => t.textContent));
+const waitForStatus = (page, status) => page.waitForFunction(
+  (wanted) => [...document.querySelectorAll('g.exchange')].some((g) => g.dataset.status === wanted),
+  status, { timeout: 10000 });
+
+if (mode === 'live') {
+  const [inspectorUrl, site] = args;
+  const inspector = context.pages()[0] ?? (await context.newPage());
+  await inspector.goto(inspectorUrl);
+  await inspector.waitForSelector('#empty');
+  check('empty-at-first', await inspector.$$eval('g.exchange', (g) => g.length));
+  const lab = await context.newPage();
+  await lab.goto(site + '/');
+  await lab.waitForFunction(() => {
+    const audio = document.querySelector('audio');
+    return audio && audio.readyState >= 1;
+  }, null, { timeout: 10000 });
+  await waitForStatus(inspector, '206');
+  check('after-load', await statuses(inspector));
+  await lab.reload();
+  await waitForStatus(inspector, '304');
+  check('after-reload', await statuses(inspector));
+  await lab.goto(site + '/no-such-page.html');
+  await waitForStatus(inspector, '404');
+  check('after-404', await statuses(inspector));
+  check('decisions', await decisions(inspector));
+  check('closed', await inspector.$$eval('g.closed text', (t) => t.map((n) => n.textContent)));
+  await inspector.bringToFront();
+  await inspector.screenshot({ path: screenshot, fullPage: false });
+  // Both heads of the first exchange, as sent, with their line ends shown.
+  await inspector.locator('g.exchange').first().click();
+  check('details', await inspector.innerText('#details'));
+  await inspector.click('#language');
+  check('title-zh', await inspector.innerText('h1'));
+  check('connections', await inspector.$$eval('section.connection', (s) => s.length));
+} else {
+  const [file] = args;
+  await context.setOffline(true);
+  const report = context.pages()[0] ?? (await context.newPage());
+  await report.goto('file://' + file);
+  await report.waitForSelector('section.connection');
+  check('statuses', await statuses(report));
+  check('connections', await report.$$eval('section.connection', (s) => s.length));
+  check('mode', await report.innerText('#mode'));
+  await report.screenshot({ path: screenshot, fullPage: false });
+}
+await context.close();
