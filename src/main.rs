@@ -314,3 +314,25 @@ fn url(addr: SocketAddr) -> String {
         IpAddr::V6(ip) => format!("http://[{ip}]:{}/", addr.port()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inspect_addresses_table() {
+        let cases = [
+            ("0", Some("127.0.0.1:0")),
+            ("8081", Some("127.0.0.1:8081")),
+            ("0.0.0.0:8081", Some("0.0.0.0:8081")),
+            ("[::1]:0", Some("[::1]:0")),
+            ("localhost:80", None),
+            ("65536", None),
+            ("", None),
+        ];
+        for (text, expected) in cases {
+            let parsed = parse_inspect(text).ok().map(|addr| addr.to_string());
+            assert_eq!(parsed.as_deref(), expected, "{text:?}");
+        }
+    }
+}

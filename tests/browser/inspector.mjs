@@ -12,7 +12,9 @@ const screenshot = mode === 'live' ? args[3] : args[2];
 const context = await chromium.launchPersistentContext(profile, {
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
   headless: true,
-  locale: 'en-US',
+  // The live page is read in English; the report in Chinese, the browser's
+  // language choosing the labels.
+  locale: mode === 'live' ? 'en-US' : 'zh-CN',
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
     '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   viewport: { width: 1200, height: 900 },
@@ -63,6 +65,7 @@ if (mode === 'live') {
   check('statuses', await statuses(report));
   check('connections', await report.$$eval('section.connection', (s) => s.length));
   check('mode', await report.innerText('#mode'));
+  check('title', await report.innerText('h1'));
   await report.screenshot({ path: screenshot, fullPage: false });
 }
 await context.close();
