@@ -32,6 +32,8 @@ const VIEWER_TIMEOUT: Duration = Duration::from_secs(10);
 /// How often an idle event stream sends a comment, so that a gone viewer
 /// is noticed and its thread ends.
 const EVENT_HEARTBEAT: Duration = Duration::from_secs(15);
+/// How long to wait after a failed accept before the next.
+const ACCEPT_RETRY: Duration = Duration::from_millis(50);
 /// The largest request head read.
 const MAX_VIEWER_HEAD: usize = 16 * 1024;
 
@@ -85,6 +87,8 @@ fn accept_viewers(listener: &TcpListener, journal: &Arc<Journal>, stopping: &Ato
             return;
         }
         let Ok((stream, _)) = accepted else {
+            // Out of descriptors, say: wait a little rather than spin.
+            std::thread::sleep(ACCEPT_RETRY);
             continue;
         };
         if viewers.fetch_add(1, Ordering::SeqCst) >= MAX_VIEWERS {
@@ -92,14 +96,15 @@ fn accept_viewers(listener: &TcpListener, journal: &Arc<Journal>, stopping: &Ato
             let _ = answer(&stream, Response::error(Status::ServiceUnavailable), false);
             continue;
         }
-        let (journal, viewers) = (Arc::clone(journal), Arc::clone(&viewers));
+        let (journal, counted) = (Arc::clone(journal), Arc::clone(&viewers));
         let spawned = std::thread::Builder::new()
             .name("inspector viewer".into())
             .spawn(move || {
                 let _ = serve_viewer(&stream, &journal);
-                viewers.fetch_sub(1, Ordering::SeqCst);
+                counted.fetch_sub(1, Ordering::SeqCst);
             });
         if spawned.is_err() {
+            viewers.fetch_sub(1, Ordering::SeqCst);
             log::warn!("inspector: no thread for a viewer");
         }
     }

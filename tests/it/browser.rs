@@ -315,7 +315,10 @@ fn chromium_watches_the_lab_live_in_the_inspector_and_reads_the_report_offline()
         ],
     );
     let offline = checks_of(&printed);
-    assert_eq!(offline["mode"], "报告", "a Chinese browser gets Chinese labels");
+    assert_eq!(
+        offline["mode"], "报告",
+        "a Chinese browser gets Chinese labels"
+    );
     assert_eq!(offline["title"], "glasshttp 检查器");
     let reported = list(&offline["statuses"]);
     for status in ["200", "206", "304", "404"] {
