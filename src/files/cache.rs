@@ -140,6 +140,15 @@ impl FileCache {
         // reader up meanwhile. Two first requests may both compress; the
         // first to finish is kept.
         let made = compress(coding, &bytes);
+        if let Some(made) = &made {
+            log::debug!(
+                "compressed {} ({}): {} -> {} bytes",
+                path.display(),
+                coding.token(),
+                bytes.len(),
+                made.len()
+            );
+        }
         let entries = self.entries.read().unwrap_or_else(|p| p.into_inner());
         if let Some(entry) = entries.get(path).filter(|entry| entry.version == *stamp) {
             let _ = entry.compressed[index].set(made.clone());

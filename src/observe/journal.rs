@@ -25,6 +25,7 @@ pub const DEFAULT_KEEP: usize = 100;
 pub const MAX_EXCHANGES: usize = 200;
 /// Bytes of a head kept; the rest is counted.
 pub const MAX_HEAD_BYTES: usize = 8 * 1024;
+pub const MAX_JOURNAL_BYTES: usize = 16 << 20;
 
 /// The last connections, shared by every connection's observer and by the
 /// inspector's readers.

@@ -290,3 +290,55 @@ fn curl_decodes_what_it_asked_for_and_the_trace_explains_the_choice() {
         "{trace}"
     );
 }
+
+#[test]
+fn a_file_is_compressed_once_per_version_however_many_first_requests_come_at_once() {
+    let site = coded_site();
+    let server = Binary::serving_under(
+        crate::common::binary_command(),
+        &site.root,
+        &["--quiet"],
+        &[("RUST_LOG", "glasshttp=debug")],
+    );
+    // The first request caches the file; none has asked for a coding yet.
+    let mut client = Client::connect(server.addr);
+    client.send(b"GET /style.css HTTP/1.1\r\nHost: t\r\n\r\n");
+    assert_eq!(client.read_reply(false).status, 200);
+    let asking = 100;
+    let start = std::sync::Arc::new(std::sync::Barrier::new(asking));
+    let requests: Vec<_> = (0..asking)
+        .map(|_| {
+            let (start, addr) = (std::sync::Arc::clone(&start), server.addr);
+            std::thread::spawn(move || {
+                let mut client = Client::connect(addr);
+                start.wait();
+                client.send(b"GET /style.css HTTP/1.1\r\nHost: t\r\nAccept-Encoding: br\r\n\r\n");
+                client.read_reply(false)
+            })
+        })
+        .collect();
+    for request in requests {
+        let reply = request.join().unwrap();
+        assert_eq!(reply.status, 200);
+        let body = match reply.header("content-encoding") {
+            Some("br") => unbrotli(&reply.body),
+            None => reply.body.clone(),
+            Some(other) => panic!("coded as {other}"),
+        };
+        assert_eq!(
+            body,
+            stylesheet().as_bytes(),
+            "every answer is the stylesheet"
+        );
+    }
+    let mut compressions = 0;
+    while let Ok(line) = server.stderr_lines.recv_timeout(Duration::from_millis(500)) {
+        if line.contains("compressed") && line.contains("style.css") {
+            compressions += 1;
+        }
+    }
+    assert_eq!(
+        compressions, 1,
+        "brotli ran {compressions} times for one version"
+    );
+}

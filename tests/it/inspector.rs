@@ -281,3 +281,272 @@ fn inspector_and_report_errors_are_clear() {
         assert!(stderr.contains(expected), "{extra:?}: {stderr}");
     }
 }
+
+/// One request to the inspector, its head lines given whole; the reply.
+fn ask(
+    inspector: std::net::SocketAddr,
+    method_and_path: &str,
+    fields: &str,
+) -> crate::common::Reply {
+    let mut client = Client::connect(inspector);
+    client.send(format!("{method_and_path} HTTP/1.1\r\n{fields}\r\n").as_bytes());
+    client.read_reply(method_and_path.starts_with("HEAD"))
+}
+
+#[test]
+fn the_inspector_answers_only_its_own_names_as_dns_rebinding_would_reach_it() {
+    let site = Site::new();
+    let server = Binary::serving(&site.root, &["--inspect", "0"]);
+    let inspector = inspector_of(&server);
+    let port = inspector.port();
+    // Each case: its name, the fields sent, the status for / and /connections.json.
+    let cases: [(&str, String, u16); 12] = [
+        ("its address", format!("Host: 127.0.0.1:{port}\r\n"), 200),
+        ("localhost", format!("Host: localhost:{port}\r\n"), 200),
+        ("LOCALHOST", format!("Host: LOCALHOST:{port}\r\n"), 200),
+        (
+            "another loopback address",
+            format!("Host: 127.0.0.2:{port}\r\n"),
+            200,
+        ),
+        ("IPv6 loopback", format!("Host: [::1]:{port}\r\n"), 200),
+        (
+            "its own Origin",
+            format!("Host: 127.0.0.1:{port}\r\nOrigin: http://127.0.0.1:{port}\r\n"),
+            200,
+        ),
+        (
+            "a rebound name",
+            format!("Host: attacker.example:{port}\r\n"),
+            421,
+        ),
+        (
+            "a rebound name, no port",
+            "Host: attacker.example\r\n".into(),
+            421,
+        ),
+        (
+            "localhost, another port",
+            "Host: localhost:1\r\n".into(),
+            421,
+        ),
+        (
+            "localhost. with a dot",
+            format!("Host: localhost.:{port}\r\n"),
+            421,
+        ),
+        (
+            "another Origin",
+            format!("Host: 127.0.0.1:{port}\r\nOrigin: http://attacker.example:{port}\r\n"),
+            403,
+        ),
+        (
+            "an opaque Origin",
+            format!("Host: 127.0.0.1:{port}\r\nOrigin: null\r\n"),
+            403,
+        ),
+    ];
+    for (name, fields, status) in &cases {
+        for path in ["GET /", "GET /connections.json", "HEAD /events"] {
+            let reply = ask(inspector, path, fields);
+            assert_eq!(reply.status, *status, "{name}: {path}");
+            assert!(
+                reply
+                    .headers
+                    .iter()
+                    .all(|(field, _)| !field.to_ascii_lowercase().starts_with("access-control")),
+                "{name}: no CORS field ever: {:?}",
+                reply.headers
+            );
+            if *status != 200 {
+                assert!(!reply.body_text().contains("connections"), "{name}");
+            }
+        }
+    }
+    // The event stream itself is refused too, before a byte of it is sent.
+    let reply = ask(inspector, "GET /events", &cases[6].1);
+    assert_eq!(reply.status, 421);
+}
+
+#[test]
+fn events_to_an_http_1_0_client_are_close_delimited_not_chunked() {
+    use std::io::{Read, Write};
+    let site = Site::new();
+    let mut server = Binary::serving(&site.root, &["--inspect", "0"]);
+    let inspector = inspector_of(&server);
+    let mut events = std::net::TcpStream::connect(inspector).unwrap();
+    events
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let request = format!(
+        "GET /events HTTP/1.0\r\nHost: 127.0.0.1:{}\r\n\r\n",
+        inspector.port()
+    );
+    events.write_all(request.as_bytes()).unwrap();
+    let mut pending = Vec::new();
+    while !pending.windows(4).any(|w| w == b"\r\n\r\n") {
+        let mut piece = [0u8; 4096];
+        let read = events.read(&mut piece).unwrap();
+        assert!(read > 0, "closed: {:?}", String::from_utf8_lossy(&pending));
+        pending.extend_from_slice(&piece[..read]);
+    }
+    let end = pending.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+    let head = String::from_utf8_lossy(&pending[..end]).into_owned();
+    assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
+    assert!(!head.contains("Transfer-Encoding"), "RFC 9112 §6.1: {head}");
+    assert!(!head.contains("Content-Length"), "{head}");
+    assert!(head.contains("Connection: close\r\n"), "{head}");
+    let mut client = Client::connect(server.addr);
+    client.send(b"GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n");
+    assert_eq!(client.read_reply(false).status, 200);
+    let mut body = pending[end..].to_vec();
+    while !String::from_utf8_lossy(&body).contains("GET /hello.txt HTTP/1.1") {
+        let mut piece = [0u8; 4096];
+        let read = events.read(&mut piece).unwrap();
+        assert!(read > 0, "closed: {:?}", String::from_utf8_lossy(&body));
+        body.extend_from_slice(&piece[..read]);
+    }
+    assert!(
+        body.starts_with(b"event: connection\ndata: {"),
+        "events bare, no chunk sizes: {:?}",
+        String::from_utf8_lossy(&body)
+    );
+    server.ask_to_stop();
+    let _ = events.read_to_end(&mut body);
+    assert!(!body.ends_with(b"0\r\n\r\n"), "no last chunk either");
+    assert!(server.child.wait().unwrap().success());
+}
+
+#[test]
+fn the_inspector_head_timeout_is_for_the_whole_head_and_frees_the_slot() {
+    use std::io::Write;
+    let site = Site::new();
+    let server = Binary::serving(&site.root, &["--inspect", "0", "--head-timeout", "1"]);
+    let inspector = inspector_of(&server);
+    // Sixteen viewers that drip a byte of their head every 200 ms: each read
+    // is quick, the head never ends.
+    let drippers: Vec<std::net::TcpStream> = (0..16)
+        .map(|_| std::net::TcpStream::connect(inspector).unwrap())
+        .collect();
+    let started = Instant::now();
+    let mut dripped = 0;
+    let mut closed = 0;
+    while started.elapsed() < Duration::from_millis(2500) {
+        closed = 0;
+        for mut dripper in &drippers {
+            if dripper
+                .write_all(&[b"GET /connections.json"[dripped % 21]])
+                .is_err()
+            {
+                closed += 1;
+            }
+        }
+        dripped += 1;
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let fields = format!("Host: 127.0.0.1:{}\r\n", inspector.port());
+    let reply = ask(inspector, "GET /connections.json", &fields);
+    assert_eq!(
+        reply.status, 200,
+        "slots held by heads begun over a second ago ({closed} of 16 seen closed)"
+    );
+}
+
+#[test]
+fn a_report_that_cannot_be_written_at_shutdown_fails_the_exit_status() {
+    if !crate::common::unix_only("a report directory removed while serving") {
+        return;
+    }
+    let site = Site::new();
+    let folder = site.outside.path().join("reports");
+    std::fs::create_dir(&folder).unwrap();
+    let report = folder.join("report.html");
+    let mut server = Binary::serving(&site.root, &["--report", report.to_str().unwrap()]);
+    std::fs::remove_dir_all(&folder).unwrap();
+    server.ask_to_stop();
+    let status = server.child.wait().unwrap();
+    let stderr = server.rest_of_stderr().join("\n");
+    assert!(!status.success(), "exit status {status}: {stderr}");
+    assert!(
+        stderr.contains(&format!("cannot write the report {}", report.display())),
+        "{stderr}"
+    );
+}
+
+/// Requests whose target, field names and values carry what could change
+/// how an HTML parser reads a script element.
+const HOSTILE: [&str; 4] = ["<!--<script>", "</script>", "<![CDATA[", "\u{2028}"];
+
+#[test]
+fn nothing_a_client_sends_can_change_how_the_report_page_parses() {
+    let site = Site::new();
+    let report = site.outside.path().join("report.html");
+    let mut server = Binary::serving(&site.root, &["--report", report.to_str().unwrap()]);
+    let mut sent = 0;
+    for hostile in HOSTILE {
+        for request in [
+            format!("GET /{hostile} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"),
+            format!("GET / HTTP/1.1\r\nHost: t\r\nX{hostile}: 1\r\nConnection: close\r\n\r\n"),
+            format!("GET / HTTP/1.1\r\nHost: t\r\nX-Value: {hostile}\r\nConnection: close\r\n\r\n"),
+        ] {
+            let mut client = Client::connect(server.addr);
+            client.send(request.as_bytes());
+            let _ = client.read_reply(false);
+            sent += 1;
+        }
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    server.stop();
+    let page = std::fs::read_to_string(&report).expect("a report");
+    let start = page
+        .find(r#"<script id="embedded" type="application/json">"#)
+        .unwrap();
+    let json = page[start..].split_once('>').unwrap().1;
+    let json = json.split("</script>").next().unwrap();
+    for unsafe_text in ["<", ">", "&", "\u{2028}", "\u{2029}"] {
+        assert!(!json.contains(unsafe_text), "{unsafe_text:?} in {json}");
+    }
+    let data: serde_json::Value = serde_json::from_str(json).unwrap();
+    assert_eq!(
+        data["connections"].as_array().unwrap().len(),
+        sent,
+        "{data:#}"
+    );
+    let text = data.to_string();
+    assert!(text.contains("<!--<script>"), "the data itself is kept");
+}
+
+#[test]
+fn the_journal_is_bounded_in_bytes_and_drops_the_oldest() {
+    let site = Site::new();
+    let server = Binary::serving(&site.root, &["--inspect", "0", "--quiet"]);
+    let inspector = inspector_of(&server);
+    // Heads of 8 KiB of backslashes, which JSON writes twice: far more than
+    // the byte budget across the default 100 connections.
+    let filler = "\\".repeat(8000);
+    for _ in 0..30 {
+        let mut client = Client::connect(server.addr);
+        for _ in 0..80 {
+            client.send(
+                format!("GET /hello.txt HTTP/1.1\r\nHost: t\r\nX: {filler}\r\n\r\n").as_bytes(),
+            );
+            assert_eq!(client.read_reply(false).status, 200);
+        }
+    }
+    let mut client = Client::connect(inspector);
+    let fields = format!("Host: 127.0.0.1:{}\r\n", inspector.port());
+    client.send(format!("GET /connections.json HTTP/1.1\r\n{fields}\r\n").as_bytes());
+    let reply = client.read_reply(false);
+    let budget = glasshttp::observe::journal::MAX_JOURNAL_BYTES;
+    assert!(
+        reply.body.len() <= budget + 64 * 1024,
+        "{} bytes kept, budget {budget}",
+        reply.body.len()
+    );
+    let data: serde_json::Value = serde_json::from_slice(&reply.body).unwrap();
+    assert!(
+        data["dropped"].as_u64().unwrap() > 0,
+        "the oldest dropped, and said"
+    );
+    assert!(!data["connections"].as_array().unwrap().is_empty());
+}

@@ -192,3 +192,58 @@ fn the_trace_explains_a_listing() {
         "{trace}"
     );
 }
+
+#[test]
+fn bidi_and_invisible_controls_in_names_are_shown_visibly_and_linked_by_their_bytes() {
+    let site = Site::new();
+    // A directory whose own name reverses, holding names that hide their
+    // real ending: each shown with the control written out.
+    let folder = site.root.join("r\u{202E}txt.exe");
+    fs::create_dir(&folder).unwrap();
+    let names = [
+        (
+            "invoice\u{202E}gpj.exe",
+            "invoice\\u{202E}gpj.exe",
+            "invoice%E2%80%AEgpj.exe",
+        ),
+        (
+            "a\u{2066}b\u{2069}.txt",
+            "a\\u{2066}b\\u{2069}.txt",
+            "a%E2%81%A6b%E2%81%A9.txt",
+        ),
+        (
+            "zero\u{200B}width.txt",
+            "zero\\u{200B}width.txt",
+            "zero%E2%80%8Bwidth.txt",
+        ),
+    ];
+    for (name, ..) in names {
+        fs::write(folder.join(name), "hidden ending\n").unwrap();
+    }
+    let server = TestServer::start(&site.root);
+    let reply = server.get("GET /r%E2%80%AEtxt.exe/ HTTP/1.1\r\nHost: t\r\n\r\n");
+    assert_eq!(reply.status, 200);
+    let page = reply.body_text();
+    for control in ['\u{202E}', '\u{2066}', '\u{2069}', '\u{200B}'] {
+        assert!(!page.contains(control), "{control:?} raw in {page}");
+    }
+    assert!(
+        page.contains("<title>Index of /r\\u{202E}txt.exe/</title>"),
+        "{page}"
+    );
+    let (shown_names, hrefs) = (shown(&page), links(&page));
+    for (_, shown_as, linked_as) in names {
+        assert!(
+            shown_names.iter().any(|s| s == shown_as),
+            "{shown_as}: {shown_names:?}"
+        );
+        assert!(
+            hrefs.iter().any(|h| h == linked_as),
+            "{linked_as}: {hrefs:?}"
+        );
+        let reply = server.get(&format!(
+            "GET /r%E2%80%AEtxt.exe/{linked_as} HTTP/1.1\r\nHost: t\r\n\r\n"
+        ));
+        assert_eq!(reply.status, 200, "{linked_as} leads to the file");
+    }
+}

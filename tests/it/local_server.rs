@@ -55,13 +55,19 @@ fn the_sites_404_html_is_the_body_of_every_404() {
     );
 }
 
-/// A `$BROWSER` that writes the URL it was given to `record`.
+/// A `$BROWSER` that warns on stderr and stdout, as real browsers' launchers
+/// do, reads its stdin, then writes the URL it was given to `record`: it
+/// dies before recording if any of the three is a closed pipe.
 fn recording_browser(site: &Site) -> (std::path::PathBuf, std::path::PathBuf) {
     let script = site.outside.path().join("browser.sh");
     let record = site.outside.path().join("opened.txt");
     fs::write(
         &script,
-        format!("#!/bin/sh\nprintf '%s' \"$1\" > '{}'\n", record.display()),
+        format!(
+            "#!/bin/sh\nset -e\necho 'browser: a warning' >&2\necho 'browser: starting'\n\
+             cat > /dev/null\nprintf '%s' \"$1\" > '{}'\n",
+            record.display()
+        ),
     )
     .unwrap();
     #[cfg(unix)]
