@@ -169,7 +169,13 @@ fn main() -> ExitCode {
     }
     let summary = server.run();
     print_summary(&summary);
-    ExitCode::SUCCESS
+    match &summary.report_error {
+        Some(failure) => {
+            eprintln!("glasshttp: error: {failure}");
+            ExitCode::FAILURE
+        }
+        None => ExitCode::SUCCESS,
+    }
 }
 
 /// The first request to stop (Ctrl-C, SIGTERM, Ctrl-Break, closing the
@@ -264,6 +270,16 @@ fn print_banner(server: &Server) {
     }
     if let Some(inspector) = server.inspector_addr() {
         let _ = writeln!(out, " * Inspector on {}", url(inspector));
+        if !inspector.ip().is_loopback() {
+            let _ = writeln!(
+                out,
+                " * The inspector is not on loopback: anyone who can reach {} can read every \
+                 request head it keeps, cookies and Authorization included (it answers only to \
+                 that address or a loopback name, with port {})",
+                inspector.ip(),
+                inspector.port()
+            );
+        }
     }
     let _ = writeln!(out, "Press Ctrl-C to stop");
     let _ = out.flush();
@@ -280,7 +296,7 @@ fn open_in_browser(addr: SocketAddr) {
     };
     let url = url(SocketAddr::new(ip, addr.port()));
     std::thread::spawn(move || {
-        if let Err(error) = opener::open_browser(&url) {
+        if let Err(error) = sys::open_browser(&url) {
             let why = error.to_string().replace('\n', "; ");
             eprintln!("glasshttp: could not start a browser ({why}); open {url} yourself");
         }

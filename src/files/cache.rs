@@ -17,8 +17,8 @@
 //!   ([`FileCache::bytes`]).
 //!
 //! A small file of a compressible type is also kept compressed, in each
-//! coding a client asked for, made once per version ([`FileCache::compressed`])
-//! and dropped with it. Whether a file has coded variants at all (kept
+//! coding a client asked for, made once per version ([`FileCache::compressed`]:
+//! requests that ask while it is being made wait for it) and dropped with it. Whether a file has coded variants at all (kept
 //! compressed, or precompressed siblings beside it) is recorded with the
 //! entry, so that an answer from the entry carries `Vary` as the full path
 //! would; a sibling added later shows once the file itself changes, and
@@ -59,7 +59,8 @@ struct Entry {
     /// Whether the file has coded variants (see the module doc).
     varies: bool,
     /// Each coding's bytes, once made; `None` when they could not be.
-    compressed: [OnceLock<Option<Arc<[u8]>>>; Coding::ALL.len()],
+    /// Shared, so that a request can make them with no lock on the cache.
+    compressed: [Arc<CompressedSlot>; Coding::ALL.len()],
 }
 
 impl Entry {
@@ -74,6 +75,10 @@ impl Entry {
         self.bytes.len() + compressed
     }
 }
+
+/// One coding's bytes of one version: set once, by the first request that
+/// asks; `None` when they could not be made.
+type CompressedSlot = OnceLock<Option<Arc<[u8]>>>;
 
 /// A cached file found by its path and a stamp, without opening it.
 #[derive(Debug, Clone)]
@@ -127,33 +132,34 @@ impl FileCache {
             return None;
         }
         let index = Coding::ALL.iter().position(|c| *c == coding)?;
-        let bytes = {
+        let (slot, bytes) = {
             let entries = self.entries.read().unwrap_or_else(|p| p.into_inner());
             let entry = entries.get(path).filter(|entry| entry.version == *stamp)?;
-            if let Some(made) = entry.compressed[index].get() {
-                return made.clone();
-            }
-            Arc::clone(&entry.bytes)
+            (
+                Arc::clone(&entry.compressed[index]),
+                Arc::clone(&entry.bytes),
+            )
         };
-        // Compressed with no lock held: brotli at its best takes tens of
-        // milliseconds, and a writer waiting on the lock would hold every
-        // reader up meanwhile. Two first requests may both compress; the
-        // first to finish is kept.
-        let made = compress(coding, &bytes);
-        if let Some(made) = &made {
-            log::debug!(
-                "compressed {} ({}): {} -> {} bytes",
-                path.display(),
-                coding.token(),
-                bytes.len(),
-                made.len()
-            );
-        }
-        let entries = self.entries.read().unwrap_or_else(|p| p.into_inner());
-        if let Some(entry) = entries.get(path).filter(|entry| entry.version == *stamp) {
-            let _ = entry.compressed[index].set(made.clone());
-        }
-        made
+        // Compressed with no lock on the cache held: brotli at its best
+        // takes tens of milliseconds, and a writer waiting on the lock
+        // would hold every reader up meanwhile. The slot runs one
+        // compression per version: requests that come while it runs wait
+        // for its result rather than each compress again (a hundred first
+        // requests at once were a hundred brotli runs).
+        slot.get_or_init(|| {
+            let made = compress(coding, &bytes);
+            if let Some(made) = &made {
+                log::debug!(
+                    "compressed {} ({}): {} -> {} bytes",
+                    path.display(),
+                    coding.token(),
+                    bytes.len(),
+                    made.len()
+                );
+            }
+            made
+        })
+        .clone()
     }
 
     /// Whether the file cached at `path`, in whatever version, has coded

@@ -28,6 +28,7 @@ use crate::files::conditional::Validators;
 use crate::files::root::Root;
 use crate::files::target::{self, RequestPath};
 use crate::protocol::civil::UtcTime;
+use crate::protocol::visible::visible;
 use crate::sys::{self, fnv1a_bytes, EntryKind};
 
 /// Most entries one listing reads and shows.
@@ -61,7 +62,9 @@ impl Row {
         // `:` or a space and still link to itself as a relative reference.
         let mut href = String::with_capacity(segment.len());
         target::percent_encode_into(&mut href, segment, b"");
-        let mut name = String::from_utf8_lossy(segment).into_owned();
+        // Shown by the one rule for names a person reads: controls and
+        // invisible reordering characters written out.
+        let mut name = visible(segment);
         if is_directory {
             href.push('/');
             name.push('/');
@@ -121,7 +124,7 @@ pub fn list(root: &Root, request_path: &RequestPath, relative: &Path) -> io::Res
 fn shown_path(request_path: &RequestPath) -> String {
     let mut shown = String::from("/");
     for segment in &request_path.segments {
-        shown.push_str(&String::from_utf8_lossy(segment));
+        shown.push_str(&visible(segment));
         shown.push('/');
     }
     shown

@@ -3,16 +3,25 @@
 //! heads and the trace's words for its decision, the close) for the live
 //! ladder diagrams of `--inspect` and the file of `--report`.
 //!
-//! Memory is bounded: the last [`Journal::keep`] connections (`--inspect-keep`),
-//! at most [`MAX_EXCHANGES`] exchanges each, heads cut at [`MAX_HEAD_BYTES`];
-//! what is dropped is counted, and the page says so.
+//! Memory is bounded twice: the last [`Journal::keep`] connections
+//! (`--inspect-keep`), and [`MAX_JOURNAL_BYTES`] of JSON in all, the oldest
+//! connection dropped first; each connection keeps at most
+//! [`MAX_EXCHANGES`] exchanges, each head cut at [`MAX_HEAD_BYTES`] shown.
+//! What is dropped is counted, and the page says so.
+//!
+//! Each part of a connection is turned into JSON once, when it happens, and
+//! kept as shared text ([`ConnectionView`]). A reader takes a snapshot by
+//! cloning those handles under the lock, and writes the JSON out after the
+//! lock is released: no reader copies the journal, and none holds the lock
+//! while it builds a string or waits on a socket.
 
 use std::collections::VecDeque;
+use std::io::{self, Write};
 use std::net::SocketAddr;
-use std::sync::{Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::observe::seam::{ExchangeRecord, Observer};
 use crate::observe::trace;
@@ -23,9 +32,12 @@ use crate::protocol::CloseReason;
 pub const DEFAULT_KEEP: usize = 100;
 /// Exchanges kept per connection; later ones are counted, not kept.
 pub const MAX_EXCHANGES: usize = 200;
-/// Bytes of a head kept; the rest is counted.
+/// Characters of a head shown (after escaping); the rest is counted.
 pub const MAX_HEAD_BYTES: usize = 8 * 1024;
-pub const MAX_JOURNAL_BYTES: usize = 16 << 20;
+/// Bytes of JSON kept in all. One connection at its bound (200 exchanges,
+/// each with two heads of at most 8 KiB shown, which JSON may write twice
+/// as long) fits several times over; 100 such connections would be 6 GiB.
+pub const MAX_JOURNAL_BYTES: usize = 16 * 1024 * 1024;
 
 /// The last connections, shared by every connection's observer and by the
 /// inspector's readers.
@@ -39,8 +51,10 @@ pub struct Journal {
 
 #[derive(Debug, Default)]
 struct State {
-    connections: VecDeque<Connection>,
-    /// Connections dropped to keep the bound.
+    connections: VecDeque<Kept>,
+    /// Bytes of JSON the kept connections hold.
+    bytes: usize,
+    /// Connections dropped to keep the bounds.
     dropped: u64,
     /// Bumped on every change; each connection remembers the last one
     /// that touched it, so a reader asks for what changed since.
@@ -50,11 +64,108 @@ struct State {
 }
 
 #[derive(Debug)]
-struct Connection {
+struct Kept {
     id: u64,
     changed: u64,
-    view: Value,
-    exchanges: usize,
+    view: ConnectionView,
+}
+
+/// One connection as the page reads it, each part already JSON, shared
+/// with every reader that took it.
+#[derive(Debug, Clone)]
+pub struct ConnectionView {
+    /// `"id":…,"client":…,"server":…,"opened_ms":…`, the object's first members.
+    opened: Arc<str>,
+    /// One JSON object per exchange kept.
+    exchanges: Vec<Arc<str>>,
+    dropped_exchanges: u64,
+    /// The `closed` object, once closed.
+    closed: Option<Arc<str>>,
+}
+
+impl ConnectionView {
+    /// Writes the connection as one JSON object.
+    pub fn write_json(&self, out: &mut impl Write) -> io::Result<()> {
+        out.write_all(b"{")?;
+        out.write_all(self.opened.as_bytes())?;
+        out.write_all(b",\"exchanges\":[")?;
+        for (index, exchange) in self.exchanges.iter().enumerate() {
+            if index > 0 {
+                out.write_all(b",")?;
+            }
+            out.write_all(exchange.as_bytes())?;
+        }
+        write!(
+            out,
+            "],\"dropped_exchanges\":{},\"closed\":",
+            self.dropped_exchanges
+        )?;
+        out.write_all(self.closed.as_deref().unwrap_or("null").as_bytes())?;
+        out.write_all(b"}")
+    }
+
+    /// The length of [`ConnectionView::write_json`]'s output.
+    pub fn json_len(&self) -> usize {
+        json_len(|out| self.write_json(out))
+    }
+
+    /// The bytes of shared text it holds, as the budget counts them.
+    fn held(&self) -> usize {
+        let exchanges: usize = self.exchanges.iter().map(|e| e.len()).sum();
+        self.opened.len() + exchanges + self.closed.as_ref().map_or(0, |c| c.len())
+    }
+}
+
+/// Everything kept at one moment, as the page reads it.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    pub keep: usize,
+    pub dropped: u64,
+    pub connections: Vec<ConnectionView>,
+}
+
+impl Snapshot {
+    /// Writes `{"keep":…,"dropped":…,"budget_bytes":…,"connections":[…]}`.
+    pub fn write_json(&self, out: &mut impl Write) -> io::Result<()> {
+        write!(
+            out,
+            "{{\"keep\":{},\"dropped\":{},\"budget_bytes\":{MAX_JOURNAL_BYTES},\"connections\":[",
+            self.keep, self.dropped
+        )?;
+        for (index, connection) in self.connections.iter().enumerate() {
+            if index > 0 {
+                out.write_all(b",")?;
+            }
+            connection.write_json(out)?;
+        }
+        out.write_all(b"]}")
+    }
+
+    /// The length of [`Snapshot::write_json`]'s output, for Content-Length.
+    pub fn json_len(&self) -> usize {
+        json_len(|out| self.write_json(out))
+    }
+}
+
+/// How many bytes `write` writes, found without keeping them.
+fn json_len(write: impl FnOnce(&mut Counter) -> io::Result<()>) -> usize {
+    let mut counter = Counter(0);
+    // Counting cannot fail.
+    let _ = write(&mut counter);
+    counter.0
+}
+
+struct Counter(usize);
+
+impl Write for Counter {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        self.0 += bytes.len();
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 impl Journal {
@@ -78,17 +189,24 @@ impl Journal {
         Journaled { journal: self, id }
     }
 
-    /// Everything kept, as the page reads it.
-    pub fn snapshot(&self) -> Value {
+    /// Everything kept, now: handles to shared text, taken under the lock.
+    pub fn snapshot(&self) -> Snapshot {
         let state = self.lock();
-        let connections: Vec<&Value> = state.connections.iter().map(|c| &c.view).collect();
-        json!({ "keep": self.keep, "dropped": state.dropped, "connections": connections })
+        Snapshot {
+            keep: self.keep,
+            dropped: state.dropped,
+            connections: state.connections.iter().map(|c| c.view.clone()).collect(),
+        }
     }
 
     /// Waits up to `timeout` for changes after `since`; returns the
     /// connections changed (whole), the dropped count, and the version now.
     /// `None` once the journal has ended.
-    pub fn changes(&self, since: u64, timeout: Duration) -> Option<(Vec<Value>, u64, u64)> {
+    pub fn changes(
+        &self,
+        since: u64,
+        timeout: Duration,
+    ) -> Option<(Vec<ConnectionView>, u64, u64)> {
         let mut state = self.lock();
         if state.version == since && !state.ended {
             state = match self.changed.wait_timeout(state, timeout) {
@@ -123,17 +241,49 @@ impl Journal {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Applies `change` to connection `id`'s view, if it is still kept.
-    fn update(&self, id: u64, change: impl FnOnce(&mut Connection)) {
+    /// Applies `change` to connection `id`'s view, if it is still kept; it
+    /// returns the bytes it added. Then drops the oldest connections until
+    /// the kept ones are within both bounds, and wakes the readers.
+    fn update(&self, id: u64, change: impl FnOnce(&mut ConnectionView) -> usize) {
         let mut state = self.lock();
         state.version += 1;
         let version = state.version;
-        if let Some(connection) = state.connections.iter_mut().find(|c| c.id == id) {
-            change(connection);
-            connection.changed = version;
+        if let Some(kept) = state.connections.iter_mut().find(|c| c.id == id) {
+            let added = change(&mut kept.view);
+            kept.changed = version;
+            state.bytes += added;
+        }
+        // The newest connection stays whatever its size: it is the one
+        // being watched, and its own bounds keep it far below the budget.
+        while state.connections.len() > self.keep
+            || (state.bytes > MAX_JOURNAL_BYTES && state.connections.len() > 1)
+        {
+            if let Some(oldest) = state.connections.pop_front() {
+                state.bytes -= oldest.view.held();
+                state.dropped += 1;
+            }
         }
         drop(state);
         self.changed.notify_all();
+    }
+
+    /// Keeps a new connection, `opened` its first members.
+    fn open(&self, id: u64, opened: Arc<str>) {
+        let added = opened.len();
+        let view = ConnectionView {
+            opened,
+            exchanges: Vec::new(),
+            dropped_exchanges: 0,
+            closed: None,
+        };
+        let mut state = self.lock();
+        state.connections.push_back(Kept {
+            id,
+            changed: 0,
+            view,
+        });
+        drop(state);
+        self.update(id, |_| added);
     }
 }
 
@@ -144,48 +294,48 @@ pub struct Journaled<'a> {
 }
 
 /// A head as the page shows it: one line per head line, `\r\n` written out,
-/// every client byte made safe; cut at [`MAX_HEAD_BYTES`].
-fn head_lines(head: &[u8]) -> Value {
+/// every client byte made safe; cut at [`MAX_HEAD_BYTES`] shown.
+fn head_lines(head: &[u8]) -> Vec<String> {
     let kept = &head[..head.len().min(MAX_HEAD_BYTES)];
     let mut lines = trace::visible_lines(kept);
-    if kept.len() < head.len() {
-        lines.push(format!("... {} more bytes", head.len() - kept.len()));
+    let mut shown = 0;
+    let mut cut = kept.len() < head.len();
+    for (index, line) in lines.iter_mut().enumerate() {
+        if shown + line.len() > MAX_HEAD_BYTES {
+            // Escapes are ASCII, so any char boundary is a fair place to cut.
+            let mut end = MAX_HEAD_BYTES - shown;
+            while !line.is_char_boundary(end) {
+                end -= 1;
+            }
+            line.truncate(end);
+            lines.truncate(index + 1);
+            cut = true;
+            break;
+        }
+        shown += line.len();
     }
-    json!(lines)
+    if cut {
+        lines.push(format!("... cut: the head has {} bytes", head.len()));
+    }
+    lines
 }
 
 impl Observer for Journaled<'_> {
     fn opened(&mut self, client: SocketAddr, server: SocketAddr) {
         let journal = self.journal;
-        let view = json!({
-            "id": self.id,
-            "client": client.to_string(),
-            "server": server.to_string(),
-            "opened_ms": journal.millis(Instant::now()),
-            "exchanges": [],
-            "dropped_exchanges": 0,
-            "closed": null,
-        });
-        let mut state = journal.lock();
-        state.version += 1;
-        let changed = state.version;
-        state.connections.push_back(Connection {
-            id: self.id,
-            changed,
-            view,
-            exchanges: 0,
-        });
-        while state.connections.len() > journal.keep {
-            state.connections.pop_front();
-            state.dropped += 1;
-        }
-        drop(state);
-        journal.changed.notify_all();
+        let opened = format!(
+            "\"id\":{},\"client\":{},\"server\":{},\"opened_ms\":{}",
+            self.id,
+            json!(client.to_string()),
+            json!(server.to_string()),
+            json!(journal.millis(Instant::now())),
+        );
+        journal.open(self.id, opened.into());
     }
 
     fn exchanged(&mut self, record: &ExchangeRecord<'_>) {
         let journal = self.journal;
-        let exchange = json!({
+        let exchange: Arc<str> = json!({
             "number": record.number,
             "request_line": visible(record.request_line()),
             "request_head": head_lines(record.request_head),
@@ -197,29 +347,33 @@ impl Observer for Journaled<'_> {
             "first_byte_ms": record.first_write.map(|at| journal.millis(at)),
             "last_byte_ms": journal.millis(record.last_write),
             "decision": trace::explain(record),
-        });
+        })
+        .to_string()
+        .into();
         journal.update(self.id, |connection| {
-            if connection.exchanges >= MAX_EXCHANGES {
-                let dropped = connection.view["dropped_exchanges"].as_u64().unwrap_or(0);
-                connection.view["dropped_exchanges"] = json!(dropped + 1);
-                return;
+            if connection.exchanges.len() >= MAX_EXCHANGES {
+                connection.dropped_exchanges += 1;
+                return 0;
             }
-            connection.exchanges += 1;
-            if let Some(list) = connection.view["exchanges"].as_array_mut() {
-                list.push(exchange);
-            }
+            let added = exchange.len();
+            connection.exchanges.push(exchange);
+            added
         });
     }
 
     fn closed(&mut self, reason: CloseReason, requests: u64) {
         let journal = self.journal;
-        let at = journal.millis(Instant::now());
+        let closed: Arc<str> = json!({
+            "at_ms": journal.millis(Instant::now()),
+            "why": reason.describe(),
+            "requests": requests,
+        })
+        .to_string()
+        .into();
         journal.update(self.id, |connection| {
-            connection.view["closed"] = json!({
-                "at_ms": at,
-                "why": reason.describe(),
-                "requests": requests,
-            });
+            let added = closed.len();
+            connection.closed = Some(closed);
+            added
         });
     }
 }
@@ -227,18 +381,36 @@ impl Observer for Journaled<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::Value;
+
+    fn parsed(snapshot: &Snapshot) -> Value {
+        let mut out = Vec::new();
+        snapshot.write_json(&mut out).unwrap();
+        assert_eq!(
+            out.len(),
+            snapshot.json_len(),
+            "the length said is the length written"
+        );
+        serde_json::from_slice(&out).unwrap()
+    }
+
+    fn addresses() -> (SocketAddr, SocketAddr) {
+        (
+            "127.0.0.1:5000".parse().unwrap(),
+            "127.0.0.1:8080".parse().unwrap(),
+        )
+    }
 
     #[test]
     fn the_oldest_connections_are_dropped_and_counted() {
         let journal = Journal::new(2);
-        let client: SocketAddr = "127.0.0.1:5000".parse().unwrap();
-        let server: SocketAddr = "127.0.0.1:8080".parse().unwrap();
+        let (client, server) = addresses();
         for id in 1..=3 {
             let mut observer = journal.connection(id);
             observer.opened(client, server);
             observer.closed(CloseReason::ClientClosed, 0);
         }
-        let snapshot = journal.snapshot();
+        let snapshot = parsed(&journal.snapshot());
         let ids: Vec<u64> = snapshot["connections"]
             .as_array()
             .unwrap()
@@ -248,6 +420,8 @@ mod tests {
         assert_eq!(ids, [2, 3]);
         assert_eq!(snapshot["dropped"], 1);
         assert_eq!(snapshot["keep"], 2);
+        assert_eq!(snapshot["connections"][0]["client"], "127.0.0.1:5000");
+        assert_eq!(snapshot["connections"][0]["exchanges"], json!([]));
         assert_eq!(
             snapshot["connections"][1]["closed"]["why"],
             CloseReason::ClientClosed.describe()
@@ -260,5 +434,62 @@ mod tests {
         assert!(changed.is_empty());
         journal.end();
         assert!(journal.changes(version, Duration::from_secs(5)).is_none());
+    }
+
+    #[test]
+    fn the_bytes_kept_stay_within_the_budget_and_the_newest_is_kept() {
+        // Connections opened with first members far larger than any real
+        // ones, so that a few fill the budget.
+        let journal = Journal::new(1000);
+        let big = MAX_JOURNAL_BYTES / 5;
+        for id in 1..=12 {
+            let opened = format!("\"id\":{id},\"pad\":\"{}\"", "x".repeat(big));
+            journal.open(id, opened.into());
+            let state = journal.lock();
+            assert!(
+                state.bytes <= MAX_JOURNAL_BYTES,
+                "after {id}: {}",
+                state.bytes
+            );
+            let held: usize = state.connections.iter().map(|c| c.view.held()).sum();
+            assert_eq!(state.bytes, held, "the count is what is held");
+            assert_eq!(state.connections.back().map(|c| c.id), Some(id));
+        }
+        let snapshot = journal.snapshot();
+        assert_eq!(snapshot.connections.len(), 4);
+        assert_eq!(snapshot.dropped, 8);
+        // One connection alone over the budget is still kept: it is the one
+        // being watched.
+        let journal = Journal::new(10);
+        let huge = format!("\"id\":1,\"pad\":\"{}\"", "x".repeat(MAX_JOURNAL_BYTES));
+        journal.open(1, huge.into());
+        assert_eq!(journal.snapshot().connections.len(), 1);
+    }
+
+    #[test]
+    fn heads_are_cut_by_what_is_shown() {
+        let ascii = [b'a'; MAX_HEAD_BYTES * 2];
+        let escaped = [0x80u8; MAX_HEAD_BYTES];
+        let cases: [(&str, &[u8], usize, bool); 4] = [
+            ("short", b"GET / HTTP/1.1\r\n\r\n", 2, false),
+            ("long", &ascii, 2, true),
+            ("escaped four times over", &escaped, 2, true),
+            ("exactly the bound", &ascii[..MAX_HEAD_BYTES], 1, false),
+        ];
+        for (name, head, lines, cut) in cases {
+            let shown = head_lines(head);
+            assert_eq!(shown.len(), lines, "{name}: {shown:?}");
+            let body: usize = shown
+                .iter()
+                .take(lines - usize::from(cut))
+                .map(|l| l.len())
+                .sum();
+            assert!(body <= MAX_HEAD_BYTES, "{name}: {body}");
+            assert_eq!(
+                shown.last().unwrap().starts_with("... cut: the head has"),
+                cut,
+                "{name}"
+            );
+        }
     }
 }

@@ -3,7 +3,7 @@
 //! and then `/events`; in a report the connections are embedded in the
 //! file, so it loads nothing and opens offline.
 
-use serde_json::Value;
+use crate::observe::journal::Snapshot;
 
 const TEMPLATE: &str = include_str!("inspector.html");
 /// Where a report's connections go: the live page leaves it `null`.
@@ -14,26 +14,70 @@ pub fn live() -> &'static str {
     TEMPLATE
 }
 
-/// A self-contained report of `snapshot` (see [`super::journal::Journal::snapshot`]).
-pub fn report(snapshot: &Value) -> String {
-    // Inside a script element only `</` could end it early.
-    let json = snapshot.to_string().replace("</", "<\\/");
+/// A self-contained report of `snapshot`.
+pub fn report(snapshot: &Snapshot) -> String {
+    let mut json = Vec::new();
+    // Writing into a Vec cannot fail.
+    let _ = snapshot.write_json(&mut json);
+    let json = script_safe(&String::from_utf8_lossy(&json));
     let embedded = format!(r#"<script id="embedded" type="application/json">{json}</script>"#);
     TEMPLATE.replacen(EMBEDDED, &embedded, 1)
+}
+
+/// JSON that cannot change how an HTML parser reads the script element it
+/// stands in. Inside one, `</script` ends it and `<!--` followed by
+/// `<script` makes the parser skip past the real end (HTML §13.2.5.4
+/// onwards: the "script data escaped" states); `>` and `&` matter to the
+/// same states, and U+2028 and U+2029 end lines in JavaScript before
+/// ES2019. All of them only ever stand inside JSON strings, where `\uXXXX`
+/// means the same character, so the data is unchanged.
+fn script_safe(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    for c in json.chars() {
+        match c {
+            '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => {
+                out.push_str(&format!("\\u{:04x}", u32::from(c)));
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     #[test]
-    fn a_report_embeds_its_data_and_nothing_can_close_the_script_early() {
+    fn embedded_json_has_nothing_a_script_element_reacts_to() {
+        let cases = [
+            ("<!--<script>", "\\u003c!--\\u003cscript\\u003e"),
+            ("</script>", "\\u003c/script\\u003e"),
+            ("<![CDATA[", "\\u003c![CDATA["),
+            ("a&amp;b", "a\\u0026amp;b"),
+            ("\u{2028}\u{2029}", "\\u2028\\u2029"),
+            ("中文.txt", "中文.txt"),
+        ];
+        for (text, escaped) in cases {
+            let json = serde_json::Value::from(text).to_string();
+            let safe = script_safe(&json);
+            assert_eq!(safe, format!("\"{escaped}\""), "{text:?}");
+            let back: String = serde_json::from_str(&safe).unwrap();
+            assert_eq!(back, text, "the same data");
+        }
+    }
+
+    #[test]
+    fn a_report_embeds_its_data_and_loads_nothing() {
         assert!(live().contains(EMBEDDED));
-        let hostile = json!({ "connections": [{ "request_line": "GET /</script><b>x" }] });
-        let page = report(&hostile);
+        let empty = Snapshot {
+            keep: 3,
+            dropped: 1,
+            connections: Vec::new(),
+        };
+        let page = report(&empty);
         assert!(!page.contains(EMBEDDED));
-        assert!(page.contains(r#"GET /<\/script><b>x"#), "{page}");
+        assert!(page.contains(r#"{"keep":3,"dropped":1,"#), "{page}");
         assert_eq!(
             page.matches("</script>").count(),
             live().matches("</script>").count()

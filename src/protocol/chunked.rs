@@ -6,15 +6,24 @@
 /// The last chunk and an empty trailer section: the end of the content.
 pub const LAST_CHUNK: &[u8] = b"0\r\n\r\n";
 
+/// What ends every chunk's data.
+pub const CHUNK_END: &[u8] = b"\r\n";
+
+/// The line that opens a chunk of `len` bytes (not 0: that is the last
+/// chunk), for a sender that writes the data itself.
+pub fn chunk_size_line(len: usize) -> String {
+    format!("{len:X}\r\n")
+}
+
 /// `data` as one chunk. Empty data would read as the last chunk, so it
 /// gives no bytes at all.
 pub fn chunk(data: &[u8]) -> Vec<u8> {
     if data.is_empty() {
         return Vec::new();
     }
-    let mut out = format!("{:X}\r\n", data.len()).into_bytes();
+    let mut out = chunk_size_line(data.len()).into_bytes();
     out.extend_from_slice(data);
-    out.extend_from_slice(b"\r\n");
+    out.extend_from_slice(CHUNK_END);
     out
 }
 

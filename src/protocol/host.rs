@@ -4,6 +4,60 @@
 //! 400, so that nothing downstream (a log, a redirect) can be fed a path,
 //! credentials or a second host through it.
 
+use std::net::{IpAddr, SocketAddr};
+
+/// Whether a `Host` value names a server listening at `local` by one of its
+/// own names, the defence against DNS rebinding (a page on another site
+/// pointing its own name at 127.0.0.1): `localhost`, a loopback address, or
+/// `local`'s own address, with `local`'s port (80 when none is written).
+/// Any other name, even one that resolves here, is someone else's.
+pub fn is_own_authority(value: &[u8], local: SocketAddr) -> bool {
+    let Ok((host, port)) = split_port(value) else {
+        return false;
+    };
+    let port_matches = match port {
+        None => local.port() == 80,
+        // Digits only: `parse` would also take a leading `+`.
+        Some(digits) => {
+            !digits.is_empty()
+                && digits.iter().all(u8::is_ascii_digit)
+                && std::str::from_utf8(digits)
+                    .ok()
+                    .and_then(|text| text.parse::<u16>().ok())
+                    == Some(local.port())
+        }
+    };
+    port_matches && is_own_host(host, local.ip())
+}
+
+/// Whether an `Origin` value (RFC 6454 §7) is `http://` and one of the
+/// names [`is_own_authority`] accepts: the page that asks was served by
+/// that very server. `null` and every other origin are not.
+pub fn is_own_origin(value: &[u8], local: SocketAddr) -> bool {
+    value
+        .strip_prefix(b"http://")
+        .is_some_and(|authority| is_own_authority(authority, local))
+}
+
+fn is_own_host(host: &[u8], local: IpAddr) -> bool {
+    if host.eq_ignore_ascii_case(b"localhost") {
+        return true;
+    }
+    let literal = host
+        .strip_prefix(b"[")
+        .and_then(|inner| inner.strip_suffix(b"]"))
+        .unwrap_or(host);
+    let Some(ip) = std::str::from_utf8(literal)
+        .ok()
+        .and_then(|text| text.parse::<IpAddr>().ok())
+    else {
+        return false;
+    };
+    // An IPv6 literal must come bracketed, and an IPv4 one bare.
+    let bracketed = literal.len() != host.len();
+    bracketed == ip.is_ipv6() && (ip.is_loopback() || ip == local)
+}
+
 /// Checks a `Host` value; the error says what is wrong with it. `may_be_empty`
 /// is for HTTP/1.0, which has no http URI whose host must not be empty
 /// (RFC 9110 §4.2.1).
@@ -123,6 +177,58 @@ fn is_unreserved(byte: u8) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn own_authority_and_origin_table() {
+        let v4: SocketAddr = "127.0.0.1:8081".parse().unwrap();
+        let lan: SocketAddr = "192.168.1.5:8081".parse().unwrap();
+        let on_80: SocketAddr = "127.0.0.1:80".parse().unwrap();
+        let cases: &[(&str, SocketAddr, bool)] = &[
+            // Someone else's names first, the shapes DNS rebinding takes.
+            ("attacker.example:8081", v4, false),
+            ("attacker.example", v4, false),
+            ("localhost.:8081", v4, false),
+            ("localhost.attacker.example:8081", v4, false),
+            ("127.0.0.1.nip.io:8081", v4, false),
+            ("localhost:8080", v4, false),
+            ("localhost", v4, false),
+            ("localhost:+8081", v4, false),
+            ("localhost:08081x", v4, false),
+            ("[127.0.0.1]:8081", v4, false),
+            ("::1", v4, false),
+            ("192.168.1.5:8081", v4, false),
+            ("10.0.0.1:8081", lan, false),
+            ("", v4, false),
+            ("[::1", v4, false),
+            // Then its own.
+            ("localhost:8081", v4, true),
+            ("LocalHost:8081", v4, true),
+            ("127.0.0.1:8081", v4, true),
+            ("127.0.0.2:8081", v4, true),
+            ("[::1]:8081", v4, true),
+            ("localhost:08081", v4, true),
+            ("192.168.1.5:8081", lan, true),
+            ("localhost", on_80, true),
+            ("127.0.0.1", on_80, true),
+        ];
+        for (value, local, own) in cases {
+            assert_eq!(
+                is_own_authority(value.as_bytes(), *local),
+                *own,
+                "{value:?} at {local}"
+            );
+            let origin = format!("http://{value}");
+            assert_eq!(is_own_origin(origin.as_bytes(), *local), *own, "{origin:?}");
+        }
+        for origin in [
+            "null",
+            "https://localhost:8081",
+            "http://localhost:8081/",
+            "localhost:8081",
+        ] {
+            assert!(!is_own_origin(origin.as_bytes(), v4), "{origin}");
+        }
+    }
 
     #[test]
     fn host_values_table() {

@@ -37,6 +37,14 @@ pub enum Body {
     /// in chunks ([`crate::protocol::chunked`]): the head says
     /// `Transfer-Encoding: chunked` instead of `Content-Length`.
     Chunked,
+    /// Content of no known length for a client that cannot read chunks
+    /// (HTTP/1.0, RFC 9112 §6.1): written by its sender and ended by
+    /// closing the connection (RFC 9112 §6.3, rule 8), so the head has
+    /// neither field.
+    UntilClose,
+    /// `len` bytes written after the head by its sender, streamed from
+    /// something it must not copy whole.
+    Written { len: u64 },
     /// `len` bytes from `start` of a small file's cached bytes.
     Shared {
         bytes: std::sync::Arc<[u8]>,
@@ -46,11 +54,13 @@ pub enum Body {
 }
 
 impl Body {
-    /// The exact number of content bytes, known before sending (this server
-    /// always frames responses with Content-Length).
+    /// The number of content bytes the head announces: what follows it,
+    /// exactly, except for the kinds written by their sender with no
+    /// length known ([`Body::Chunked`], [`Body::UntilClose`]), which are 0.
     pub fn len(&self) -> u64 {
         match self {
-            Body::Empty | Body::Chunked => 0,
+            Body::Empty | Body::Chunked | Body::UntilClose => 0,
+            Body::Written { len } => *len,
             Body::Bytes(bytes) => bytes.len() as u64,
             Body::File { len, .. } => *len,
             Body::Multipart { layout, .. } => layout.len(),
@@ -130,6 +140,7 @@ impl Response {
         }
         match self.body {
             Body::Chunked => out.extend_from_slice(b"Transfer-Encoding: chunked\r\n"),
+            Body::UntilClose => {}
             _ if status.has_content() => {
                 let _ = write!(out, "Content-Length: {}\r\n", self.body.len());
             }

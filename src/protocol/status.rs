@@ -19,6 +19,9 @@ pub enum Status {
     ContentTooLarge,
     UriTooLong,
     RangeNotSatisfiable,
+    /// RFC 9110 §15.5.20: the request was not meant for this server (the
+    /// inspector's answer to a `Host` that is not one of its names).
+    MisdirectedRequest,
     RequestHeaderFieldsTooLarge,
     InternalServerError,
     NotImplemented,
@@ -45,6 +48,7 @@ impl Status {
             Status::ContentTooLarge => 413,
             Status::UriTooLong => 414,
             Status::RangeNotSatisfiable => 416,
+            Status::MisdirectedRequest => 421,
             Status::RequestHeaderFieldsTooLarge => 431,
             Status::InternalServerError => 500,
             Status::NotImplemented => 501,
@@ -71,6 +75,7 @@ impl Status {
             Status::ContentTooLarge => "Content Too Large",
             Status::UriTooLong => "URI Too Long",
             Status::RangeNotSatisfiable => "Range Not Satisfiable",
+            Status::MisdirectedRequest => "Misdirected Request",
             Status::RequestHeaderFieldsTooLarge => "Request Header Fields Too Large",
             Status::InternalServerError => "Internal Server Error",
             Status::NotImplemented => "Not Implemented",

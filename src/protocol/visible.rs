@@ -1,15 +1,23 @@
-//! Client bytes made safe to print: every value a client sent that reaches
-//! stderr (the trace's explanations, error lines) goes through [`visible`],
-//! so that no request can move a terminal's cursor, clear its screen or set
-//! its title. C0 controls, DEL and the C1 controls U+0080–U+009F (CSI, OSC,
-//! ST, which VTE terminals act on when UTF-8 encoded) are written as
-//! `\xNN`, as are bytes that are not UTF-8; other text, Chinese file names
-//! included, is shown as it is.
+//! Client bytes and file names made safe to show: every value a client sent
+//! that reaches stderr (the trace's explanations, error lines), and every
+//! name a listing or the inspector shows, goes through [`visible`].
+//!
+//! - C0 controls, DEL and the C1 controls U+0080–U+009F (CSI, OSC, ST,
+//!   which VTE terminals act on when UTF-8 encoded) are written as `\xNN`,
+//!   as are bytes that are not UTF-8: no request can move a terminal's
+//!   cursor, clear its screen or set its title.
+//! - Characters that are invisible but change what text around them looks
+//!   like are written as `\u{XXXX}`: the bidirectional controls (U+202E
+//!   makes `invoice\u{202E}gpj.exe` read as `invoiceexe.jpg`), zero-width
+//!   characters, and the line and paragraph separators.
+//!
+//! Other text, Chinese file names included, is shown as it is.
 
 use std::fmt::Write;
 
 /// `bytes` with every control character and every byte that is not UTF-8
-/// written as `\xNN`.
+/// written as `\xNN`, and every invisible character that reorders or hides
+/// text as `\u{XXXX}` (see the module doc).
 pub fn visible(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len());
     for chunk in bytes.utf8_chunks() {
@@ -19,6 +27,8 @@ pub fn visible(bytes: &[u8]) -> String {
                 for byte in c.encode_utf8(&mut encoded).bytes() {
                     let _ = write!(out, "\\x{byte:02x}");
                 }
+            } else if is_invisible(c) {
+                let _ = write!(out, "\\u{{{:04X}}}", u32::from(c));
             } else {
                 out.push(c);
             }
@@ -28,6 +38,24 @@ pub fn visible(bytes: &[u8]) -> String {
         }
     }
     out
+}
+
+/// The invisible characters that can make a name read as another: the
+/// Unicode bidirectional controls (UAX #9 §2: ALM, LRM, RLM, LRE to RLO,
+/// LRI to PDI), zero-width and joining characters, the byte order mark,
+/// the soft hyphen, and the line and paragraph separators.
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{061C}'
+            | '\u{180E}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{2028}'..='\u{202E}'
+            | '\u{2060}'..='\u{206F}'
+            | '\u{FEFF}'
+            | '\u{FFF9}'..='\u{FFFB}'
+    )
 }
 
 #[cfg(test)]
@@ -49,6 +77,29 @@ mod tests {
             // Lone C1 bytes are not UTF-8.
             (b"\x9b", "\\x9b"),
             ("中文.txt".as_bytes(), "中文.txt"),
+            // Invisible characters that reorder or hide text.
+            (
+                "invoice\u{202E}gpj.exe".as_bytes(),
+                "invoice\\u{202E}gpj.exe",
+            ),
+            ("a\u{2066}b\u{2069}".as_bytes(), "a\\u{2066}b\\u{2069}"),
+            (
+                "\u{200E}\u{200F}\u{061C}".as_bytes(),
+                "\\u{200E}\\u{200F}\\u{061C}",
+            ),
+            (
+                "zero\u{200B}\u{200D}\u{FEFF}".as_bytes(),
+                "zero\\u{200B}\\u{200D}\\u{FEFF}",
+            ),
+            (
+                "\u{2028}\u{2029}\u{00AD}".as_bytes(),
+                "\\u{2028}\\u{2029}\\u{00AD}",
+            ),
+            // Visible neighbours stay as they are.
+            (
+                "\u{2027}\u{2030}\u{2070}".as_bytes(),
+                "\u{2027}\u{2030}\u{2070}",
+            ),
             ("é\u{a0}".as_bytes(), "é\u{a0}"),
         ];
         for (bytes, shown) in cases {

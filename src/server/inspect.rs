@@ -3,32 +3,41 @@
 //! chunked coding) but is none of the site's traffic: no observer sees it,
 //! so it never shows in the trace, the capture or the access log. One
 //! request per connection, answered and closed; a small fixed number of
-//! connections at once.
+//! connections at once, each given `--head-timeout` for its whole head.
 //!
 //! | path | answer |
 //! |---|---|
 //! | `/` | the page ([`crate::observe::page::live`]) |
 //! | `/connections.json` | every connection kept, now |
-//! | `/events` | Server-Sent Events: each connection again as it changes, chunked |
+//! | `/events` | Server-Sent Events: each connection again as it changes, chunked (close-delimited to HTTP/1.0) |
+//!
+//! What it shows is every request head the site received, cookies and
+//! credentials included, so it answers only its own names: a `Host` that
+//! is not `localhost`, a loopback address or the address it was reached
+//! on, with its port, gets 421, and an `Origin` of any other page gets
+//! 403. A page elsewhere that points its own name at 127.0.0.1 (DNS
+//! rebinding) is refused by the first, another page's script by the
+//! second, and no CORS field ever lets a browser share an answer.
 
-use std::io::{self, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::io::{self, BufWriter, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use crate::observe::journal::Journal;
 use crate::observe::page;
-use crate::protocol::chunked::{chunk, LAST_CHUNK};
-use crate::protocol::request::parse_head;
-use crate::protocol::{Body, ConnectionField, Method, Response, Status};
+use crate::protocol::chunked::{chunk_size_line, CHUNK_END, LAST_CHUNK};
+use crate::protocol::host::{is_own_authority, is_own_origin};
+use crate::protocol::request::{parse_head, Request};
+use crate::protocol::{Body, ConnectionField, HttpVersion, Method, Response, Status};
 use crate::sys;
 
 /// Inspector connections served at once; more get 503.
 const MAX_VIEWERS: usize = 16;
-/// How long a viewer may take to send its request, and a write to go out.
-const VIEWER_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a write to a viewer may wait.
+const VIEWER_WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How often an idle event stream sends a comment, so that a gone viewer
 /// is noticed and its thread ends.
 const EVENT_HEARTBEAT: Duration = Duration::from_secs(15);
@@ -46,8 +55,13 @@ pub struct Inspector {
 }
 
 impl Inspector {
-    /// Starts serving `journal` on `listener`.
-    pub fn start(listener: TcpListener, journal: Arc<Journal>) -> io::Result<Inspector> {
+    /// Starts serving `journal` on `listener`; a viewer has `head_timeout`
+    /// from its connection to send its whole request head.
+    pub fn start(
+        listener: TcpListener,
+        journal: Arc<Journal>,
+        head_timeout: Duration,
+    ) -> io::Result<Inspector> {
         let listener = Arc::new(listener);
         let stopping = Arc::new(AtomicBool::new(false));
         let acceptor = {
@@ -58,7 +72,7 @@ impl Inspector {
             );
             std::thread::Builder::new()
                 .name("inspector".into())
-                .spawn(move || accept_viewers(&listener, &journal, &stopping))?
+                .spawn(move || accept_viewers(&listener, &journal, &stopping, head_timeout))?
         };
         Ok(Inspector {
             listener,
@@ -79,7 +93,12 @@ impl Inspector {
     }
 }
 
-fn accept_viewers(listener: &TcpListener, journal: &Arc<Journal>, stopping: &AtomicBool) {
+fn accept_viewers(
+    listener: &TcpListener,
+    journal: &Arc<Journal>,
+    stopping: &AtomicBool,
+    head_timeout: Duration,
+) {
     let viewers = Arc::new(AtomicUsize::new(0));
     loop {
         let accepted = listener.accept();
@@ -97,10 +116,11 @@ fn accept_viewers(listener: &TcpListener, journal: &Arc<Journal>, stopping: &Ato
             continue;
         }
         let (journal, counted) = (Arc::clone(journal), Arc::clone(&viewers));
+        let deadline = Instant::now() + head_timeout;
         let spawned = std::thread::Builder::new()
             .name("inspector viewer".into())
             .spawn(move || {
-                let _ = serve_viewer(&stream, &journal);
+                let _ = serve_viewer(&stream, &journal, deadline);
                 counted.fetch_sub(1, Ordering::SeqCst);
             });
         if spawned.is_err() {
@@ -110,103 +130,206 @@ fn accept_viewers(listener: &TcpListener, journal: &Arc<Journal>, stopping: &Ato
     }
 }
 
-/// Reads one request and answers it.
-fn serve_viewer(stream: &TcpStream, journal: &Journal) -> io::Result<()> {
-    stream.set_read_timeout(Some(VIEWER_TIMEOUT))?;
-    stream.set_write_timeout(Some(VIEWER_TIMEOUT))?;
-    let mut buffer = Vec::new();
-    let request = loop {
-        let mut piece = [0u8; 2048];
-        let read = (&mut &*stream).read(&mut piece)?;
-        if read == 0 {
-            return Ok(());
-        }
-        buffer.extend_from_slice(&piece[..read]);
-        match parse_head(&buffer) {
-            Ok(Some((request, _))) => break request,
-            Ok(None) if buffer.len() < MAX_VIEWER_HEAD => continue,
-            Ok(None) => {
-                return answer(
-                    stream,
-                    Response::error(Status::RequestHeaderFieldsTooLarge),
-                    false,
-                )
-            }
-            Err(error) => return answer(stream, Response::error(error.status()), false),
-        }
+/// Reads one request, whole by `deadline`, and answers it.
+fn serve_viewer(stream: &TcpStream, journal: &Journal, deadline: Instant) -> io::Result<()> {
+    stream.set_write_timeout(Some(VIEWER_WRITE_TIMEOUT))?;
+    let request = match read_request(stream, deadline)? {
+        Some(Ok(request)) => request,
+        Some(Err(status)) => return answer(stream, Response::error(status), false),
+        None => return Ok(()),
     };
     let head_only = request.method == Method::Head;
+    if let Some(refused) = refuse_strangers(&request, stream.local_addr()?) {
+        return answer(stream, refused, head_only);
+    }
     if !matches!(request.method, Method::Get | Method::Head) {
         let refused =
             Response::error(Status::MethodNotAllowed).with_field("Allow", "GET, HEAD".into());
         return answer(stream, refused, head_only);
     }
     let path = request.target().split('?').next().unwrap_or("");
-    let response = match path {
-        "/" => Response::new(Status::Ok, Body::Bytes(page::live().as_bytes().to_vec()))
-            .with_field("Content-Type", "text/html; charset=utf-8".into()),
-        "/connections.json" => Response::new(
-            Status::Ok,
-            Body::Bytes(journal.snapshot().to_string().into_bytes()),
-        )
-        .with_field("Content-Type", "application/json".into()),
-        "/events" if !head_only => return stream_events(stream, journal),
-        "/events" => Response::new(Status::Ok, Body::Chunked)
-            .with_field("Content-Type", "text/event-stream".into()),
-        _ => Response::error(Status::NotFound),
-    };
-    answer(
-        stream,
-        response.with_field("Cache-Control", "no-store".into()),
-        head_only,
-    )
+    match path {
+        "/" => {
+            let page = Response::new(Status::Ok, Body::Bytes(page::live().as_bytes().to_vec()))
+                .with_field("Content-Type", "text/html; charset=utf-8".into());
+            answer(stream, uncached(page), head_only)
+        }
+        "/connections.json" => {
+            // Handles to the journal's text, written out with no lock held.
+            let snapshot = journal.snapshot();
+            let len = snapshot.json_len() as u64;
+            let head = Response::new(Status::Ok, Body::Written { len })
+                .with_field("Content-Type", "application/json".into());
+            let mut out = BufWriter::new(stream);
+            write_head(&mut out, &uncached(head))?;
+            if !head_only {
+                snapshot.write_json(&mut out)?;
+            }
+            out.flush()?;
+            let _ = stream.shutdown(std::net::Shutdown::Write);
+            Ok(())
+        }
+        "/events" if !head_only => stream_events(stream, journal, request.version),
+        "/events" => answer(stream, events_head(request.version), head_only),
+        _ => answer(stream, Response::error(Status::NotFound), head_only),
+    }
 }
 
-/// Writes `response` whole (its head by the one head writer), then closes.
-fn answer(stream: &TcpStream, response: Response, head_only: bool) -> io::Result<()> {
-    let mut out = Vec::new();
-    let date = httpdate::fmt_http_date(SystemTime::now());
-    response.write_head(&mut out, ConnectionField::Close, &date);
-    if let (Body::Bytes(bytes), false) = (&response.body, head_only) {
-        out.extend_from_slice(bytes);
+/// Reads one request head, all of it by `deadline`: a viewer that sends a
+/// byte now and then is held to the same time as one that sends nothing.
+/// `None` when the viewer closed first; a status when its head is refused.
+fn read_request(
+    stream: &TcpStream,
+    deadline: Instant,
+) -> io::Result<Option<Result<Request, Status>>> {
+    let mut buffer = Vec::new();
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Ok(Some(Err(Status::RequestTimeout)));
+        }
+        stream.set_read_timeout(Some(left))?;
+        let mut piece = [0u8; 2048];
+        let read = match (&mut &*stream).read(&mut piece) {
+            Ok(0) => return Ok(None),
+            Ok(read) => read,
+            Err(error) if sys::is_timeout(&error) => return Ok(Some(Err(Status::RequestTimeout))),
+            Err(error) => return Err(error),
+        };
+        buffer.extend_from_slice(&piece[..read]);
+        match parse_head(&buffer) {
+            Ok(Some((request, _))) => return Ok(Some(Ok(request))),
+            Ok(None) if buffer.len() < MAX_VIEWER_HEAD => continue,
+            Ok(None) => return Ok(Some(Err(Status::RequestHeaderFieldsTooLarge))),
+            Err(error) => return Ok(Some(Err(error.status()))),
+        }
     }
-    (&mut &*stream).write_all(&out)?;
+}
+
+/// The refusal for a request that is not for the inspector, or not from
+/// its own page (see the module doc); `None` for one that is.
+fn refuse_strangers(request: &Request, local: SocketAddr) -> Option<Response> {
+    let mut hosts = request.field_values("Host");
+    let own_host = match (hosts.next(), hosts.next()) {
+        (Some(host), None) => is_own_authority(host, local),
+        _ => false,
+    };
+    if !own_host {
+        return Some(Response::error(Status::MisdirectedRequest));
+    }
+    if request
+        .field_values("Origin")
+        .any(|origin| !is_own_origin(origin, local))
+    {
+        return Some(Response::error(Status::Forbidden));
+    }
+    None
+}
+
+fn uncached(response: Response) -> Response {
+    response.with_field("Cache-Control", "no-store".into())
+}
+
+/// Writes `response`'s head by the one head writer; the connection closes
+/// after every answer.
+fn write_head(out: &mut impl Write, response: &Response) -> io::Result<()> {
+    let mut head = Vec::new();
+    let date = httpdate::fmt_http_date(SystemTime::now());
+    response.write_head(&mut head, ConnectionField::Close, &date);
+    out.write_all(&head)
+}
+
+/// Writes `response` whole, then closes.
+fn answer(stream: &TcpStream, response: Response, head_only: bool) -> io::Result<()> {
+    let mut out = BufWriter::new(stream);
+    write_head(&mut out, &response)?;
+    if let (Body::Bytes(bytes), false) = (&response.body, head_only) {
+        out.write_all(bytes)?;
+    }
+    out.flush()?;
     let _ = stream.shutdown(std::net::Shutdown::Write);
     Ok(())
 }
 
-/// The event stream: a head without a length (`Transfer-Encoding:
-/// chunked`, RFC 9112 §7.1), then one chunk per event, each connection
-/// whole as it changes, until the viewer leaves or the server stops; then
-/// the last chunk.
-fn stream_events(stream: &TcpStream, journal: &Journal) -> io::Result<()> {
-    let response = Response::new(Status::Ok, Body::Chunked)
-        .with_field("Content-Type", "text/event-stream".into())
-        .with_field("Cache-Control", "no-store".into());
-    let mut out = Vec::new();
-    let date = httpdate::fmt_http_date(SystemTime::now());
-    response.write_head(&mut out, ConnectionField::Close, &date);
-    let mut writer = stream;
-    writer.write_all(&out)?;
+/// The event stream's head: chunked (RFC 9112 §7.1) for HTTP/1.1, ended by
+/// the close for HTTP/1.0, which MUST NOT be sent chunked (RFC 9112 §6.1).
+fn events_head(version: HttpVersion) -> Response {
+    let body = match version {
+        HttpVersion::Http11 => Body::Chunked,
+        HttpVersion::Http10 => Body::UntilClose,
+    };
+    uncached(Response::new(Status::Ok, body).with_field("Content-Type", "text/event-stream".into()))
+}
+
+/// The event stream: the head, then the connections as they change, each
+/// in an event of its own, until the viewer leaves or the server stops;
+/// then the last chunk (when chunked) and the close.
+fn stream_events(stream: &TcpStream, journal: &Journal, version: HttpVersion) -> io::Result<()> {
+    let response = events_head(version);
+    let chunked = matches!(response.body, Body::Chunked);
+    let mut out = BufWriter::new(stream);
+    write_head(&mut out, &response)?;
+    out.flush()?;
     let (mut seen, mut dropped) = (0, 0);
     loop {
         let Some((changed, now_dropped, version)) = journal.changes(seen, EVENT_HEARTBEAT) else {
-            return writer.write_all(LAST_CHUNK);
+            if chunked {
+                out.write_all(LAST_CHUNK)?;
+            }
+            out.flush()?;
+            let _ = stream.shutdown(std::net::Shutdown::Write);
+            return Ok(());
         };
-        let mut events = String::new();
-        for connection in changed {
-            events.push_str(&format!("event: connection\ndata: {connection}\n\n"));
+        let mut wrote = !changed.is_empty();
+        for connection in &changed {
+            write_event(
+                &mut out,
+                chunked,
+                "event: connection\ndata: ",
+                connection.json_len(),
+                |out| connection.write_json(out),
+            )?;
         }
         if now_dropped != dropped {
-            events.push_str(&format!("event: dropped\ndata: {now_dropped}\n\n"));
+            let data = now_dropped.to_string();
+            write_event(
+                &mut out,
+                chunked,
+                "event: dropped\ndata: ",
+                data.len(),
+                |out| out.write_all(data.as_bytes()),
+            )?;
             dropped = now_dropped;
+            wrote = true;
         }
-        if events.is_empty() {
+        if !wrote {
             // A comment line: nothing for the page, but a write that fails
             // when the viewer has gone.
-            events.push_str(": still here\n\n");
+            write_event(&mut out, chunked, ": still here", 0, |_| Ok(()))?;
         }
-        writer.write_all(&chunk(events.as_bytes()))?;
+        out.flush()?;
         seen = version;
     }
+}
+
+/// One event: `opening`, then `data_len` bytes from `write_data`, then the
+/// blank line that ends it; in a chunk of its own when `chunked`.
+fn write_event<W: Write>(
+    out: &mut W,
+    chunked: bool,
+    opening: &str,
+    data_len: usize,
+    write_data: impl FnOnce(&mut W) -> io::Result<()>,
+) -> io::Result<()> {
+    const END: &[u8] = b"\n\n";
+    if chunked {
+        out.write_all(chunk_size_line(opening.len() + data_len + END.len()).as_bytes())?;
+    }
+    out.write_all(opening.as_bytes())?;
+    write_data(out)?;
+    out.write_all(END)?;
+    if chunked {
+        out.write_all(CHUNK_END)?;
+    }
+    Ok(())
 }

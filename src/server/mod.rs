@@ -198,7 +198,7 @@ impl fmt::Display for StartError {
 impl std::error::Error for StartError {}
 
 /// What a server did in its life, reported when it stops.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Summary {
     /// Connections accepted and served (those refused with 503 not included).
     pub connections: u64,
@@ -210,6 +210,9 @@ pub struct Summary {
     pub forced: u64,
     /// Packets the capture dropped because its writer fell behind.
     pub capture_dropped: u64,
+    /// Why `--report` could not be written at shutdown, if it could not:
+    /// a failure the exit status must show.
+    pub report_error: Option<String>,
 }
 
 /// A bound server, ready to [`Server::run`].
@@ -366,9 +369,12 @@ impl Server {
         }
         let journal = self.shared.context.observers.journal.clone();
         let inspector = match (self.inspector.take(), &journal) {
-            (Some(listener), Some(journal)) => Inspector::start(listener, Arc::clone(journal))
-                .map_err(|error| log::error!("cannot start the inspector: {error}"))
-                .ok(),
+            (Some(listener), Some(journal)) => {
+                let head_timeout = self.shared.context.head_timeout;
+                Inspector::start(listener, Arc::clone(journal), head_timeout)
+                    .map_err(|error| log::error!("cannot start the inspector: {error}"))
+                    .ok()
+            }
             _ => None,
         };
         let mut open = self.shared.open_connections();
@@ -380,14 +386,17 @@ impl Server {
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
         }
         drop(open);
-        let summary = self.drain();
+        let mut summary = self.drain();
         if let Some(inspector) = inspector {
             inspector.stop();
         }
         if let (Some(path), Some(journal)) = (&self.report, journal) {
             match std::fs::write(path, crate::observe::page::report(&journal.snapshot())) {
                 Ok(()) => log::info!("report written to {}", path.display()),
-                Err(error) => log::error!("cannot write the report {}: {error}", path.display()),
+                Err(error) => {
+                    let failure = StartError::Report(path.clone(), error).to_string();
+                    summary.report_error = Some(failure);
+                }
             }
         }
         summary
@@ -435,6 +444,7 @@ impl Server {
             refused: self.shared.refused.load(Ordering::Relaxed),
             forced,
             capture_dropped,
+            report_error: None,
         }
     }
 }

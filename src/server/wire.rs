@@ -49,8 +49,8 @@ pub fn send(
         0
     } else {
         match &response.body {
-            // The chunks are the sender's to write.
-            Body::Empty | Body::Chunked => {
+            // What follows is the sender's to write.
+            Body::Empty | Body::Chunked | Body::UntilClose | Body::Written { .. } => {
                 out.write_all(head, &[])?;
                 0
             }

@@ -35,6 +35,7 @@ mod portable;
 #[cfg(any(not(target_os = "linux"), feature = "portable"))]
 use portable as path;
 
+mod browser;
 mod copy;
 mod entry;
 mod hash;
@@ -50,6 +51,7 @@ mod windows;
 #[cfg(windows)]
 use windows as family;
 
+pub use browser::open_browser;
 pub use copy::{copy_range, file_shrank};
 pub use entry::{DirEntries, DirEntry, Entry, EntryKind};
 pub use family::{

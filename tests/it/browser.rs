@@ -337,3 +337,29 @@ fn chromium_watches_the_lab_live_in_the_inspector_and_reads_the_report_offline()
         );
     }
 }
+
+#[test]
+fn chromium_finds_every_connection_in_a_report_of_hostile_requests() {
+    let driver_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
+    if !browser_tools_present(&driver_dir) {
+        return;
+    }
+    let site = crate::common::Site::new();
+    let report_file = site.outside.path().join("report.html");
+    let mut server = Binary::serving(&site.root, &["--report", report_file.to_str().unwrap()]);
+    let sent = crate::inspector::send_hostile_requests(server.addr);
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    server.stop();
+    let shot = Path::new(env!("CARGO_TARGET_TMPDIR")).join("hostile-report.png");
+    let printed = run_driver(
+        &driver_dir.join("inspector.mjs"),
+        &[
+            "report".as_ref(),
+            report_file.as_os_str(),
+            tempfile::tempdir().unwrap().path().as_os_str(),
+            shot.as_os_str(),
+        ],
+    );
+    let offline = checks_of(&printed);
+    assert_eq!(offline["connections"], sent as u64, "{printed}");
+}

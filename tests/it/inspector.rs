@@ -20,9 +20,14 @@ fn inspector_of(server: &Binary) -> std::net::SocketAddr {
         .unwrap()
 }
 
+/// A request head for the inspector, naming it as its own page would.
+fn own(method_and_path: &str, inspector: std::net::SocketAddr) -> String {
+    format!("{method_and_path} HTTP/1.1\r\nHost: {inspector}\r\n\r\n")
+}
+
 fn snapshot(inspector: std::net::SocketAddr) -> serde_json::Value {
     let mut client = Client::connect(inspector);
-    client.send(b"GET /connections.json HTTP/1.1\r\nHost: i\r\n\r\n");
+    client.send(own("GET /connections.json", inspector).as_bytes());
     let reply = client.read_reply(false);
     assert_eq!(reply.header("content-type"), Some("application/json"));
     serde_json::from_slice(&reply.body).unwrap()
@@ -115,7 +120,7 @@ fn the_inspector_shows_every_connection_with_its_heads_decisions_and_close() {
 
     // The page itself, and nothing of the inspector in the site's log.
     let mut client = Client::connect(inspector);
-    client.send(b"GET / HTTP/1.1\r\nHost: i\r\n\r\n");
+    client.send(own("GET /", inspector).as_bytes());
     let page = client.read_reply(false);
     assert_eq!(
         page.header("content-type"),
@@ -128,7 +133,8 @@ fn the_inspector_shows_every_connection_with_its_heads_decisions_and_close() {
         "{log:#?}"
     );
     let mut client = Client::connect(inspector);
-    client.send(b"POST / HTTP/1.1\r\nHost: i\r\nContent-Length: 0\r\n\r\n");
+    let post = own("POST /", inspector).replace("\r\n\r\n", "\r\nContent-Length: 0\r\n\r\n");
+    client.send(post.as_bytes());
     assert_eq!(client.read_reply(false).status, 405);
 }
 
@@ -168,7 +174,7 @@ fn events_arrive_live_in_chunks_and_end_with_the_last_chunk() {
         .set_read_timeout(Some(Duration::from_secs(10)))
         .unwrap();
     events
-        .write_all(b"GET /events HTTP/1.1\r\nHost: i\r\n\r\n")
+        .write_all(own("GET /events", inspector).as_bytes())
         .unwrap();
     let mut pending = Vec::new();
     let head = loop {
@@ -477,11 +483,9 @@ fn a_report_that_cannot_be_written_at_shutdown_fails_the_exit_status() {
 /// how an HTML parser reads a script element.
 const HOSTILE: [&str; 4] = ["<!--<script>", "</script>", "<![CDATA[", "\u{2028}"];
 
-#[test]
-fn nothing_a_client_sends_can_change_how_the_report_page_parses() {
-    let site = Site::new();
-    let report = site.outside.path().join("report.html");
-    let mut server = Binary::serving(&site.root, &["--report", report.to_str().unwrap()]);
+/// Sends each of [`HOSTILE`] in a target, a field name and a field value,
+/// one connection each; returns how many connections.
+pub fn send_hostile_requests(addr: std::net::SocketAddr) -> usize {
     let mut sent = 0;
     for hostile in HOSTILE {
         for request in [
@@ -489,12 +493,21 @@ fn nothing_a_client_sends_can_change_how_the_report_page_parses() {
             format!("GET / HTTP/1.1\r\nHost: t\r\nX{hostile}: 1\r\nConnection: close\r\n\r\n"),
             format!("GET / HTTP/1.1\r\nHost: t\r\nX-Value: {hostile}\r\nConnection: close\r\n\r\n"),
         ] {
-            let mut client = Client::connect(server.addr);
+            let mut client = Client::connect(addr);
             client.send(request.as_bytes());
             let _ = client.read_reply(false);
             sent += 1;
         }
     }
+    sent
+}
+
+#[test]
+fn nothing_a_client_sends_can_change_how_the_report_page_parses() {
+    let site = Site::new();
+    let report = site.outside.path().join("report.html");
+    let mut server = Binary::serving(&site.root, &["--report", report.to_str().unwrap()]);
+    let sent = send_hostile_requests(server.addr);
     std::thread::sleep(Duration::from_millis(200));
     server.stop();
     let page = std::fs::read_to_string(&report).expect("a report");
@@ -549,4 +562,30 @@ fn the_journal_is_bounded_in_bytes_and_drops_the_oldest() {
         "the oldest dropped, and said"
     );
     assert!(!data["connections"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn an_inspector_off_loopback_says_what_it_exposes_and_answers_to_that_address() {
+    let site = Site::new();
+    let server = Binary::serving(&site.root, &["--inspect", "0.0.0.0:0"]);
+    let warning = server
+        .banner
+        .iter()
+        .find(|line| line.contains("not on loopback"))
+        .unwrap_or_else(|| panic!("no warning: {:?}", server.banner));
+    assert!(warning.contains("cookies and Authorization"), "{warning}");
+    let port = inspector_of(&server).port();
+    let reached = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let reply = ask(
+        reached,
+        "GET /connections.json",
+        &format!("Host: 127.0.0.1:{port}\r\n"),
+    );
+    assert_eq!(reply.status, 200);
+    let reply = ask(
+        reached,
+        "GET /connections.json",
+        &format!("Host: 192.0.2.1:{port}\r\n"),
+    );
+    assert_eq!(reply.status, 421, "an address it was not reached on");
 }
