@@ -21,9 +21,10 @@ struct Cli {
     /// Directory to serve.
     #[arg(long, value_name = "DIR", default_value = "www")]
     root: PathBuf,
-    /// Address to listen on, IPv4 or IPv6; 0.0.0.0 or :: serve the whole network.
-    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1")]
-    bind: IpAddr,
+    /// Address to listen on, IPv4 or IPv6; 0.0.0.0 or :: serve the whole
+    /// network (:: on IPv4 too) [default: 127.0.0.1 and ::1]
+    #[arg(long, value_name = "ADDR")]
+    bind: Option<IpAddr>,
     /// Port to listen on; 0 picks any free port.
     #[arg(long, value_name = "N", default_value_t = 8080)]
     port: u16,
@@ -133,7 +134,13 @@ fn main() -> ExitCode {
     );
     let config = Config {
         root: cli.root,
-        addr: SocketAddr::new(cli.bind, cli.port),
+        // No --bind: both loopback families, so that `localhost` answers
+        // on whichever a browser tries first. One address is one family.
+        addr: SocketAddr::new(cli.bind.unwrap_or(IpAddr::from([127, 0, 0, 1])), cli.port),
+        also_listen: match cli.bind {
+            None => vec![IpAddr::V6(std::net::Ipv6Addr::LOCALHOST)],
+            Some(_) => Vec::new(),
+        },
         idle_timeout: Duration::from_secs(cli.idle_timeout),
         head_timeout: Duration::from_secs(cli.head_timeout),
         write_timeout: Duration::from_secs(cli.write_timeout),
@@ -266,7 +273,9 @@ fn print_banner(server: &Server) {
             );
         }
     } else {
-        let _ = writeln!(out, " * Running on {}", url(addr));
+        for addr in server.local_addrs() {
+            let _ = writeln!(out, " * Running on {}", url(*addr));
+        }
     }
     if let Some(inspector) = server.inspector_addr() {
         let _ = writeln!(out, " * Inspector on {}", url(inspector));

@@ -634,7 +634,22 @@ pub fn content_type(path: &Path) -> String {
 /// JavaScript, JSON, XML and SVG, which are declared UTF-8 and are the
 /// types worth compressing (images, audio and archives are compressed
 /// already).
+/// Extensions whose type `mime_guess` gives as no registry does, and the
+/// type to send instead.
+const TYPE_OVERRIDES: &[(&str, &str)] = &[
+    // Windows' Sound Recorder saves `.m4a`; MPEG-4 audio is `audio/mp4`
+    // (RFC 4337), not the unregistered `audio/m4a`.
+    ("m4a", "audio/mp4"),
+];
+
 fn media_type(path: &Path) -> (String, bool) {
+    let extension = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+    if let Some((_, media)) = TYPE_OVERRIDES
+        .iter()
+        .find(|(known, _)| known.eq_ignore_ascii_case(extension))
+    {
+        return (media.to_string(), false);
+    }
     let mime = mime_guess::from_path(path).first_or_octet_stream();
     let is_text = mime.type_() == mime_guess::mime::TEXT
         || matches!(
@@ -893,6 +908,15 @@ mod tests {
             ("introduction.mp3", "audio/mpeg"),
             ("picture.svg", "image/svg+xml; charset=utf-8"),
             ("no-extension", "application/octet-stream"),
+            // What a student's page uses, recorded and drawn on Windows.
+            ("introduction.m4a", "audio/mp4"),
+            ("INTRODUCTION.M4A", "audio/mp4"),
+            ("introduction.wav", "audio/wav"),
+            ("introduction.ogg", "audio/ogg"),
+            ("logo.webp", "image/webp"),
+            ("logo.jpg", "image/jpeg"),
+            ("favicon.ico", "image/x-icon"),
+            ("m4a", "application/octet-stream"),
         ];
         for (name, expected) in cases {
             assert_eq!(content_type(Path::new(name)), expected, "{name}");

@@ -16,7 +16,7 @@ use std::io::{IsTerminal, Write};
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use crate::files::conditional::Precondition;
+use crate::files::conditional::{Field, Precondition};
 use crate::files::range::RangeOutcome;
 use crate::files::serve::Negotiation;
 use crate::files::serve::ALLOW;
@@ -292,6 +292,7 @@ fn explain_listing(
         ),
         explain_precondition(request, precondition, etag),
     ];
+    lines.extend(explain_skipped_date(request, precondition));
     lines.extend(head_note(request));
     lines
 }
@@ -354,6 +355,7 @@ fn explain_file(request: &Request, file: &FileDecision) -> Vec<String> {
     )];
     lines.extend(explain_negotiation(request, negotiation));
     lines.push(explain_precondition(request, *precondition, etag));
+    lines.extend(explain_skipped_date(request, *precondition));
     if let Some(range) = range {
         lines.push(explain_range(request, range, *size));
     }
@@ -365,6 +367,26 @@ fn explain_file(request: &Request, file: &FileDecision) -> Vec<String> {
 fn quoted(request: &Request, name: &str) -> String {
     let values: Vec<String> = request.field_values(name).map(visible).collect();
     values.join(", ")
+}
+
+/// Browsers send `If-Modified-Since` beside `If-None-Match`; RFC 9110
+/// §13.2.2 evaluates the date only when there is no `If-None-Match`, so a
+/// student looking for the date's effect is told it had none.
+fn explain_skipped_date(request: &Request, precondition: Precondition) -> Option<String> {
+    let none_match_evaluated = match precondition {
+        Precondition::NotModified(reason) | Precondition::Failed(reason) => {
+            reason.field() == Field::IfNoneMatch
+        }
+        Precondition::Proceed(evaluated) => evaluated.fields().any(|f| f == Field::IfNoneMatch),
+    };
+    let date_sent = request.field_values("if-modified-since").next().is_some();
+    (none_match_evaluated && date_sent).then(|| {
+        format!(
+            "If-Modified-Since {} was sent too, and not evaluated: RFC 9110 §13.2.2 looks at it \
+             only when If-None-Match is absent",
+            quoted(request, "if-modified-since")
+        )
+    })
 }
 
 fn explain_precondition(request: &Request, precondition: Precondition, etag: &str) -> String {

@@ -129,6 +129,12 @@ impl KeepAlive {
 pub enum CloseReason {
     /// The client closed its side between requests.
     ClientClosed,
+    /// The client closed a connection on which it never sent a request: a
+    /// browser's spare connection, opened ahead of need and not needed.
+    ClientClosedUnused,
+    /// No request ever arrived, for the whole idle timeout: a spare
+    /// connection the browser kept open.
+    IdleUnused,
     /// The client asked with `Connection: close`.
     ClientAskedClose,
     /// HTTP/1.0 without `Connection: keep-alive`.
@@ -158,6 +164,12 @@ impl CloseReason {
     pub fn describe(self) -> String {
         match self {
             CloseReason::ClientClosed => "by the client, between requests".into(),
+            CloseReason::ClientClosedUnused => "by the client, and no request arrived: browsers \
+                open spare connections ahead of need and close those they do not use"
+                .into(),
+            CloseReason::IdleUnused => "by the server: no request arrived within the idle \
+                timeout (browsers open spare connections ahead of need)"
+                .into(),
             CloseReason::ClientAskedClose => {
                 "by the server, after the response to Connection: close".into()
             }
@@ -188,6 +200,7 @@ impl CloseReason {
         matches!(
             self,
             CloseReason::ClientClosed
+                | CloseReason::ClientClosedUnused
                 | CloseReason::Broken
                 | CloseReason::WriteTimedOut
                 | CloseReason::OverLimit

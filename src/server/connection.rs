@@ -245,7 +245,15 @@ impl Connection<'_> {
             Incoming::Closed if self.context.is_shutting_down() => {
                 return Err(Next::Close(CloseReason::Shutdown))
             }
+            // A connection that never carried a request is told apart: it
+            // is a browser's spare one, which puzzles students in captures.
+            Incoming::Closed if self.requests == 0 => {
+                return Err(Next::Close(CloseReason::ClientClosedUnused))
+            }
             Incoming::Closed => return Err(Next::Close(CloseReason::ClientClosed)),
+            Incoming::Idle if self.requests == 0 => {
+                return Err(Next::Close(CloseReason::IdleUnused))
+            }
             Incoming::Idle => return Err(Next::Close(CloseReason::IdleTimeout)),
             Incoming::Broken => return Err(Next::Close(CloseReason::Broken)),
         };

@@ -37,7 +37,7 @@ use crate::observe::trace::Trace;
 use crate::observe::Observers;
 use crate::server::connection::Context;
 use crate::server::inspect::Inspector;
-use crate::server::state::{Leadership, Shared};
+use crate::server::state::{Door, Shared};
 use crate::sys;
 
 /// Descriptors (or tasks) kept back from connections: the listener, the
@@ -54,6 +54,11 @@ pub struct Config {
     pub root: PathBuf,
     /// The address and port to listen on; port 0 picks a free one.
     pub addr: SocketAddr,
+    /// More addresses to listen on, on `addr`'s port. By default `::1`
+    /// beside 127.0.0.1, since browsers try `localhost` on IPv6 first (a
+    /// refused `::1` costs Edge on Windows about 2 s before it falls back);
+    /// an address whose family the system lacks is skipped with a warning.
+    pub also_listen: Vec<IpAddr>,
     /// How long an idle keep-alive connection stays open.
     pub idle_timeout: Duration,
     /// How long a request head may take from its first byte.
@@ -93,6 +98,7 @@ impl Default for Config {
         Config {
             root: PathBuf::from("www"),
             addr: SocketAddr::new(IpAddr::from([127, 0, 0, 1]), 8080),
+            also_listen: vec![IpAddr::V6(std::net::Ipv6Addr::LOCALHOST)],
             idle_timeout: Duration::from_secs(5),
             head_timeout: Duration::from_secs(10),
             write_timeout: Duration::from_secs(30),
@@ -217,7 +223,7 @@ pub struct Summary {
 
 /// A bound server, ready to [`Server::run`].
 pub struct Server {
-    local_addr: SocketAddr,
+    local_addrs: Vec<SocketAddr>,
     shared: Arc<Shared>,
     /// `--inspect`'s listener, until [`Server::run`] starts it.
     inspector: Option<TcpListener>,
@@ -238,8 +244,10 @@ impl ShutdownHandle {
         if shared.context.shutting_down.swap(true, Ordering::SeqCst) {
             return;
         }
-        // The thread blocked in accept() wakes, sees the flag and exits.
-        sys::wake_acceptor(&shared.listener);
+        // The threads blocked in accept() wake, see the flag and exit.
+        for door in &shared.doors {
+            sys::wake_acceptor(&door.listener);
+        }
         for handle in shared.open_connections().values() {
             if !handle.busy.load(Ordering::SeqCst) {
                 // The blocked read returns; the thread sees the flag.
@@ -247,8 +255,10 @@ impl ShutdownHandle {
             }
         }
         shared.closed.notify_all();
-        drop(shared.leadership());
-        shared.promote.notify_all();
+        for door in &shared.doors {
+            drop(door.leadership());
+            door.promote.notify_all();
+        }
     }
 }
 
@@ -282,8 +292,52 @@ fn observers_for(config: &Config) -> Result<(Observers, Option<TcpListener>), St
     Ok((observers, listener))
 }
 
+/// How often a free port is picked again when the other family has it taken.
+const PORT_ATTEMPTS: usize = 10;
+
+/// Listens at `config.addr`, then at each of `config.also_listen` on the
+/// same port. With port 0 the port is picked on the first address; if
+/// another program holds it on another, a new one is picked.
+fn listen_all(config: &Config) -> Result<Vec<TcpListener>, StartError> {
+    let mut attempt = 0;
+    'pick: loop {
+        attempt += 1;
+        let first = sys::listen(config.addr).map_err(|error| bind_error(config.addr, error))?;
+        let port = first
+            .local_addr()
+            .map_err(|error| StartError::Bind(config.addr, error))?
+            .port();
+        let mut listeners = vec![first];
+        for &ip in &config.also_listen {
+            let addr = SocketAddr::new(ip, port);
+            match sys::listen(addr) {
+                Ok(listener) => listeners.push(listener),
+                Err(error) if error.kind() == io::ErrorKind::AddrInUse => {
+                    if config.addr.port() == 0 && attempt < PORT_ATTEMPTS {
+                        continue 'pick;
+                    }
+                    return Err(StartError::AddrInUse(addr));
+                }
+                // No IPv6 on this system, say: the first address still serves.
+                Err(error) => log::warn!("cannot listen on {addr} ({error}); going on without it"),
+            }
+        }
+        return Ok(listeners);
+    }
+}
+
+/// The start-up error for a failed bind of `addr`.
+fn bind_error(addr: SocketAddr, error: io::Error) -> StartError {
+    match error.kind() {
+        io::ErrorKind::AddrInUse => StartError::AddrInUse(addr),
+        io::ErrorKind::PermissionDenied => StartError::PermissionDenied(addr),
+        io::ErrorKind::AddrNotAvailable => StartError::AddrNotAvailable(addr),
+        _ => StartError::Bind(addr, error),
+    }
+}
+
 impl Server {
-    /// Checks the root and binds the listening socket.
+    /// Checks the root and binds the listening sockets.
     pub fn bind(config: &Config) -> Result<Server, StartError> {
         let root = Root::new(&config.root)
             .map_err(|error| match error.kind() {
@@ -292,17 +346,16 @@ impl Server {
                 _ => StartError::RootUnreadable(config.root.clone(), error),
             })?
             .with_listings(config.listings);
-        let listener = TcpListener::bind(config.addr).map_err(|error| match error.kind() {
-            io::ErrorKind::AddrInUse => StartError::AddrInUse(config.addr),
-            io::ErrorKind::PermissionDenied => StartError::PermissionDenied(config.addr),
-            io::ErrorKind::AddrNotAvailable => StartError::AddrNotAvailable(config.addr),
-            _ => StartError::Bind(config.addr, error),
-        })?;
-        let local_addr = listener
-            .local_addr()
+        let listeners = listen_all(config)?;
+        let local_addrs = listeners
+            .iter()
+            .map(TcpListener::local_addr)
+            .collect::<io::Result<Vec<_>>>()
             .map_err(|error| StartError::Bind(config.addr, error))?;
-        sys::prepare_listener(&listener, config.idle_timeout, config.write_timeout)
-            .map_err(|error| StartError::Bind(config.addr, error))?;
+        for listener in &listeners {
+            sys::prepare_listener(listener, config.idle_timeout, config.write_timeout)
+                .map_err(|error| StartError::Bind(config.addr, error))?;
+        }
         let (observers, inspector) = observers_for(config)?;
         let context = Context {
             root,
@@ -319,16 +372,14 @@ impl Server {
         Ok(Server {
             inspector,
             report: config.report.clone(),
-            local_addr,
+            local_addrs,
             shared: Arc::new(Shared {
-                listener,
+                doors: listeners.into_iter().map(Door::new).collect(),
                 context,
                 max_connections: config.max_connections.max(1),
                 shutdown_timeout: config.shutdown_timeout,
                 open: Mutex::new(HashMap::new()),
                 closed: Condvar::new(),
-                leadership: Mutex::new(Leadership::default()),
-                promote: Condvar::new(),
                 next_id: AtomicU64::new(0),
                 connections: AtomicU64::new(0),
                 requests: AtomicU64::new(0),
@@ -340,7 +391,13 @@ impl Server {
 
     /// The address actually bound (the real port when 0 was asked for).
     pub fn local_addr(&self) -> SocketAddr {
-        self.local_addr
+        self.local_addrs[0]
+    }
+
+    /// Every address listened on: [`Server::local_addr`] first, then those
+    /// of [`Config::also_listen`] that the system has.
+    pub fn local_addrs(&self) -> &[SocketAddr] {
+        &self.local_addrs
     }
 
     /// Where the inspector listens, with `--inspect`.
@@ -363,9 +420,11 @@ impl Server {
     /// Serves until shut down, then waits for the connections to finish and
     /// reports what the server did.
     pub fn run(mut self) -> Summary {
-        if let Err(error) = workers::spawn_worker(&self.shared) {
-            log::error!("cannot start a connection thread: {error}");
-            return Summary::default();
+        for door in 0..self.shared.doors.len() {
+            if let Err(error) = workers::spawn_worker(&self.shared, door) {
+                log::error!("cannot start a connection thread: {error}");
+                return Summary::default();
+            }
         }
         let journal = self.shared.context.observers.journal.clone();
         let inspector = match (self.inspector.take(), &journal) {

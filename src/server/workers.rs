@@ -2,7 +2,8 @@
 //! end. Threads take turns to accept (leader/followers): the one that
 //! accepts a connection wakes a parked thread to accept the next, and
 //! serves its own, so a new connection pays neither for a thread's start
-//! nor for a hand-over. Past the connection limit, the accepting thread
+//! nor for a hand-over. Each listening socket (a [`Door`]) has its own
+//! leader and followers. Past the connection limit, the accepting thread
 //! answers 503 itself and goes back to accepting.
 
 use std::io::{self, Read};
@@ -16,7 +17,7 @@ use std::time::{Duration, Instant, SystemTime};
 use crate::observe::{ExchangeRecord, Outcome};
 use crate::protocol::{CloseReason, ConnectionField, Response, Status};
 use crate::server::connection::{self, ConnectionHandle};
-use crate::server::state::Shared;
+use crate::server::state::{Door, Shared};
 use crate::server::wire;
 use crate::sys::{self, is_timeout};
 
@@ -30,14 +31,14 @@ pub const ACCEPT_ERROR_BACKOFF: Duration = Duration::from_millis(50);
 /// `Retry-After` of a 503 sent past the connection limit, in seconds.
 pub const RETRY_AFTER_SECS: u32 = 1;
 
-/// Starts a connection thread; it becomes the leader as soon as the place is
-/// free.
-pub(super) fn spawn_worker(shared: &Arc<Shared>) -> io::Result<()> {
+/// Starts a connection thread for door `door`; it becomes that door's
+/// leader as soon as the place is free.
+pub(super) fn spawn_worker(shared: &Arc<Shared>, door: usize) -> io::Result<()> {
     let for_thread = Arc::clone(shared);
     thread::Builder::new()
         .name("conn".into())
         .stack_size(CONNECTION_STACK_BYTES)
-        .spawn(move || work(&for_thread))
+        .spawn(move || work(&for_thread, door))
         .map(drop)
 }
 
@@ -54,17 +55,18 @@ pub(super) fn spawn_worker(shared: &Arc<Shared>) -> io::Result<()> {
 /// When no thread can take the lead (none is parked and none can be
 /// started: a task limit), the leader keeps its place and answers the
 /// connection it accepted with 503 itself, so that accepting never stops.
-fn work(shared: &Arc<Shared>) {
+fn work(shared: &Arc<Shared>, door: usize) {
+    let here = &shared.doors[door];
     loop {
-        if !take_the_lead(shared) {
+        if !take_the_lead(shared, here) {
             return;
         }
         loop {
-            let Some((stream, peer)) = accept(shared) else {
-                shared.leadership().has_leader = false;
+            let Some((stream, peer)) = accept(shared, here) else {
+                here.leadership().has_leader = false;
                 return;
             };
-            if hand_the_lead_on(shared) {
+            if hand_the_lead_on(shared, door) {
                 serve_one(shared, stream, peer);
                 break;
             }
@@ -77,14 +79,14 @@ fn work(shared: &Arc<Shared>) {
 /// Parks until the leader's place is free, then takes it. False when the
 /// thread should exit: the server is shutting down, or the thread was not
 /// needed for a whole idle timeout.
-fn take_the_lead(shared: &Shared) -> bool {
-    let mut leadership = shared.leadership();
+fn take_the_lead(shared: &Shared, door: &Door) -> bool {
+    let mut leadership = door.leadership();
     while leadership.has_leader {
         if shared.context.is_shutting_down() {
             return false;
         }
         leadership.followers += 1;
-        let (guard, waited) = shared
+        let (guard, waited) = door
             .promote
             .wait_timeout(leadership, shared.context.idle_timeout)
             .unwrap_or_else(|poisoned| poisoned.into_inner());
@@ -104,31 +106,32 @@ fn take_the_lead(shared: &Shared) -> bool {
 /// Gives up the leader's place to a parked follower, or to a thread started
 /// for it when none is parked. False, with the place kept, when no thread
 /// can be started.
-fn hand_the_lead_on(shared: &Arc<Shared>) -> bool {
-    let mut leadership = shared.leadership();
+fn hand_the_lead_on(shared: &Arc<Shared>, door: usize) -> bool {
+    let here = &shared.doors[door];
+    let mut leadership = here.leadership();
     if leadership.followers > 0 || shared.context.is_shutting_down() {
         leadership.has_leader = false;
-        shared.promote.notify_one();
+        here.promote.notify_one();
         return true;
     }
     drop(leadership);
     // The new thread parks until the place is free, then takes it.
-    if let Err(error) = spawn_worker(shared) {
+    if let Err(error) = spawn_worker(shared, door) {
         warn_once_a_second(
             shared,
             &format!("cannot start a connection thread ({error})"),
         );
         return false;
     }
-    shared.leadership().has_leader = false;
-    shared.promote.notify_one();
+    here.leadership().has_leader = false;
+    here.promote.notify_one();
     true
 }
 
 /// Waits for a connection, retrying after errors. `None` at shutdown.
-fn accept(shared: &Shared) -> Option<(TcpStream, SocketAddr)> {
+fn accept(shared: &Shared, door: &Door) -> Option<(TcpStream, SocketAddr)> {
     loop {
-        let accepted = shared.listener.accept();
+        let accepted = door.listener.accept();
         if shared.context.is_shutting_down() {
             return None;
         }

@@ -39,6 +39,7 @@ mod browser;
 mod copy;
 mod entry;
 mod hash;
+mod listen;
 mod progress;
 mod stamp;
 #[cfg(unix)]
@@ -59,6 +60,7 @@ pub use family::{
     FileIdentity, DEFAULT_CONNECTIONS,
 };
 pub use hash::fnv1a_bytes;
+pub use listen::listen;
 pub use path::{
     has_unread_bytes, prepare_accepted, prepare_listener, send_file, wake_acceptor, wake_reader,
 };

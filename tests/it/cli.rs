@@ -59,6 +59,68 @@ fn ipv6_loopback_is_served() {
     assert_eq!(client.read_reply(false).body, b"hello, world\n");
 }
 
+/// Whether `addr` answers a GET with 200.
+fn answers(addr: std::net::SocketAddr) -> bool {
+    let Ok(stream) = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(5)) else {
+        return false;
+    };
+    drop(stream);
+    let mut client = Client::connect(addr);
+    client.send(b"GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n");
+    client.read_reply(false).status == 200
+}
+
+#[test]
+fn with_no_bind_both_loopback_families_answer_on_one_port() {
+    if std::net::TcpListener::bind("[::1]:0").is_err() {
+        eprintln!("skipped: this machine has no IPv6 loopback");
+        return;
+    }
+    let site = Site::new();
+    let server = Binary::serving(&site.root, &[]);
+    let port = server.addr.port();
+    let running: Vec<&String> = server
+        .banner
+        .iter()
+        .filter(|line| line.starts_with(" * Running on "))
+        .collect();
+    assert_eq!(
+        running,
+        [
+            &format!(" * Running on http://127.0.0.1:{port}/"),
+            &format!(" * Running on http://[::1]:{port}/")
+        ],
+        "{:?}",
+        server.banner
+    );
+    for ip in ["127.0.0.1", "::1"] {
+        let addr = std::net::SocketAddr::new(ip.parse().unwrap(), port);
+        assert!(answers(addr), "{addr}");
+    }
+}
+
+#[test]
+fn bind_to_the_ipv6_wildcard_serves_ipv4_too_and_one_address_is_one_family() {
+    if std::net::TcpListener::bind("[::1]:0").is_err() {
+        eprintln!("skipped: this machine has no IPv6 loopback");
+        return;
+    }
+    let site = Site::new();
+    let server = Binary::serving(&site.root, &["--bind", "::"]);
+    let port = server.addr.port();
+    for ip in ["127.0.0.1", "::1"] {
+        let addr = std::net::SocketAddr::new(ip.parse().unwrap(), port);
+        assert!(answers(addr), "--bind :: on {addr}");
+    }
+    let cases = [("127.0.0.1", "::1"), ("::1", "127.0.0.1")];
+    for (bound, other) in cases {
+        let server = Binary::serving(&site.root, &["--bind", bound]);
+        let port = server.addr.port();
+        let addr = std::net::SocketAddr::new(other.parse().unwrap(), port);
+        assert!(!answers(addr), "--bind {bound} must not answer on {addr}");
+    }
+}
+
 #[test]
 fn start_up_errors_are_clear_and_exit_non_zero() {
     let site = Site::new();

@@ -240,3 +240,85 @@ fn a_503_past_the_limit_is_traced_and_logged_like_any_exchange() {
         "{trace:#?}"
     );
 }
+
+#[test]
+fn trace_says_if_modified_since_was_sent_and_not_evaluated_beside_if_none_match() {
+    let server = start_traced(&["--quiet"]);
+    let mut client = Client::connect(server.addr);
+    let (_, page) = get(&mut client, "/index.html", "");
+    let etag = page.header("etag").unwrap().to_string();
+    let date = page.header("last-modified").unwrap().to_string();
+    // As Edge revalidates on F5: both validators, the tag deciding. Then a
+    // tag that does not match (200), then the date alone (304 by the date).
+    let both = format!("If-None-Match: {etag}\r\nIf-Modified-Since: {date}\r\n");
+    assert_eq!(get(&mut client, "/index.html", &both).1.status, 304);
+    let stale = format!("If-None-Match: \"old\"\r\nIf-Modified-Since: {date}\r\n");
+    assert_eq!(get(&mut client, "/index.html", &stale).1.status, 200);
+    let date_only = format!("If-Modified-Since: {date}\r\n");
+    assert_eq!(get(&mut client, "/index.html", &date_only).1.status, 304);
+    drop(client);
+    let trace = server.stderr_until("] closed:");
+    let skipped = format!(
+        "If-Modified-Since {date} was sent too, and not evaluated: RFC 9110 §13.2.2 looks at it only when If-None-Match is absent"
+    );
+    let cases = [
+        ("[conn 1 #2]", true, format!("If-None-Match {etag}: If-None-Match matches the current ETag -> 304 Not Modified, no body")),
+        ("[conn 1 #3]", true, format!("If-None-Match checked against ETag {etag} -> no precondition stops the request")),
+        ("[conn 1 #4]", false, format!("If-Modified-Since {date}: the file is not modified since If-Modified-Since -> 304 Not Modified, no body")),
+    ];
+    for (tag, said, decision) in cases {
+        let decided = tagged(&trace, tag, "decided:");
+        let at = decided.iter().position(|line| *line == decision);
+        assert!(at.is_some(), "{tag} {decision}: {decided:#?}");
+        let next = decided.get(at.unwrap() + 1).copied();
+        assert_eq!(next == Some(skipped.as_str()), said, "{tag}: {decided:#?}");
+        assert!(
+            !said || decided.iter().filter(|l| **l == skipped).count() == 1,
+            "{tag}"
+        );
+    }
+}
+
+#[test]
+fn trace_and_inspector_say_a_connection_without_a_request_is_a_spare_one() {
+    let server = start_traced(&["--quiet", "--idle-timeout", "1", "--inspect", "0"]);
+    // A spare connection closed by the browser, then one it let idle.
+    drop(Client::connect(server.addr));
+    let closed = server.wait_for_stderr("[conn 1] closed:");
+    assert_eq!(
+        closed,
+        "[conn 1] closed: by the client, and no request arrived: browsers open spare connections ahead of need and close those they do not use (0 requests on this connection)"
+    );
+    let mut idle = Client::connect(server.addr);
+    let closed = server.wait_for_stderr("[conn 2] closed:");
+    assert_eq!(
+        closed,
+        "[conn 2] closed: by the server: no request arrived within the idle timeout (browsers open spare connections ahead of need) (0 requests on this connection)"
+    );
+    assert!(idle.is_closed(), "the server's FIN after the idle timeout");
+    // The inspector uses the same words.
+    let inspector = server
+        .banner
+        .iter()
+        .find_map(|line| line.strip_prefix(" * Inspector on http://"))
+        .unwrap()
+        .trim_end_matches('/')
+        .to_string();
+    let mut client = Client::connect(inspector.parse().unwrap());
+    client.send(format!("GET /connections.json HTTP/1.1\r\nHost: {inspector}\r\n\r\n").as_bytes());
+    let snapshot: serde_json::Value =
+        serde_json::from_slice(&client.read_reply(false).body).unwrap();
+    let whys: Vec<&str> = snapshot["connections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["closed"]["why"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        whys,
+        [
+            "by the client, and no request arrived: browsers open spare connections ahead of need and close those they do not use",
+            "by the server: no request arrived within the idle timeout (browsers open spare connections ahead of need)"
+        ]
+    );
+}
