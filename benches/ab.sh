@@ -21,7 +21,7 @@ git -C "$repo" worktree add --quiet --detach "$work/before" "$rev"
 before_binary="$repo/target/ab/release/glasshttp"
 root="$work/root"
 mkdir -p "$root"
-cp "$repo"/www/* "$root/"
+cp -r "$repo"/www/. "$root/"
 head -c $((1 << 20)) /dev/urandom >"$root/1mib.bin"
 
 cleanup() {

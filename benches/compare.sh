@@ -26,7 +26,7 @@ build_release
 work="$(mktemp -d)"
 root="$work/root"
 mkdir -p "$root"
-cp "$repo"/www/* "$root/"
+cp -r "$repo"/www/. "$root/"
 head -c $((1 << 20)) /dev/urandom >"$root/1mib.bin"
 head -c $((100 << 20)) /dev/urandom >"$root/100mib.bin"
 chmod -R a+rX "$work"

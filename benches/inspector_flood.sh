@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # The inspector under a flood: wrk sends the site requests with 8 KiB heads
-# (backslashes, which JSON writes twice) for SECONDS, once with no viewer and
-# once while 16 slow viewers read /connections.json over and over, 4 KiB
-# every 20 ms. Prints the site's requests/s and p99 latency and the server's
-# peak resident size (VmHWM) for each, side by side. A REV argument adds the
-# same two runs of that revision's build first, for before and after.
+# (backslashes, which JSON writes twice) for SECONDS, on 10 kept-alive
+# connections and then with a new connection per request (so that every
+# exchange is kept), each once with no viewer and once while 16 slow viewers
+# read /connections.json over and over, 4 KiB every 20 ms. Prints the site's
+# requests/s and p99 latency and the server's peak resident size (VmHWM) for
+# each, side by side. A REV argument adds the same runs of that revision's
+# build first, for before and after.
 #
 # Usage: benches/inspector_flood.sh [REV]   needs: apt-get install wrk
 # Environment: SECONDS_PER_RUN (10)
@@ -29,7 +31,7 @@ cleanup() {
 }
 trap cleanup EXIT
 mkdir -p "$work/root"
-cp "$repo"/www/* "$work/root/"
+cp -r "$repo"/www/. "$work/root/"
 filler="$(head -c 8000 /dev/zero | tr '\0' '\\')"
 
 # 16 viewers, each reading the snapshot slowly, again and again, until killed.
@@ -52,8 +54,9 @@ for _ in range(16):
 time.sleep(3600)
 PY
 
-run() { # NAME BINARY VIEWERS(yes/no)
-  local name="$1" build="$2" viewers="$3" banner="$work/banner" out
+run() { # NAME BINARY VIEWERS(yes/no) MODE(keep-alive/close)
+  local name="$1" build="$2" viewers="$3" mode="$4" banner="$work/banner" out extra=()
+  [ "$mode" = keep-alive ] || extra=(-H "Connection: close")
   "$build" --root "$work/root" --port 0 --quiet --inspect 0 >"$banner" 2>&1 &
   SERVER_PID=$!
   local port="" inspector=""
@@ -67,7 +70,7 @@ run() { # NAME BINARY VIEWERS(yes/no)
     python3 "$work/viewers.py" "$inspector" &
     VIEWERS_PID=$!
   fi
-  out=$(wrk -t2 -c10 -d"${per_run}s" --latency -H "X-Flood: $filler" "http://127.0.0.1:$port/" 2>&1)
+  out=$(wrk -t2 -c10 -d"${per_run}s" --latency "${extra[@]}" -H "X-Flood: $filler" "http://127.0.0.1:$port/" 2>&1)
   local rate p99 peak
   rate=$(awk '/^Requests\/sec/ {printf "%.0f", $2}' <<<"$out")
   p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
@@ -75,11 +78,13 @@ run() { # NAME BINARY VIEWERS(yes/no)
   [ -z "${VIEWERS_PID:-}" ] || { kill "$VIEWERS_PID" 2>/dev/null || true; wait "$VIEWERS_PID" 2>/dev/null || true; VIEWERS_PID=""; }
   kill -TERM "$SERVER_PID" 2>/dev/null || true
   wait "$SERVER_PID" 2>/dev/null || true
-  printf '%-8s %-9s %10s %10s %12s\n' "$name" "$viewers" "$rate" "$p99" "$((peak / 1024)) MiB"
+  printf '%-8s %-11s %-9s %10s %10s %12s\n' "$name" "$mode" "$viewers" "$rate" "$p99" "$((peak / 1024)) MiB"
 }
 
-printf '%-8s %-9s %10s %10s %12s\n' build viewers "req/s" "p99" "peak RSS"
-for build in "${builds[@]}"; do
-  run "${build%%=*}" "${build#*=}" no
-  run "${build%%=*}" "${build#*=}" yes
+printf '%-8s %-11s %-9s %10s %10s %12s\n' build flood viewers "req/s" "p99" "peak RSS"
+for mode in keep-alive close; do
+  for build in "${builds[@]}"; do
+    run "${build%%=*}" "${build#*=}" no "$mode"
+    run "${build%%=*}" "${build#*=}" yes "$mode"
+  done
 done

@@ -18,9 +18,10 @@ use glasshttp::{Config, Server};
 #[derive(Debug, Parser)]
 #[command(name = "glasshttp", version, about)]
 struct Cli {
-    /// Directory to serve.
-    #[arg(long, value_name = "DIR", default_value = "www")]
-    root: PathBuf,
+    /// Directory to serve [default: ./www, else the www folder beside the
+    /// program, as in the Windows folder started by a double-click]
+    #[arg(long, value_name = "DIR")]
+    root: Option<PathBuf>,
     /// Address to listen on, IPv4 or IPv6; 0.0.0.0 or :: serve the whole
     /// network (:: on IPv4 too) [default: 127.0.0.1 and ::1]
     #[arg(long, value_name = "ADDR")]
@@ -133,7 +134,7 @@ fn main() -> ExitCode {
         "the open-file and task limits allow {default_max_connections} connections by default"
     );
     let config = Config {
-        root: cli.root,
+        root: cli.root.unwrap_or_else(default_root),
         // No --bind: both loopback families, so that `localhost` answers
         // on whichever a browser tries first. One address is one family.
         addr: SocketAddr::new(cli.bind.unwrap_or(IpAddr::from([127, 0, 0, 1])), cli.port),
@@ -163,11 +164,13 @@ fn main() -> ExitCode {
         Ok(server) => server,
         Err(error) => {
             eprintln!("glasshttp: error: {error}");
+            sys::hold_own_console_open();
             return ExitCode::FAILURE;
         }
     };
     if let Err(error) = stop_on_request(server.shutdown_handle()) {
         eprintln!("glasshttp: error: cannot handle requests to stop (Ctrl-C, SIGTERM): {error}");
+        sys::hold_own_console_open();
         return ExitCode::FAILURE;
     }
     print_banner(&server);
@@ -183,6 +186,22 @@ fn main() -> ExitCode {
         }
         None => ExitCode::SUCCESS,
     }
+}
+
+/// The root when `--root` is not given: `www` in the current directory
+/// (the repository, for `cargo run`), else the `www` beside the program
+/// (the Windows folder, whatever directory Explorer or a shortcut starts
+/// it in). When neither exists, `www`, which start-up reports as missing.
+fn default_root() -> PathBuf {
+    let here = PathBuf::from("www");
+    if here.is_dir() {
+        return here;
+    }
+    std::env::current_exe()
+        .ok()
+        .and_then(|program| Some(program.parent()?.join("www")))
+        .filter(|beside| beside.is_dir())
+        .unwrap_or(here)
 }
 
 /// The first request to stop (Ctrl-C, SIGTERM, Ctrl-Break, closing the

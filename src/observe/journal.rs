@@ -9,11 +9,12 @@
 //! [`MAX_EXCHANGES`] exchanges, each head cut at [`MAX_HEAD_BYTES`] shown.
 //! What is dropped is counted, and the page says so.
 //!
-//! Each part of a connection is turned into JSON once, when it happens, and
-//! kept as shared text ([`ConnectionView`]). A reader takes a snapshot by
-//! cloning those handles under the lock, and writes the JSON out after the
-//! lock is released: no reader copies the journal, and none holds the lock
-//! while it builds a string or waits on a socket.
+//! Each part of a connection is kept, when it happens, as a shared value
+//! with the exact length of its JSON ([`ConnectionView`]), so the serving
+//! thread only builds the value and measures it. A reader takes a snapshot
+//! by cloning those handles under the lock, and writes the JSON out after
+//! the lock is released, straight to its socket: no reader copies the
+//! journal, and none holds the lock while it serializes or waits on a socket.
 
 use std::collections::VecDeque;
 use std::io::{self, Write};
@@ -21,7 +22,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::observe::seam::{ExchangeRecord, Observer};
 use crate::observe::trace;
@@ -76,8 +77,8 @@ struct Kept {
 pub struct ConnectionView {
     /// `"id":…,"client":…,"server":…,"opened_ms":…`, the object's first members.
     opened: Arc<str>,
-    /// One JSON object per exchange kept.
-    exchanges: Vec<Arc<str>>,
+    /// One JSON object per exchange kept, with the length of its JSON.
+    exchanges: Vec<(Arc<Value>, usize)>,
     dropped_exchanges: u64,
     /// The `closed` object, once closed.
     closed: Option<Arc<str>>,
@@ -89,11 +90,11 @@ impl ConnectionView {
         out.write_all(b"{")?;
         out.write_all(self.opened.as_bytes())?;
         out.write_all(b",\"exchanges\":[")?;
-        for (index, exchange) in self.exchanges.iter().enumerate() {
+        for (index, (exchange, _)) in self.exchanges.iter().enumerate() {
             if index > 0 {
                 out.write_all(b",")?;
             }
-            out.write_all(exchange.as_bytes())?;
+            serde_json::to_writer(&mut *out, &**exchange)?;
         }
         write!(
             out,
@@ -104,15 +105,25 @@ impl ConnectionView {
         out.write_all(b"}")
     }
 
-    /// The length of [`ConnectionView::write_json`]'s output.
+    /// The length of [`ConnectionView::write_json`]'s output, from the
+    /// lengths kept: nothing is serialized to find it.
     pub fn json_len(&self) -> usize {
-        json_len(|out| self.write_json(out))
+        let commas = self.exchanges.len().saturating_sub(1);
+        let framing = format!(
+            "{{,\"exchanges\":[],\"dropped_exchanges\":{},\"closed\":}}",
+            self.dropped_exchanges
+        );
+        let closed = self.closed.as_ref().map_or("null".len(), |c| c.len());
+        framing.len() + self.opened.len() + commas + closed + self.exchanges_len()
     }
 
-    /// The bytes of shared text it holds, as the budget counts them.
+    fn exchanges_len(&self) -> usize {
+        self.exchanges.iter().map(|(_, len)| len).sum()
+    }
+
+    /// The bytes of JSON it holds, as the budget counts them.
     fn held(&self) -> usize {
-        let exchanges: usize = self.exchanges.iter().map(|e| e.len()).sum();
-        self.opened.len() + exchanges + self.closed.as_ref().map_or(0, |c| c.len())
+        self.opened.len() + self.exchanges_len() + self.closed.as_ref().map_or(0, |c| c.len())
     }
 }
 
@@ -143,29 +154,50 @@ impl Snapshot {
 
     /// The length of [`Snapshot::write_json`]'s output, for Content-Length.
     pub fn json_len(&self) -> usize {
-        json_len(|out| self.write_json(out))
+        let framing = format!(
+            "{{\"keep\":{},\"dropped\":{},\"budget_bytes\":{MAX_JOURNAL_BYTES},\"connections\":[]}}",
+            self.keep, self.dropped
+        );
+        let commas = self.connections.len().saturating_sub(1);
+        let connections: usize = self.connections.iter().map(ConnectionView::json_len).sum();
+        framing.len() + commas + connections
     }
 }
 
-/// How many bytes `write` writes, found without keeping them.
-fn json_len(write: impl FnOnce(&mut Counter) -> io::Result<()>) -> usize {
-    let mut counter = Counter(0);
-    // Counting cannot fail.
-    let _ = write(&mut counter);
-    counter.0
+/// The length of `value` written as compact JSON by serde_json, found by
+/// walking it: a scan of its strings, far cheaper than writing them.
+fn json_len(value: &Value) -> usize {
+    match value {
+        Value::Null => 4,
+        Value::Bool(true) => 4,
+        Value::Bool(false) => 5,
+        Value::Number(number) => number.to_string().len(),
+        Value::String(text) => string_len(text),
+        Value::Array(items) => {
+            2 + items.len().saturating_sub(1) + items.iter().map(json_len).sum::<usize>()
+        }
+        Value::Object(members) => {
+            let members_len: usize = members
+                .iter()
+                .map(|(name, value)| string_len(name) + 1 + json_len(value))
+                .sum();
+            2 + members.len().saturating_sub(1) + members_len
+        }
+    }
 }
 
-struct Counter(usize);
-
-impl Write for Counter {
-    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
-        self.0 += bytes.len();
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
+/// A JSON string's length as serde_json escapes it: quotes, `\"` and
+/// `\\`, the short escapes, and `\u00XX` for the other controls.
+fn string_len(text: &str) -> usize {
+    let escapes: usize = text
+        .bytes()
+        .map(|byte| match byte {
+            b'"' | b'\\' | b'\n' | b'\r' | b'\t' | 0x08 | 0x0c => 1,
+            0x00..=0x1f => 5,
+            _ => 0,
+        })
+        .sum();
+    2 + text.len() + escapes
 }
 
 impl Journal {
@@ -186,7 +218,11 @@ impl Journal {
 
     /// The observer of connection `id`.
     pub fn connection(&self, id: u64) -> Journaled<'_> {
-        Journaled { journal: self, id }
+        Journaled {
+            journal: self,
+            id,
+            exchanges: 0,
+        }
     }
 
     /// Everything kept, now: handles to shared text, taken under the lock.
@@ -291,6 +327,9 @@ impl Journal {
 pub struct Journaled<'a> {
     journal: &'a Journal,
     id: u64,
+    /// Exchanges seen on the connection: past [`MAX_EXCHANGES`] they are
+    /// only counted, so their JSON is never made.
+    exchanges: usize,
 }
 
 /// A head as the page shows it: one line per head line, `\r\n` written out,
@@ -335,7 +374,15 @@ impl Observer for Journaled<'_> {
 
     fn exchanged(&mut self, record: &ExchangeRecord<'_>) {
         let journal = self.journal;
-        let exchange: Arc<str> = json!({
+        self.exchanges += 1;
+        if self.exchanges > MAX_EXCHANGES {
+            journal.update(self.id, |connection| {
+                connection.dropped_exchanges += 1;
+                0
+            });
+            return;
+        }
+        let exchange = json!({
             "number": record.number,
             "request_line": visible(record.request_line()),
             "request_head": head_lines(record.request_head),
@@ -347,17 +394,11 @@ impl Observer for Journaled<'_> {
             "first_byte_ms": record.first_write.map(|at| journal.millis(at)),
             "last_byte_ms": journal.millis(record.last_write),
             "decision": trace::explain(record),
-        })
-        .to_string()
-        .into();
+        });
+        let len = json_len(&exchange);
         journal.update(self.id, |connection| {
-            if connection.exchanges.len() >= MAX_EXCHANGES {
-                connection.dropped_exchanges += 1;
-                return 0;
-            }
-            let added = exchange.len();
-            connection.exchanges.push(exchange);
-            added
+            connection.exchanges.push((Arc::new(exchange), len));
+            len
         });
     }
 
@@ -464,6 +505,27 @@ mod tests {
         let huge = format!("\"id\":1,\"pad\":\"{}\"", "x".repeat(MAX_JOURNAL_BYTES));
         journal.open(1, huge.into());
         assert_eq!(journal.snapshot().connections.len(), 1);
+    }
+
+    #[test]
+    fn json_lengths_are_what_serde_json_writes() {
+        let cases = [
+            json!(null),
+            json!(true),
+            json!(false),
+            json!(-12.5),
+            json!(18446744073709551615u64),
+            json!(""),
+            json!("plain 中文"),
+            json!("\" \\ \n \r \t \u{8} \u{c} \u{0} \u{1f} \u{7f}"),
+            json!([]),
+            json!([1, "a", [null]]),
+            json!({}),
+            json!({ "a\"b": { "c": [true, 1.0e-7] }, "d": "\\x00" }),
+        ];
+        for value in cases {
+            assert_eq!(json_len(&value), value.to_string().len(), "{value}");
+        }
     }
 
     #[test]

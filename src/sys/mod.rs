@@ -36,6 +36,7 @@ mod portable;
 use portable as path;
 
 mod browser;
+mod console;
 mod copy;
 mod entry;
 mod hash;
@@ -53,6 +54,7 @@ mod windows;
 use windows as family;
 
 pub use browser::open_browser;
+pub use console::hold_own_console_open;
 pub use copy::{copy_range, file_shrank};
 pub use entry::{DirEntries, DirEntry, Entry, EntryKind};
 pub use family::{

@@ -155,6 +155,19 @@ fn chromium_loads_the_page_logo_and_audio_revalidates_on_reload_and_shows_a_404(
     assert_eq!(status_of("reload", "/"), ["304"], "{seen:#?}");
     assert_eq!(status_of("reload", "/logo.png"), ["304"], "{seen:#?}");
     assert_eq!(checks["reload-logo-width"], "192");
+    // The audio too: the bytes it holds, by Range, with its validators, so
+    // the preconditions answer first (RFC 9110 §13.2.2), as the guides say.
+    let audio: Vec<&Seen> = seen
+        .iter()
+        .filter(|s| s.phase == "reload" && s.path == "/introduction.mp3")
+        .collect();
+    assert!(
+        !audio.is_empty()
+            && audio
+                .iter()
+                .all(|s| s.status == "304" && s.range.starts_with("bytes=0-")),
+        "{seen:#?}"
+    );
 
     // 4. A missing path: 404, and its page shown.
     assert_eq!(status_of("missing", "/no-such-page.html"), ["404"]);

@@ -225,6 +225,17 @@ fn events_arrive_live_in_chunks_and_end_with_the_last_chunk() {
     assert!(server.child.wait().unwrap().success());
 }
 
+/// A report's page, and the JSON embedded in it.
+fn report_of(path: &std::path::Path) -> (String, String) {
+    let page = std::fs::read_to_string(path).expect("a report");
+    let start = page
+        .find(r#"<script id="embedded" type="application/json">"#)
+        .unwrap();
+    let json = page[start..].split_once('>').unwrap().1;
+    let json = json.split("</script>").next().unwrap().to_string();
+    (page, json)
+}
+
 #[test]
 fn the_report_is_written_at_shutdown_and_holds_every_connection() {
     let site = Site::new();
@@ -239,13 +250,8 @@ fn the_report_is_written_at_shutdown_and_holds_every_connection() {
     server.wait_for_stderr("\"HEAD / HTTP/1.1\" 200");
     std::thread::sleep(Duration::from_millis(200));
     server.stop();
-    let page = std::fs::read_to_string(&report).expect("a report");
-    let start = page
-        .find(r#"<script id="embedded" type="application/json">"#)
-        .unwrap();
-    let json = &page[start..].split_once('>').unwrap().1;
-    let json = json.split("</script>").next().unwrap();
-    let data: serde_json::Value = serde_json::from_str(json).unwrap();
+    let (page, json) = report_of(&report);
+    let data: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(data["connections"].as_array().unwrap().len(), 2, "{data:#}");
     assert_eq!(data["connections"][0]["exchanges"][1]["status"], 404);
     for outside in ["src=\"http", "href=\"http", "<link", "url("] {
@@ -510,16 +516,11 @@ fn nothing_a_client_sends_can_change_how_the_report_page_parses() {
     let sent = send_hostile_requests(server.addr);
     std::thread::sleep(Duration::from_millis(200));
     server.stop();
-    let page = std::fs::read_to_string(&report).expect("a report");
-    let start = page
-        .find(r#"<script id="embedded" type="application/json">"#)
-        .unwrap();
-    let json = page[start..].split_once('>').unwrap().1;
-    let json = json.split("</script>").next().unwrap();
+    let (_, json) = report_of(&report);
     for unsafe_text in ["<", ">", "&", "\u{2028}", "\u{2029}"] {
         assert!(!json.contains(unsafe_text), "{unsafe_text:?} in {json}");
     }
-    let data: serde_json::Value = serde_json::from_str(json).unwrap();
+    let data: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(
         data["connections"].as_array().unwrap().len(),
         sent,

@@ -148,3 +148,118 @@ fn run_walkthrough(path: &str) {
         );
     }
 }
+
+/// What an Edge request adds to a head: the codings and languages it asks for.
+const EDGE: &str =
+    "Accept-Encoding: gzip, deflate, br, zstd\r\nAccept-Language: zh-CN,zh;q=0.9,en;q=0.8\r\n";
+
+/// The Windows part of both guides (steps W2 to W9): what it says the server
+/// sends, asked the way Edge asks, with the flags the guide gives.
+#[test]
+fn what_the_windows_part_says_the_server_sends_holds_with_the_same_flags() {
+    use crate::common::Client;
+    let guides: Vec<String> = ["docs/LAB.md", "docs/LAB.zh-CN.md"]
+        .iter()
+        .map(|path| {
+            std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(path)).unwrap()
+        })
+        .collect();
+    let root = www();
+    let size = |name: &str| std::fs::metadata(root.join(name)).unwrap().len();
+    // The figures both guides quote are the files' own.
+    let page = size("index.html");
+    let audio = size("introduction.mp3");
+    let long = size("long.html");
+    for guide in &guides {
+        for quoted in [
+            ".\\glasshttp.exe --trace --no-compress".to_string(),
+            format!("Content-Length: {page}"),
+            format!("bytes 0-{}/{audio}", audio - 1),
+            format!("Range: bytes=0-{}", audio - 1),
+            format!("{long} "),
+            ".\\glasshttp.exe --root www\\second --bind 127.0.0.2 --port 8081".to_string(),
+            "curl.exe -s -D - -o NUL".to_string(),
+        ] {
+            assert!(guide.contains(&quoted), "{quoted} not in a guide");
+        }
+        assert!(
+            !guide.contains("```powershell\ncurl "),
+            "bare curl in PowerShell"
+        );
+    }
+    // W9.3: a long page, linked from the home page.
+    assert!(long >= 4608, "long.html is {long} bytes");
+    let index = std::fs::read_to_string(root.join("index.html")).unwrap();
+    assert!(index.contains("href=\"/long.html\"") && index.contains("href=\"/embedded.html\""));
+
+    // W2: the flags of the guide (the idle timeout shortened, for W7).
+    let server = Binary::serving(&root, &["--trace", "--no-compress", "--idle-timeout", "1"]);
+    let mut edge = Client::connect(server.addr);
+    let mut get = |path: &str, fields: &str| {
+        edge.send(
+            format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n{EDGE}{fields}\r\n").as_bytes(),
+        );
+        edge.read_reply(false)
+    };
+    // W4: a clean first load.
+    let first = get("/", "");
+    assert_eq!(
+        (first.status, first.header("content-encoding")),
+        (200, None)
+    );
+    assert_eq!(
+        first.header("content-length"),
+        Some(page.to_string().as_str())
+    );
+    assert_eq!(get("/logo.png", "").status, 200);
+    let ranged = get("/introduction.mp3", "Range: bytes=0-\r\n");
+    assert_eq!(ranged.status, 206);
+    let whole = format!("bytes 0-{}/{audio}", audio - 1);
+    assert_eq!(ranged.header("content-range"), Some(whole.as_str()));
+    assert_eq!(get("/favicon.ico", "").status, 404);
+    // W5: F5 sends both validators; the audio asks for the bytes it holds.
+    let validators = |reply: &crate::common::Reply| {
+        format!(
+            "If-None-Match: {}\r\nIf-Modified-Since: {}\r\n",
+            reply.header("etag").unwrap(),
+            reply.header("last-modified").unwrap()
+        )
+    };
+    assert_eq!(get("/", &validators(&first)).status, 304);
+    let held = format!("Range: bytes=0-{}\r\n{}", audio - 1, validators(&ranged));
+    let revalidated = get("/introduction.mp3", &held);
+    assert_eq!(revalidated.status, 304);
+    assert!(revalidated.body.is_empty() && revalidated.header("content-range").is_none());
+    // Ctrl+F5: no validators, and no-cache.
+    let hard = get("/", "Cache-Control: no-cache\r\nPragma: no-cache\r\n");
+    assert_eq!(hard.status, 200);
+    assert_eq!(
+        get("/long.html", "").header("content-length"),
+        Some(long.to_string().as_str())
+    );
+    // W7: a spare connection, never used.
+    let _spare = Client::connect(server.addr);
+    let trace = server.stderr_until("no request arrived within the idle timeout");
+    for said in [
+        format!("decided: Range bytes=0- -> 206 Partial Content, {whole}"),
+        "decided: GET /favicon.ico: no such file under the root -> 404 Not Found".to_string(),
+        "was sent too, and not evaluated: RFC 9110 §13.2.2 looks at it only when If-None-Match is absent".to_string(),
+        "closed: by the server: no request arrived within the idle timeout (browsers open spare connections ahead of need) (0 requests on this connection)".to_string(),
+    ] {
+        assert!(trace.iter().any(|line| line.contains(&said)), "{said}: {trace:#?}");
+    }
+
+    // W9.4: the second server on 127.0.0.2, serving its own folder.
+    let embedded = std::fs::read_to_string(root.join("embedded.html")).unwrap();
+    assert!(embedded.contains("src=\"http://127.0.0.2:8081/logo.png\""));
+    let second_root = root.join("second");
+    let second = Binary::serving(&second_root, &["--bind", "127.0.0.2"]);
+    assert_eq!(second.addr.ip().to_string(), "127.0.0.2");
+    let mut client = Client::connect(second.addr);
+    client.send(b"GET /logo.png HTTP/1.1\r\nHost: 127.0.0.2:8081\r\n\r\n");
+    let image = client.read_reply(false);
+    assert_eq!(
+        (image.status, image.header("content-type")),
+        (200, Some("image/png"))
+    );
+}
