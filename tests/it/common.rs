@@ -494,7 +494,10 @@ impl Binary {
         let url_line = banner
             .iter()
             .find(|l| l.contains("http://"))
-            .unwrap_or_else(|| panic!("banner without a URL: {banner:?}"));
+            .unwrap_or_else(|| {
+                let said: Vec<String> = stderr_lines.try_iter().collect();
+                panic!("banner without a URL: {banner:?}; stderr: {said:?}")
+            });
         let authority = url_line
             .split("http://")
             .nth(1)
