@@ -7,15 +7,15 @@
 //! |---|---|
 //! | [`protocol`] | HTTP/1.1 as bytes and rules: request heads, body framing, persistence, status codes, byte ranges and multipart framing, the one writer of response heads. Pure. |
 //! | [`files`] | the semantics of serving files: target → path beneath the root → file → preconditions → range, the [`Decision`](files::Decision), the file cache |
-//! | [`observe`] | the observer seam: one [`ExchangeRecord`](observe::ExchangeRecord) per exchange, read by the access log, `--trace` and `--capture` |
+//! | [`observe`] | the observer seam: one [`ExchangeRecord`](observe::ExchangeRecord) per exchange, read by the access log, `--trace`, `--capture` and the inspector's journal |
 //! | [`server`] | the listener, the connection threads, the connection loop, the wire writer, shutdown |
-//! | [`sys`] | what differs between operating systems, behind one small interface |
+//! | [`sys`] | what differs between operating systems, behind one small interface, and the few system-level helpers every part shares (locks that outlive a panic, hashing) |
 //!
 //! Which part may use which (checked by `tests/it/architecture.rs`, from
 //! the `use` lines):
 //!
 //! - `server` → `protocol`, `files`, `observe`, `sys`
-//! - `observe` → `protocol`, `files`
+//! - `observe` → `protocol`, `files`, `sys` (the lock helper only)
 //! - `files` → `protocol`, `sys`
 //! - `protocol` and `sys` → nothing of the crate
 //!

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use glasshttp::observe::access_log;
-use glasshttp::server::{raise_open_file_limit, ShutdownHandle, Summary};
+use glasshttp::server::{self, raise_open_file_limit, ShutdownHandle, Summary};
 use glasshttp::sys;
 use glasshttp::{Config, Server};
 
@@ -27,18 +27,18 @@ struct Cli {
     #[arg(long, value_name = "ADDR")]
     bind: Option<IpAddr>,
     /// Port to listen on; 0 picks any free port.
-    #[arg(long, value_name = "N", default_value_t = 8080)]
+    #[arg(long, value_name = "N", default_value_t = server::DEFAULT_PORT)]
     port: u16,
     /// Seconds an idle keep-alive connection stays open.
-    #[arg(long, value_name = "SECS", default_value_t = 5,
+    #[arg(long, value_name = "SECS", default_value_t = server::DEFAULT_IDLE_TIMEOUT.as_secs(),
           value_parser = clap::value_parser!(u64).range(1..=3600))]
     idle_timeout: u64,
     /// Seconds a request head may take from its first byte (then 408).
-    #[arg(long, value_name = "SECS", default_value_t = 10,
+    #[arg(long, value_name = "SECS", default_value_t = server::DEFAULT_HEAD_TIMEOUT.as_secs(),
           value_parser = clap::value_parser!(u64).range(1..=3600))]
     head_timeout: u64,
     /// Seconds a write may make no progress before the client is dropped.
-    #[arg(long, value_name = "SECS", default_value_t = 30,
+    #[arg(long, value_name = "SECS", default_value_t = server::DEFAULT_WRITE_TIMEOUT.as_secs(),
           value_parser = clap::value_parser!(u64).range(1..=3600))]
     write_timeout: u64,
     /// Connections served at once; more are answered 503
@@ -47,7 +47,7 @@ struct Cli {
           value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     max_connections: Option<u64>,
     /// Seconds a shutdown waits for responses in flight.
-    #[arg(long, value_name = "SECS", default_value_t = 10,
+    #[arg(long, value_name = "SECS", default_value_t = server::DEFAULT_SHUTDOWN_TIMEOUT.as_secs(),
           value_parser = clap::value_parser!(u64).range(0..=3600))]
     shutdown_timeout: u64,
     /// Do not write the access log.
@@ -153,12 +153,12 @@ fn main() -> ExitCode {
         trace: cli.trace,
         capture: cli.capture,
         capture_limit: cli.capture_limit,
-        cache_settle_time: glasshttp::files::cache::SETTLE_TIME,
         listings: !cli.no_listing,
         compress: !cli.no_compress,
         inspect: cli.inspect,
         inspect_keep: cli.inspect_keep as usize,
         report: cli.report,
+        ..Config::default()
     };
     let server = match Server::bind(&config) {
         Ok(server) => server,
@@ -362,6 +362,12 @@ fn url(addr: SocketAddr) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_capture_limits_default_text_is_its_constant() {
+        let default = Cli::parse_from(["glasshttp"]).capture_limit;
+        assert_eq!(default, glasshttp::observe::capture::DEFAULT_LIMIT_BYTES);
+    }
 
     #[test]
     fn inspect_addresses_table() {

@@ -40,6 +40,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::files::conditional::Validators;
 use crate::protocol::coding::Coding;
+use crate::sys::ignoring_poison;
 use crate::sys::FileStamp;
 
 /// Largest file kept in memory.
@@ -133,7 +134,7 @@ impl FileCache {
         }
         let index = Coding::ALL.iter().position(|c| *c == coding)?;
         let (slot, bytes) = {
-            let entries = self.entries.read().unwrap_or_else(|p| p.into_inner());
+            let entries = ignoring_poison(self.entries.read());
             let entry = entries.get(path).filter(|entry| entry.version == *stamp)?;
             (
                 Arc::clone(&entry.compressed[index]),
@@ -165,14 +166,14 @@ impl FileCache {
     /// Whether the file cached at `path`, in whatever version, has coded
     /// variants; false when nothing is cached there.
     pub fn varies(&self, path: &Path) -> bool {
-        let entries = self.entries.read().unwrap_or_else(|p| p.into_inner());
+        let entries = ignoring_poison(self.entries.read());
         entries.get(path).is_some_and(|entry| entry.varies)
     }
 
     /// The cached file at `path` if `stamp` (taken without opening it) is
     /// the stamp it was cached with: the same file, unchanged.
     pub fn hit(&self, path: &Path, stamp: &FileStamp) -> Option<Hit> {
-        let entries = self.entries.read().unwrap_or_else(|p| p.into_inner());
+        let entries = ignoring_poison(self.entries.read());
         let entry = entries.get(path).filter(|entry| entry.version == *stamp)?;
         Some(Hit {
             validators: entry.validators.clone(),
@@ -198,7 +199,7 @@ impl FileCache {
         }
         let version = *stamp;
         {
-            let entries = self.entries.read().unwrap_or_else(|p| p.into_inner());
+            let entries = ignoring_poison(self.entries.read());
             if let Some(entry) = entries.get(path) {
                 if entry.version == version && entry.varies == varies {
                     return Some(Arc::clone(&entry.bytes));
@@ -214,7 +215,7 @@ impl FileCache {
         if FileStamp::of(file, &after) != version {
             return None;
         }
-        let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
+        let mut entries = ignoring_poison(self.entries.write());
         let held: usize = entries.values().map(Entry::footprint).sum();
         // A new version replaces its old one, whose bytes it frees.
         let replaced = entries.get(path).map_or(0, Entry::footprint);

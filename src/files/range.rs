@@ -20,7 +20,7 @@
 //!   as RFC 9110 §14.6 asks; nothing is reordered.
 
 use crate::protocol::byte_range::ByteRange;
-use crate::protocol::fields::trim_ows;
+use crate::protocol::fields::{is_tchar, parse_decimal, trim_ows, DecimalError};
 
 /// Most range-specs accepted in one `Range` field before it is ignored.
 pub const MAX_RANGES: usize = 16;
@@ -113,10 +113,7 @@ fn parse_specs(value: &[u8]) -> Result<Vec<RangeSpec>, Ignored> {
     let value = std::str::from_utf8(trim_ows(value)).map_err(|_| Ignored::Invalid)?;
     let (unit, set) = value.split_once('=').ok_or(Ignored::Invalid)?;
     if !unit.eq_ignore_ascii_case("bytes") {
-        let is_token = !unit.is_empty()
-            && unit
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+        let is_token = !unit.is_empty() && unit.bytes().all(is_tchar);
         return Err(if is_token {
             Ignored::OtherUnit
         } else {
@@ -164,12 +161,12 @@ fn parse_specs(value: &[u8]) -> Result<Vec<RangeSpec>, Ignored> {
 /// `1*DIGIT`; a number too large for 64 bits is still a valid position, and
 /// saturates (it lies beyond any file).
 fn parse_position(digits: &str) -> Result<u64, Ignored> {
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(Ignored::Invalid);
+    match parse_decimal(digits.as_bytes()) {
+        Ok(position) => Ok(position),
+        // A position past any file's end is still a position: it clips.
+        Err(DecimalError::TooLarge) => Ok(u64::MAX),
+        Err(DecimalError::NotDigits) => Err(Ignored::Invalid),
     }
-    Ok(digits.bytes().fold(0u64, |n, d| {
-        n.saturating_mul(10).saturating_add(u64::from(d - b'0'))
-    }))
 }
 
 /// Clips a spec to a file of `size` (> 0) bytes; `None` when unsatisfiable

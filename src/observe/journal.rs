@@ -28,6 +28,7 @@ use crate::observe::seam::{ExchangeRecord, Observer};
 use crate::observe::trace;
 use crate::protocol::visible::visible;
 use crate::protocol::CloseReason;
+use crate::sys::ignoring_poison;
 
 /// Connections kept by default.
 pub const DEFAULT_KEEP: usize = 100;
@@ -245,10 +246,7 @@ impl Journal {
     ) -> Option<(Vec<ConnectionView>, u64, u64)> {
         let mut state = self.lock();
         if state.version == since && !state.ended {
-            state = match self.changed.wait_timeout(state, timeout) {
-                Ok((guard, _)) => guard,
-                Err(poisoned) => poisoned.into_inner().0,
-            };
+            state = ignoring_poison(self.changed.wait_timeout(state, timeout)).0;
         }
         if state.ended {
             return None;
@@ -274,7 +272,7 @@ impl Journal {
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+        ignoring_poison(self.state.lock())
     }
 
     /// Applies `change` to connection `id`'s view, if it is still kept; it

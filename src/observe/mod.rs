@@ -2,7 +2,8 @@
 //! who listens. The loop makes one call per event — opened, bytes received,
 //! bytes sent, a side closed, an exchange, closed — on the connection's
 //! [`ConnectionObserver`], built once at accept; each enabled observer (the
-//! access log, `--trace`, `--capture`) reads the same values there and
+//! access log, `--trace`, `--capture`, the journal of `--inspect` and
+//! `--report`) reads the same values there and
 //! renders what it needs. Observers read; they never drive the loop. A new
 //! observer is one more [`Observer`] in [`Observers::connection`].
 //!

@@ -6,7 +6,11 @@
 //! every ambiguous combination; [`ChunkedDecoder`] walks a chunked body
 //! byte-exactly. Neither does I/O.
 
-use crate::protocol::fields::{list_items, trim_ows};
+use std::sync::OnceLock;
+
+use crate::protocol::fields::{
+    is_tchar, list_items, parse_decimal, quoting_limit, size_in_words, trim_ows,
+};
 use crate::protocol::request::{HttpVersion, Request};
 use crate::protocol::status::Status;
 
@@ -60,9 +64,17 @@ impl FramingError {
             FramingError::InvalidContentLength => "invalid Content-Length",
             FramingError::UnsupportedTransferCoding => "transfer coding other than chunked",
             FramingError::TransferEncodingInHttp10 => "Transfer-Encoding in an HTTP/1.0 request",
-            FramingError::TooLarge => "request body larger than 1 MiB",
+            FramingError::TooLarge => body_too_large(),
         }
     }
+}
+
+/// The explanation for a body over [`MAX_BODY_BYTES`], however it is framed.
+fn body_too_large() -> &'static str {
+    static TEXT: OnceLock<String> = OnceLock::new();
+    quoting_limit(&TEXT, || {
+        format!("request body larger than {}", size_in_words(MAX_BODY_BYTES))
+    })
 }
 
 /// Decides how the body of `request` is framed (RFC 9112 §6.3).
@@ -102,7 +114,7 @@ fn content_length(request: &Request) -> Result<Option<u64>, FramingError> {
     let mut length = None;
     for value in request.field_values("content-length") {
         for item in value.split(|&b| b == b',').map(trim_ows) {
-            let n = parse_decimal(item).ok_or(FramingError::InvalidContentLength)?;
+            let n = parse_decimal(item).map_err(|_| FramingError::InvalidContentLength)?;
             if length.is_some_and(|seen| seen != n) {
                 return Err(FramingError::InvalidContentLength);
             }
@@ -110,16 +122,6 @@ fn content_length(request: &Request) -> Result<Option<u64>, FramingError> {
         }
     }
     Ok(length)
-}
-
-/// `1*DIGIT` without sign, space or overflow.
-fn parse_decimal(digits: &[u8]) -> Option<u64> {
-    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    digits.iter().try_fold(0u64, |n, &d| {
-        n.checked_mul(10)?.checked_add(u64::from(d - b'0'))
-    })
 }
 
 /// Why a chunked body is refused.
@@ -149,7 +151,7 @@ impl ChunkedError {
         match self {
             ChunkedError::Malformed(why) => why,
             ChunkedError::SizeOverflow => "chunk size overflows",
-            ChunkedError::TooLarge => "request body larger than 1 MiB",
+            ChunkedError::TooLarge => body_too_large(),
             ChunkedError::MetadataTooLarge => "chunk extension or trailers too large",
         }
     }
@@ -390,11 +392,6 @@ impl ExtensionPart {
         };
         Ok(Some(next))
     }
-}
-
-/// `tchar` (RFC 9110 §5.6.2): the characters of a token.
-fn is_tchar(byte: u8) -> bool {
-    byte.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&byte)
 }
 
 /// The CRLF that ends a chunk's data.

@@ -6,6 +6,8 @@
 
 use std::net::{IpAddr, SocketAddr};
 
+use crate::protocol::fields::{parse_decimal, DecimalError};
+
 /// Whether a `Host` value names a server listening at `local` by one of its
 /// own names, the defence against DNS rebinding (a page on another site
 /// pointing its own name at 127.0.0.1): `localhost`, a loopback address, or
@@ -17,15 +19,7 @@ pub fn is_own_authority(value: &[u8], local: SocketAddr) -> bool {
     };
     let port_matches = match port {
         None => local.port() == 80,
-        // Digits only: `parse` would also take a leading `+`.
-        Some(digits) => {
-            !digits.is_empty()
-                && digits.iter().all(u8::is_ascii_digit)
-                && std::str::from_utf8(digits)
-                    .ok()
-                    .and_then(|text| text.parse::<u16>().ok())
-                    == Some(local.port())
-        }
+        Some(digits) => parse_decimal(digits) == Ok(u64::from(local.port())),
     };
     port_matches && is_own_host(host, local.ip())
 }
@@ -158,15 +152,13 @@ fn check_ip_literal(host: &[u8]) -> Result<(), &'static str> {
 
 /// `port = *DIGIT`, within a port's range.
 fn check_port(port: &[u8]) -> Result<(), &'static str> {
-    if !port.iter().all(u8::is_ascii_digit) {
-        return Err("a port that is not a number in Host");
+    if port.is_empty() {
+        return Ok(());
     }
-    let value = port.iter().try_fold(0u32, |n, &d| {
-        n.checked_mul(10)?.checked_add(u32::from(d - b'0'))
-    });
-    match value {
-        Some(n) if n <= 65535 => Ok(()),
-        _ => Err("a port over 65535 in Host"),
+    match parse_decimal(port) {
+        Ok(n) if n <= u64::from(u16::MAX) => Ok(()),
+        Ok(_) | Err(DecimalError::TooLarge) => Err("a port over 65535 in Host"),
+        Err(DecimalError::NotDigits) => Err("a port that is not a number in Host"),
     }
 }
 

@@ -7,8 +7,9 @@
 //! that carries the status the client must be told.
 
 use std::ops::Range;
+use std::sync::OnceLock;
 
-use crate::protocol::fields::list_items;
+use crate::protocol::fields::{list_items, quoting_limit, size_in_words};
 use crate::protocol::host::check_host;
 use crate::protocol::status::Status;
 
@@ -116,9 +117,24 @@ impl HeadError {
     /// A short explanation, for the log and the trace (never the response body).
     pub fn describe(self) -> &'static str {
         match self {
-            HeadError::RequestLineTooLong => "request line longer than 8 KiB",
-            HeadError::HeadTooLarge => "request head larger than 64 KiB",
-            HeadError::TooManyHeaders => "more than 100 header fields",
+            HeadError::RequestLineTooLong => {
+                static TEXT: OnceLock<String> = OnceLock::new();
+                quoting_limit(&TEXT, || {
+                    let limit = size_in_words(MAX_REQUEST_LINE_BYTES as u64);
+                    format!("request line longer than {limit}")
+                })
+            }
+            HeadError::HeadTooLarge => {
+                static TEXT: OnceLock<String> = OnceLock::new();
+                quoting_limit(&TEXT, || {
+                    let limit = size_in_words(MAX_HEAD_BYTES as u64);
+                    format!("request head larger than {limit}")
+                })
+            }
+            HeadError::TooManyHeaders => {
+                static TEXT: OnceLock<String> = OnceLock::new();
+                quoting_limit(&TEXT, || format!("more than {MAX_HEADERS} header fields"))
+            }
             HeadError::UnsupportedVersion => "HTTP version other than 1.0 or 1.1",
             HeadError::BadHost => "HTTP/1.1 request without exactly one Host",
             HeadError::InvalidHost(why) => why,
@@ -312,12 +328,15 @@ fn check_request_line_length(buf: &[u8]) -> Result<(), HeadError> {
 /// A line that is well-formed but names another version (`HTTP/2.0`,
 /// `HTTP/1.2`) gets 505; a line that is simply broken gets 400.
 fn classify_version_error(buf: &[u8]) -> HeadError {
-    let line_end = buf.iter().position(|&b| b == b'\n').unwrap_or(buf.len());
-    let line = trim_crlf(&buf[..line_end]);
-    let line = match line.iter().position(|&b| b != b'\r' && b != b'\n') {
-        Some(start) => &line[start..],
-        None => line,
-    };
+    // The empty lines a client may send before the request line (RFC 9112
+    // §2.2) are skipped first, then the line is cut at its end.
+    let start = buf
+        .iter()
+        .position(|&b| b != b'\r' && b != b'\n')
+        .unwrap_or(buf.len());
+    let rest = &buf[start..];
+    let line_end = rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len());
+    let line = trim_crlf(&rest[..line_end]);
     let version = line.rsplit(|&b| b == b' ').next().unwrap_or_default();
     let parts = line.split(|&b| b == b' ').count();
     let is_http_version = version.len() == 8
@@ -415,6 +434,11 @@ mod tests {
             (
                 "HTTP/1.2",
                 "GET / HTTP/1.2\r\nHost: a\r\n\r\n",
+                Status::HttpVersionNotSupported,
+            ),
+            (
+                "HTTP/2.0 after an empty line",
+                "\r\nGET / HTTP/2.0\r\n\r\n",
                 Status::HttpVersionNotSupported,
             ),
             ("HTTP/0.9 style", "GET /\r\n\r\n", Status::BadRequest),

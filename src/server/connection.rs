@@ -64,7 +64,7 @@ pub struct Context {
     /// Whether connections may carry more than one request (off with
     /// `--no-keepalive`).
     pub keep_alive: bool,
-    /// The access log, `--trace` and `--capture`.
+    /// The access log, `--trace`, `--capture` and the inspector's journal.
     pub observers: Observers,
     /// Set once when the server starts to shut down.
     pub shutting_down: AtomicBool,

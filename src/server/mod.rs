@@ -4,10 +4,11 @@
 //! | module | owns |
 //! |---|---|
 //! | this file | [`Config`], start-up errors, [`Server::run`], the registry of open connections, shutdown |
-//! | `state` | what the threads share: the listener, the registry of open connections, who accepts, the counters |
+//! | `state` | what the threads share: the listeners (one door each, with who accepts there), the registry of open connections, the counters |
 //! | [`workers`] | the connection threads: leader/followers accept, the limit (503), panic containment |
 //! | [`connection`] | one connection's loop: read, answer, persist or close (RFC 9112 §9), timeouts, lingering |
 //! | [`wire`] | a response onto the socket: writev, files by `sys::send_file`, the observers' tap |
+//! | `inspect` | `--inspect`: the live inspector on a listener of its own, answering only its own names |
 //!
 //! Every open connection is in a registry (taken once per connection, never
 //! per request). Shutting down stops the accept loop, closes the connections
@@ -38,7 +39,7 @@ use crate::observe::Observers;
 use crate::server::connection::Context;
 use crate::server::inspect::Inspector;
 use crate::server::state::{Door, Shared};
-use crate::sys;
+use crate::sys::{self, ignoring_poison};
 
 /// Descriptors (or tasks) kept back from connections: the listener, the
 /// standard streams and the files being sent (the main, signal and accepting
@@ -46,6 +47,19 @@ use crate::sys;
 pub const RESERVED_DESCRIPTORS: u64 = 64;
 /// How long the forced close at the end of a shutdown waits for threads.
 const FORCED_CLOSE_WAIT: Duration = Duration::from_secs(1);
+
+/// The port listened on by default.
+pub const DEFAULT_PORT: u16 = 8080;
+/// How long an idle keep-alive connection stays open by default: long
+/// enough for a page's next request, short enough that a lab's capture
+/// shows the server's FIN.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a request head may take by default.
+pub const DEFAULT_HEAD_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a write may make no progress by default.
+pub const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a shutdown waits for responses in flight by default.
+pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What the server is asked to do.
 #[derive(Debug, Clone)]
@@ -97,13 +111,13 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             root: PathBuf::from("www"),
-            addr: SocketAddr::new(IpAddr::from([127, 0, 0, 1]), 8080),
+            addr: SocketAddr::new(IpAddr::from([127, 0, 0, 1]), DEFAULT_PORT),
             also_listen: vec![IpAddr::V6(std::net::Ipv6Addr::LOCALHOST)],
-            idle_timeout: Duration::from_secs(5),
-            head_timeout: Duration::from_secs(10),
-            write_timeout: Duration::from_secs(30),
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
+            head_timeout: DEFAULT_HEAD_TIMEOUT,
+            write_timeout: DEFAULT_WRITE_TIMEOUT,
             max_connections: 1024,
-            shutdown_timeout: Duration::from_secs(10),
+            shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
             keep_alive: true,
             trace: false,
             capture: None,
@@ -438,11 +452,7 @@ impl Server {
         };
         let mut open = self.shared.open_connections();
         while !self.shared.context.is_shutting_down() {
-            open = self
-                .shared
-                .closed
-                .wait(open)
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            open = ignoring_poison(self.shared.closed.wait(open));
         }
         drop(open);
         let mut summary = self.drain();
@@ -470,10 +480,7 @@ impl Server {
             let Some(left) = deadline.checked_duration_since(Instant::now()) else {
                 break;
             };
-            open = match self.shared.closed.wait_timeout(open, left) {
-                Ok((guard, _)) => guard,
-                Err(poisoned) => poisoned.into_inner().0,
-            };
+            open = ignoring_poison(self.shared.closed.wait_timeout(open, left)).0;
         }
         let forced = open.len() as u64;
         for handle in open.values() {
@@ -484,10 +491,7 @@ impl Server {
             let Some(left) = until.checked_duration_since(Instant::now()) else {
                 break;
             };
-            open = match self.shared.closed.wait_timeout(open, left) {
-                Ok((guard, _)) => guard,
-                Err(poisoned) => poisoned.into_inner().0,
-            };
+            open = ignoring_poison(self.shared.closed.wait_timeout(open, left)).0;
         }
         drop(open);
         let capture_dropped = self

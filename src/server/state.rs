@@ -12,6 +12,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
 use crate::server::connection::{ConnectionHandle, Context};
+use crate::sys::ignoring_poison;
 
 /// State shared by the connection threads, the shutdown handle and
 /// [`Server::run`].
@@ -36,9 +37,7 @@ impl Shared {
     pub fn open_connections(&self) -> MutexGuard<'_, HashMap<u64, Arc<ConnectionHandle>>> {
         // A poisoned lock only means a thread panicked while holding it; the
         // map itself is always consistent (single inserts and removes).
-        self.open
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        ignoring_poison(self.open.lock())
     }
 }
 
@@ -61,9 +60,7 @@ impl Door {
 
     pub fn leadership(&self) -> MutexGuard<'_, Leadership> {
         // Two plain fields, never left half-updated: a poisoned lock is safe.
-        self.leadership
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        ignoring_poison(self.leadership.lock())
     }
 }
 

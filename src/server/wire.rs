@@ -108,7 +108,6 @@ impl Out<'_, '_> {
         Ok(())
     }
 
-    /// Sends `len` bytes of `file` from `offset`: by [`sys::send_file`], or
     /// A multipart body after `head`: each part's head goes out with
     /// whatever text precedes it, then the part's bytes.
     fn send_multipart(
@@ -134,6 +133,7 @@ impl Out<'_, '_> {
         self.write_all(&layout.closing, &[])
     }
 
+    /// Sends `len` bytes of `file` from `offset`: by [`sys::send_file`], or
     /// through memory when a tap must see the bytes.
     fn send_file(&mut self, file: &File, offset: u64, len: u64) -> io::Result<u64> {
         if self.tap.is_none() {

@@ -19,7 +19,7 @@ use crate::protocol::{CloseReason, ConnectionField, Response, Status};
 use crate::server::connection::{self, ConnectionHandle};
 use crate::server::state::{Door, Shared};
 use crate::server::wire;
-use crate::sys::{self, is_timeout};
+use crate::sys::{self, ignoring_poison, is_timeout};
 
 /// Stack size of a connection thread. Serving needs a few KiB (the largest
 /// frame holds httparse's 100 header slots); 256 KiB leaves ample room for
@@ -86,10 +86,10 @@ fn take_the_lead(shared: &Shared, door: &Door) -> bool {
             return false;
         }
         leadership.followers += 1;
-        let (guard, waited) = door
-            .promote
-            .wait_timeout(leadership, shared.context.idle_timeout)
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let (guard, waited) = ignoring_poison(
+            door.promote
+                .wait_timeout(leadership, shared.context.idle_timeout),
+        );
         leadership = guard;
         leadership.followers -= 1;
         if waited.timed_out() && leadership.has_leader {

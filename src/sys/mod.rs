@@ -41,6 +41,7 @@ mod copy;
 mod entry;
 mod hash;
 mod listen;
+mod lock;
 mod progress;
 mod stamp;
 #[cfg(unix)]
@@ -63,6 +64,7 @@ pub use family::{
 };
 pub use hash::fnv1a_bytes;
 pub use listen::listen;
+pub use lock::ignoring_poison;
 pub use path::{
     has_unread_bytes, prepare_accepted, prepare_listener, send_file, wake_acceptor, wake_reader,
 };
