@@ -6,7 +6,7 @@ use std::hint::black_box;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use glasshttp::files::conditional::{evaluate, Conditions, Validators};
+use glasshttp::files::conditional::{evaluate, Conditions, EntityTag, Validators};
 use glasshttp::files::range;
 use glasshttp::protocol::request::parse_head;
 use glasshttp::protocol::{Body, ConnectionField, Method, Response, Status};
@@ -69,7 +69,7 @@ fn ranges(c: &mut Criterion) {
 
 fn preconditions(c: &mut Criterion) {
     let validators = Validators {
-        etag: "\"1abc-18eae542753cdf33\"".into(),
+        etag: EntityTag::strong("1abc-18eae542753cdf33".into()),
         last_modified: Some(UNIX_EPOCH + Duration::from_secs(1_795_000_000)),
     };
     let now = SystemTime::now();

@@ -22,6 +22,8 @@
 //! the order of RFC 9110 §13.2.2. `If-Range` is evaluated separately, by
 //! [`if_range_matches`], when a Range is about to be served.
 
+use std::borrow::Cow;
+use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::protocol::coding::Coding;
@@ -30,15 +32,52 @@ use crate::protocol::{Method, Request};
 use crate::sys::FileStamp;
 
 /// An entity-tag (RFC 9110 §8.8.3): an opaque quoted string, maybe weak.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Parsed from a request, it borrows the request's bytes; a file's own tag
+/// owns its characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EntityTag<'a> {
     /// `W/` was present.
     pub weak: bool,
     /// The characters between the quotes.
-    pub opaque: &'a str,
+    pub opaque: Cow<'a, str>,
+}
+
+impl EntityTag<'static> {
+    /// A strong tag of these characters (`"…"`): the same bytes whenever it
+    /// matches.
+    pub fn strong(opaque: String) -> EntityTag<'static> {
+        EntityTag {
+            weak: false,
+            opaque: Cow::Owned(opaque),
+        }
+    }
+
+    /// A weak tag (`W/"…"`): the same meaning, not necessarily the same bytes.
+    pub fn weak(opaque: String) -> EntityTag<'static> {
+        EntityTag {
+            weak: true,
+            opaque: Cow::Owned(opaque),
+        }
+    }
+}
+
+impl fmt::Display for EntityTag<'_> {
+    /// The tag as the ETag field writes it.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let weak = if self.weak { "W/" } else { "" };
+        write!(f, "{weak}\"{}\"", self.opaque)
+    }
 }
 
 impl EntityTag<'_> {
+    /// The same tag, owning its characters.
+    pub fn into_static(self) -> EntityTag<'static> {
+        EntityTag {
+            weak: self.weak,
+            opaque: Cow::Owned(self.opaque.into_owned()),
+        }
+    }
+
     /// Strong comparison (RFC 9110 §8.8.3.2): both strong, same characters.
     pub fn strong_eq(&self, other: &EntityTag<'_>) -> bool {
         !self.weak && !other.weak && self.opaque == other.opaque
@@ -63,6 +102,7 @@ pub fn parse_entity_tag(input: &str) -> Option<(EntityTag<'_>, &str)> {
     if opaque.bytes().any(|b| b <= 0x20 || b == 0x7f) {
         return None;
     }
+    let opaque = Cow::Borrowed(opaque);
     Some((EntityTag { weak, opaque }, &rest[end + 1..]))
 }
 
@@ -144,8 +184,8 @@ fn match_list(values: &[&[u8]], current: &EntityTag<'_>, comparison: Comparison)
 /// The validators of the current representation (a file).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Validators {
-    /// The `ETag` field value, quotes included.
-    pub etag: String,
+    /// The entity-tag, which the `ETag` field writes.
+    pub etag: EntityTag<'static>,
     /// The modification time truncated to whole seconds, if the file system has one.
     pub last_modified: Option<SystemTime>,
 }
@@ -155,9 +195,8 @@ impl Validators {
     /// time, and a strong tag of its own (`"…-br"`), so that no cache mixes
     /// the coded bytes with the file's (RFC 9110 §8.8.3).
     pub fn for_coding(&self, coding: Coding) -> Validators {
-        let opaque = self.etag.trim_end_matches('"');
         Validators {
-            etag: format!("{opaque}-{}\"", coding.token()),
+            etag: EntityTag::strong(format!("{}-{}", self.etag.opaque, coding.token())),
             last_modified: self.last_modified,
         }
     }
@@ -168,12 +207,12 @@ impl Validators {
             .modified
             .and_then(|t| t.duration_since(UNIX_EPOCH).ok());
         Validators {
-            etag: format!(
-                "\"{:x}-{:x}-{:x}\"",
+            etag: EntityTag::strong(format!(
+                "{:x}-{:x}-{:x}",
                 stamp.size,
                 modified.map_or(0, |d| d.as_nanos()),
                 stamp.identity.tag()
-            ),
+            )),
             last_modified: modified.map(|d| UNIX_EPOCH + Duration::from_secs(d.as_secs())),
         }
     }
@@ -181,17 +220,6 @@ impl Validators {
     /// The `Last-Modified` field value.
     pub fn last_modified_field(&self) -> Option<String> {
         self.last_modified.map(httpdate::fmt_http_date)
-    }
-
-    fn tag(&self) -> EntityTag<'_> {
-        // Our own tag always parses; an unparsable one would match nothing.
-        parse_entity_tag(&self.etag).map_or(
-            EntityTag {
-                weak: false,
-                opaque: "\u{0}",
-            },
-            |(tag, _)| tag,
-        )
     }
 }
 
@@ -383,7 +411,7 @@ pub fn check_if_match(conditions: &Conditions<'_>, validators: &Validators) -> C
     if conditions.if_match.is_empty() {
         return Condition::Absent;
     }
-    match match_list(&conditions.if_match, &validators.tag(), Comparison::Strong) {
+    match match_list(&conditions.if_match, &validators.etag, Comparison::Strong) {
         ListMatch::Any | ListMatch::Matched => Condition::True,
         ListMatch::NoMatch | ListMatch::Malformed => Condition::False,
     }
@@ -397,7 +425,7 @@ pub fn check_if_none_match(conditions: &Conditions<'_>, validators: &Validators)
     }
     match match_list(
         &conditions.if_none_match,
-        &validators.tag(),
+        &validators.etag,
         Comparison::Weak,
     ) {
         ListMatch::Any | ListMatch::Matched => Condition::False,
@@ -463,7 +491,7 @@ pub fn if_range_matches(conditions: &Conditions<'_>, validators: &Validators) ->
     };
     if value.starts_with('"') || value.starts_with("W/") {
         return match parse_entity_tag(value) {
-            Some((tag, "")) => tag.strong_eq(&validators.tag()),
+            Some((tag, "")) => tag.strong_eq(&validators.etag),
             _ => false,
         };
     }
@@ -490,7 +518,7 @@ mod tests {
 
     fn validators() -> Validators {
         Validators {
-            etag: TAG.to_string(),
+            etag: parse_entity_tag(TAG).unwrap().0.into_static(),
             last_modified: Some(UNIX_EPOCH + Duration::from_secs(1_700_000_000)),
         }
     }
@@ -539,16 +567,14 @@ mod tests {
         ];
         for (input, expected) in cases {
             let got = parse_entity_tag(input).map(|(tag, rest)| (tag.weak, tag.opaque, rest));
+            let expected = expected.map(|(weak, opaque, rest)| (weak, Cow::Borrowed(opaque), rest));
             assert_eq!(got, expected, "{input:?}");
         }
     }
 
     #[test]
     fn tag_lists_match_table() {
-        let current = EntityTag {
-            weak: false,
-            opaque: "5-abc",
-        };
+        let current = EntityTag::strong("5-abc".into());
         let cases: &[(&[&str], ListMatch, ListMatch)] = &[
             // Garbage first: (lines, strong result, weak result).
             (&[""], ListMatch::Malformed, ListMatch::Malformed),
@@ -873,7 +899,7 @@ mod tests {
             .unwrap();
         let (third, identity) = validators(&path);
         assert_eq!(
-            third.etag,
+            third.etag.to_string(),
             format!("\"5-{:x}-{identity:x}\"", 1_000_000_000_005u64)
         );
         assert_eq!(

@@ -24,7 +24,7 @@ use std::io;
 use std::path::Path;
 use std::time::SystemTime;
 
-use crate::files::conditional::Validators;
+use crate::files::conditional::{EntityTag, Validators};
 use crate::files::root::Root;
 use crate::files::target::{self, RequestPath};
 use crate::protocol::civil::UtcTime;
@@ -105,11 +105,11 @@ pub fn list(root: &Root, request_path: &RequestPath, relative: &Path) -> io::Res
     rows.sort_by_cached_key(|row| (!row.is_directory, row.name.to_lowercase(), row.name.clone()));
     let page = render(&shown_path(request_path), &rows, read.truncated);
     let validators = Validators {
-        etag: format!(
-            "W/\"{:016x}-{:x}\"",
+        etag: EntityTag::weak(format!(
+            "{:016x}-{:x}",
             fnv1a_bytes(page.iter().copied()),
             page.len()
-        ),
+        )),
         last_modified: None,
     };
     Ok(Listing {

@@ -1,13 +1,15 @@
 //! Serving files: [`serve`] turns one request into one response, in the order
-//! RFC 9110 gives, as Go's `serveContent` does: method, target, file, then
-//! preconditions (§13.2.2), then range (§14.2) — full, partial, multipart,
-//! or unsatisfiable.
+//! RFC 9110 gives: method, target, then one [`Representation`] of what the
+//! target names (chosen by [`choose`]: a small file from the cache, a file
+//! opened beneath the root in the coding `Accept-Encoding` picks, or a
+//! directory's listing), then [`serve_representation`], which reads as Go's
+//! `serveContent`: preconditions (§13.2.2) → 304 or 412, then the range
+//! (§14.2) → 200, 206 (one part or multipart) or 416.
 
 use std::collections::hash_map::RandomState;
 use std::fs::{File, Metadata};
 use std::hash::{BuildHasher, Hasher};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::SystemTime;
 
 use crate::files::cache::{self, FileCache};
@@ -113,27 +115,9 @@ fn decide(request: &Request, root: &Root, cache: &FileCache) -> (Response, Decis
             )
         }
     };
-    if let Some(answered) = serve_from_cache(request, &path, root, cache) {
-        return answered;
-    }
-    match root.open(&path) {
-        Ok(Resolved::File {
-            file,
-            metadata,
-            path,
-        }) => serve_file(
-            request,
-            root,
-            Opened {
-                file,
-                metadata,
-                path,
-            },
-            cache,
-        ),
-        Ok(Resolved::DirectoryWithoutSlash) => redirect_to_slash(&path),
-        Ok(Resolved::Listing(directory)) => serve_listing(request, root, &path, &directory),
-        Err(error) => not_opened(request, "reading", error),
+    match choose(request, &path, root, cache) {
+        Ok((representation, subject)) => serve_representation(request, representation, subject),
+        Err(answered) => answered,
     }
 }
 
@@ -191,92 +175,113 @@ fn redirect_to_slash(path: &RequestPath) -> (Response, Decision) {
     (response, Decision::AddSlash(location))
 }
 
-/// A directory's listing, after its preconditions. It has no ranges: a
-/// server may ignore Range (RFC 9110 §14.2), and a generated page does.
-fn serve_listing(
+/// One representation of what the target names: the value the whole
+/// pipeline is about. Its bytes are cut into the response's body as they
+/// are: from the open file (sendfile), or from memory (a cached file, its
+/// compressed form, a listing's page).
+pub struct Representation {
+    /// Where the bytes are.
+    pub source: Source,
+    /// How many bytes it has.
+    pub size: u64,
+    pub content_type: String,
+    /// Its entity-tag and modification time, for the preconditions.
+    pub validators: Validators,
+    /// Which coding `Accept-Encoding` chose, and whether there was a choice.
+    pub negotiation: Negotiation,
+    /// Whether `Range` applies: to a file's bytes; not to a generated page,
+    /// which a server may always answer whole (RFC 9110 §14.2).
+    pub ranges: bool,
+}
+
+/// What a representation is of, for the [`Decision`].
+enum Subject {
+    /// A file, by its path relative to the root.
+    File(PathBuf),
+    /// A directory's listing.
+    Listing { entries: usize, truncated: bool },
+}
+
+/// The representation the target names, or the answer when it names none:
+/// a small file answered from the cache without opening it, else what the
+/// root opens: a file (in the coding `Accept-Encoding` chooses), a
+/// directory's listing, a redirect to a directory's slash, or why nothing
+/// could be opened.
+fn choose(
     request: &Request,
-    root: &Root,
     path: &RequestPath,
-    directory: &Path,
-) -> (Response, Decision) {
-    let listed = match listing::list(root, path, directory) {
-        Ok(listed) => listed,
-        Err(error) => return not_opened(request, "listing", OpenError::from(error)),
-    };
-    let etag = listed.validators.etag.clone();
-    let conditions = Conditions::from_request(request);
-    let precondition = conditional::evaluate(
-        request.method,
-        &conditions,
-        &listed.validators,
-        SystemTime::now(),
-    );
-    let validated = |response: Response| {
-        response
-            .with_field("Cache-Control", "no-cache".to_string())
-            .with_field("ETag", etag.clone())
-    };
-    let response = match precondition {
-        Precondition::Proceed(_) => validated(
-            Response::new(Status::Ok, Body::Bytes(listed.page))
-                .with_field("Content-Type", "text/html; charset=utf-8".to_string()),
-        ),
-        Precondition::NotModified(_) => validated(Response::new(Status::NotModified, Body::Empty)),
-        Precondition::Failed(_) => Response::error(Status::PreconditionFailed),
-    };
-    let decision = Decision::Listing {
-        entries: listed.entries,
-        truncated: listed.truncated,
-        etag,
-        precondition,
-    };
-    (response, decision)
-}
-
-/// A file just opened beneath the root.
-struct Opened {
-    file: File,
-    metadata: Metadata,
-    path: PathBuf,
-}
-
-/// Its representation, its preconditions, then its range, for an open file.
-fn serve_file(
-    request: &Request,
     root: &Root,
-    opened: Opened,
     cache: &FileCache,
-) -> (Response, Decision) {
-    let path = opened.path.clone();
-    let (
-        Representation {
-            content,
-            validators,
-        },
-        negotiation,
-    ) = choose_representation(request, root, opened, cache);
-    let conditions = Conditions::from_request(request);
-    let size = content.size;
-    let precondition =
-        conditional::evaluate(request.method, &conditions, &validators, SystemTime::now());
-    let decision = |range: Option<RangeOutcome>, negotiation: Negotiation| {
-        Decision::File(FileDecision {
-            path,
-            size,
-            etag: validators.etag.clone(),
-            negotiation,
-            precondition,
-            range,
-        })
-    };
-    if let Some(response) = answer_precondition(precondition, &validators) {
-        let response = with_negotiation(response, &negotiation);
-        return (response, decision(None, negotiation));
+) -> Result<(Representation, Subject), (Response, Decision)> {
+    if let Some(cached) = choose_from_cache(request, path, root, cache) {
+        return Ok(cached);
     }
-    let outcome = range_outcome(request, &conditions, &validators, size);
-    let response = respond(content, &outcome, &validators, negotiation.coding);
-    let response = with_negotiation(response, &negotiation);
-    (response, decision(Some(outcome), negotiation))
+    match root.open(path) {
+        Ok(Resolved::File {
+            file,
+            metadata,
+            path,
+        }) => {
+            let representation = choose_coding(request, root, file, &metadata, &path, cache);
+            Ok((representation, Subject::File(path)))
+        }
+        Ok(Resolved::DirectoryWithoutSlash) => Err(redirect_to_slash(path)),
+        Ok(Resolved::Listing(directory)) => match listing::list(root, path, &directory) {
+            Ok(listed) => Ok((
+                Representation {
+                    size: listed.page.len() as u64,
+                    source: Source::Shared(listed.page.into()),
+                    content_type: "text/html; charset=utf-8".to_string(),
+                    validators: listed.validators,
+                    negotiation: Negotiation::default(),
+                    ranges: false,
+                },
+                Subject::Listing {
+                    entries: listed.entries,
+                    truncated: listed.truncated,
+                },
+            )),
+            Err(error) => Err(not_opened(request, "listing", OpenError::from(error))),
+        },
+        Err(error) => Err(not_opened(request, "reading", error)),
+    }
+}
+
+/// A small cached file, found without opening it: one `stat` of its path
+/// shows it is the very file that was cached, unchanged (see
+/// [`crate::sys::RootDir::stamp`]). Only for a GET without `Range`, the
+/// browser's and the benchmark's everyday request; anything else, and any
+/// doubt, goes the whole way.
+fn choose_from_cache(
+    request: &Request,
+    path: &RequestPath,
+    root: &Root,
+    cache: &FileCache,
+) -> Option<(Representation, Subject)> {
+    if request.method != Method::Get || request.field_values("range").next().is_some() {
+        return None;
+    }
+    let relative = root.file_path(path)?;
+    // A file with coded variants, asked for by a client that names a
+    // coding, is negotiated the full way (which also looks for siblings),
+    // so it is not even stamped here. Should the entry change in between,
+    // the file as it is, with `Vary`, is still a right answer.
+    if request.field_values("accept-encoding").next().is_some() && cache.varies(&relative) {
+        return None;
+    }
+    let hit = cache.hit(&relative, &root.stamp(&relative)?)?;
+    let representation = Representation {
+        size: hit.bytes.len() as u64,
+        source: Source::Shared(hit.bytes),
+        content_type: content_type(&relative),
+        validators: hit.validators,
+        negotiation: Negotiation {
+            varies: hit.varies,
+            ..Negotiation::default()
+        },
+        ranges: true,
+    };
+    Some((representation, Subject::File(relative)))
 }
 
 /// A precompressed file beside the one asked for (`style.css.br`).
@@ -304,62 +309,46 @@ impl Sibling {
             .collect()
     }
 
+    /// The sibling in `coding`, if there is one, taken out of `siblings`.
+    fn take(siblings: &mut Vec<Sibling>, coding: Coding) -> Option<Sibling> {
+        let at = siblings
+            .iter()
+            .position(|sibling| sibling.coding == coding)?;
+        Some(siblings.swap_remove(at))
+    }
+
     /// The sibling as the representation sent: its own bytes, length and
     /// validators, with the media type of the file it is a coding of.
-    fn into_representation(self, content_type: String) -> Representation {
-        let validators = Validators::of(&FileStamp::of(&self.file, &self.metadata));
-        let size = self.metadata.len();
-        Representation::new(self.file, None, size, content_type, validators)
-    }
-}
-
-/// One representation of a file: its bytes and its validators.
-struct Representation {
-    content: Content,
-    validators: Validators,
-}
-
-impl Representation {
-    fn new(
-        file: File,
-        cached: Option<Arc<[u8]>>,
-        size: u64,
-        content_type: String,
-        validators: Validators,
-    ) -> Representation {
-        let content = Content {
-            file,
-            cached,
-            size,
-            content_type,
-        };
+    fn into_representation(self, content_type: String, negotiation: Negotiation) -> Representation {
         Representation {
-            content,
-            validators,
+            validators: Validators::of(&FileStamp::of(&self.file, &self.metadata)),
+            size: self.metadata.len(),
+            source: Source::File(self.file),
+            content_type,
+            negotiation,
+            ranges: true,
         }
     }
 }
 
-/// The representation `Accept-Encoding` chooses among the file as it is, a
-/// precompressed sibling (`.br`, `.gz`), and, for a small file of a
-/// compressible type, its cached bytes compressed. A sibling is preferred
-/// to compressing in memory; what cannot be had falls back to the file.
-fn choose_representation(
+/// The representation of an open file that `Accept-Encoding` chooses
+/// among the file as it is, a precompressed sibling (`.br`, `.gz`), and,
+/// for a small file of a compressible type, its cached bytes compressed. A
+/// sibling is preferred to compressing in memory; what cannot be had falls
+/// back to the file.
+fn choose_coding(
     request: &Request,
     root: &Root,
-    opened: Opened,
+    file: File,
+    metadata: &Metadata,
+    path: &Path,
     cache: &FileCache,
-) -> (Representation, Negotiation) {
-    let Opened {
-        file,
-        metadata,
-        path,
-    } = opened;
+) -> Representation {
     // One stamp of the open file: the validators and the cache both read it.
-    let stamp = FileStamp::of(&file, &metadata);
+    let stamp = FileStamp::of(&file, metadata);
     let validators = Validators::of(&stamp);
-    let (content_type, compressible) = media_type(&path);
-    let mut siblings = Sibling::all(root, &path);
+    let (content_type, compressible) = media_type(path);
+    let mut siblings = Sibling::all(root, path);
     let in_memory =
         cache.compresses() && compressible && stamp.size <= cache::MAX_CACHED_FILE_BYTES;
     let varies = in_memory || !siblings.is_empty();
@@ -367,7 +356,7 @@ fn choose_representation(
     // needs no bytes, unless compressed ones are to be measured.
     let cached = match request.method {
         Method::Head if !in_memory => None,
-        _ => cache.bytes(&path, &file, &stamp, &validators, varies),
+        _ => cache.bytes(path, &file, &stamp, &validators, varies),
     };
     let mut available: Vec<Coding> = siblings.iter().map(|sibling| sibling.coding).collect();
     if in_memory && cached.is_some() {
@@ -379,28 +368,82 @@ fn choose_representation(
         sibling: None,
     };
     let coding = negotiation.coding;
-    if let Some(i) = siblings
-        .iter()
-        .position(|sibling| Some(sibling.coding) == coding)
-    {
-        let sibling = siblings.swap_remove(i);
+    if let Some(sibling) = coding.and_then(|coding| Sibling::take(&mut siblings, coding)) {
         negotiation.sibling = Some(sibling.path.clone());
-        return (sibling.into_representation(content_type), negotiation);
+        return sibling.into_representation(content_type, negotiation);
     }
-    let compressed =
-        coding.and_then(|coding| Some((coding, cache.compressed(&path, &stamp, coding)?)));
-    let chosen = match compressed {
-        Some((coding, bytes)) => {
+    let compressed = coding.and_then(|coding| cache.compressed(path, &stamp, coding));
+    let (source, size, validators) = match (compressed, coding) {
+        (Some(bytes), Some(coding)) => {
             let size = bytes.len() as u64;
-            let validators = validators.for_coding(coding);
-            Representation::new(file, Some(bytes), size, content_type, validators)
+            (Source::Shared(bytes), size, validators.for_coding(coding))
         }
-        None => {
+        _ => {
             negotiation.coding = None;
-            Representation::new(file, cached, stamp.size, content_type, validators)
+            let source = cached.map_or(Source::File(file), Source::Shared);
+            (source, stamp.size, validators)
         }
     };
-    (chosen, negotiation)
+    Representation {
+        source,
+        size,
+        content_type,
+        validators,
+        negotiation,
+        ranges: true,
+    }
+}
+
+/// Answers with `representation`, the one place a response to a
+/// representation is decided, as Go's `serveContent` does: the
+/// preconditions (RFC 9110 §13.2.2) first, a 304 or 412 if they say so;
+/// then the range (§14.2): 200, 206 with one part or several, or 416.
+fn serve_representation(
+    request: &Request,
+    representation: Representation,
+    subject: Subject,
+) -> (Response, Decision) {
+    let conditions = Conditions::from_request(request);
+    let validators = &representation.validators;
+    let precondition =
+        conditional::evaluate(request.method, &conditions, validators, SystemTime::now());
+    let (size, etag) = (representation.size, validators.etag.to_string());
+    let negotiation = representation.negotiation.clone();
+    let (response, range) = match precondition {
+        // RFC 9110 §15.4.5: a 304 carries the validators and caching fields
+        // a 200 would have, and no content.
+        Precondition::NotModified(_) => {
+            let response = Response::new(Status::NotModified, Body::Empty)
+                .with_validators(validators, representation.ranges);
+            (response, None)
+        }
+        Precondition::Failed(_) => (Response::error(Status::PreconditionFailed), None),
+        Precondition::Proceed(_) => {
+            let outcome = match representation.ranges {
+                true => range_outcome(request, &conditions, validators, size),
+                false => RangeOutcome::Absent,
+            };
+            (respond(representation, &outcome), Some(outcome))
+        }
+    };
+    let response = with_negotiation(response, &negotiation);
+    let decision = match subject {
+        Subject::File(path) => Decision::File(FileDecision {
+            path,
+            size,
+            etag,
+            negotiation,
+            precondition,
+            range,
+        }),
+        Subject::Listing { entries, truncated } => Decision::Listing {
+            entries,
+            truncated,
+            etag,
+            precondition,
+        },
+    };
+    (response, decision)
 }
 
 /// `Vary` on every answer of a file with coded variants, 304s included,
@@ -423,153 +466,58 @@ fn with_negotiation(response: Response, negotiation: &Negotiation) -> Response {
     }
 }
 
-/// The 304 or 412 that a precondition answers with, if it does.
-fn answer_precondition(precondition: Precondition, validators: &Validators) -> Option<Response> {
-    match precondition {
-        Precondition::Proceed(_) => None,
-        // RFC 9110 §15.4.5: a 304 carries the validators and caching fields
-        // a 200 would have, and no content.
-        Precondition::NotModified(_) => {
-            Some(Response::new(Status::NotModified, Body::Empty).with_validators(validators))
-        }
-        Precondition::Failed(_) => Some(Response::error(Status::PreconditionFailed)),
-    }
-}
-
-/// The 200 for a whole file, from memory or from disk: the one place its
-/// fields are chosen, so a cached answer and an opened one cannot differ.
-fn whole_file(body: Body, content_type: String, validators: &Validators) -> Response {
-    Response::new(Status::Ok, body)
-        .with_field("Content-Type", content_type)
-        .with_validators(validators)
-}
-
-/// A small cached file answered without opening it: one `stat` of its path
-/// shows it is the very file that was cached, unchanged (see
-/// [`crate::sys::RootDir::stamp`]). Only for a GET without `Range`, the
-/// browser's and the benchmark's everyday request; anything else, and any
-/// doubt, goes the whole way.
-fn serve_from_cache(
-    request: &Request,
-    path: &RequestPath,
-    root: &Root,
-    cache: &FileCache,
-) -> Option<(Response, Decision)> {
-    if request.method != Method::Get || request.field_values("range").next().is_some() {
-        return None;
-    }
-    let relative = root.file_path(path)?;
-    // A file with coded variants, asked for by a client that names a
-    // coding, is negotiated the full way (which also looks for siblings),
-    // so it is not even stamped here. Should the entry change in between,
-    // the file as it is, with `Vary`, is still a right answer.
-    if request.field_values("accept-encoding").next().is_some() && cache.varies(&relative) {
-        return None;
-    }
-    let hit = cache.hit(&relative, &root.stamp(&relative)?)?;
-    let negotiation = Negotiation {
-        varies: hit.varies,
-        ..Negotiation::default()
-    };
-    let conditions = Conditions::from_request(request);
-    let validators = hit.validators;
-    let size = hit.bytes.len() as u64;
-    let precondition =
-        conditional::evaluate(request.method, &conditions, &validators, SystemTime::now());
-    let response = answer_precondition(precondition, &validators).unwrap_or_else(|| {
-        let body = Body::Shared {
-            bytes: hit.bytes,
-            start: 0,
-            len: size as usize,
-        };
-        whole_file(body, content_type(&relative), &validators)
-    });
-    let response = with_negotiation(response, &negotiation);
-    let range = matches!(precondition, Precondition::Proceed(_)).then_some(RangeOutcome::Absent);
-    let decision = Decision::File(FileDecision {
-        path: relative,
-        size,
-        etag: validators.etag,
-        negotiation,
-        precondition,
-        range,
-    });
-    Some((response, decision))
-}
-
-/// The representation about to be sent: the open file, its bytes when
-/// cached, its length and its media type.
-struct Content {
-    file: File,
-    cached: Option<Arc<[u8]>>,
-    size: u64,
-    content_type: String,
-}
-
-impl Content {
-    /// `len` bytes from `start`: from memory when cached, else from the file.
-    fn body(self, start: u64, len: u64) -> Body {
-        match self.cached {
-            Some(bytes) => Body::Shared {
-                bytes,
-                start: start as usize,
-                len: len as usize,
-            },
-            None => Body::File {
-                file: self.file,
-                offset: start,
-                len,
-            },
-        }
-    }
-}
-
 /// The response the range outcome asks for: 200, 206 (one part or
-/// multipart), or 416. The ranges are of the representation, coded in
-/// `coding` if it is.
-fn respond(
-    content: Content,
-    outcome: &RangeOutcome,
-    validators: &Validators,
-    coding: Option<Coding>,
-) -> Response {
-    let size = content.size;
+/// multipart), or 416. The ranges are of the representation, coded in its
+/// coding if it is.
+fn respond(representation: Representation, outcome: &RangeOutcome) -> Response {
+    let Representation {
+        source,
+        size,
+        content_type,
+        validators,
+        negotiation,
+        ranges,
+    } = representation;
     match outcome {
         RangeOutcome::Absent | RangeOutcome::Ignored(_) => {
-            let content_type = content.content_type.clone();
-            whole_file(content.body(0, size), content_type, validators)
+            Response::new(Status::Ok, cut(source, 0, size))
+                .with_field("Content-Type", content_type)
+                .with_validators(&validators, ranges)
         }
-        RangeOutcome::Partial(ranges) => match ranges.as_slice() {
-            [one] => {
-                let content_type = content.content_type.clone();
-                Response::new(Status::PartialContent, content.body(one.start, one.len()))
-                    .with_field("Content-Type", content_type)
-                    .with_field("Content-Range", one.content_range(size))
-                    .with_validators(validators)
-            }
+        RangeOutcome::Partial(parts) => match parts.as_slice() {
+            [one] => Response::new(Status::PartialContent, cut(source, one.start, one.len()))
+                .with_field("Content-Type", content_type)
+                .with_field("Content-Range", one.content_range(size))
+                .with_validators(&validators, ranges),
             several => {
-                let part_coding = coding.map(Coding::token);
-                let layout = Multipart::new(
-                    several,
-                    size,
-                    &content.content_type,
-                    part_coding,
-                    &new_boundary(),
-                );
+                let part_coding = negotiation.coding.map(Coding::token);
+                let boundary = new_boundary();
+                let layout = Multipart::new(several, size, &content_type, part_coding, &boundary);
                 let content_type = layout.content_type.clone();
-                let source = match content.cached {
-                    Some(bytes) => Source::Shared(bytes),
-                    None => Source::File(content.file),
-                };
-                let body = Body::Multipart { source, layout };
-                Response::new(Status::PartialContent, body)
+                Response::new(Status::PartialContent, Body::Multipart { source, layout })
                     .with_field("Content-Type", content_type)
-                    .with_validators(validators)
+                    .with_validators(&validators, ranges)
             }
         },
         // RFC 9110 §15.5.17: a 416 names the current length.
         RangeOutcome::Unsatisfiable => Response::error(Status::RangeNotSatisfiable)
             .with_field("Content-Range", unsatisfied_content_range(size)),
+    }
+}
+
+/// `len` bytes of `source` from `start`, as a body.
+fn cut(source: Source, start: u64, len: u64) -> Body {
+    match source {
+        Source::Shared(bytes) => Body::Shared {
+            bytes,
+            start: start as usize,
+            len: len as usize,
+        },
+        Source::File(file) => Body::File {
+            file,
+            offset: start,
+            len,
+        },
     }
 }
 
@@ -610,13 +558,17 @@ fn new_boundary() -> String {
 }
 
 impl Response {
-    /// The validator and caching fields of a file (RFC 9110 §8.8, §14.3).
-    fn with_validators(self, validators: &Validators) -> Response {
-        let mut response = self
-            .with_field("Accept-Ranges", "bytes".to_string())
+    /// The validator and caching fields of a representation (RFC 9110 §8.8,
+    /// §14.3); `Accept-Ranges` where ranges apply.
+    fn with_validators(self, validators: &Validators, ranges: bool) -> Response {
+        let mut response = match ranges {
+            true => self.with_field("Accept-Ranges", "bytes".to_string()),
+            false => self,
+        };
+        response = response
             // Browsers revalidate every time, so a reload shows 304s.
             .with_field("Cache-Control", "no-cache".to_string())
-            .with_field("ETag", validators.etag.clone());
+            .with_field("ETag", validators.etag.to_string());
         if let Some(modified) = validators.last_modified_field() {
             response = response.with_field("Last-Modified", modified);
         }
@@ -630,10 +582,6 @@ pub fn content_type(path: &Path) -> String {
     media_type(path).0
 }
 
-/// The media type for a file name, and whether it is text: text/*,
-/// JavaScript, JSON, XML and SVG, which are declared UTF-8 and are the
-/// types worth compressing (images, audio and archives are compressed
-/// already).
 /// Extensions whose type `mime_guess` gives as no registry does, and the
 /// type to send instead.
 const TYPE_OVERRIDES: &[(&str, &str)] = &[
@@ -642,6 +590,10 @@ const TYPE_OVERRIDES: &[(&str, &str)] = &[
     ("m4a", "audio/mp4"),
 ];
 
+/// The media type for a file name, and whether it is text: text/*,
+/// JavaScript, JSON, XML and SVG, which are declared UTF-8 and are the
+/// types worth compressing (images, audio and archives are compressed
+/// already).
 fn media_type(path: &Path) -> (String, bool) {
     let extension = path.extension().and_then(|e| e.to_str()).unwrap_or("");
     if let Some((_, media)) = TYPE_OVERRIDES
@@ -685,7 +637,9 @@ mod tests {
         std::fs::write(dir.path().join("docs/index.html"), "<p>docs</p>").unwrap();
         let root = Root::new(dir.path()).unwrap().with_listings(false);
         let digits = File::open(dir.path().join("digits.txt")).unwrap();
-        let etag = Validators::of(&FileStamp::of(&digits, &digits.metadata().unwrap())).etag;
+        let etag = Validators::of(&FileStamp::of(&digits, &digits.metadata().unwrap()))
+            .etag
+            .to_string();
         let get = |target: &str, fields: &str| {
             format!("GET {target} HTTP/1.1\r\nHost: t\r\n{fields}\r\n")
         };

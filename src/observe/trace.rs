@@ -25,7 +25,7 @@ use crate::files::{Decision, FileDecision};
 use crate::observe::capture::Capture;
 use crate::observe::seam::{ExchangeRecord, Observer, Outcome};
 use crate::protocol::visible::visible;
-use crate::protocol::{CloseReason, KeepAlive, Method, Request};
+use crate::protocol::{CloseReason, KeepAlive, Method, Request, Status};
 
 /// Where the trace goes, and how it looks.
 #[derive(Debug)]
@@ -200,7 +200,7 @@ pub fn explain(exchange: &ExchangeRecord<'_>) -> Vec<String> {
             request,
             decision,
             keep_alive,
-        } => explain_served(request, decision, *keep_alive),
+        } => explain_served(request, decision, *keep_alive, exchange.status),
         Outcome::Unreadable { why } => vec![
             format!("{why} -> {}", exchange.status),
             "the request's framing is in doubt -> the connection will close".to_string(),
@@ -222,34 +222,40 @@ pub fn explain(exchange: &ExchangeRecord<'_>) -> Vec<String> {
     }
 }
 
-fn explain_served(request: &Request, decision: &Decision, keep_alive: KeepAlive) -> Vec<String> {
+/// The lines for a request that was read and answered; `status` is the
+/// record's, never worked out again here.
+fn explain_served(
+    request: &Request,
+    decision: &Decision,
+    keep_alive: KeepAlive,
+    status: Status,
+) -> Vec<String> {
     // Everything the client sent is shown through `visible`.
     let method = visible(request.method_str().as_bytes());
     let target = visible(request.target().as_bytes());
     let mut lines = Vec::new();
     match decision {
-        Decision::ListMethods => lines.push(format!(
-            "OPTIONS {target} -> 204 No Content, Allow: {ALLOW}"
-        )),
+        Decision::ListMethods => {
+            lines.push(format!("OPTIONS {target} -> {status}, Allow: {ALLOW}"))
+        }
         Decision::UnknownMethod => lines.push(format!(
-            "method {method} is not one this server knows -> 501 Not Implemented"
+            "method {method} is not one this server knows -> {status}"
         )),
         Decision::MethodNotAllowed => lines.push(format!(
-            "{method} does not apply to static files -> 405 Method Not Allowed, Allow: {ALLOW}"
+            "{method} does not apply to static files -> {status}, Allow: {ALLOW}"
         )),
         Decision::BadTarget(PathError::BadTarget) => lines.push(format!(
-            "target {target} is not a path this server can read -> 400 Bad Request"
+            "target {target} is not a path this server can read -> {status}"
         )),
         Decision::BadTarget(PathError::Refused(why)) => lines.push(format!(
-            "target {target} refused ({why}) -> 404 Not Found, as if absent"
+            "target {target} refused ({why}) -> {status}, as if absent"
         )),
         Decision::NotOpened(failure) => lines.push(format!(
-            "{method} {target}: {} -> {}",
+            "{method} {target}: {} -> {status}",
             failure.describe(),
-            failure.status()
         )),
         Decision::AddSlash(location) => lines.push(format!(
-            "{target} is a directory -> 301 Moved Permanently to {}",
+            "{target} is a directory -> {status} to {}",
             visible(location.as_bytes())
         )),
         Decision::Listing {
@@ -259,12 +265,12 @@ fn explain_served(request: &Request, decision: &Decision, keep_alive: KeepAlive)
             precondition,
         } => lines.extend(explain_listing(
             request,
-            *entries,
-            *truncated,
+            (*entries, *truncated),
             etag,
             *precondition,
+            status,
         )),
-        Decision::File(file) => lines.extend(explain_file(request, file)),
+        Decision::File(file) => lines.extend(explain_file(request, file, status)),
     }
     lines.push(keep_alive.describe().to_string());
     lines
@@ -273,10 +279,10 @@ fn explain_served(request: &Request, decision: &Decision, keep_alive: KeepAlive)
 /// The lines for a listing: how many entries, its tag, its preconditions.
 fn explain_listing(
     request: &Request,
-    entries: usize,
-    truncated: bool,
+    (entries, truncated): (usize, bool),
     etag: &str,
     precondition: Precondition,
+    status: Status,
 ) -> Vec<String> {
     let method = visible(request.method_str().as_bytes());
     let target = visible(request.target().as_bytes());
@@ -290,7 +296,7 @@ fn explain_listing(
             "{method} {target} -> a directory without {}: its listing, {entries} entries{more}, weak ETag {etag}",
             crate::files::root::INDEX_FILE
         ),
-        explain_precondition(request, precondition, etag),
+        explain_precondition(request, precondition, etag, status),
     ];
     lines.extend(explain_skipped_date(request, precondition));
     lines.extend(head_note(request));
@@ -334,7 +340,7 @@ fn explain_negotiation(request: &Request, negotiation: &Negotiation) -> Option<S
 }
 
 /// The lines for a file: which one, its preconditions, its range.
-fn explain_file(request: &Request, file: &FileDecision) -> Vec<String> {
+fn explain_file(request: &Request, file: &FileDecision, status: Status) -> Vec<String> {
     let FileDecision {
         path,
         size,
@@ -354,10 +360,10 @@ fn explain_file(request: &Request, file: &FileDecision) -> Vec<String> {
         path.join("/")
     )];
     lines.extend(explain_negotiation(request, negotiation));
-    lines.push(explain_precondition(request, *precondition, etag));
+    lines.push(explain_precondition(request, *precondition, etag, status));
     lines.extend(explain_skipped_date(request, *precondition));
     if let Some(range) = range {
-        lines.push(explain_range(request, range, *size));
+        lines.push(explain_range(request, range, *size, status));
     }
     lines.extend(head_note(request));
     lines
@@ -389,7 +395,12 @@ fn explain_skipped_date(request: &Request, precondition: Precondition) -> Option
     })
 }
 
-fn explain_precondition(request: &Request, precondition: Precondition, etag: &str) -> String {
+fn explain_precondition(
+    request: &Request,
+    precondition: Precondition,
+    etag: &str,
+    status: Status,
+) -> String {
     match precondition {
         Precondition::Proceed(evaluated) if evaluated.is_empty() => {
             "no precondition fields -> send the file".to_string()
@@ -403,12 +414,12 @@ fn explain_precondition(request: &Request, precondition: Precondition, etag: &st
         }
         Precondition::NotModified(reason) | Precondition::Failed(reason) => {
             let name = reason.field().name();
-            let outcome = match precondition {
-                Precondition::NotModified(_) => "304 Not Modified, no body",
-                _ => "412 Precondition Failed",
+            let no_body = match status.has_content() {
+                true => "",
+                false => ", no body",
             };
             format!(
-                "{name} {}: {} -> {outcome}",
+                "{name} {}: {} -> {status}{no_body}",
                 quoted(request, name),
                 reason.describe()
             )
@@ -416,27 +427,24 @@ fn explain_precondition(request: &Request, precondition: Precondition, etag: &st
     }
 }
 
-fn explain_range(request: &Request, range: &RangeOutcome, size: u64) -> String {
+fn explain_range(request: &Request, range: &RangeOutcome, size: u64, status: Status) -> String {
     let value = quoted(request, "range");
     match range {
-        RangeOutcome::Absent => format!("no Range -> 200 OK, the whole file ({size} bytes)"),
+        RangeOutcome::Absent => format!("no Range -> {status}, the whole file ({size} bytes)"),
         RangeOutcome::Ignored(why) => format!(
-            "Range {value} ignored ({}) -> 200 OK, the whole file ({size} bytes)",
+            "Range {value} ignored ({}) -> {status}, the whole file ({size} bytes)",
             why.describe()
         ),
         RangeOutcome::Partial(ranges) => match ranges.as_slice() {
-            [one] => format!(
-                "Range {value} -> 206 Partial Content, {}",
-                one.content_range(size)
-            ),
+            [one] => format!("Range {value} -> {status}, {}", one.content_range(size)),
             several => format!(
-                "Range {value} -> 206 Partial Content, multipart/byteranges of {} parts",
+                "Range {value} -> {status}, multipart/byteranges of {} parts",
                 several.len()
             ),
         },
-        RangeOutcome::Unsatisfiable => format!(
-            "Range {value} covers no byte of the {size}-byte file -> 416 Range Not Satisfiable"
-        ),
+        RangeOutcome::Unsatisfiable => {
+            format!("Range {value} covers no byte of the {size}-byte file -> {status}")
+        }
     }
 }
 
@@ -548,8 +556,89 @@ mod tests {
                 .filter(|&b| b != 0x1b && b != 0x07)
                 .collect();
             let (request, _) = parse_head(&head).unwrap().unwrap();
-            let lines = explain_served(&request, &decision, KeepAlive::Http11Default);
+            let lines = explain_served(&request, &decision, KeepAlive::Http11Default, Status::Ok);
             no_control_reaches_the_terminal(&lines, name);
+        }
+    }
+
+    #[test]
+    fn every_status_the_trace_says_is_the_records() {
+        // Decisions paired with statuses their words could never guess: the
+        // trace must say the record's, and no other.
+        let file = |precondition, range| {
+            Decision::File(FileDecision {
+                path: PathBuf::from("a.txt"),
+                size: 10,
+                etag: "\"a-b-c\"".into(),
+                negotiation: Default::default(),
+                precondition,
+                range,
+            })
+        };
+        let proceed = Precondition::Proceed(Default::default());
+        let cases = [
+            (Decision::ListMethods, Status::ServiceUnavailable),
+            (Decision::UnknownMethod, Status::Forbidden),
+            (Decision::MethodNotAllowed, Status::NoContent),
+            (
+                Decision::BadTarget(PathError::BadTarget),
+                Status::UriTooLong,
+            ),
+            (Decision::AddSlash("/d/".into()), Status::NotFound),
+            (
+                file(Precondition::NotModified(Reason::IfNoneMatchMatched), None),
+                Status::PreconditionFailed,
+            ),
+            (
+                file(proceed, Some(RangeOutcome::Absent)),
+                Status::PartialContent,
+            ),
+            (
+                file(proceed, Some(RangeOutcome::Unsatisfiable)),
+                Status::InternalServerError,
+            ),
+        ];
+        let all = [
+            Status::Ok,
+            Status::NoContent,
+            Status::PartialContent,
+            Status::MovedPermanently,
+            Status::NotModified,
+            Status::BadRequest,
+            Status::Forbidden,
+            Status::NotFound,
+            Status::MethodNotAllowed,
+            Status::PreconditionFailed,
+            Status::UriTooLong,
+            Status::RangeNotSatisfiable,
+            Status::InternalServerError,
+            Status::NotImplemented,
+            Status::ServiceUnavailable,
+        ];
+        let head = b"GET /d HTTP/1.1\r\nHost: t\r\nIf-None-Match: \"x\"\r\n\r\n";
+        let (request, _) = parse_head(head).unwrap().unwrap();
+        for (decision, status) in cases {
+            let now = std::time::Instant::now();
+            let record = ExchangeRecord {
+                number: 1,
+                request_head: head,
+                outcome: Outcome::Served {
+                    request: &request,
+                    decision: &decision,
+                    keep_alive: KeepAlive::Http11Default,
+                },
+                status,
+                response_head: b"",
+                body_bytes: 0,
+                received: now,
+                first_write: None,
+                last_write: now,
+            };
+            let said = explain(&record).join("\n");
+            assert!(said.contains(&status.to_string()), "{status}: {said}");
+            for other in all.iter().filter(|other| **other != status) {
+                assert!(!said.contains(&other.to_string()), "{other} in: {said}");
+            }
         }
     }
 
