@@ -116,8 +116,10 @@ fn decide(request: &Request, root: &Root, cache: &FileCache) -> (Response, Decis
         }
     };
     match choose(request, &path, root, cache) {
-        Ok((representation, subject)) => serve_representation(request, representation, subject),
-        Err(answered) => answered,
+        Chosen::Representation(representation, subject) => {
+            serve_representation(request, representation, subject)
+        }
+        Chosen::Answered(response, decision) => (response, decision),
     }
 }
 
@@ -202,19 +204,27 @@ enum Subject {
     Listing { entries: usize, truncated: bool },
 }
 
+/// What [`choose`] found: a representation to serve, or the answer already.
+enum Chosen {
+    Representation(Representation, Subject),
+    /// A redirect to a directory's slash, or why nothing could be opened.
+    Answered(Response, Decision),
+}
+
+impl From<(Response, Decision)> for Chosen {
+    fn from((response, decision): (Response, Decision)) -> Chosen {
+        Chosen::Answered(response, decision)
+    }
+}
+
 /// The representation the target names, or the answer when it names none:
 /// a small file answered from the cache without opening it, else what the
 /// root opens: a file (in the coding `Accept-Encoding` chooses), a
 /// directory's listing, a redirect to a directory's slash, or why nothing
 /// could be opened.
-fn choose(
-    request: &Request,
-    path: &RequestPath,
-    root: &Root,
-    cache: &FileCache,
-) -> Result<(Representation, Subject), (Response, Decision)> {
-    if let Some(cached) = choose_from_cache(request, path, root, cache) {
-        return Ok(cached);
+fn choose(request: &Request, path: &RequestPath, root: &Root, cache: &FileCache) -> Chosen {
+    if let Some((representation, subject)) = choose_from_cache(request, path, root, cache) {
+        return Chosen::Representation(representation, subject);
     }
     match root.open(path) {
         Ok(Resolved::File {
@@ -223,11 +233,11 @@ fn choose(
             path,
         }) => {
             let representation = choose_coding(request, root, file, &metadata, &path, cache);
-            Ok((representation, Subject::File(path)))
+            Chosen::Representation(representation, Subject::File(path))
         }
-        Ok(Resolved::DirectoryWithoutSlash) => Err(redirect_to_slash(path)),
+        Ok(Resolved::DirectoryWithoutSlash) => redirect_to_slash(path).into(),
         Ok(Resolved::Listing(directory)) => match listing::list(root, path, &directory) {
-            Ok(listed) => Ok((
+            Ok(listed) => Chosen::Representation(
                 Representation {
                     size: listed.page.len() as u64,
                     source: Source::Shared(listed.page.into()),
@@ -240,10 +250,10 @@ fn choose(
                     entries: listed.entries,
                     truncated: listed.truncated,
                 },
-            )),
-            Err(error) => Err(not_opened(request, "listing", OpenError::from(error))),
+            ),
+            Err(error) => not_opened(request, "listing", OpenError::from(error)).into(),
         },
-        Err(error) => Err(not_opened(request, "reading", error)),
+        Err(error) => not_opened(request, "reading", error).into(),
     }
 }
 
