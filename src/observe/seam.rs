@@ -78,6 +78,44 @@ pub struct ExchangeRecord<'a> {
     pub last_write: Instant,
 }
 
+/// What the wire writer put on the socket for one response.
+#[derive(Debug, Clone, Copy)]
+pub struct Delivered {
+    /// Content bytes sent after the head.
+    pub body_bytes: u64,
+    /// When the first write returned: the first byte is in the kernel's hands.
+    pub first_write: Option<Instant>,
+    /// When the last write returned.
+    pub last_write: Instant,
+}
+
+impl<'a> ExchangeRecord<'a> {
+    /// The one way a record is made: the exchange's parts, and what was
+    /// `delivered` (`None` when the writes failed: no body bytes counted,
+    /// the last write now).
+    pub fn new(
+        number: u64,
+        request_head: &'a [u8],
+        outcome: Outcome<'a>,
+        status: Status,
+        response_head: &'a [u8],
+        received: Instant,
+        delivered: Option<Delivered>,
+    ) -> ExchangeRecord<'a> {
+        ExchangeRecord {
+            number,
+            request_head,
+            outcome,
+            status,
+            response_head,
+            body_bytes: delivered.map_or(0, |d| d.body_bytes),
+            received,
+            first_write: delivered.and_then(|d| d.first_write),
+            last_write: delivered.map_or_else(Instant::now, |d| d.last_write),
+        }
+    }
+}
+
 impl ExchangeRecord<'_> {
     /// The request line as received, without its line ending.
     pub fn request_line(&self) -> &[u8] {

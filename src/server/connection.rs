@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 use crate::files;
 use crate::files::cache::FileCache;
 use crate::files::root::Root;
+use crate::observe::seam::Delivered;
 use crate::observe::{ConnectionObserver, ExchangeRecord, Observers, Outcome};
 use crate::protocol::body::{framing, ChunkedDecoder, Framing};
 use crate::protocol::persistence::{self, Policy};
@@ -23,7 +24,7 @@ use crate::protocol::request::{parse_head, HeadError};
 use crate::protocol::{
     Body, CloseReason, ConnectionField, HttpVersion, KeepAlive, Method, Request, Response, Status,
 };
-use crate::server::wire::{self, DateCache, Sent};
+use crate::server::wire::{self, DateCache, Outgoing};
 use crate::sys::{self, is_timeout};
 
 /// How long a request body may take to arrive, in total, so a client
@@ -301,29 +302,33 @@ impl Connection<'_> {
         Next::Close(CloseReason::BadRequest(refusal.status))
     }
 
-    /// Sends a response: the head written into `scratch`, then head and body.
+    /// Sends a response, its head written into `scratch` (kept there for
+    /// the observers).
     fn answer(
         &mut self,
         is_head: bool,
         response: &Response,
         connection: ConnectionField,
-    ) -> io::Result<(Sent, Instant)> {
+    ) -> io::Result<Delivered> {
         self.requests += 1;
-        self.scratch.clear();
         self.scratch.reserve(HEAD_BYTES);
-        response.write_head(&mut self.scratch, connection, self.dates.now());
+        let outgoing = Outgoing {
+            response,
+            connection,
+            is_head_request: is_head,
+            date: self.dates.now(),
+        };
         let sent = wire::send(
             self.stream,
-            response,
-            is_head,
-            &self.scratch,
+            outgoing,
+            &mut self.scratch,
             self.observer.tap(),
             self.context.write_timeout,
         );
         if let Err(error) = &sent {
             log::debug!("{}: write failed: {error}", self.peer());
         }
-        sent.map(|sent| (sent, Instant::now()))
+        sent
     }
 
     /// Tells the observers about the exchange just answered.
@@ -332,24 +337,18 @@ impl Connection<'_> {
         request_head: &[u8],
         outcome: Outcome<'_>,
         response: &Response,
-        sent: &io::Result<(Sent, Instant)>,
+        sent: &io::Result<Delivered>,
         received: Instant,
     ) {
-        let (sent, last_write) = match sent {
-            Ok((sent, at)) => (Some(sent), *at),
-            Err(_) => (None, Instant::now()),
-        };
-        let record = ExchangeRecord {
-            number: self.requests,
+        let record = ExchangeRecord::new(
+            self.requests,
             request_head,
             outcome,
-            status: response.status,
-            response_head: &self.scratch,
-            body_bytes: sent.map_or(0, |sent| sent.body_bytes),
+            response.status,
+            &self.scratch,
             received,
-            first_write: sent.and_then(|sent| sent.first_write),
-            last_write,
-        };
+            sent.as_ref().ok().copied(),
+        );
         self.observer.exchanged(&record);
     }
 
@@ -452,13 +451,16 @@ impl Connection<'_> {
     /// Sends the go-ahead, `100 Continue`.
     fn send_continue(&mut self) -> Result<(), Status> {
         let interim = Response::new(Status::Continue, Body::Empty);
-        self.scratch.clear();
-        interim.write_head(&mut self.scratch, ConnectionField::Absent, self.dates.now());
+        let outgoing = Outgoing {
+            response: &interim,
+            connection: ConnectionField::Absent,
+            is_head_request: true,
+            date: self.dates.now(),
+        };
         wire::send(
             self.stream,
-            &interim,
-            true,
-            &self.scratch,
+            outgoing,
+            &mut self.scratch,
             self.observer.tap(),
             self.context.write_timeout,
         )

@@ -32,6 +32,7 @@ use crate::protocol::chunked::{chunk_size_line, CHUNK_END, LAST_CHUNK};
 use crate::protocol::host::{is_own_authority, is_own_origin};
 use crate::protocol::request::{parse_head, Request};
 use crate::protocol::{Body, ConnectionField, HttpVersion, Method, Response, Status};
+use crate::server::wire::{self, Outgoing};
 use crate::sys;
 
 /// Inspector connections served at once; more get 503.
@@ -160,12 +161,12 @@ fn serve_viewer(stream: &TcpStream, journal: &Journal, deadline: Instant) -> io:
             let len = snapshot.json_len() as u64;
             let head = Response::new(Status::Ok, Body::Written { len })
                 .with_field("Content-Type", "application/json".into());
-            let mut out = BufWriter::new(stream);
-            write_head(&mut out, &uncached(head))?;
+            send_head(stream, &uncached(head), head_only)?;
             if !head_only {
+                let mut out = BufWriter::new(stream);
                 snapshot.write_json(&mut out)?;
+                out.flush()?;
             }
-            out.flush()?;
             let _ = stream.shutdown(std::net::Shutdown::Write);
             Ok(())
         }
@@ -230,23 +231,30 @@ fn uncached(response: Response) -> Response {
     response.with_field("Cache-Control", "no-store".into())
 }
 
-/// Writes `response`'s head by the one head writer; the connection closes
-/// after every answer.
-fn write_head(out: &mut impl Write, response: &Response) -> io::Result<()> {
-    let mut head = Vec::new();
+/// Writes `response` by the server's own wire writer: its head, and its
+/// body when it is in memory; a body its sender writes follows from the
+/// caller. The connection closes after every answer.
+fn send_head(stream: &TcpStream, response: &Response, head_only: bool) -> io::Result<()> {
     let date = httpdate::fmt_http_date(SystemTime::now());
-    response.write_head(&mut head, ConnectionField::Close, &date);
-    out.write_all(&head)
+    let outgoing = Outgoing {
+        response,
+        connection: ConnectionField::Close,
+        is_head_request: head_only,
+        date: &date,
+    };
+    wire::send(
+        stream,
+        outgoing,
+        &mut Vec::new(),
+        None,
+        VIEWER_WRITE_TIMEOUT,
+    )
+    .map(drop)
 }
 
 /// Writes `response` whole, then closes.
 fn answer(stream: &TcpStream, response: Response, head_only: bool) -> io::Result<()> {
-    let mut out = BufWriter::new(stream);
-    write_head(&mut out, &response)?;
-    if let (Body::Bytes(bytes), false) = (&response.body, head_only) {
-        out.write_all(bytes)?;
-    }
-    out.flush()?;
+    send_head(stream, &response, head_only)?;
     let _ = stream.shutdown(std::net::Shutdown::Write);
     Ok(())
 }
@@ -267,9 +275,8 @@ fn events_head(version: HttpVersion) -> Response {
 fn stream_events(stream: &TcpStream, journal: &Journal, version: HttpVersion) -> io::Result<()> {
     let response = events_head(version);
     let chunked = matches!(response.body, Body::Chunked);
+    send_head(stream, &response, false)?;
     let mut out = BufWriter::new(stream);
-    write_head(&mut out, &response)?;
-    out.flush()?;
     let (mut seen, mut dropped) = (0, 0);
     loop {
         let Some((changed, now_dropped, version)) = journal.changes(seen, EVENT_HEARTBEAT) else {

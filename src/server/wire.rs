@@ -8,36 +8,47 @@ use std::io::{self, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use crate::observe::seam::Tap;
+use crate::observe::seam::{Delivered, Tap};
 use crate::protocol::multipart::Multipart;
-use crate::protocol::{Body, Response, Source};
+use crate::protocol::{Body, ConnectionField, Response, Source};
 use crate::sys;
 
-/// What [`send`] did.
-#[derive(Debug, Clone, Copy)]
-pub struct Sent {
-    /// Content bytes sent after the head.
-    pub body_bytes: u64,
-    /// When the first write returned: the first byte is in the kernel's hands.
-    pub first_write: Option<Instant>,
+/// A response about to go out, and what its head needs besides.
+pub struct Outgoing<'a> {
+    pub response: &'a Response,
+    /// The `Connection` field it carries.
+    pub connection: ConnectionField,
+    /// The request was HEAD: the head as for GET, and no body (RFC 9110 §9.3.2).
+    pub is_head_request: bool,
+    /// The IMF-fixdate for `Date` (RFC 9110 §5.6.7).
+    pub date: &'a str,
 }
 
-/// Writes `head` (from [`Response::write_head`]) and the body of `response`
-/// to `stream`: head and an in-memory body in one write, a file body by
-/// sendfile(2) from the file's offset. With a `tap`, every byte written is
-/// also handed to it, and file bodies are copied through memory so that the
-/// tap sees them.
+/// Writes the head of `outgoing` into `head` by the one head writer
+/// ([`Response::write_head`]), then head and body onto `stream`: head and
+/// an in-memory body in one write, a file body by sendfile(2) from the
+/// file's offset, and nothing after the head for a body its sender writes
+/// (chunked, close-delimited, or streamed). `head` keeps what was sent, for
+/// the observers. With a `tap`, every byte written is also handed to it,
+/// and file bodies are copied through memory so that the tap sees them.
 ///
 /// `write_timeout` is how long the writes may go without the socket
 /// accepting a byte (see [`sys::WriteProgress`]).
 pub fn send(
     stream: &TcpStream,
-    response: &Response,
-    is_head_request: bool,
-    head: &[u8],
+    outgoing: Outgoing<'_>,
+    head: &mut Vec<u8>,
     tap: Option<&mut dyn Tap>,
     write_timeout: Duration,
-) -> io::Result<Sent> {
+) -> io::Result<Delivered> {
+    let Outgoing {
+        response,
+        connection,
+        is_head_request,
+        date,
+    } = outgoing;
+    head.clear();
+    response.write_head(head, connection, date);
     let mut out = Out {
         stream,
         tap,
@@ -72,9 +83,10 @@ pub fn send(
             }
         }
     };
-    Ok(Sent {
+    Ok(Delivered {
         body_bytes,
         first_write: out.first_write,
+        last_write: Instant::now(),
     })
 }
 

@@ -18,7 +18,7 @@ use crate::observe::{ExchangeRecord, Outcome};
 use crate::protocol::{CloseReason, ConnectionField, Response, Status};
 use crate::server::connection::{self, ConnectionHandle};
 use crate::server::state::{Door, Shared};
-use crate::server::wire;
+use crate::server::wire::{self, Outgoing};
 use crate::sys::{self, ignoring_poison, is_timeout};
 
 /// Stack size of a connection thread. Serving needs a few KiB (the largest
@@ -202,34 +202,20 @@ fn refuse(shared: &Shared, stream: &TcpStream, peer: SocketAddr, id: u64, why: R
     let received = Instant::now();
     let response = Response::error(Status::ServiceUnavailable)
         .with_field("Retry-After", RETRY_AFTER_SECS.to_string());
+    let date = httpdate::fmt_http_date(SystemTime::now());
+    let outgoing = Outgoing {
+        response: &response,
+        connection: ConnectionField::Close,
+        is_head_request: false,
+        date: &date,
+    };
     let mut head = Vec::with_capacity(256);
-    response.write_head(
-        &mut head,
-        ConnectionField::Close,
-        &httpdate::fmt_http_date(SystemTime::now()),
-    );
     let _ = stream.set_nonblocking(true);
     // The socket is non-blocking and the 503 small: a write that would wait
     // is given up at once (no time allowed without progress).
-    let sent = wire::send(
-        stream,
-        &response,
-        false,
-        &head,
-        observer.tap(),
-        Duration::ZERO,
-    );
-    observer.exchanged(&ExchangeRecord {
-        number: 1,
-        request_head: &[],
-        outcome,
-        status: response.status,
-        response_head: &head,
-        body_bytes: sent.as_ref().map_or(0, |sent| sent.body_bytes),
-        received,
-        first_write: sent.ok().and_then(|sent| sent.first_write),
-        last_write: Instant::now(),
-    });
+    let sent = wire::send(stream, outgoing, &mut head, observer.tap(), Duration::ZERO);
+    let record = ExchangeRecord::new(1, &[], outcome, response.status, &head, received, sent.ok());
+    observer.exchanged(&record);
     // Read what the client already sent, so closing does not reset the
     // connection and destroy the 503 before the client reads it.
     let mut sink = [0u8; 4096];
