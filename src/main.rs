@@ -50,6 +50,10 @@ struct Cli {
     #[arg(long, value_name = "SECS", default_value_t = server::DEFAULT_SHUTDOWN_TIMEOUT.as_secs(),
           value_parser = clap::value_parser!(u64).range(0..=3600))]
     shutdown_timeout: u64,
+    /// Milliseconds a file must be left alone before it is cached (for the
+    /// tests, which cannot set a file's change time in the past)
+    #[arg(long, value_name = "MS", hide = true)]
+    cache_settle_ms: Option<u64>,
     /// Do not write the access log.
     #[arg(long)]
     quiet: bool,
@@ -158,6 +162,9 @@ fn main() -> ExitCode {
         inspect: cli.inspect,
         inspect_keep: cli.inspect_keep as usize,
         report: cli.report,
+        cache_settle_time: cli
+            .cache_settle_ms
+            .map_or(glasshttp::files::cache::SETTLE_TIME, Duration::from_millis),
         ..Config::default()
     };
     let server = match Server::bind(&config) {

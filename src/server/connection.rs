@@ -508,9 +508,16 @@ impl Connection<'_> {
         if timeout.is_zero() {
             return Ok(false);
         }
+        let held = self.buffer.capacity() + self.scratch.capacity();
         self.buffer = Vec::new();
         self.start = 0;
         self.scratch = Vec::new();
+        log::debug!(
+            "{}: idle past the grace: gave back {held} bytes of buffers, {} still held; \
+             waiting on a one-byte peek",
+            self.peer(),
+            self.buffer.capacity() + self.scratch.capacity()
+        );
         self.set_read_timeout(timeout)?;
         loop {
             match self.stream.peek(&mut [0u8; 1]) {

@@ -52,18 +52,17 @@ type Exchanged = (Vec<u8>, Vec<u8>);
 fn record_session(bind: &str, dir: &Path) -> (std::path::PathBuf, [Exchanged; 2]) {
     let capture = dir.join("lab.pcap");
     let root = www();
-    let mut server = Binary::start(&[
-        "--root",
-        root.to_str().unwrap(),
-        "--bind",
-        bind,
-        "--port",
-        "0",
-        "--quiet",
-        "--trace",
-        "--capture",
-        capture.to_str().unwrap(),
-    ]);
+    let mut server = Binary::serving(
+        &root,
+        &[
+            "--bind",
+            bind,
+            "--quiet",
+            "--trace",
+            "--capture",
+            capture.to_str().unwrap(),
+        ],
+    );
     let mut sessions: [Exchanged; 2] = Default::default();
 
     // One kept-alive connection: the page, its revalidation, a range.

@@ -249,10 +249,12 @@ fn rust_log_chooses_the_level_and_quiet_silences_the_access_log() {
     ];
     for (flags, first_line) in cases {
         let site = Site::new();
-        let mut args = vec!["--root", site.root.to_str().unwrap(), "--port", "0"];
-        args.extend_from_slice(flags);
-        let server =
-            Binary::start_command(common::binary_command(), &args, &[("RUST_LOG", "debug")]);
+        let server = Binary::serving_under(
+            common::binary_command(),
+            &site.root,
+            flags,
+            &[("RUST_LOG", "debug")],
+        );
         let mut client = Client::connect(server.addr);
         client.send(b"GET /hello.txt HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
         client.read_reply(false);

@@ -37,9 +37,9 @@ fn unbrotli(bytes: &[u8]) -> Vec<u8> {
     out
 }
 
-/// A site whose small files have been left alone long enough to be cached
-/// (and so compressed): `style.css` alone, `app.js` with a `.br` and a
-/// `.gz` beside it, `logo.png` with a `.gz`.
+/// A site whose small files are worth caching (and so compressing), for a
+/// server started with no settle time: `style.css` alone, `app.js` with a
+/// `.br` and a `.gz` beside it, `logo.png` with a `.gz`.
 fn coded_site() -> Site {
     let site = Site::new();
     site.write("style.css", stylesheet());
@@ -54,8 +54,6 @@ fn coded_site() -> Site {
     site.write("app.js.br", br);
     site.write("logo.png", [0x89, b'P', b'N', b'G', 0, 1, 2, 3]);
     site.write("logo.png.gz", gzip(&[0x89, b'P', b'N', b'G', 0, 1, 2, 3]));
-    // The cache takes a file only once it has been left alone this long.
-    std::thread::sleep(glasshttp::files::cache::SETTLE_TIME + Duration::from_millis(200));
     site
 }
 
@@ -66,7 +64,7 @@ fn get(asked: &mut BothWays, target: &str, fields: &str) -> Reply {
 #[test]
 fn a_small_text_file_is_compressed_for_clients_that_accept_it() {
     let site = coded_site();
-    let server = TestServer::start(&site.root);
+    let server = TestServer::start_settled(&site.root);
     let mut asked = BothWays::new(&server);
     let css = stylesheet();
 
@@ -128,7 +126,7 @@ fn a_small_text_file_is_compressed_for_clients_that_accept_it() {
 #[test]
 fn preconditions_ranges_and_head_apply_to_the_representation_sent() {
     let site = coded_site();
-    let server = TestServer::start(&site.root);
+    let server = TestServer::start_settled(&site.root);
     let mut client = server.connect();
     let mut ask = |request: &str| {
         client.send(request.as_bytes());
@@ -207,12 +205,7 @@ fn preconditions_ranges_and_head_apply_to_the_representation_sent() {
     assert_eq!(unsatisfiable.header("content-range"), Some(range.as_str()));
 
     let head = ask("HEAD /style.css HTTP/1.1\r\nHost: t\r\nAccept-Encoding: gzip\r\n\r\n");
-    let without_date = |reply: &Reply| {
-        let mut headers = reply.headers.clone();
-        headers.retain(|(name, _)| !name.eq_ignore_ascii_case("date"));
-        headers
-    };
-    assert_eq!(without_date(&head), without_date(&whole));
+    assert_eq!(head.fields_without_date(), whole.fields_without_date());
     assert!(head.body.is_empty());
 }
 
@@ -222,6 +215,7 @@ fn precompressed_siblings_are_sent_with_the_type_of_the_original() {
     for compress in [true, false] {
         let server = TestServer::start_config(glasshttp::Config {
             compress,
+            cache_settle_time: Duration::ZERO,
             ..TestServer::config(&site.root)
         });
         let mut asked = BothWays::new(&server);
@@ -260,7 +254,10 @@ fn curl_decodes_what_it_asked_for_and_the_trace_explains_the_choice() {
         return;
     }
     let site = coded_site();
-    let server = Binary::serving(&site.root, &["--trace", "--quiet"]);
+    let server = Binary::serving(
+        &site.root,
+        &["--trace", "--quiet", "--cache-settle-ms", "0"],
+    );
     let url = format!("http://{}/style.css", server.addr);
     let output = std::process::Command::new("curl")
         .args(["-s", "--compressed", "-D", "-", &url])
@@ -297,7 +294,7 @@ fn a_file_is_compressed_once_per_version_however_many_first_requests_come_at_onc
     let server = Binary::serving_under(
         crate::common::binary_command(),
         &site.root,
-        &["--quiet"],
+        &["--quiet", "--cache-settle-ms", "0"],
         &[("RUST_LOG", "glasshttp=debug")],
     );
     // The first request caches the file; none has asked for a coding yet.

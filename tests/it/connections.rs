@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::common::{Site, TestServer};
+use crate::common::{Client, Site, TestServer};
 
 #[test]
 fn keep_alive_serves_several_requests_on_one_connection() {
@@ -181,11 +181,25 @@ fn connection_idle_past_the_grace_gives_back_its_buffers_and_still_serves() {
     // After a short idle spell the connection drops its buffers and waits
     // on a peek; what arrives next must be read whole, pipelined or large.
     let site = Site::new();
-    let server = TestServer::start(&site.root);
-    let mut client = server.connect();
+    let server = crate::common::Binary::serving_under(
+        crate::common::binary_command(),
+        &site.root,
+        &["--quiet"],
+        &[("RUST_LOG", "glasshttp=debug")],
+    );
+    let mut client = Client::connect(server.addr);
     client.send(b"GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n");
     assert_eq!(client.read_reply(false).status, 200);
-    std::thread::sleep(Duration::from_millis(400));
+    // The server says what it held once idle: nothing.
+    let released = server.wait_for_stderr("idle past the grace");
+    let numbers: Vec<u64> = released
+        .split(' ')
+        .filter_map(|word| word.parse().ok())
+        .collect();
+    assert!(
+        matches!(numbers[..], [given, 0] if given > 0),
+        "buffers kept while idle: {released}"
+    );
     let cookie = "c".repeat(6000);
     client.send(
         format!(

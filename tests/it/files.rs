@@ -309,8 +309,7 @@ fn unreadable_file_is_403() {
     for dir in [site.outside.path(), site.root.as_path()] {
         std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
     }
-    let root = site.root.to_str().unwrap();
-    let args = ["--root", root, "--port", "0", "--quiet"];
+    let args = ["--quiet"];
     let server = if is_root() {
         let mut command = Command::new("setpriv");
         command.args([
@@ -319,9 +318,9 @@ fn unreadable_file_is_403() {
             "--clear-groups",
             env!("CARGO_BIN_EXE_glasshttp"),
         ]);
-        common::Binary::start_command(command, &args, &[])
+        common::Binary::serving_under(command, &site.root, &args, &[])
     } else {
-        common::Binary::start(&args)
+        common::Binary::serving(&site.root, &args)
     };
     let mut client = common::Client::connect(server.addr);
     client.send(

@@ -403,11 +403,9 @@ fn capture_while_serving(
     extra: &[&str],
     requests: usize,
 ) -> Binary {
-    let root = site.root.to_str().unwrap();
-    let mut args = vec!["--root", root, "--port", "0", "--quiet", "--capture"];
-    args.push(capture.to_str().unwrap());
+    let mut args = vec!["--quiet", "--capture", capture.to_str().unwrap()];
     args.extend_from_slice(extra);
-    let server = Binary::start(&args);
+    let server = Binary::serving(&site.root, &args);
     let mut client = Client::connect(server.addr);
     for _ in 0..requests {
         client.send(b"GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n");
@@ -502,18 +500,11 @@ fn a_capture_limit_that_is_not_a_size_is_a_clear_error() {
 
 #[test]
 fn a_cached_file_changed_or_replaced_with_the_same_size_and_time_is_served_fresh_at_once() {
-    if std::env::var_os("GLASSHTTP_BIN").is_some() {
-        eprintln!("skipped on another build: it sets the cache's settle time in process");
-        return;
-    }
     // Cached at once (no settle time), and answered from the cache after one
     // stat of the path: a change must be seen on the very next request.
     let site = Site::new();
     site.write("page.txt", "version A\n");
-    let server = TestServer::start_config(glasshttp::Config {
-        cache_settle_time: Duration::ZERO,
-        ..TestServer::config(&site.root)
-    });
+    let server = TestServer::start_settled(&site.root);
     let mut client = server.connect();
     let mut get = |expected: &str| {
         for _ in 0..3 {

@@ -50,12 +50,10 @@ fn statuses(text: &str) -> Vec<&str> {
 }
 
 fn start(args: &str, dir: &Path) -> Binary {
-    let root = www();
-    let mut all: Vec<&str> = args.split_whitespace().collect();
-    all.extend(["--root", root.to_str().unwrap(), "--port", "0"]);
+    let args: Vec<&str> = args.split_whitespace().collect();
     let mut command = common::binary_command();
     command.current_dir(dir);
-    Binary::start_command(command, &all, &[])
+    Binary::serving_under(command, &www(), &args, &[])
 }
 
 #[test]

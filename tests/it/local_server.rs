@@ -85,10 +85,10 @@ fn open_starts_the_browser_at_the_served_url_or_says_why_not() {
     }
     let site = Site::new();
     let (script, record) = recording_browser(&site);
-    let root = site.root.to_str().unwrap();
-    let args = ["--root", root, "--port", "0", "--open", "--quiet"];
-    let server = Binary::start_command(
+    let args = ["--open", "--quiet"];
+    let server = Binary::serving_under(
         crate::common::binary_command(),
+        &site.root,
         &args,
         &[("BROWSER", script.to_str().unwrap())],
     );
@@ -100,8 +100,9 @@ fn open_starts_the_browser_at_the_served_url_or_says_why_not() {
     assert_eq!(opened, format!("http://{}/", server.addr));
     drop(server);
 
-    let server = Binary::start_command(
+    let server = Binary::serving_under(
         crate::common::binary_command(),
+        &site.root,
         &args,
         &[("BROWSER", "/no/such/browser")],
     );

@@ -11,6 +11,7 @@ mod common;
 mod conditional_range;
 mod connections;
 mod curl;
+mod docs;
 mod errors;
 mod files;
 mod hardening;

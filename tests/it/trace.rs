@@ -25,9 +25,9 @@ fn tagged<'a>(trace: &'a [String], tag: &str, marker: &str) -> Vec<&'a str> {
 
 fn start_traced(extra: &[&str]) -> Binary {
     let root = www();
-    let mut args = vec!["--root", root.to_str().unwrap(), "--port", "0", "--trace"];
+    let mut args = vec!["--trace"];
     args.extend_from_slice(extra);
-    Binary::start(&args)
+    Binary::serving(&root, &args)
 }
 
 fn get(client: &mut Client, path: &str, fields: &str) -> (String, Reply) {
