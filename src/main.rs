@@ -137,6 +137,9 @@ fn main() -> ExitCode {
     log::debug!(
         "the open-file and task limits allow {default_max_connections} connections by default"
     );
+    // Every flag's default is the server's own (its named constants, or
+    // this), so the two cannot disagree.
+    let defaults = Config::default();
     let config = Config {
         root: cli.root.unwrap_or_else(default_root),
         // No --bind: both loopback families, so that `localhost` answers
@@ -164,8 +167,7 @@ fn main() -> ExitCode {
         report: cli.report,
         cache_settle_time: cli
             .cache_settle_ms
-            .map_or(glasshttp::files::cache::SETTLE_TIME, Duration::from_millis),
-        ..Config::default()
+            .map_or(defaults.cache_settle_time, Duration::from_millis),
     };
     let server = match Server::bind(&config) {
         Ok(server) => server,
