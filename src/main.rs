@@ -9,7 +9,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
+use glasshttp::files::guard::Guard;
 use glasshttp::observe::access_log;
+use glasshttp::protocol::auth::Credentials;
 use glasshttp::server::{self, raise_open_file_limit, ShutdownHandle, Summary};
 use glasshttp::sys;
 use glasshttp::{Config, Server};
@@ -54,6 +56,14 @@ struct Cli {
     /// tests, which cannot set a file's change time in the past)
     #[arg(long, value_name = "MS", hide = true)]
     cache_settle_ms: Option<u64>,
+    /// Ask for this user and password (HTTP Basic authentication, RFC
+    /// 7617) on the paths --auth-path names, the whole site by default
+    #[arg(long, value_name = "USER:PASSWORD", value_parser = Credentials::parse)]
+    auth: Option<Credentials>,
+    /// A path prefix that needs the credentials of --auth (repeatable;
+    /// compared without regard to case) [default: /]
+    #[arg(long, value_name = "PREFIX", requires = "auth", value_parser = Guard::parse_prefix)]
+    auth_path: Vec<String>,
     /// Do not write the access log.
     #[arg(long)]
     quiet: bool,
@@ -165,6 +175,9 @@ fn main() -> ExitCode {
         inspect: cli.inspect,
         inspect_keep: cli.inspect_keep as usize,
         report: cli.report,
+        auth: cli
+            .auth
+            .map(|credentials| Guard::new(credentials, &cli.auth_path)),
         cache_settle_time: cli
             .cache_settle_ms
             .map_or(defaults.cache_settle_time, Duration::from_millis),
@@ -315,6 +328,20 @@ fn print_banner(server: &Server) {
                  that address or a loopback name, with port {})",
                 inspector.ip(),
                 inspector.port()
+            );
+        }
+    }
+    if let Some(guard) = server.guard() {
+        let exposed = server
+            .local_addrs()
+            .iter()
+            .any(|addr| !addr.ip().is_loopback());
+        let _ = writeln!(out, " * Basic authentication as {} (--auth)", guard.user());
+        if exposed {
+            let _ = writeln!(
+                out,
+                " * Warning: over plain HTTP off loopback, anyone on the network can read the \
+                 credentials (Basic is Base64, not encryption)"
             );
         }
     }

@@ -14,6 +14,7 @@
 
 pub mod cache;
 pub mod conditional;
+pub mod guard;
 pub mod listing;
 pub mod range;
 pub mod root;

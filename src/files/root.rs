@@ -8,6 +8,7 @@ use std::fs::{File, Metadata};
 use std::io;
 use std::path::{Path, PathBuf};
 
+use crate::files::guard::Guard;
 use crate::files::target::RequestPath;
 use crate::protocol::coding::Coding;
 use crate::protocol::Status;
@@ -28,6 +29,8 @@ pub struct Root {
     dir: sys::RootDir,
     /// Whether a directory without an index file is listed (else 404).
     listings: bool,
+    /// `--auth`: the paths that need credentials, and which.
+    guard: Option<Guard>,
 }
 
 /// What a request path names on disk.
@@ -118,12 +121,23 @@ impl Root {
         Ok(Root {
             dir: sys::RootDir::open(dir)?,
             listings: true,
+            guard: None,
         })
     }
 
     /// The same root, listing directories without an index file or not.
     pub fn with_listings(self, listings: bool) -> Root {
         Root { listings, ..self }
+    }
+
+    /// The same root, with the paths `guard` covers needing its credentials.
+    pub fn with_guard(self, guard: Option<Guard>) -> Root {
+        Root { guard, ..self }
+    }
+
+    /// What guards the root's paths, if anything.
+    pub fn guard(&self) -> Option<&Guard> {
+        self.guard.as_ref()
     }
 
     /// The entries of the directory `relative`, as [`sys::RootDir::read_directory`].

@@ -18,6 +18,7 @@ use crate::files::listing;
 use crate::files::range::{self, Ignored, RangeOutcome};
 use crate::files::root::{OpenError, OpenFailure, Resolved, Root, NOT_FOUND_PAGE};
 use crate::files::target::{self, PathError, RequestPath};
+use crate::protocol::auth::{self, Verdict};
 use crate::protocol::byte_range::unsatisfied_content_range;
 use crate::protocol::coding::{self, Coding};
 use crate::protocol::multipart::Multipart;
@@ -55,6 +56,14 @@ pub enum Decision {
     /// A file: which of its representations, and what its preconditions
     /// and the Range field decided.
     File(FileDecision),
+    /// A path `--auth` guards, without the credentials it takes (401).
+    Unauthorized(Verdict),
+    /// A path `--auth` guards, with the right credentials: the verdict (the
+    /// user), then what was decided for the path itself.
+    Authorized {
+        verdict: Verdict,
+        then: Box<Decision>,
+    },
 }
 
 /// What [`serve`] decided for a file.
@@ -115,11 +124,29 @@ fn decide(request: &Request, root: &Root, cache: &FileCache) -> (Response, Decis
             )
         }
     };
-    match choose(request, &path, root, cache) {
+    // Credentials before anything is looked up: a 401 says nothing of
+    // whether the file exists, nor its size, tag or time.
+    let verdict = root
+        .guard()
+        .filter(|guard| guard.covers(&path))
+        .map(|guard| guard.verify(request));
+    if let Some(verdict) = verdict.as_ref().filter(|verdict| !verdict.is_granted()) {
+        let response =
+            Response::error(Status::Unauthorized).with_field("WWW-Authenticate", auth::challenge());
+        return (response, Decision::Unauthorized(verdict.clone()));
+    }
+    let (response, decision) = match choose(request, &path, root, cache) {
         Chosen::Representation(representation, subject) => {
             serve_representation(request, representation, subject)
         }
         Chosen::Answered(response, decision) => (response, decision),
+    };
+    match verdict {
+        Some(verdict) => {
+            let then = Box::new(decision);
+            (response, Decision::Authorized { verdict, then })
+        }
+        None => (response, decision),
     }
 }
 

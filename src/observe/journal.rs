@@ -383,7 +383,7 @@ impl Observer for Journaled<'_> {
         let exchange = json!({
             "number": record.number,
             "request_line": visible(record.request_line()),
-            "request_head": head_lines(record.request_head),
+            "request_head": head_lines(&trace::hide_credentials(record.request_head)),
             "status": record.status.code(),
             "reason": record.status.reason(),
             "response_head": head_lines(record.response_head),

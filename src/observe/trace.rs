@@ -24,6 +24,7 @@ use crate::files::target::PathError;
 use crate::files::{Decision, FileDecision};
 use crate::observe::capture::Capture;
 use crate::observe::seam::{ExchangeRecord, Observer, Outcome};
+use crate::protocol::auth::{self, Verdict};
 use crate::protocol::visible::visible;
 use crate::protocol::{CloseReason, KeepAlive, Method, Request, Status};
 
@@ -106,7 +107,7 @@ impl Trace {
             "{tag} request head, {} bytes, as received:",
             exchange.request_head.len()
         );
-        for line in visible_lines(exchange.request_head) {
+        for line in visible_lines(&hide_credentials(exchange.request_head)) {
             let _ = writeln!(out, "{tag}   {}", self.paint(CYAN, &format!("> {line}")));
         }
         for decision in explain(exchange) {
@@ -165,6 +166,43 @@ fn emit(block: &str) {
 
 fn millis(duration: Duration) -> String {
     format!("{:.3} ms", duration.as_secs_f64() * 1000.0)
+}
+
+/// `head` with the credentials of every `Authorization` and
+/// `Proxy-Authorization` field replaced by a note of their length: the
+/// trace and the inspector show heads as received but never a password.
+/// The capture keeps them as sent, which is the lesson of Basic.
+pub fn hide_credentials(head: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    let is_credentials = |line: &[u8]| {
+        ["authorization:", "proxy-authorization:"]
+            .iter()
+            .any(|name| {
+                line.len() >= name.len() && line[..name.len()].eq_ignore_ascii_case(name.as_bytes())
+            })
+    };
+    if !head.split(|&b| b == b'\n').any(is_credentials) {
+        return std::borrow::Cow::Borrowed(head);
+    }
+    let mut shown = Vec::with_capacity(head.len());
+    for line in head.split_inclusive(|&b| b == b'\n') {
+        if !is_credentials(line) {
+            shown.extend_from_slice(line);
+            continue;
+        }
+        let colon = line.iter().position(|&b| b == b':').unwrap_or(0);
+        let value = &line[colon + 1..];
+        let ending = value.len() - value.trim_ascii_end().len();
+        let value = value.trim_ascii();
+        let scheme_len = value.iter().position(|&b| b == b' ').unwrap_or(value.len());
+        shown.extend_from_slice(&line[..=colon]);
+        shown.push(b' ');
+        shown.extend_from_slice(&value[..scheme_len]);
+        let hidden = value[scheme_len..].trim_ascii().len();
+        let note = format!(" <{hidden} bytes hidden here; the capture has them>");
+        shown.extend_from_slice(note.as_bytes());
+        shown.extend_from_slice(&line[line.len() - ending..]);
+    }
+    std::borrow::Cow::Owned(shown)
 }
 
 /// The lines of a head with line endings and control characters made
@@ -230,6 +268,13 @@ fn explain_served(
     keep_alive: KeepAlive,
     status: Status,
 ) -> Vec<String> {
+    let mut lines = explain_decision(request, decision, status);
+    lines.push(keep_alive.describe().to_string());
+    lines
+}
+
+/// What was decided for the request, in words; `status` is the record's.
+fn explain_decision(request: &Request, decision: &Decision, status: Status) -> Vec<String> {
     // Everything the client sent is shown through `visible`.
     let method = visible(request.method_str().as_bytes());
     let target = visible(request.target().as_bytes());
@@ -271,9 +316,58 @@ fn explain_served(
             status,
         )),
         Decision::File(file) => lines.extend(explain_file(request, file, status)),
+        Decision::Unauthorized(verdict) => {
+            lines.push(format!(
+                "{method} {target} needs credentials (--auth): {} -> {status}, \
+                 WWW-Authenticate: {}",
+                explain_verdict(verdict),
+                auth::challenge()
+            ));
+            lines.extend(base64_note(verdict));
+        }
+        Decision::Authorized { verdict, then } => {
+            lines.push(format!("{} -> proceed", explain_verdict(verdict)));
+            lines.extend(base64_note(verdict));
+            lines.extend(explain_decision(request, then, status));
+        }
     }
-    lines.push(keep_alive.describe().to_string());
     lines
+}
+
+/// What the `Authorization` field said. The password is never shown: only
+/// its length, masked.
+fn explain_verdict(verdict: &Verdict) -> String {
+    let masked = |chars: usize| "*".repeat(chars.min(32));
+    match verdict {
+        Verdict::Granted {
+            user,
+            password_chars,
+        } => format!(
+            "Authorization: Basic … -> user {}, password {} ({password_chars} characters) matches",
+            visible(user.as_bytes()),
+            masked(*password_chars)
+        ),
+        Verdict::Refused {
+            user,
+            password_chars,
+        } => format!(
+            "Authorization: Basic … -> user {}, password {} ({password_chars} characters) does not match",
+            visible(user.as_bytes()),
+            masked(*password_chars)
+        ),
+        Verdict::Missing => "no Authorization field".to_string(),
+        Verdict::OtherScheme => "Authorization is not Basic".to_string(),
+        Verdict::Malformed(why) => format!("Authorization: Basic … unreadable ({why})"),
+    }
+}
+
+/// Said whenever credentials were sent: the lesson of Basic.
+fn base64_note(verdict: &Verdict) -> Option<String> {
+    matches!(verdict, Verdict::Granted { .. } | Verdict::Refused { .. }).then(|| {
+        "Basic is Base64, an encoding and not encryption: anyone who sees this request \
+         (the capture, Wireshark) decodes the password"
+            .to_string()
+    })
 }
 
 /// The lines for a listing: how many entries, its tag, its preconditions.
@@ -639,6 +733,31 @@ mod tests {
             for other in all.iter().filter(|other| **other != status) {
                 assert!(!said.contains(&other.to_string()), "{other} in: {said}");
             }
+        }
+    }
+
+    #[test]
+    fn credentials_are_hidden_in_shown_heads_table() {
+        let cases: [(&[u8], &[u8]); 4] = [
+            (b"GET / HTTP/1.1\r\nHost: a\r\n\r\n", b"GET / HTTP/1.1\r\nHost: a\r\n\r\n"),
+            (
+                b"GET / HTTP/1.1\r\nAuthorization: Basic YWxpY2U6c2VjcmV0\r\n\r\n",
+                b"GET / HTTP/1.1\r\nAuthorization: Basic <16 bytes hidden here; the capture has them>\r\n\r\n",
+            ),
+            (
+                b"GET / HTTP/1.1\nauthorization:basic   YQ==\nX: y\n\n",
+                b"GET / HTTP/1.1\nauthorization: basic <4 bytes hidden here; the capture has them>\nX: y\n\n",
+            ),
+            (
+                b"GET / HTTP/1.1\r\nProxy-Authorization: Bearer t\r\n\r\n",
+                b"GET / HTTP/1.1\r\nProxy-Authorization: Bearer <1 bytes hidden here; the capture has them>\r\n\r\n",
+            ),
+        ];
+        for (head, shown) in cases {
+            assert_eq!(
+                String::from_utf8_lossy(&hide_credentials(head)),
+                String::from_utf8_lossy(shown)
+            );
         }
     }
 

@@ -17,6 +17,7 @@
 //! | [`response`] | response bodies and the one writer of response heads (RFC 9110 §6) |
 //! | [`visible`] | client bytes made safe to print on a terminal |
 
+pub mod auth;
 pub mod body;
 pub mod byte_range;
 pub mod chunked;

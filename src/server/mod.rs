@@ -31,6 +31,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::files::cache::FileCache;
+use crate::files::guard::Guard;
 use crate::files::root::Root;
 use crate::observe::capture::Capture;
 use crate::observe::journal::Journal;
@@ -105,6 +106,8 @@ pub struct Config {
     pub inspect_keep: usize,
     /// `--report`: the HTML file written at shutdown.
     pub report: Option<PathBuf>,
+    /// `--auth`: the paths that need credentials (Basic, RFC 7617), and which.
+    pub auth: Option<Guard>,
 }
 
 impl Default for Config {
@@ -127,6 +130,7 @@ impl Default for Config {
             inspect: None,
             inspect_keep: crate::observe::journal::DEFAULT_KEEP,
             report: None,
+            auth: None,
             cache_settle_time: crate::files::cache::SETTLE_TIME,
         }
     }
@@ -359,7 +363,8 @@ impl Server {
                 io::ErrorKind::NotADirectory => StartError::RootNotDirectory(config.root.clone()),
                 _ => StartError::RootUnreadable(config.root.clone(), error),
             })?
-            .with_listings(config.listings);
+            .with_listings(config.listings)
+            .with_guard(config.auth.clone());
         let listeners = listen_all(config)?;
         let local_addrs = listeners
             .iter()
@@ -417,6 +422,11 @@ impl Server {
     /// Where the inspector listens, with `--inspect`.
     pub fn inspector_addr(&self) -> Option<SocketAddr> {
         self.inspector.as_ref()?.local_addr().ok()
+    }
+
+    /// What guards the served paths (`--auth`), if anything.
+    pub fn guard(&self) -> Option<&Guard> {
+        self.shared.context.root.guard()
     }
 
     /// The canonical directory being served.

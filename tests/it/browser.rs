@@ -376,3 +376,37 @@ fn chromium_finds_every_connection_in_a_report_of_hostile_requests() {
     let offline = checks_of(&printed);
     assert_eq!(offline["connections"], sent as u64, "{printed}");
 }
+
+#[test]
+fn chromium_with_the_credentials_loads_the_page_and_without_them_gets_401() {
+    let driver_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
+    if !browser_tools_present(&driver_dir) {
+        return;
+    }
+    let server = Binary::serving(&www(), &["--auth", "李华:s3:cret", "--quiet"]);
+    let url = format!("http://{}/", server.addr);
+    let (with, without) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let printed = run_driver(
+        &driver_dir.join("auth.mjs"),
+        &[
+            url.as_ref(),
+            "李华".as_ref(),
+            "s3:cret".as_ref(),
+            with.path().as_os_str(),
+            without.path().as_os_str(),
+        ],
+    );
+    let checks = checks_of(&printed);
+    assert_eq!(checks["with-status"], 200, "{printed}");
+    assert!(
+        checks["with-text"].as_str().unwrap().contains("2026000123"),
+        "{printed}"
+    );
+    assert_eq!(checks["without-status"], 401, "{printed}");
+    assert_eq!(
+        checks["without-challenge"], "Basic realm=\"glasshttp\", charset=\"UTF-8\"",
+        "{printed}"
+    );
+    // The page never shows without the credentials.
+    assert_ne!(checks["without-navigation"], "loaded", "{printed}");
+}

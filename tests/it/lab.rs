@@ -261,3 +261,48 @@ fn what_the_windows_part_says_the_server_sends_holds_with_the_same_flags() {
         (200, Some("image/png"))
     );
 }
+
+/// Step W9.5 of both guides: what the server says to the authentication
+/// step's commands, with the guide's flags.
+#[test]
+fn the_authentication_step_of_both_guides_holds() {
+    use crate::common::Client;
+    let command =
+        ".\\glasshttp.exe --no-compress --trace --auth alice:s3cret --auth-path /private/";
+    for guide in ["docs/LAB.md", "docs/LAB.zh-CN.md"] {
+        let text =
+            std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(guide)).unwrap();
+        for quoted in [
+            command,
+            "Authorization: Basic YWxpY2U6czNjcmV0",
+            "<16 bytes hidden here; the capture has them>",
+            "curl.exe -s -D - -o NUL -u alice:s3cret",
+        ] {
+            assert!(text.contains(quoted), "{guide} lacks {quoted}");
+        }
+    }
+    let site = crate::common::Site::new();
+    std::fs::create_dir(site.root.join("private")).unwrap();
+    std::fs::write(site.root.join("private/index.html"), "<p>private</p>\n").unwrap();
+    let args: Vec<&str> = command.split_whitespace().skip(1).collect();
+    let server = Binary::serving(&site.root, &args);
+    let mut client = Client::connect(server.addr);
+    client.send(b"GET /private/ HTTP/1.1\r\nHost: t\r\n\r\n");
+    let refused = client.read_reply(false);
+    assert_eq!(refused.status, 401);
+    assert_eq!(
+        refused.header("www-authenticate"),
+        Some("Basic realm=\"glasshttp\", charset=\"UTF-8\"")
+    );
+    client.send(
+        b"GET /private/ HTTP/1.1\r\nHost: t\r\nAuthorization: Basic YWxpY2U6czNjcmV0\r\n\r\n",
+    );
+    assert_eq!(client.read_reply(false).status, 200);
+    drop(client);
+    let said = server.stderr_until("[conn 1] closed:").join("\n");
+    assert!(
+        said.contains("> Authorization: Basic <16 bytes hidden here; the capture has them>"),
+        "{said}"
+    );
+    assert!(said.contains("127.0.0.1 - alice ["), "{said}");
+}

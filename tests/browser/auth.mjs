@@ -1,0 +1,44 @@
+// Drives Debian's headless Chromium to a page that --auth guards, once with
+// credentials supplied as a person types them into the browser's prompt
+// (playwright's httpCredentials answer the 401's challenge) and once
+// without. Prints "check NAME VALUE" lines for tests/it/browser.rs.
+//
+// Usage: node auth.mjs URL USER PASSWORD PROFILE_WITH PROFILE_WITHOUT
+import { chromium } from 'playwright-core';
+
+const [url, username, password, withProfile, withoutProfile] = process.argv.slice(2);
+const launch = (profile, httpCredentials) => chromium.launchPersistentContext(profile, {
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  headless: true,
+  args: [
+    '--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  ],
+  httpCredentials,
+});
+const check = (name, value) => console.log(`check ${name} ${JSON.stringify(value)}`);
+
+const granted = await launch(withProfile, { username, password });
+const page = granted.pages()[0] ?? (await granted.newPage());
+const answer = await page.goto(url);
+check('with-status', answer.status());
+check('with-text', await page.innerText('body'));
+await granted.close();
+
+// Without credentials, headless Chromium has no prompt to show: it cancels
+// the navigation. The 401 and its challenge still arrive, seen here.
+const refused = await launch(withoutProfile, undefined);
+const other = refused.pages()[0] ?? (await refused.newPage());
+const seen = [];
+other.on('response', (response) => seen.push(response));
+let navigation = 'loaded';
+try {
+  await other.goto(url);
+} catch (error) {
+  navigation = String(error.message).split('\n')[0];
+}
+const first = seen.find((response) => response.url() === url);
+check('without-status', first ? first.status() : null);
+check('without-challenge', first ? first.headers()['www-authenticate'] : null);
+check('without-navigation', navigation);
+await refused.close();
