@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use glasshttp::files::guard::Guard;
+use glasshttp::files::upload::Sink;
 use glasshttp::observe::access_log;
 use glasshttp::protocol::auth::Credentials;
 use glasshttp::server::{self, raise_open_file_limit, ShutdownHandle, Summary};
@@ -39,6 +40,11 @@ struct Cli {
     #[arg(long, value_name = "SECS", default_value_t = server::DEFAULT_HEAD_TIMEOUT.as_secs(),
           value_parser = clap::value_parser!(u64).range(1..=3600))]
     head_timeout: u64,
+    /// Seconds a request body may take to arrive (an upload to --sink:
+    /// between bytes), then 408.
+    #[arg(long, value_name = "SECS", default_value_t = server::DEFAULT_BODY_TIMEOUT.as_secs(),
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    body_timeout: u64,
     /// Seconds a write may make no progress before the client is dropped.
     #[arg(long, value_name = "SECS", default_value_t = server::DEFAULT_WRITE_TIMEOUT.as_secs(),
           value_parser = clap::value_parser!(u64).range(1..=3600))]
@@ -64,6 +70,14 @@ struct Cli {
     /// compared without regard to case) [default: /]
     #[arg(long, value_name = "PREFIX", requires = "auth", value_parser = Guard::parse_prefix)]
     auth_path: Vec<String>,
+    /// Take uploads at this path (the TCP lab): a POST there is read to
+    /// its end and thrown away, a GET there is the form to upload with
+    #[arg(long, value_name = "PATH", value_parser = parse_sink_path)]
+    sink: Option<String>,
+    /// The largest upload --sink takes (bytes, or with K, M or G)
+    #[arg(long, value_name = "SIZE", default_value = "100M", requires = "sink",
+          value_parser = parse_size)]
+    sink_limit: u64,
     /// Do not write the access log.
     #[arg(long)]
     quiet: bool,
@@ -119,6 +133,12 @@ fn parse_inspect(text: &str) -> Result<SocketAddr, String> {
 }
 
 /// `SIZE`: a number of bytes, or of KiB, MiB or GiB with `K`, `M` or `G`.
+fn parse_sink_path(text: &str) -> Result<String, String> {
+    Sink::new(text, 0)
+        .map(|_| text.to_string())
+        .map_err(str::to_string)
+}
+
 fn parse_size(text: &str) -> Result<u64, String> {
     let (digits, shift) = match text.strip_suffix(['K', 'k']) {
         Some(digits) => (digits, 10),
@@ -161,6 +181,7 @@ fn main() -> ExitCode {
         },
         idle_timeout: Duration::from_secs(cli.idle_timeout),
         head_timeout: Duration::from_secs(cli.head_timeout),
+        body_timeout: Duration::from_secs(cli.body_timeout),
         write_timeout: Duration::from_secs(cli.write_timeout),
         max_connections: cli
             .max_connections
@@ -178,6 +199,10 @@ fn main() -> ExitCode {
         auth: cli
             .auth
             .map(|credentials| Guard::new(credentials, &cli.auth_path)),
+        // The path was checked when the flags were read.
+        sink: cli
+            .sink
+            .and_then(|path| Sink::new(&path, cli.sink_limit).ok()),
         cache_settle_time: cli
             .cache_settle_ms
             .map_or(defaults.cache_settle_time, Duration::from_millis),
@@ -400,9 +425,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_capture_limits_default_text_is_its_constant() {
+    fn the_size_limits_default_texts_are_their_constants() {
         let default = Cli::parse_from(["glasshttp"]).capture_limit;
         assert_eq!(default, glasshttp::observe::capture::DEFAULT_LIMIT_BYTES);
+        let default = Cli::parse_from(["glasshttp", "--sink", "/upload"]).sink_limit;
+        assert_eq!(default, glasshttp::files::upload::DEFAULT_SINK_LIMIT);
     }
 
     #[test]

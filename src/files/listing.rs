@@ -28,7 +28,7 @@ use crate::files::conditional::{EntityTag, Validators};
 use crate::files::root::Root;
 use crate::files::target::{self, RequestPath};
 use crate::protocol::civil::UtcTime;
-use crate::protocol::visible::visible;
+use crate::protocol::visible::{html_escape, visible};
 use crate::sys::{self, fnv1a_bytes, EntryKind};
 
 /// Most entries one listing reads and shows.
@@ -168,22 +168,6 @@ fn render(path: &str, rows: &[Row], truncated: bool) -> Vec<u8> {
     }
     page.push_str("</body></html>\n");
     page.into_bytes()
-}
-
-/// Text made safe inside an element or a quoted attribute.
-fn html_escape(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => escaped.push_str("&amp;"),
-            '<' => escaped.push_str("&lt;"),
-            '>' => escaped.push_str("&gt;"),
-            '"' => escaped.push_str("&quot;"),
-            '\'' => escaped.push_str("&#39;"),
-            c => escaped.push(c),
-        }
-    }
-    escaped
 }
 
 /// `2026-12-01 23:40`.

@@ -20,5 +20,6 @@ pub mod range;
 pub mod root;
 pub mod serve;
 pub mod target;
+pub mod upload;
 
 pub use serve::{serve, Decision, FileDecision};

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use crate::files::guard::Guard;
 use crate::files::target::RequestPath;
+use crate::files::upload::Sink;
 use crate::protocol::coding::Coding;
 use crate::protocol::Status;
 use crate::sys;
@@ -31,6 +32,8 @@ pub struct Root {
     listings: bool,
     /// `--auth`: the paths that need credentials, and which.
     guard: Option<Guard>,
+    /// `--sink`: where uploads go.
+    sink: Option<Sink>,
 }
 
 /// What a request path names on disk.
@@ -122,6 +125,7 @@ impl Root {
             dir: sys::RootDir::open(dir)?,
             listings: true,
             guard: None,
+            sink: None,
         })
     }
 
@@ -133,6 +137,16 @@ impl Root {
     /// The same root, with the paths `guard` covers needing its credentials.
     pub fn with_guard(self, guard: Option<Guard>) -> Root {
         Root { guard, ..self }
+    }
+
+    /// The same root, taking uploads at `sink`.
+    pub fn with_sink(self, sink: Option<Sink>) -> Root {
+        Root { sink, ..self }
+    }
+
+    /// Where uploads go, if anywhere.
+    pub fn sink(&self) -> Option<&Sink> {
+        self.sink.as_ref()
     }
 
     /// What guards the root's paths, if anything.

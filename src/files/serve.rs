@@ -18,6 +18,7 @@ use crate::files::listing;
 use crate::files::range::{self, Ignored, RangeOutcome};
 use crate::files::root::{OpenError, OpenFailure, Resolved, Root, NOT_FOUND_PAGE};
 use crate::files::target::{self, PathError, RequestPath};
+use crate::files::upload::{self, Upload};
 use crate::protocol::auth::{self, Verdict};
 use crate::protocol::byte_range::unsatisfied_content_range;
 use crate::protocol::coding::{self, Coding};
@@ -56,6 +57,10 @@ pub enum Decision {
     /// A file: which of its representations, and what its preconditions
     /// and the Range field decided.
     File(FileDecision),
+    /// `GET` at the sink (`--sink`): the form to upload with.
+    UploadForm,
+    /// A `POST` at the sink, read to its end and thrown away.
+    Uploaded(Upload),
     /// A path `--auth` guards, without the credentials it takes (401).
     Unauthorized(Verdict),
     /// A path `--auth` guards, with the right credentials: the verdict (the
@@ -124,23 +129,49 @@ fn decide(request: &Request, root: &Root, cache: &FileCache) -> (Response, Decis
             )
         }
     };
-    // Credentials before anything is looked up: a 401 says nothing of
-    // whether the file exists, nor its size, tag or time.
-    let verdict = root
-        .guard()
-        .filter(|guard| guard.covers(&path))
-        .map(|guard| guard.verify(request));
-    if let Some(verdict) = verdict.as_ref().filter(|verdict| !verdict.is_granted()) {
-        let response =
-            Response::error(Status::Unauthorized).with_field("WWW-Authenticate", auth::challenge());
-        return (response, Decision::Unauthorized(verdict.clone()));
-    }
-    let (response, decision) = match choose(request, &path, root, cache) {
-        Chosen::Representation(representation, subject) => {
-            serve_representation(request, representation, subject)
-        }
-        Chosen::Answered(response, decision) => (response, decision),
+    let verdict = match check_credentials(request, root, &path) {
+        Ok(verdict) => verdict,
+        Err(refused) => return *refused,
     };
+    let answered = match root.sink().filter(|sink| sink.is_at(&path)) {
+        Some(sink) => (upload::form_page(sink), Decision::UploadForm),
+        None => match choose(request, &path, root, cache) {
+            Chosen::Representation(representation, subject) => {
+                serve_representation(request, representation, subject)
+            }
+            Chosen::Answered(response, decision) => (response, decision),
+        },
+    };
+    with_verdict(answered, verdict)
+}
+
+/// The credentials a guarded path takes, before anything is looked up, so
+/// that a 401 says nothing of whether the file exists, nor its size, tag or
+/// time: `Ok(None)` for a path no one guards, `Ok(Some)` with the user's
+/// verdict, or the 401.
+fn check_credentials(
+    request: &Request,
+    root: &Root,
+    path: &RequestPath,
+) -> Result<Option<Verdict>, Box<(Response, Decision)>> {
+    let Some(guard) = root.guard().filter(|guard| guard.covers(path)) else {
+        return Ok(None);
+    };
+    match guard.verify(request) {
+        verdict if verdict.is_granted() => Ok(Some(verdict)),
+        verdict => {
+            let response = Response::error(Status::Unauthorized)
+                .with_field("WWW-Authenticate", auth::challenge());
+            Err(Box::new((response, Decision::Unauthorized(verdict))))
+        }
+    }
+}
+
+/// The decision, wrapped in the credentials' verdict when there was one.
+fn with_verdict(
+    (response, decision): (Response, Decision),
+    verdict: Option<Verdict>,
+) -> (Response, Decision) {
     match verdict {
         Some(verdict) => {
             let then = Box::new(decision);
@@ -148,6 +179,38 @@ fn decide(request: &Request, root: &Root, cache: &FileCache) -> (Response, Decis
         }
         None => (response, decision),
     }
+}
+
+/// Whether a `POST` may be read as an upload (see [`admit_upload`]).
+pub enum Admission {
+    /// It is not for the sink (`--sink`).
+    Elsewhere,
+    /// It may be read; the credentials' verdict, when the path is guarded.
+    Admitted(Option<Verdict>),
+    /// It may not: the 401, answered before a byte of the body is read.
+    Refused(Box<(Response, Decision)>),
+}
+
+/// Whether a `POST` goes to the sink, and may: the credentials are checked
+/// before the body is read, so a wrong password costs no upload. The
+/// verdict goes to [`answer_upload`] once the body has been read.
+pub fn admit_upload(request: &Request, root: &Root) -> Admission {
+    let Some(path) = target::parse_target(request.target()).ok() else {
+        return Admission::Elsewhere;
+    };
+    if !root.sink().is_some_and(|sink| sink.is_at(&path)) {
+        return Admission::Elsewhere;
+    }
+    match check_credentials(request, root, &path) {
+        Ok(verdict) => Admission::Admitted(verdict),
+        Err(refused) => Admission::Refused(refused),
+    }
+}
+
+/// The answer to an upload read to its end.
+pub fn answer_upload(upload: Upload, verdict: Option<Verdict>) -> (Response, Decision) {
+    let response = upload::report_page(&upload);
+    with_verdict((response, Decision::Uploaded(upload)), verdict)
 }
 
 /// The answer when nothing could be opened (or listed); an unexpected I/O

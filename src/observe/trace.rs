@@ -21,6 +21,7 @@ use crate::files::range::RangeOutcome;
 use crate::files::serve::Negotiation;
 use crate::files::serve::ALLOW;
 use crate::files::target::PathError;
+use crate::files::upload::Upload;
 use crate::files::{Decision, FileDecision};
 use crate::observe::capture::Capture;
 use crate::observe::seam::{ExchangeRecord, Observer, Outcome};
@@ -316,14 +317,12 @@ fn explain_decision(request: &Request, decision: &Decision, status: Status) -> V
             status,
         )),
         Decision::File(file) => lines.extend(explain_file(request, file, status)),
+        Decision::UploadForm => lines.push(format!(
+            "{method} {target} -> the upload form (--sink) -> {status}"
+        )),
+        Decision::Uploaded(upload) => lines.extend(explain_upload(request, upload, status)),
         Decision::Unauthorized(verdict) => {
-            lines.push(format!(
-                "{method} {target} needs credentials (--auth): {} -> {status}, \
-                 WWW-Authenticate: {}",
-                explain_verdict(verdict),
-                auth::challenge()
-            ));
-            lines.extend(base64_note(verdict));
+            lines.extend(explain_refusal(request, verdict, status));
         }
         Decision::Authorized { verdict, then } => {
             lines.push(format!("{} -> proceed", explain_verdict(verdict)));
@@ -331,6 +330,38 @@ fn explain_decision(request: &Request, decision: &Decision, status: Status) -> V
             lines.extend(explain_decision(request, then, status));
         }
     }
+    lines
+}
+
+/// An upload at the sink: how much, how fast, and its parts.
+fn explain_upload(request: &Request, upload: &Upload, status: Status) -> Vec<String> {
+    let method = visible(request.method_str().as_bytes());
+    let target = visible(request.target().as_bytes());
+    let mut lines = vec![format!(
+        "{method} {target} -> the sink (--sink): {}, read to the end and thrown away -> {status}",
+        upload.summary()
+    )];
+    let parts = upload.parts();
+    if !parts.is_empty() {
+        let count = upload.form.as_ref().map_or(0, |form| form.parts.len());
+        lines.push(format!(
+            "multipart/form-data, {count} parts: {}",
+            parts.join("; ")
+        ));
+    }
+    lines
+}
+
+/// A guarded path without its credentials: why, and the challenge.
+fn explain_refusal(request: &Request, verdict: &Verdict, status: Status) -> Vec<String> {
+    let method = visible(request.method_str().as_bytes());
+    let target = visible(request.target().as_bytes());
+    let mut lines = vec![format!(
+        "{method} {target} needs credentials (--auth): {} -> {status}, WWW-Authenticate: {}",
+        explain_verdict(verdict),
+        auth::challenge()
+    )];
+    lines.extend(base64_note(verdict));
     lines
 }
 

@@ -79,6 +79,12 @@ fn body_too_large() -> &'static str {
 
 /// Decides how the body of `request` is framed (RFC 9112 §6.3).
 pub fn framing(request: &Request) -> Result<Framing, FramingError> {
+    framing_within(request, MAX_BODY_BYTES)
+}
+
+/// As [`framing`], for a body of up to `limit` bytes: the upload sink reads
+/// larger bodies than any other request may send.
+pub fn framing_within(request: &Request, limit: u64) -> Result<Framing, FramingError> {
     let mut codings = request.field_values("transfer-encoding").peekable();
     let has_transfer_encoding = codings.peek().is_some();
     let length = content_length(request)?;
@@ -103,7 +109,7 @@ pub fn framing(request: &Request) -> Result<Framing, FramingError> {
     }
     match length {
         None | Some(0) => Ok(Framing::None),
-        Some(n) if n > MAX_BODY_BYTES => Err(FramingError::TooLarge),
+        Some(n) if n > limit => Err(FramingError::TooLarge),
         Some(n) => Ok(Framing::Length(n)),
     }
 }
@@ -203,6 +209,9 @@ pub struct ChunkedDecoder {
     state: State,
     data_bytes: u64,
     trailer_bytes: usize,
+    /// The most data bytes accepted: [`MAX_BODY_BYTES`] unless the caller
+    /// reads (and bounds) the data itself.
+    limit: u64,
 }
 
 impl Default for ChunkedDecoder {
@@ -211,20 +220,40 @@ impl Default for ChunkedDecoder {
             state: State::Size { size: 0, digits: 0 },
             data_bytes: 0,
             trailer_bytes: 0,
+            limit: MAX_BODY_BYTES,
         }
     }
 }
 
 impl ChunkedDecoder {
+    /// A decoder that accepts up to `limit` bytes of data.
+    pub fn with_limit(limit: u64) -> ChunkedDecoder {
+        ChunkedDecoder {
+            limit,
+            ..ChunkedDecoder::default()
+        }
+    }
+
     /// Consumes bytes of the body from `input`; returns how many belonged to
     /// it. When [`ChunkedDecoder::is_done`] afterwards, the rest of `input`
     /// is the next request.
     pub fn consume(&mut self, input: &[u8]) -> Result<usize, ChunkedError> {
+        self.consume_data(input, |_| {})
+    }
+
+    /// As [`ChunkedDecoder::consume`], handing each piece of the data (the
+    /// chunks' contents, without their framing) to `data`.
+    pub fn consume_data(
+        &mut self,
+        input: &[u8],
+        mut data: impl FnMut(&[u8]),
+    ) -> Result<usize, ChunkedError> {
         let mut used = 0;
         while used < input.len() && self.state != State::Done {
             if let State::Data { remaining } = self.state {
-                // Skip data in bulk rather than byte by byte.
+                // Data in bulk rather than byte by byte.
                 let take = remaining.min((input.len() - used) as u64);
+                data(&input[used..used + take as usize]);
                 used += take as usize;
                 self.state = if take == remaining {
                     State::DataCr
@@ -305,7 +334,7 @@ impl ChunkedDecoder {
             (State::SizeLf { size: 0 }, b'\n') => State::TrailerStart,
             (State::SizeLf { size }, b'\n') => {
                 self.data_bytes = self.data_bytes.saturating_add(size);
-                if self.data_bytes > MAX_BODY_BYTES {
+                if self.data_bytes > self.limit {
                     return Err(ChunkedError::TooLarge);
                 }
                 State::Data { remaining: size }

@@ -24,6 +24,7 @@ pub mod chunked;
 pub mod civil;
 pub mod coding;
 pub mod fields;
+pub mod form;
 pub mod host;
 pub mod multipart;
 pub mod persistence;

@@ -16,9 +16,13 @@ use std::time::{Duration, Instant};
 use crate::files;
 use crate::files::cache::FileCache;
 use crate::files::root::Root;
+use crate::files::serve::{Admission, Decision};
+use crate::files::upload::{Sink, Upload};
 use crate::observe::seam::Delivered;
 use crate::observe::{ConnectionObserver, ExchangeRecord, Observers, Outcome};
-use crate::protocol::body::{framing, ChunkedDecoder, Framing};
+use crate::protocol::auth::Verdict;
+use crate::protocol::body::{framing, framing_within, ChunkedDecoder, Framing, FramingError};
+use crate::protocol::form::{self, FormReader};
 use crate::protocol::persistence::{self, Policy};
 use crate::protocol::request::{parse_head, HeadError};
 use crate::protocol::{
@@ -27,9 +31,6 @@ use crate::protocol::{
 use crate::server::wire::{self, DateCache, Outgoing};
 use crate::sys::{self, is_timeout};
 
-/// How long a request body may take to arrive, in total, so a client
-/// trickling a body cannot hold the connection open.
-pub const BODY_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long to keep reading after shutting down our side, at most.
 pub const LINGER_TIMEOUT: Duration = Duration::from_secs(2);
 /// How much to read and throw away while lingering, at most.
@@ -59,6 +60,9 @@ pub struct Context {
     /// deadline, not per read, so a client dribbling a byte at a time cannot
     /// hold the connection (slowloris).
     pub head_timeout: Duration,
+    /// How long a request body may take to arrive whole (an upload at the
+    /// sink: how long it may go without a byte).
+    pub body_timeout: Duration,
     /// How long one write may make no progress before the client is given
     /// up, so a client that stops reading cannot hold the connection.
     pub write_timeout: Duration,
@@ -203,6 +207,17 @@ impl Connection<'_> {
             Ok(request) => request,
             Err(next) => return next,
         };
+        if request.method == Method::Post {
+            match files::serve::admit_upload(&request, &self.context.root) {
+                Admission::Elsewhere => {}
+                Admission::Admitted(verdict) => return self.upload(&request, verdict, received),
+                // Refused before a byte of the body is read: the client may
+                // still be sending it, so the connection closes.
+                Admission::Refused(refused) => {
+                    return self.answer_served(&request, *refused, received, true)
+                }
+            }
+        }
         let framing = match framing(&request) {
             Ok(framing) => framing,
             Err(error) => {
@@ -267,7 +282,20 @@ impl Connection<'_> {
     fn serve(&mut self, request: &Request, received: Instant, body_unread: bool) -> Next {
         let context = self.context;
         let (response, decision) = files::serve(request, &context.root, &context.cache);
-        let mut keep_alive = persistence::decide(request, context.policy());
+        self.answer_served(request, (response, decision), received, body_unread)
+    }
+
+    /// Sends the answer to a request that was read (or, with `body_unread`,
+    /// whose body will not be, so the connection closes), tells the
+    /// observers, and says whether the connection goes on.
+    fn answer_served(
+        &mut self,
+        request: &Request,
+        (response, decision): (Response, Decision),
+        received: Instant,
+        body_unread: bool,
+    ) -> Next {
+        let mut keep_alive = persistence::decide(request, self.context.policy());
         if body_unread && keep_alive.close_reason().is_none() {
             keep_alive = KeepAlive::BodyUnread;
         }
@@ -411,7 +439,7 @@ impl Connection<'_> {
         if self.waits_for_continue(request) {
             self.send_continue()?;
         }
-        let deadline = Instant::now() + BODY_TIMEOUT;
+        let deadline = Instant::now() + self.context.body_timeout;
         let mut remaining = match framing {
             Framing::Length(n) => n,
             _ => 0,
@@ -436,6 +464,110 @@ impl Connection<'_> {
                 return Ok(());
             }
             self.fill_before(deadline)?;
+        }
+    }
+
+    /// Reads an upload at the sink to its end, throwing its bytes away (the
+    /// parts of a form counted as they pass), then answers what came: 413
+    /// past `--sink-limit` (before any byte is read, when the length is
+    /// declared; instead of `100 Continue` when one is awaited), 408 when
+    /// the body stops coming for `--body-timeout`.
+    fn upload(&mut self, request: &Request, verdict: Option<Verdict>, received: Instant) -> Next {
+        let limit = self.context.root.sink().map_or(0, Sink::limit);
+        let too_large = Refusal {
+            status: Status::ContentTooLarge,
+            why: "an upload larger than --sink-limit",
+        };
+        let framing = match framing_within(request, limit) {
+            Ok(framing) => framing,
+            Err(FramingError::TooLarge) => return self.refuse(request.raw(), too_large, received),
+            Err(error) => {
+                let refusal = Refusal {
+                    status: error.status(),
+                    why: error.describe(),
+                };
+                return self.refuse(request.raw(), refusal, received);
+            }
+        };
+        let mut form = request
+            .field("content-type")
+            .and_then(form::boundary)
+            .map(|boundary| FormReader::new(&boundary));
+        let read = self.read_upload(request, framing, limit, |piece| {
+            if let Some(form) = form.as_mut() {
+                form.feed(piece);
+            }
+        });
+        let (bytes, duration) = match read {
+            Ok(read) => read,
+            Err(Status::ContentTooLarge) => return self.refuse(request.raw(), too_large, received),
+            Err(status) => {
+                let why = "the upload could not be read to its end";
+                return self.refuse(request.raw(), Refusal { status, why }, received);
+            }
+        };
+        let upload = Upload {
+            bytes,
+            duration,
+            form: form.map(FormReader::finish),
+        };
+        let answered = files::serve::answer_upload(upload, verdict);
+        self.answer_served(request, answered, received, false)
+    }
+
+    /// Reads a body framed by `framing` to its end, handing its data to
+    /// `data`: at most `limit` bytes, each read within `--body-timeout` of
+    /// the last. Returns the bytes and the time from the first to the last.
+    fn read_upload(
+        &mut self,
+        request: &Request,
+        framing: Framing,
+        limit: u64,
+        mut data: impl FnMut(&[u8]),
+    ) -> Result<(u64, Duration), Status> {
+        if framing == Framing::None {
+            return Ok((0, Duration::ZERO));
+        }
+        if self.waits_for_continue(request) {
+            self.send_continue()?;
+        }
+        let mut remaining = match framing {
+            Framing::Length(n) => n,
+            _ => 0,
+        };
+        let mut chunked = ChunkedDecoder::with_limit(limit);
+        let (mut bytes, mut first, mut last) = (0u64, None, Instant::now());
+        loop {
+            let pending = self.pending();
+            if !pending.is_empty() {
+                first.get_or_insert_with(Instant::now);
+                last = Instant::now();
+            }
+            let used = match framing {
+                Framing::Chunked => chunked
+                    .consume_data(pending, |piece| {
+                        bytes += piece.len() as u64;
+                        data(piece);
+                    })
+                    .map_err(|error| error.status())?,
+                _ => {
+                    let used = pending.len().min(remaining as usize);
+                    data(&pending[..used]);
+                    bytes += used as u64;
+                    remaining -= used as u64;
+                    used
+                }
+            };
+            self.start += used;
+            let done = match framing {
+                Framing::Chunked => chunked.is_done(),
+                _ => remaining == 0,
+            };
+            if done {
+                let duration = first.map_or(Duration::ZERO, |first| last - first);
+                return Ok((bytes, duration));
+            }
+            self.fill_before(Instant::now() + self.context.body_timeout)?;
         }
     }
 

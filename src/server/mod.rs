@@ -33,6 +33,7 @@ use std::time::{Duration, Instant};
 use crate::files::cache::FileCache;
 use crate::files::guard::Guard;
 use crate::files::root::Root;
+use crate::files::upload::Sink;
 use crate::observe::capture::Capture;
 use crate::observe::journal::Journal;
 use crate::observe::trace::Trace;
@@ -57,6 +58,8 @@ pub const DEFAULT_PORT: u16 = 8080;
 pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long a request head may take by default.
 pub const DEFAULT_HEAD_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a request body may take by default (an upload: between bytes).
+pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a write may make no progress by default.
 pub const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a shutdown waits for responses in flight by default.
@@ -78,6 +81,8 @@ pub struct Config {
     pub idle_timeout: Duration,
     /// How long a request head may take from its first byte.
     pub head_timeout: Duration,
+    /// How long a request body may take (an upload: between bytes).
+    pub body_timeout: Duration,
     /// How long a write may make no progress.
     pub write_timeout: Duration,
     /// Connections served at once; more are answered 503.
@@ -108,6 +113,8 @@ pub struct Config {
     pub report: Option<PathBuf>,
     /// `--auth`: the paths that need credentials (Basic, RFC 7617), and which.
     pub auth: Option<Guard>,
+    /// `--sink`: where uploads are read and thrown away, and how large.
+    pub sink: Option<Sink>,
 }
 
 impl Default for Config {
@@ -118,6 +125,7 @@ impl Default for Config {
             also_listen: vec![IpAddr::V6(std::net::Ipv6Addr::LOCALHOST)],
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
             head_timeout: DEFAULT_HEAD_TIMEOUT,
+            body_timeout: DEFAULT_BODY_TIMEOUT,
             write_timeout: DEFAULT_WRITE_TIMEOUT,
             max_connections: 1024,
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
@@ -131,6 +139,7 @@ impl Default for Config {
             inspect_keep: crate::observe::journal::DEFAULT_KEEP,
             report: None,
             auth: None,
+            sink: None,
             cache_settle_time: crate::files::cache::SETTLE_TIME,
         }
     }
@@ -364,7 +373,8 @@ impl Server {
                 _ => StartError::RootUnreadable(config.root.clone(), error),
             })?
             .with_listings(config.listings)
-            .with_guard(config.auth.clone());
+            .with_guard(config.auth.clone())
+            .with_sink(config.sink.clone());
         let listeners = listen_all(config)?;
         let local_addrs = listeners
             .iter()
@@ -384,6 +394,7 @@ impl Server {
             observers,
             idle_timeout: config.idle_timeout,
             head_timeout: config.head_timeout,
+            body_timeout: config.body_timeout,
             write_timeout: config.write_timeout,
             shutting_down: AtomicBool::new(false),
         };

@@ -410,3 +410,36 @@ fn chromium_with_the_credentials_loads_the_page_and_without_them_gets_401() {
     // The page never shows without the credentials.
     assert_ne!(checks["without-navigation"], "loaded", "{printed}");
 }
+
+#[test]
+fn chromium_uploads_a_file_through_the_sinks_form() {
+    let driver_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
+    if !browser_tools_present(&driver_dir) {
+        return;
+    }
+    let site = crate::common::Site::new();
+    let file = site.outside.path().join("150k.txt");
+    std::fs::write(&file, "TCP carries this file in segments.\n".repeat(4400)).unwrap();
+    let size = std::fs::metadata(&file).unwrap().len();
+    let server = Binary::serving(&site.root, &["--sink", "/upload", "--quiet"]);
+    let url = format!("http://{}/upload", server.addr);
+    let profile = tempfile::tempdir().unwrap();
+    let printed = run_driver(
+        &driver_dir.join("upload.mjs"),
+        &[url.as_ref(), file.as_os_str(), profile.path().as_os_str()],
+    );
+    let checks = checks_of(&printed);
+    assert_eq!(checks["form-title"], "Upload a file", "{printed}");
+    assert_eq!(checks["status"], 200, "{printed}");
+    assert_eq!(checks["title"], "Upload received", "{printed}");
+    let parts = checks["parts"].as_str().unwrap();
+    assert_eq!(
+        parts,
+        format!("field \"file\", file \"150k.txt\", {size} bytes"),
+        "{printed}"
+    );
+    assert!(
+        checks["received"].as_str().unwrap().contains(" bytes in "),
+        "{printed}"
+    );
+}

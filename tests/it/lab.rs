@@ -306,3 +306,42 @@ fn the_authentication_step_of_both_guides_holds() {
     );
     assert!(said.contains("127.0.0.1 - alice ["), "{said}");
 }
+
+/// Step W9.6 of both guides: the upload sink, with the guide's flags.
+#[test]
+fn the_upload_step_of_both_guides_holds() {
+    use crate::common::Client;
+    let command = ".\\glasshttp.exe --sink /upload --trace";
+    for guide in ["docs/LAB.md", "docs/LAB.zh-CN.md"] {
+        let text =
+            std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(guide)).unwrap();
+        for quoted in [
+            command,
+            "http://127.0.0.1:8080/upload",
+            "field \"file\", file \"alice.txt\", 152138 bytes",
+            "curl.exe -F \"file=@alice.txt\"",
+        ] {
+            assert!(text.contains(quoted), "{guide} lacks {quoted}");
+        }
+    }
+    let args: Vec<&str> = command.split_whitespace().skip(1).collect();
+    let server = Binary::serving(&www(), &args);
+    let content = "x".repeat(152_138);
+    let body = format!(
+        "--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"alice.txt\"\r\n\r\n{content}\r\n--b--\r\n"
+    );
+    let mut client = Client::connect(server.addr);
+    client.send(format!(
+        "POST /upload HTTP/1.1\r\nHost: t\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    ).as_bytes());
+    let reply = client.read_reply(false);
+    assert_eq!(reply.status, 200);
+    assert!(
+        reply
+            .body_text()
+            .contains("field &quot;file&quot;, file &quot;alice.txt&quot;, 152138 bytes"),
+        "{}",
+        reply.body_text()
+    );
+}

@@ -22,4 +22,5 @@ mod lab;
 mod listing;
 mod local_server;
 mod resilience;
+mod sink;
 mod trace;

@@ -169,6 +169,8 @@ fn flags_for(config: &Config) -> Vec<String> {
         secs(config.idle_timeout),
         "--head-timeout".into(),
         secs(config.head_timeout),
+        "--body-timeout".into(),
+        secs(config.body_timeout),
         "--write-timeout".into(),
         secs(config.write_timeout),
         "--max-connections".into(),

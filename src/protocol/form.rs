@@ -1,0 +1,412 @@
+//! `multipart/form-data` (RFC 7578, framed as RFC 2046 §5.1.1 says), read
+//! as it streams in: only enough bytes to recognise a delimiter split
+//! across two reads are kept, so a body of any size is read in bounded
+//! memory. What it keeps of each part is its field name, its file name
+//! and its size: the sink reports the parts and discards their bytes.
+
+use crate::protocol::fields::trim_ows;
+
+/// The longest boundary (RFC 2046 §5.1.1).
+pub const MAX_BOUNDARY_BYTES: usize = 70;
+/// The most bytes of one part's header section kept while reading it.
+pub const MAX_PART_HEAD_BYTES: usize = 8 * 1024;
+/// The most parts described; more are counted, not described.
+pub const MAX_PARTS: usize = 1000;
+
+/// One part as the sink describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Part {
+    /// `name` of its `Content-Disposition`, if any.
+    pub name: Option<String>,
+    /// `filename` of its `Content-Disposition`, for a file.
+    pub filename: Option<String>,
+    /// Bytes of its content.
+    pub size: u64,
+}
+
+/// The boundary of a `multipart/form-data` media type, if `content_type`
+/// is one and names a valid boundary.
+pub fn boundary(content_type: &[u8]) -> Option<Vec<u8>> {
+    let text = std::str::from_utf8(content_type).ok()?;
+    let mut items = text.split(';');
+    let media = items.next()?.trim();
+    if !media.eq_ignore_ascii_case("multipart/form-data") {
+        return None;
+    }
+    let value = items.find_map(|item| {
+        let (name, value) = item.split_once('=')?;
+        name.trim()
+            .eq_ignore_ascii_case("boundary")
+            .then(|| value.trim())
+    })?;
+    let value = value
+        .strip_prefix('"')
+        .and_then(|quoted| quoted.strip_suffix('"'))
+        .unwrap_or(value);
+    // bcharsnospace and the space, 1 to 70, not ending in a space.
+    let valid = (1..=MAX_BOUNDARY_BYTES).contains(&value.len())
+        && !value.ends_with(' ')
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"'()+_,-./:=? ".contains(&b));
+    valid.then(|| value.as_bytes().to_vec())
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    /// Before the first delimiter.
+    Preamble,
+    /// Just past a delimiter: `--` closes, CRLF opens a part.
+    AfterDelimiter,
+    /// In a part's header section.
+    Head,
+    /// In a part's content.
+    Content,
+    /// Past the close delimiter.
+    Epilogue,
+}
+
+/// Reads a multipart body fed in pieces of any size.
+#[derive(Debug)]
+pub struct FormReader {
+    /// `CRLF "--" boundary`: what ends every part's content.
+    delimiter: Vec<u8>,
+    stage: Stage,
+    /// Bytes held back from the last piece: a delimiter or a head may go on.
+    carry: Vec<u8>,
+    parts: Vec<Part>,
+    /// Parts past [`MAX_PARTS`], counted.
+    more_parts: u64,
+    failed: Option<&'static str>,
+    /// Where the last delimiter was found: if what follows it makes it no
+    /// delimiter, reading goes on there.
+    before_delimiter: Stage,
+}
+
+impl FormReader {
+    /// A reader of a body whose boundary is `boundary`.
+    pub fn new(boundary: &[u8]) -> FormReader {
+        let mut delimiter = b"\r\n--".to_vec();
+        delimiter.extend_from_slice(boundary);
+        FormReader {
+            delimiter,
+            stage: Stage::Preamble,
+            // The first delimiter may open the body, with no CRLF before it.
+            carry: b"\r\n".to_vec(),
+            parts: Vec::new(),
+            more_parts: 0,
+            failed: None,
+            before_delimiter: Stage::Preamble,
+        }
+    }
+
+    /// Reads the next piece of the body.
+    pub fn feed(&mut self, piece: &[u8]) {
+        if self.failed.is_some() || self.stage == Stage::Epilogue {
+            return;
+        }
+        let mut input = std::mem::take(&mut self.carry);
+        input.extend_from_slice(piece);
+        let mut at = 0;
+        while at < input.len() {
+            let step = match self.stage {
+                Stage::Preamble | Stage::Content => self.find_delimiter(&input, at),
+                Stage::AfterDelimiter => self.after_delimiter(&input, at),
+                Stage::Head => self.head(&input, at),
+                Stage::Epilogue => Step::Done,
+            };
+            match step {
+                Step::To(next) => at = next,
+                Step::Keep(from) => {
+                    self.carry = input[from..].to_vec();
+                    return;
+                }
+                Step::Done => return,
+            }
+        }
+    }
+
+    /// The parts read, whether the close delimiter was seen, and why the
+    /// body could not be read, if it could not.
+    pub fn finish(self) -> FormReport {
+        let failed = self.failed.or(match self.stage {
+            Stage::Epilogue => None,
+            _ => Some("the body ended before the closing boundary"),
+        });
+        FormReport {
+            parts: self.parts,
+            more_parts: self.more_parts,
+            failed,
+        }
+    }
+
+    fn find_delimiter(&mut self, input: &[u8], at: usize) -> Step {
+        self.before_delimiter = self.stage;
+        let length = self.delimiter.len();
+        let found = input[at..]
+            .windows(length)
+            .position(|window| window == &self.delimiter[..]);
+        match found {
+            Some(offset) => {
+                self.add_content(offset as u64);
+                self.stage = Stage::AfterDelimiter;
+                Step::To(at + offset + length)
+            }
+            None => {
+                // Keep what could be the start of a delimiter.
+                let keep = (length - 1).min(input.len() - at);
+                let from = input.len() - keep;
+                self.add_content((from - at) as u64);
+                Step::Keep(from)
+            }
+        }
+    }
+
+    fn add_content(&mut self, bytes: u64) {
+        if self.stage == Stage::Content {
+            if let Some(part) = self.parts.last_mut().filter(|_| self.more_parts == 0) {
+                part.size += bytes;
+            }
+        }
+    }
+
+    fn after_delimiter(&mut self, input: &[u8], at: usize) -> Step {
+        let rest = &input[at..];
+        // Transport padding (spaces and tabs) may follow a delimiter.
+        let padding = rest
+            .iter()
+            .take_while(|&&b| b == b' ' || b == b'\t')
+            .count();
+        let rest = &rest[padding..];
+        if rest.len() < 2 {
+            return Step::Keep(at);
+        }
+        match &rest[..2] {
+            b"--" => {
+                self.stage = Stage::Epilogue;
+                Step::Done
+            }
+            // The CRLF stays: it ends the (maybe empty) first header line.
+            b"\r\n" => {
+                self.stage = Stage::Head;
+                Step::To(at + padding)
+            }
+            // A delimiter is followed only by padding and CRLF, or `--`
+            // (RFC 2046 §5.1.1): this was a line of content that began
+            // like one.
+            _ => {
+                self.stage = self.before_delimiter;
+                self.add_content(self.delimiter.len() as u64);
+                Step::To(at)
+            }
+        }
+    }
+
+    fn head(&mut self, input: &[u8], at: usize) -> Step {
+        let rest = &input[at..];
+        let Some(end) = rest.windows(4).position(|w| w == b"\r\n\r\n") else {
+            if rest.len() > MAX_PART_HEAD_BYTES {
+                return self.fail("a part's header section too large");
+            }
+            return Step::Keep(at);
+        };
+        let part = describe_part(&rest[..end]);
+        if self.parts.len() < MAX_PARTS {
+            self.parts.push(part);
+        } else {
+            self.more_parts += 1;
+        }
+        self.stage = Stage::Content;
+        // The content begins after the blank line; the CRLF before the
+        // next delimiter belongs to the delimiter.
+        Step::To(at + end + 4)
+    }
+
+    fn fail(&mut self, why: &'static str) -> Step {
+        self.failed = Some(why);
+        Step::Done
+    }
+}
+
+/// What a multipart body held.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FormReport {
+    pub parts: Vec<Part>,
+    /// Parts past [`MAX_PARTS`], counted, not described.
+    pub more_parts: u64,
+    /// Why the body could not be read as multipart, if it could not.
+    pub failed: Option<&'static str>,
+}
+
+enum Step {
+    To(usize),
+    Keep(usize),
+    Done,
+}
+
+/// The field name and file name from a part's header section (RFC 7578
+/// §4.2: `Content-Disposition: form-data; name="…"; filename="…"`).
+fn describe_part(head: &[u8]) -> Part {
+    let mut part = Part {
+        name: None,
+        filename: None,
+        size: 0,
+    };
+    for line in head.split(|&b| b == b'\n') {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let Some(colon) = line.iter().position(|&b| b == b':') else {
+            continue;
+        };
+        if !line[..colon].eq_ignore_ascii_case(b"content-disposition") {
+            continue;
+        }
+        let value = String::from_utf8_lossy(trim_ows(&line[colon + 1..])).into_owned();
+        for (name, value) in parameters(&value) {
+            match name.to_ascii_lowercase().as_str() {
+                "name" => part.name = Some(value),
+                "filename" => part.filename = Some(value),
+                _ => {}
+            }
+        }
+    }
+    part
+}
+
+/// `; name=value` parameters, the value a token or a quoted string with
+/// its backslash escapes undone.
+fn parameters(value: &str) -> Vec<(String, String)> {
+    let mut found = Vec::new();
+    let mut rest = value.split_once(';').map_or("", |(_, rest)| rest);
+    loop {
+        rest = rest.trim_start_matches([' ', '\t', ';']);
+        let Some(equals) = rest.find('=') else {
+            return found;
+        };
+        let name = rest[..equals].trim().to_string();
+        rest = rest[equals + 1..].trim_start();
+        let value = if let Some(quoted) = rest.strip_prefix('"') {
+            let mut value = String::new();
+            let mut chars = quoted.char_indices();
+            let mut end = quoted.len();
+            while let Some((index, c)) = chars.next() {
+                match c {
+                    '\\' => value.extend(chars.next().map(|(_, c)| c)),
+                    '"' => {
+                        end = index + 1;
+                        break;
+                    }
+                    c => value.push(c),
+                }
+            }
+            rest = &quoted[end.min(quoted.len())..];
+            value
+        } else {
+            let end = rest.find(';').unwrap_or(rest.len());
+            let value = rest[..end].trim().to_string();
+            rest = &rest[end..];
+            value
+        };
+        found.push((name, value));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BODY: &[u8] = b"--XyZ\r\n\
+Content-Disposition: form-data; name=\"note\"\r\n\r\n\
+hello\r\n\
+--XyZ\r\n\
+Content-Disposition: form-data; name=\"file\"; filename=\"a \\\"b\\\".txt\"\r\n\
+Content-Type: text/plain\r\n\r\n\
+line one\r\n--XyZnot a boundary\r\n--Xy\r\n\
+--XyZ--\r\n\
+epilogue";
+
+    fn read_in(pieces: usize, body: &[u8]) -> FormReport {
+        let mut reader = FormReader::new(b"XyZ");
+        let size = body.len().div_ceil(pieces).max(1);
+        for piece in body.chunks(size) {
+            reader.feed(piece);
+        }
+        reader.finish()
+    }
+
+    #[test]
+    fn parts_are_read_whatever_the_pieces() {
+        let content = b"line one\r\n--XyZnot a boundary\r\n--Xy".len() as u64;
+        let expected = FormReport {
+            parts: vec![
+                Part {
+                    name: Some("note".into()),
+                    filename: None,
+                    size: 5,
+                },
+                Part {
+                    name: Some("file".into()),
+                    filename: Some("a \"b\".txt".into()),
+                    size: content,
+                },
+            ],
+            more_parts: 0,
+            failed: None,
+        };
+        // Whole, byte by byte, and every split in between: a delimiter or a
+        // head cut across two reads must be found all the same.
+        for pieces in [1, 2, 3, 7, 50, BODY.len()] {
+            assert_eq!(read_in(pieces, BODY), expected, "{pieces} pieces");
+        }
+    }
+
+    #[test]
+    fn broken_bodies_say_why() {
+        let cases: [(&[u8], &str); 3] = [
+            (
+                b"--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nno end",
+                "the body ended before the closing boundary",
+            ),
+            (b"--XyZjunk", "the body ended before the closing boundary"),
+            (
+                b"no boundary at all",
+                "the body ended before the closing boundary",
+            ),
+        ];
+        for (body, why) in cases {
+            assert_eq!(read_in(1, body).failed, Some(why), "{body:?}");
+        }
+        let mut huge_head = b"--XyZ\r\n".to_vec();
+        huge_head.extend(std::iter::repeat_n(b'a', MAX_PART_HEAD_BYTES + 10));
+        assert_eq!(
+            read_in(4, &huge_head).failed,
+            Some("a part's header section too large")
+        );
+    }
+
+    #[test]
+    fn boundaries_table() {
+        let cases: &[(&str, Option<&str>)] = &[
+            ("text/plain; boundary=a", None),
+            ("multipart/form-data", None),
+            ("multipart/form-data; boundary=", None),
+            ("multipart/form-data; boundary=\"a b \"", None),
+            ("multipart/form-data; boundary=a<b", None),
+            (
+                "multipart/form-data; boundary=----WebKitFormBoundary7MA4YWxkTrZu0gW",
+                Some("----WebKitFormBoundary7MA4YWxkTrZu0gW"),
+            ),
+            (
+                "Multipart/Form-Data; charset=utf-8; BOUNDARY=\"a b\"",
+                Some("a b"),
+            ),
+        ];
+        for (value, expected) in cases {
+            let got = boundary(value.as_bytes()).map(|b| String::from_utf8(b).unwrap());
+            assert_eq!(got.as_deref(), *expected, "{value}");
+        }
+        assert!(
+            boundary(format!("multipart/form-data; boundary={}", "a".repeat(71)).as_bytes())
+                .is_none()
+        );
+    }
+}
