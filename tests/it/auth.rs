@@ -183,16 +183,8 @@ fn the_log_names_the_user_and_no_trace_log_or_inspector_shows_the_password() {
     for secret in ["s3:cret", encoded.as_str(), "wrong"] {
         assert!(!text.contains(secret), "{secret} shown: {text}");
     }
-    let inspector = server
-        .banner
-        .iter()
-        .find_map(|line| line.strip_prefix(" * Inspector on http://"))
-        .unwrap()
-        .trim_end_matches('/')
-        .to_string();
-    let mut client = Client::connect(inspector.parse().unwrap());
-    client.send(format!("GET /connections.json HTTP/1.1\r\nHost: {inspector}\r\n\r\n").as_bytes());
-    let snapshot = client.read_reply(false).body_text();
+    let inspector = crate::inspector::inspector_of(&server);
+    let snapshot = crate::inspector::snapshot(inspector).to_string();
     assert!(snapshot.contains("user alice"), "{snapshot}");
     for secret in ["s3:cret", encoded.as_str()] {
         assert!(!snapshot.contains(secret), "{secret} in the inspector");

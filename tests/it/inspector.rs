@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use crate::common::{run_binary, Binary, Client, Site};
 
 /// The inspector's address from the banner line ` * Inspector on http://ADDR/`.
-fn inspector_of(server: &Binary) -> std::net::SocketAddr {
+pub fn inspector_of(server: &Binary) -> std::net::SocketAddr {
     let line = server
         .banner
         .iter()
@@ -25,7 +25,7 @@ fn own(method_and_path: &str, inspector: std::net::SocketAddr) -> String {
     format!("{method_and_path} HTTP/1.1\r\nHost: {inspector}\r\n\r\n")
 }
 
-fn snapshot(inspector: std::net::SocketAddr) -> serde_json::Value {
+pub fn snapshot(inspector: std::net::SocketAddr) -> serde_json::Value {
     let mut client = Client::connect(inspector);
     client.send(own("GET /connections.json", inspector).as_bytes());
     let reply = client.read_reply(false);

@@ -297,17 +297,8 @@ fn trace_and_inspector_say_a_connection_without_a_request_is_a_spare_one() {
     );
     assert!(idle.is_closed(), "the server's FIN after the idle timeout");
     // The inspector uses the same words.
-    let inspector = server
-        .banner
-        .iter()
-        .find_map(|line| line.strip_prefix(" * Inspector on http://"))
-        .unwrap()
-        .trim_end_matches('/')
-        .to_string();
-    let mut client = Client::connect(inspector.parse().unwrap());
-    client.send(format!("GET /connections.json HTTP/1.1\r\nHost: {inspector}\r\n\r\n").as_bytes());
-    let snapshot: serde_json::Value =
-        serde_json::from_slice(&client.read_reply(false).body).unwrap();
+    let inspector = crate::inspector::inspector_of(&server);
+    let snapshot = crate::inspector::snapshot(inspector);
     let whys: Vec<&str> = snapshot["connections"]
         .as_array()
         .unwrap()
