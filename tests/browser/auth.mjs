@@ -4,21 +4,11 @@
 // without. Prints "check NAME VALUE" lines for tests/it/browser.rs.
 //
 // Usage: node auth.mjs URL USER PASSWORD PROFILE_WITH PROFILE_WITHOUT
-import { chromium } from 'playwright-core';
+import { check, launch } from './launch.mjs';
 
 const [url, username, password, withProfile, withoutProfile] = process.argv.slice(2);
-const launch = (profile, httpCredentials) => chromium.launchPersistentContext(profile, {
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  args: [
-    '--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync',
-  ],
-  httpCredentials,
-});
-const check = (name, value) => console.log(`check ${name} ${JSON.stringify(value)}`);
 
-const granted = await launch(withProfile, { username, password });
+const granted = await launch(withProfile, { httpCredentials: { username, password } });
 const page = granted.pages()[0] ?? (await granted.newPage());
 const answer = await page.goto(url);
 check('with-status', answer.status());
@@ -27,7 +17,7 @@ await granted.close();
 
 // Without credentials, headless Chromium has no prompt to show: it cancels
 // the navigation. The 401 and its challenge still arrive, seen here.
-const refused = await launch(withoutProfile, undefined);
+const refused = await launch(withoutProfile);
 const other = refused.pages()[0] ?? (await refused.newPage());
 const seen = [];
 other.on('response', (response) => seen.push(response));

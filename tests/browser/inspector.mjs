@@ -4,22 +4,17 @@
 //
 // Usage: node inspector.mjs live INSPECTOR_URL SITE_URL PROFILE_DIR SCREENSHOT_PNG
 //        node inspector.mjs report REPORT_FILE PROFILE_DIR SCREENSHOT_PNG
-import { chromium } from 'playwright-core';
+import { check, launch } from './launch.mjs';
 
 const [mode, ...args] = process.argv.slice(2);
 const profile = mode === 'live' ? args[2] : args[1];
 const screenshot = mode === 'live' ? args[3] : args[2];
-const context = await chromium.launchPersistentContext(profile, {
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  headless: true,
+const context = await launch(profile, {
   // The live page is read in English; the report in Chinese, the browser's
   // language choosing the labels.
   locale: mode === 'live' ? 'en-US' : 'zh-CN',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   viewport: { width: 1200, height: 900 },
 });
-const check = (name, value) => console.log(`check ${name} ${JSON.stringify(value)}`);
 const statuses = (page) => page.$$eval('g.exchange', (groups) => groups.map((g) => g.dataset.status));
 const decisions = (page) => page.$$eval('text.decision', (lines) => lines.map((t) => t.textContent));
 const waitForStatus = (page, status) => page.waitForFunction(

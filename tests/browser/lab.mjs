@@ -4,18 +4,10 @@
 // response the browser saw, "check NAME VALUE" for what the page showed.
 //
 // Usage: node lab.mjs BASE_URL PROFILE_DIR SCREENSHOT_PNG
-import { chromium } from 'playwright-core';
+import { check, launch } from './launch.mjs';
 
 const [base, profile, screenshot] = process.argv.slice(2);
-const context = await chromium.launchPersistentContext(profile, {
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  args: [
-    '--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync',
-  ],
-  viewport: { width: 900, height: 720 },
-});
+const context = await launch(profile, { viewport: { width: 900, height: 720 } });
 const page = context.pages()[0] ?? (await context.newPage());
 
 // The browser's own network records, from the DevTools protocol: the
@@ -61,7 +53,6 @@ const settle = async () => {
     console.log(`response ${phase} ${status} ${sent.get(id) ?? '-'} ${path}`);
   }
 };
-const check = (name, value) => console.log(`check ${name} ${JSON.stringify(value)}`);
 
 // 1. Load: the text, the decoded logo, the audio's metadata.
 await page.goto(base + '/');

@@ -4,15 +4,10 @@
 // tabs (the path as the browser requested it, decoded), then come back.
 //
 // Usage: node listing.mjs LISTING_URL PROFILE_DIR
-import { chromium } from 'playwright-core';
+import { launch } from './launch.mjs';
 
 const [listing, profile] = process.argv.slice(2);
-const context = await chromium.launchPersistentContext(profile, {
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const context = await launch(profile);
 const page = context.pages()[0] ?? (await context.newPage());
 await page.goto(listing);
 const texts = await page.$$eval('a', (links) => links.map((link) => link.textContent));

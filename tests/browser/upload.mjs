@@ -3,18 +3,10 @@
 // "check NAME VALUE" lines for tests/it/browser.rs.
 //
 // Usage: node upload.mjs FORM_URL FILE PROFILE_DIR
-import { chromium } from 'playwright-core';
+import { check, launch } from './launch.mjs';
 
 const [url, file, profile] = process.argv.slice(2);
-const context = await chromium.launchPersistentContext(profile, {
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  args: [
-    '--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync',
-  ],
-});
-const check = (name, value) => console.log(`check ${name} ${JSON.stringify(value)}`);
+const context = await launch(profile);
 const page = context.pages()[0] ?? (await context.newPage());
 await page.goto(url);
 check('form-title', await page.innerText('h1'));
