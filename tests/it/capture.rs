@@ -10,11 +10,17 @@ use std::process::Command;
 
 use crate::common::{require_program, www, Binary, Client};
 
-/// Runs tshark on `capture` with `args` and returns its standard output.
-fn tshark(capture: &Path, args: &[&str]) -> String {
+/// Runs tshark on `capture`, the server's `port` decoded as HTTP, with
+/// `args`; returns its standard output. A test server's port is random:
+/// without `-d`, tshark tries the lower port's dissector first, and a client
+/// port that happens to be lower and registered to another protocol
+/// (44818 is EtherNet/IP's) hides that connection's HTTP. 8080 is HTTP's
+/// already, so a lab's capture needs no `-d`.
+pub fn tshark(capture: &Path, port: u16, args: &[&str]) -> String {
     let output = Command::new("tshark")
         .arg("-r")
         .arg(capture)
+        .args(["-d", &format!("tcp.port=={port},http")])
         .args(args)
         .output()
         .expect("run tshark");
@@ -24,8 +30,12 @@ fn tshark(capture: &Path, args: &[&str]) -> String {
 
 /// The bytes each side sent on one TCP stream, from `tshark -z follow`:
 /// (client to server, server to client).
-fn followed(capture: &Path, stream: u32) -> (Vec<u8>, Vec<u8>) {
-    let text = tshark(capture, &["-q", "-z", &format!("follow,tcp,raw,{stream}")]);
+fn followed(capture: &Path, port: u16, stream: u32) -> (Vec<u8>, Vec<u8>) {
+    let text = tshark(
+        capture,
+        port,
+        &["-q", "-z", &format!("follow,tcp,raw,{stream}")],
+    );
     let (mut client, mut server) = (Vec::new(), Vec::new());
     let is_hex = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_hexdigit());
     for line in text.lines() {
@@ -49,7 +59,7 @@ type Exchanged = (Vec<u8>, Vec<u8>);
 /// Starts a server that captures, plays the lab's exchanges on it, stops
 /// it, and returns the capture with what the client sent and received on
 /// each of its two connections.
-fn record_session(bind: &str, dir: &Path) -> (std::path::PathBuf, [Exchanged; 2]) {
+fn record_session(bind: &str, dir: &Path) -> (std::path::PathBuf, u16, [Exchanged; 2]) {
     let capture = dir.join("lab.pcap");
     let root = www();
     let mut server = Binary::serving(
@@ -107,17 +117,19 @@ fn record_session(bind: &str, dir: &Path) -> (std::path::PathBuf, [Exchanged; 2]
     for _ in 0..2 {
         server.wait_for_stderr("] closed: ");
     }
+    let port = server.addr.port();
     server.stop();
-    (capture, sessions)
+    (capture, port, sessions)
 }
 
 fn check_capture(bind: &str) {
     let dir = tempfile::tempdir().unwrap();
-    let (capture, sessions) = record_session(bind, dir.path());
+    let (capture, port, sessions) = record_session(bind, dir.path());
 
     // The requests and statuses, on which TCP stream each travelled.
     let http = tshark(
         &capture,
+        port,
         &[
             "-Y",
             "http",
@@ -154,6 +166,7 @@ fn check_capture(bind: &str) {
     // Nothing malformed, no expert warning or error.
     let complaints = tshark(
         &capture,
+        port,
         &["-Y", "_ws.malformed or _ws.expert.severity >= 0x00600000"],
     );
     assert_eq!(complaints, "", "tshark complains");
@@ -161,6 +174,7 @@ fn check_capture(bind: &str) {
     // A handshake and a close for each connection.
     let flags = tshark(
         &capture,
+        port,
         &[
             "-T",
             "fields",
@@ -185,7 +199,7 @@ fn check_capture(bind: &str) {
 
     // The bytes exactly as the client sent and received them.
     for (stream, (sent, received)) in (0..).zip(&sessions) {
-        let (from_client, from_server) = followed(&capture, stream);
+        let (from_client, from_server) = followed(&capture, port, stream);
         assert!(from_client == *sent, "stream {stream}: client bytes differ");
         assert!(
             from_server == *received,
@@ -230,4 +244,63 @@ fn an_unwritable_capture_path_is_a_clear_error() {
         stderr.contains("cannot write the capture /nonexistent-dir/lab.pcap"),
         "{stderr}"
     );
+}
+
+#[test]
+fn a_client_port_another_protocol_owns_still_reads_as_http() {
+    if !require_program("tshark") {
+        return;
+    }
+    // 44818 is EtherNet/IP's port; the server above it, as a test's random
+    // port may be: tshark would try the lower port's protocol first.
+    let Some(client) = (0..20).find_map(|_| {
+        let socket =
+            socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).ok()?;
+        socket.set_reuse_address(true).ok()?;
+        socket
+            .bind(&std::net::SocketAddr::from(([127, 0, 0, 1], 44818)).into())
+            .ok()?;
+        Some(socket)
+    }) else {
+        eprintln!("skipped: port 44818 is taken");
+        return;
+    };
+    let Some(port) =
+        (45000..45100).find(|p| std::net::TcpListener::bind(("127.0.0.1", *p)).is_ok())
+    else {
+        eprintln!("skipped: no free port above 44818");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let capture = dir.path().join("enip.pcap");
+    let port_text = port.to_string();
+    let root = www();
+    let args = [
+        "--root",
+        root.to_str().unwrap(),
+        "--bind",
+        "127.0.0.1",
+        "--port",
+        &port_text,
+        "--quiet",
+        "--capture",
+        capture.to_str().unwrap(),
+    ];
+    let mut server = Binary::start_command(common::binary_command(), &args, &[]);
+    client.connect(&server.addr.into()).unwrap();
+    let mut stream: std::net::TcpStream = client.into();
+    use std::io::{Read, Write};
+    stream
+        .write_all(b"GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut reply = Vec::new();
+    stream.read_to_end(&mut reply).unwrap();
+    assert!(reply.starts_with(b"HTTP/1.1 200 OK"));
+    server.stop();
+    let http = tshark(
+        &capture,
+        port,
+        &["-Y", "http", "-T", "fields", "-e", "tcp.srcport"],
+    );
+    assert_eq!(http.lines().count(), 2, "request and response: {http}");
 }

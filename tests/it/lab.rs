@@ -127,7 +127,13 @@ fn run_walkthrough(path: &str) {
         let command = step
             .command
             .replace("127.0.0.1:8080", &addr.to_string())
-            .replace("127.0.0.1 8080", &format!("127.0.0.1 {}", addr.port()));
+            .replace("127.0.0.1 8080", &format!("127.0.0.1 {}", addr.port()))
+            // The test's port is random: decode it as the HTTP that 8080 is
+            // (see `capture::tshark`).
+            .replace(
+                "tshark -r",
+                &format!("tshark -d tcp.port=={},http -r", addr.port()),
+            );
         let output = Command::new("bash")
             .args(["-c", &command])
             .current_dir(dir.path())

@@ -223,9 +223,14 @@ fn tshark_reads_the_upload_from_the_capture() {
         &format!("file=@{}", file.display()),
         &url,
     ]);
+    let port = server.addr.port();
     server.stop();
+    // The random port decoded as HTTP (see `capture::tshark`).
+    let decode = format!("tcp.port=={port},http");
     let output = std::process::Command::new("tshark")
         .args([
+            "-d",
+            &decode,
             "-r",
             capture.to_str().unwrap(),
             "-Y",
