@@ -21,7 +21,9 @@ use crate::files::upload::{Sink, Upload};
 use crate::observe::seam::Delivered;
 use crate::observe::{ConnectionObserver, ExchangeRecord, Observers, Outcome};
 use crate::protocol::auth::Verdict;
-use crate::protocol::body::{framing, framing_within, ChunkedDecoder, Framing, FramingError};
+use crate::protocol::body::{
+    framing, framing_within, ChunkedDecoder, Framing, FramingError, MAX_BODY_BYTES,
+};
 use crate::protocol::form::{self, FormReader};
 use crate::protocol::persistence::{self, Policy};
 use crate::protocol::request::{parse_head, HeadError};
@@ -30,6 +32,15 @@ use crate::protocol::{
 };
 use crate::server::wire::{self, DateCache, Outgoing};
 use crate::sys::{self, is_timeout};
+
+/// How long a request body may take: in all (a body skipped, which must
+/// not hold the connection), or between reads (an upload, which may be
+/// large but must keep coming).
+#[derive(Clone, Copy)]
+enum BodyDeadline {
+    InAll(Instant),
+    BetweenReads(Duration),
+}
 
 /// How long to keep reading after shutting down our side, at most.
 pub const LINGER_TIMEOUT: Duration = Duration::from_secs(2);
@@ -433,38 +444,9 @@ impl Connection<'_> {
     /// the bytes after it. On failure, returns the status to answer with
     /// before closing.
     fn skip_body(&mut self, request: &Request, framing: Framing) -> Result<(), Status> {
-        if framing == Framing::None {
-            return Ok(());
-        }
-        if self.waits_for_continue(request) {
-            self.send_continue()?;
-        }
-        let deadline = Instant::now() + self.context.body_timeout;
-        let mut remaining = match framing {
-            Framing::Length(n) => n,
-            _ => 0,
-        };
-        let mut chunked = ChunkedDecoder::default();
-        loop {
-            let pending = self.pending();
-            let used = match framing {
-                Framing::Chunked => chunked.consume(pending).map_err(|error| {
-                    log::debug!("{}: {}", self.peer(), error.describe());
-                    error.status()
-                })?,
-                _ => pending.len().min(remaining as usize),
-            };
-            self.start += used;
-            remaining -= (used as u64).min(remaining);
-            let done = match framing {
-                Framing::Chunked => chunked.is_done(),
-                _ => remaining == 0,
-            };
-            if done {
-                return Ok(());
-            }
-            self.fill_before(deadline)?;
-        }
+        let deadline = BodyDeadline::InAll(Instant::now() + self.context.body_timeout);
+        self.read_body(request, framing, MAX_BODY_BYTES, deadline, |_| {})
+            .map(drop)
     }
 
     /// Reads an upload at the sink to its end, throwing its bytes away (the
@@ -493,7 +475,8 @@ impl Connection<'_> {
             .field("content-type")
             .and_then(form::boundary)
             .map(|boundary| FormReader::new(&boundary));
-        let read = self.read_upload(request, framing, limit, |piece| {
+        let deadline = BodyDeadline::BetweenReads(self.context.body_timeout);
+        let read = self.read_body(request, framing, limit, deadline, |piece| {
             if let Some(form) = form.as_mut() {
                 form.feed(piece);
             }
@@ -515,14 +498,17 @@ impl Connection<'_> {
         self.answer_served(request, answered, received, false)
     }
 
-    /// Reads a body framed by `framing` to its end, handing its data to
-    /// `data`: at most `limit` bytes, each read within `--body-timeout` of
-    /// the last. Returns the bytes and the time from the first to the last.
-    fn read_upload(
+    /// Reads a body framed by `framing` to its end, after `100 Continue`
+    /// when the client awaits it, handing its data (a chunked body's without
+    /// the framing) to `data`: at most `limit` bytes, within `deadline`.
+    /// Returns the bytes and the time from the first to the last. On
+    /// failure, the status to answer with before closing.
+    fn read_body(
         &mut self,
         request: &Request,
         framing: Framing,
         limit: u64,
+        deadline: BodyDeadline,
         mut data: impl FnMut(&[u8]),
     ) -> Result<(u64, Duration), Status> {
         if framing == Framing::None {
@@ -549,7 +535,10 @@ impl Connection<'_> {
                         bytes += piece.len() as u64;
                         data(piece);
                     })
-                    .map_err(|error| error.status())?,
+                    .map_err(|error| {
+                        log::debug!("{}: {}", self.peer(), error.describe());
+                        error.status()
+                    })?,
                 _ => {
                     let used = pending.len().min(remaining as usize);
                     data(&pending[..used]);
@@ -567,7 +556,11 @@ impl Connection<'_> {
                 let duration = first.map_or(Duration::ZERO, |first| last - first);
                 return Ok((bytes, duration));
             }
-            self.fill_before(Instant::now() + self.context.body_timeout)?;
+            let by = match deadline {
+                BodyDeadline::InAll(by) => by,
+                BodyDeadline::BetweenReads(gap) => Instant::now() + gap,
+            };
+            self.fill_before(by)?;
         }
     }
 
