@@ -72,8 +72,8 @@ struct Cli {
     auth_path: Vec<String>,
     /// Take uploads at this path (the TCP lab): a POST there is read to
     /// its end and thrown away, a GET there is the form to upload with
-    #[arg(long, value_name = "PATH", value_parser = parse_sink_path)]
-    sink: Option<String>,
+    #[arg(long, value_name = "PATH", value_parser = parse_sink)]
+    sink: Option<Sink>,
     /// The largest upload --sink takes (bytes, or with K, M or G)
     #[arg(long, value_name = "SIZE", default_value = "100M", requires = "sink",
           value_parser = parse_size)]
@@ -133,10 +133,8 @@ fn parse_inspect(text: &str) -> Result<SocketAddr, String> {
 }
 
 /// `SIZE`: a number of bytes, or of KiB, MiB or GiB with `K`, `M` or `G`.
-fn parse_sink_path(text: &str) -> Result<String, String> {
-    Sink::new(text, 0)
-        .map(|_| text.to_string())
-        .map_err(str::to_string)
+fn parse_sink(text: &str) -> Result<Sink, String> {
+    Sink::new(text, glasshttp::files::upload::DEFAULT_SINK_LIMIT).map_err(str::to_string)
 }
 
 fn parse_size(text: &str) -> Result<u64, String> {
@@ -174,9 +172,9 @@ fn main() -> ExitCode {
         root: cli.root.unwrap_or_else(default_root),
         // No --bind: both loopback families, so that `localhost` answers
         // on whichever a browser tries first. One address is one family.
-        addr: SocketAddr::new(cli.bind.unwrap_or(IpAddr::from([127, 0, 0, 1])), cli.port),
+        addr: SocketAddr::new(cli.bind.unwrap_or(defaults.addr.ip()), cli.port),
         also_listen: match cli.bind {
-            None => vec![IpAddr::V6(std::net::Ipv6Addr::LOCALHOST)],
+            None => defaults.also_listen.clone(),
             Some(_) => Vec::new(),
         },
         idle_timeout: Duration::from_secs(cli.idle_timeout),
@@ -199,10 +197,7 @@ fn main() -> ExitCode {
         auth: cli
             .auth
             .map(|credentials| Guard::new(credentials, &cli.auth_path)),
-        // The path was checked when the flags were read.
-        sink: cli
-            .sink
-            .and_then(|path| Sink::new(&path, cli.sink_limit).ok()),
+        sink: cli.sink.map(|sink| sink.with_limit(cli.sink_limit)),
         cache_settle_time: cli
             .cache_settle_ms
             .map_or(defaults.cache_settle_time, Duration::from_millis),

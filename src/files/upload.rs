@@ -33,6 +33,11 @@ impl Sink {
         Ok(Sink { path, limit })
     }
 
+    /// The same sink, taking bodies of up to `limit` bytes.
+    pub fn with_limit(self, limit: u64) -> Sink {
+        Sink { limit, ..self }
+    }
+
     /// Whether `path` names the sink (with or without a trailing slash).
     pub fn is_at(&self, path: &RequestPath) -> bool {
         path.segments == self.path.segments
