@@ -72,8 +72,9 @@ struct Kept {
     view: ConnectionView,
 }
 
-/// One connection as the page reads it, each part already JSON, shared
-/// with every reader that took it.
+/// One connection as the page reads it, each part shared with every reader
+/// that took it: its first members and its close as JSON text, each
+/// exchange as a value with the length of its JSON.
 #[derive(Debug, Clone)]
 pub struct ConnectionView {
     /// `"id":…,"client":…,"server":…,"opened_ms":…`, the object's first members.
@@ -226,7 +227,7 @@ impl Journal {
         }
     }
 
-    /// Everything kept, now: handles to shared text, taken under the lock.
+    /// Everything kept, now: handles to the shared parts, taken under the lock.
     pub fn snapshot(&self) -> Snapshot {
         let state = self.lock();
         Snapshot {
@@ -276,15 +277,43 @@ impl Journal {
     }
 
     /// Applies `change` to connection `id`'s view, if it is still kept; it
-    /// returns the bytes it added. Then drops the oldest connections until
-    /// the kept ones are within both bounds, and wakes the readers.
+    /// returns the bytes it added.
     fn update(&self, id: u64, change: impl FnOnce(&mut ConnectionView) -> usize) {
+        self.modify(|state, version| {
+            let kept = state.connections.iter_mut().find(|c| c.id == id)?;
+            kept.changed = version;
+            Some(change(&mut kept.view))
+        });
+    }
+
+    /// Keeps a new connection, `opened` its first members.
+    fn open(&self, id: u64, opened: Arc<str>) {
+        self.modify(|state, version| {
+            let added = opened.len();
+            let view = ConnectionView {
+                opened,
+                exchanges: Vec::new(),
+                dropped_exchanges: 0,
+                closed: None,
+            };
+            state.connections.push_back(Kept {
+                id,
+                changed: version,
+                view,
+            });
+            Some(added)
+        });
+    }
+
+    /// One change under one lock: a new version, `apply` (which returns the
+    /// bytes it added, if it changed anything), then the oldest connections
+    /// dropped until the kept ones are within both bounds; then the readers
+    /// are woken.
+    fn modify(&self, apply: impl FnOnce(&mut State, u64) -> Option<usize>) {
         let mut state = self.lock();
         state.version += 1;
         let version = state.version;
-        if let Some(kept) = state.connections.iter_mut().find(|c| c.id == id) {
-            let added = change(&mut kept.view);
-            kept.changed = version;
+        if let Some(added) = apply(&mut state, version) {
             state.bytes += added;
         }
         // The newest connection stays whatever its size: it is the one
@@ -299,25 +328,6 @@ impl Journal {
         }
         drop(state);
         self.changed.notify_all();
-    }
-
-    /// Keeps a new connection, `opened` its first members.
-    fn open(&self, id: u64, opened: Arc<str>) {
-        let added = opened.len();
-        let view = ConnectionView {
-            opened,
-            exchanges: Vec::new(),
-            dropped_exchanges: 0,
-            closed: None,
-        };
-        let mut state = self.lock();
-        state.connections.push_back(Kept {
-            id,
-            changed: 0,
-            view,
-        });
-        drop(state);
-        self.update(id, |_| added);
     }
 }
 
