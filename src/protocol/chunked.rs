@@ -15,22 +15,23 @@ pub fn chunk_size_line(len: usize) -> String {
     format!("{len:X}\r\n")
 }
 
-/// `data` as one chunk. Empty data would read as the last chunk, so it
-/// gives no bytes at all.
-pub fn chunk(data: &[u8]) -> Vec<u8> {
-    if data.is_empty() {
-        return Vec::new();
-    }
-    let mut out = chunk_size_line(data.len()).into_bytes();
-    out.extend_from_slice(data);
-    out.extend_from_slice(CHUNK_END);
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::protocol::body::ChunkedDecoder;
+
+    /// `data` as one chunk, as a sender frames it with [`chunk_size_line`]
+    /// and [`CHUNK_END`]. Empty data would read as the last chunk, so it
+    /// gives no bytes at all.
+    fn chunk(data: &[u8]) -> Vec<u8> {
+        if data.is_empty() {
+            return Vec::new();
+        }
+        let mut out = chunk_size_line(data.len()).into_bytes();
+        out.extend_from_slice(data);
+        out.extend_from_slice(CHUNK_END);
+        out
+    }
 
     #[test]
     fn chunks_table() {
