@@ -22,9 +22,10 @@
 //! So the semantics and the protocol never reach into the server or the
 //! observers, and observers read values but never drive the loop.
 
-// No unsafe code but one Windows call with no safe wrapper (asking whether
-// the console window is the process's own: `sys/console.rs`), allowed there
-// alone with the proof beside it.
+// No unsafe code but calls with no safe wrapper, allowed where they are
+// alone, each with the proof beside it: one Windows call (asking whether
+// the console window is the process's own: `sys/console.rs`) and Linux's
+// TCP_INFO and saved SYN (`sys/tcp.rs`).
 #![deny(unsafe_code)]
 
 pub mod files;

@@ -1,15 +1,20 @@
-//! `--capture FILE.pcap`: the server's own conversations as a pcap file that
-//! Wireshark and tshark dissect as HTTP, with no capture driver and no
+//! `--capture FILE.pcapng`: the server's own conversations as a pcapng file
+//! that Wireshark and tshark dissect as HTTP, with no capture driver and no
 //! traffic from other programs.
 //!
 //! The server sees socket events, not packets: a connection accepted, bytes
 //! read, bytes written, an end of stream, a close. Each becomes TCP segments
 //! between the real addresses and ports, at the time it happened, with
 //! consistent sequence and acknowledgement numbers: the handshake when the
-//! connection is accepted, data in segments of at most [`SEGMENT_BYTES`]
-//! each acknowledged by the other side, and a FIN for each side's close. The
-//! TCP and IP headers are made up from those events — segment sizes, window
-//! values and the timing of acknowledgements are not the kernel's.
+//! connection is accepted, data in segments of the connection's MSS each
+//! acknowledged by the other side, and a FIN for each side's close.
+//!
+//! What the kernel tells of the connection ([`TcpFacts`]) is used as it is:
+//! the client's SYN as it arrived, the options the handshake negotiated, the
+//! MSS, the windows at accept, and the round-trip time that spaces the
+//! handshake. The rest of the TCP and IP headers is made up, and the file
+//! says which is which: [`section_comment`] heads it, and each handshake
+//! packet carries a comment of its own.
 //!
 //! Recording never holds up serving. Connections hand each event's packets
 //! to a bounded queue ([`QUEUE_BATCHES`]) and go on; one writer thread
@@ -20,8 +25,8 @@
 //! and recording stops. So does it at the first write error, with one
 //! warning.
 
+use std::borrow::Cow;
 use std::fs::File;
-use std::hash::{BuildHasher, Hasher};
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
@@ -31,17 +36,23 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant, SystemTime};
 
-use etherparse::PacketBuilder;
-use pcap_file::pcap::{PcapHeader, PcapPacket, PcapWriter};
+use etherparse::{PacketBuilder, TcpHeader, TcpOptionElement};
+use pcap_file::pcapng::blocks::enhanced_packet::{EnhancedPacketBlock, EnhancedPacketOption};
+use pcap_file::pcapng::blocks::interface_description::{
+    InterfaceDescriptionBlock, InterfaceDescriptionOption,
+};
+use pcap_file::pcapng::blocks::section_header::{SectionHeaderBlock, SectionHeaderOption};
+use pcap_file::pcapng::PcapNgWriter;
 use pcap_file::DataLink;
 
-use crate::observe::seam::Observer;
+use crate::observe::seam::{Observer, Opening};
+use crate::sys::TcpFacts;
 
-/// Payload bytes per reconstructed segment: an Ethernet MSS, so the capture
-/// looks like traffic on a real network link.
-pub const SEGMENT_BYTES: usize = 1460;
-/// The receive window every reconstructed segment advertises.
-const WINDOW: u16 = 65535;
+/// Payload bytes per segment when the system tells no MSS: an Ethernet
+/// MSS, so the capture looks like traffic on a real network link.
+pub const FALLBACK_SEGMENT_BYTES: usize = 1460;
+/// The window advertised when the system tells none.
+const FALLBACK_WINDOW: u32 = 65535;
 const TTL: u8 = 64;
 
 /// Events' packets waiting for the writer, at most; past it they are dropped.
@@ -50,14 +61,45 @@ pub const QUEUE_BATCHES: usize = 1024;
 pub const DEFAULT_LIMIT_BYTES: u64 = 256 << 20;
 /// How long a shutdown waits for the writer to write what is queued.
 pub const FINISH_WAIT: Duration = Duration::from_secs(2);
-/// A pcap record's header, before each packet's bytes.
-const RECORD_HEADER_BYTES: u64 = 16;
+
+/// What the file's section comment says: that the headers are
+/// reconstructed, and on this system which fields come from the kernel.
+pub fn section_comment() -> String {
+    let common = "TCP/IP headers reconstructed by glasshttp from its socket events: this is \
+        not a packet capture. Real: the HTTP bytes and their order, the addresses and ports, \
+        and the times of accepts, reads, writes and closes.";
+    let kernel = if cfg!(target_os = "linux") {
+        " From the kernel (Linux TCP_SAVED_SYN and TCP_INFO): each client SYN as it arrived \
+         (sequence number, window, options, TTL); the SYN-ACK's MSS, SACK permitted, \
+         timestamps and window scale, as negotiated; each side's window at accept; data \
+         segments of the connection's MSS; the handshake spaced by the measured round-trip \
+         time. Made up: the server's initial sequence number, timestamp values after the SYN, \
+         when acknowledgements went, IP identification, and windows after accept."
+    } else {
+        " This system tells glasshttp nothing of the handshake (Windows' SIO_TCP_INFO and \
+         macOS's TCP_CONNECTION_INFO are not read): the SYN and SYN-ACK carry no options, \
+         data segments are 1460 bytes, every window is 65535 and the handshake has one \
+         time. All of these are made up."
+    };
+    format!(
+        "{common}{kernel} Retransmissions, window updates and resets do not appear: for \
+         those, capture the real traffic (Npcap, tcpdump)."
+    )
+}
 
 /// One event's packets, written together so that another connection's never
 /// fall between them.
-type Batch = Vec<(Duration, Vec<u8>)>;
+type Batch = Vec<Packet>;
 
-/// The pcap file, shared by every connection: the queue to its writer.
+/// One packet: when, its bytes from the IP header on, and what it says of
+/// itself in the file.
+struct Packet {
+    time: Duration,
+    bytes: Vec<u8>,
+    comment: Option<&'static str>,
+}
+
+/// The pcapng file, shared by every connection: the queue to its writer.
 pub struct Capture {
     queue: SyncSender<Batch>,
     counts: Arc<Counts>,
@@ -82,22 +124,40 @@ impl std::fmt::Debug for Capture {
 }
 
 impl Capture {
-    /// Creates (or truncates) `path` and writes the pcap header: raw IP
-    /// packets, microsecond timestamps.
+    /// Creates (or truncates) `path` and writes the section, with its
+    /// comment, and the one interface: raw IP packets, nanosecond times.
     /// At most `limit_bytes` are written, the header included.
     pub fn create(path: &Path, limit_bytes: u64) -> io::Result<Capture> {
         let file = File::create(path)?;
-        let header = PcapHeader {
-            datalink: DataLink::RAW,
-            ..PcapHeader::default()
+        let section = SectionHeaderBlock {
+            options: vec![
+                SectionHeaderOption::Comment(section_comment().into()),
+                SectionHeaderOption::UserApplication(
+                    concat!("glasshttp ", env!("CARGO_PKG_VERSION")).into(),
+                ),
+            ],
+            ..SectionHeaderBlock::default()
         };
-        let writer = PcapWriter::with_header(file, header).map_err(write_error)?;
+        let mut writer = PcapNgWriter::with_section_header(file, section).map_err(write_error)?;
+        let interface = InterfaceDescriptionBlock {
+            linktype: DataLink::RAW,
+            snaplen: 0,
+            options: vec![
+                InterfaceDescriptionOption::IfName("glasshttp".into()),
+                // The crate writes packet times in nanoseconds.
+                InterfaceDescriptionOption::IfTsResol(9),
+            ],
+        };
+        writer
+            .write_pcapng_block(interface)
+            .map_err(write_error)?;
+        let written_bytes = writer.get_ref().metadata().map_or(0, |m| m.len());
         let (queue, batches) = mpsc::sync_channel(QUEUE_BATCHES);
         let counts = Arc::new(Counts::default());
         let sink = Sink {
             writer,
             name: path.display().to_string(),
-            written_bytes: 24,
+            written_bytes,
             limit_bytes,
             counts: Arc::clone(&counts),
         };
@@ -127,18 +187,16 @@ impl Capture {
     /// The record of one connection; it starts, with its three-way
     /// handshake, when the connection is [`Observer::opened`].
     pub fn conversation(&self) -> Conversation<'_> {
-        let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-        hasher.write_u64(timestamp().as_nanos() as u64);
-        let isn = hasher.finish();
         let unknown = SocketAddr::from(([0, 0, 0, 0], 0));
         Conversation {
             capture: self,
             client: unknown,
             server: unknown,
-            client_next: isn as u32,
-            server_next: (isn >> 32) as u32,
+            client_next: 0,
+            server_next: 0,
             client_closed: false,
             server_closed: false,
+            shape: Shape::default(),
         }
     }
 
@@ -167,7 +225,7 @@ impl Capture {
 
 /// The writer thread's end: the file, and how much of it is used.
 struct Sink {
-    writer: PcapWriter<File>,
+    writer: PcapNgWriter<File>,
     name: String,
     written_bytes: u64,
     limit_bytes: u64,
@@ -179,7 +237,7 @@ impl Sink {
     /// full, or a write fails.
     fn run(mut self, batches: Receiver<Batch>) {
         while let Ok(batch) = batches.recv() {
-            let going_on = self.write(&batch);
+            let going_on = self.write(batch);
             self.counts.done.fetch_add(1, Ordering::SeqCst);
             if !going_on {
                 // Dropping the receiver tells the connections to stop queueing.
@@ -189,9 +247,9 @@ impl Sink {
     }
 
     /// False once recording has stopped.
-    fn write(&mut self, batch: &Batch) -> bool {
-        for (timestamp, packet) in batch {
-            let size = RECORD_HEADER_BYTES + packet.len() as u64;
+    fn write(&mut self, batch: Batch) -> bool {
+        for packet in batch {
+            let size = block_bytes(&packet);
             if self.written_bytes + size > self.limit_bytes {
                 log::warn!(
                     "capture: {} reached its limit of {} bytes (--capture-limit); recording stops",
@@ -200,8 +258,18 @@ impl Sink {
                 );
                 return false;
             }
-            let record = PcapPacket::new(*timestamp, packet.len() as u32, packet);
-            if let Err(error) = self.writer.write_packet(&record) {
+            let block = EnhancedPacketBlock {
+                interface_id: 0,
+                timestamp: packet.time,
+                original_len: packet.bytes.len() as u32,
+                data: Cow::Owned(packet.bytes),
+                options: packet
+                    .comment
+                    .map(|text| EnhancedPacketOption::Comment(text.into()))
+                    .into_iter()
+                    .collect(),
+            };
+            if let Err(error) = self.writer.write_pcapng_block(block) {
                 log::warn!(
                     "capture: cannot write {}: {}; recording stops",
                     self.name,
@@ -213,6 +281,14 @@ impl Sink {
         }
         true
     }
+}
+
+/// The bytes an enhanced packet block takes: 28 of header, the data and
+/// each option padded to 4, the end of options, 4 of trailer.
+fn block_bytes(packet: &Packet) -> u64 {
+    let padded = |len: usize| len.div_ceil(4) as u64 * 4;
+    let options = packet.comment.map_or(0, |text| 4 + padded(text.len()) + 4);
+    28 + padded(packet.bytes.len()) + options + 4
 }
 
 /// The I/O error inside the pcap crate's, whose own text ("Error reading
@@ -230,11 +306,114 @@ fn canonical(addr: SocketAddr) -> SocketAddr {
     SocketAddr::new(addr.ip().to_canonical(), addr.port())
 }
 
+/// The parts of a client's SYN, as the kernel kept it, that the capture
+/// writes again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SavedSyn {
+    pub sequence: u32,
+    pub window: u16,
+    pub ttl: u8,
+    /// The TCP options, as sent.
+    pub options: Vec<u8>,
+    /// The MSS option's value, when there is one.
+    pub mss: Option<u16>,
+    /// The timestamp option's value (TSval), when there is one.
+    pub tsval: Option<u32>,
+}
+
+impl SavedSyn {
+    /// Reads a SYN from its IP header on; `None` if it is not one.
+    pub fn parse(packet: &[u8]) -> Option<SavedSyn> {
+        let (ttl, ip_len) = match packet.first()? >> 4 {
+            4 => (*packet.get(8)?, usize::from(packet[0] & 0x0f) * 4),
+            // Extension headers are not expected on a SYN to a server.
+            6 => (*packet.get(7)?, 40),
+            _ => return None,
+        };
+        let (tcp, _) = TcpHeader::from_slice(packet.get(ip_len..)?).ok()?;
+        if !tcp.syn || tcp.ack {
+            return None;
+        }
+        let (mut mss, mut tsval) = (None, None);
+        for option in tcp.options_iterator().flatten() {
+            match option {
+                TcpOptionElement::MaximumSegmentSize(value) => mss = Some(value),
+                TcpOptionElement::Timestamp(value, _) => tsval = Some(value),
+                _ => {}
+            }
+        }
+        Some(SavedSyn {
+            sequence: tcp.sequence_number,
+            window: tcp.window_size,
+            ttl,
+            options: tcp.options.as_slice().to_vec(),
+            mss,
+            tsval,
+        })
+    }
+}
+
 /// Which side sends a segment.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Side {
     Client,
     Server,
+}
+
+/// The sizes the kernel tells, or the fallbacks: each side's segment
+/// payload and the window value it writes in its headers (scaled).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Shape {
+    client_segment: usize,
+    server_segment: usize,
+    client_window: u16,
+    server_window: u16,
+}
+
+impl Default for Shape {
+    fn default() -> Shape {
+        Shape {
+            client_segment: FALLBACK_SEGMENT_BYTES,
+            server_segment: FALLBACK_SEGMENT_BYTES,
+            client_window: FALLBACK_WINDOW as u16,
+            server_window: FALLBACK_WINDOW as u16,
+        }
+    }
+}
+
+impl Shape {
+    fn of(facts: &TcpFacts) -> Shape {
+        let timestamps = if facts.timestamps { 12 } else { 0 };
+        // The client sends segments of the MSS the server advertised, and
+        // the server of its own send MSS.
+        let client_segment = usize::from(facts.server_mss).saturating_sub(timestamps);
+        let (client_shift, server_shift) = facts
+            .window_scale
+            .map_or((0, 0), |scale| (scale.client, scale.server));
+        let scaled = |window: u32, shift: u8| {
+            u16::try_from(window >> shift.min(14)).unwrap_or(u16::MAX)
+        };
+        Shape {
+            client_segment: client_segment.max(1),
+            server_segment: (facts.send_mss as usize).max(1),
+            client_window: scaled(facts.client_window, client_shift),
+            server_window: scaled(facts.server_window, server_shift),
+        }
+    }
+
+    fn segment(&self, side: Side) -> usize {
+        match side {
+            Side::Client => self.client_segment,
+            Side::Server => self.server_segment,
+        }
+    }
+
+    fn window(&self, side: Side) -> u16 {
+        match side {
+            Side::Client => self.client_window,
+            Side::Server => self.server_window,
+        }
+    }
 }
 
 /// One connection's TCP stream, as it is reconstructed.
@@ -247,6 +426,25 @@ pub struct Conversation<'a> {
     server_next: u32,
     client_closed: bool,
     server_closed: bool,
+    shape: Shape,
+}
+
+/// One segment to write: who sends it, its flags, its header's window and
+/// options, its payload.
+struct Segment<'p> {
+    from: Side,
+    flags: Flags,
+    window: u16,
+    ttl: u8,
+    options: Options<'p>,
+    payload: &'p [u8],
+}
+
+/// A segment's TCP options: none, as the kernel kept them, or built.
+enum Options<'p> {
+    None,
+    Raw(&'p [u8]),
+    Built(Vec<TcpOptionElement>),
 }
 
 /// TCP flags of a reconstructed segment.
@@ -258,27 +456,87 @@ struct Flags {
     psh: bool,
 }
 
+const SYN_KEPT: &str = "The client's SYN as the kernel kept it (TCP_SAVED_SYN): sequence \
+    number, window, options and TTL are real";
+const SYN_MADE: &str = "Reconstructed SYN: the system kept no copy; the options are those \
+    TCP_INFO says were negotiated, or none when it says nothing";
+const SYN_ACK_MADE: &str = "Reconstructed SYN-ACK: MSS, SACK permitted, timestamps and window \
+    scale as TCP_INFO reports them; the sequence number and the timestamp value are made up";
+const ACK_MADE: &str = "Reconstructed ACK: stamped at accept(), one measured round-trip time \
+    (tcpi_rtt) after the SYN-ACK";
+
 impl Conversation<'_> {
     /// SYN, SYN-ACK, ACK: the kernel completed them before accept()
-    /// returned, so they carry the time of the accept.
-    fn handshake(&mut self) {
-        let now = timestamp();
+    /// returned. The ACK is stamped at the accept, the SYN and SYN-ACK one
+    /// round-trip time before it.
+    fn handshake(&mut self, opening: &Opening) {
+        let accepted = since_epoch(opening.accepted);
+        let rtt = opening.tcp.as_ref().map_or(Duration::ZERO, |facts| facts.rtt);
+        let syn_at = accepted.saturating_sub(rtt);
+        let saved = &opening.syn;
         let mut batch = Vec::with_capacity(3);
         let syn = Flags {
             syn: true,
             ..Flags::default()
         };
-        self.segment(&mut batch, now, Side::Client, syn, &[]);
-        self.client_next = self.client_next.wrapping_add(1);
-        let syn_ack = Flags {
-            syn: true,
-            ack: true,
-            ..Flags::default()
+        let client_options = match (&saved, &opening.tcp) {
+            (Some(saved), _) => Options::Raw(&saved.options),
+            (None, Some(facts)) => Options::Built(negotiated(facts, None, None, Side::Client)),
+            (None, None) => Options::None,
         };
-        self.segment(&mut batch, now, Side::Server, syn_ack, &[]);
+        let syn_segment = Segment {
+            from: Side::Client,
+            flags: syn,
+            window: saved.as_ref().map_or(self.shape.client_window, |s| s.window),
+            ttl: saved.as_ref().map_or(TTL, |s| s.ttl),
+            options: client_options,
+            payload: &[],
+        };
+        let comment = if saved.is_some() { SYN_KEPT } else { SYN_MADE };
+        self.segment(&mut batch, syn_at, syn_segment, Some(comment));
+        self.client_next = self.client_next.wrapping_add(1);
+        let server_options = match &opening.tcp {
+            Some(facts) => {
+                let tsval = since_epoch(opening.accepted).as_millis() as u32;
+                let echo = saved.as_ref().and_then(|s| s.tsval);
+                Options::Built(negotiated(facts, Some(tsval), echo, Side::Server))
+            }
+            None => Options::None,
+        };
+        let syn_ack = Segment {
+            from: Side::Server,
+            flags: Flags {
+                syn: true,
+                ack: true,
+                ..Flags::default()
+            },
+            // A SYN's window is never scaled (RFC 7323 §2.2).
+            window: opening.tcp.as_ref().map_or(self.shape.server_window, |facts| {
+                u16::try_from(facts.server_window).unwrap_or(u16::MAX)
+            }),
+            ttl: TTL,
+            options: server_options,
+            payload: &[],
+        };
+        let syn_ack_at = syn_at + Duration::from_micros(1).min(rtt);
+        self.segment(&mut batch, syn_ack_at, syn_ack, Some(SYN_ACK_MADE));
         self.server_next = self.server_next.wrapping_add(1);
-        self.segment(&mut batch, now, Side::Client, ack(), &[]);
+        let ack = self.plain(Side::Client, ack(), &[]);
+        let comment = opening.tcp.is_some().then_some(ACK_MADE);
+        self.segment(&mut batch, accepted, ack, comment);
         self.capture.write(batch);
+    }
+
+    /// A segment from `from` with the connection's window and no options.
+    fn plain<'p>(&self, from: Side, flags: Flags, payload: &'p [u8]) -> Segment<'p> {
+        Segment {
+            from,
+            flags,
+            window: self.shape.window(from),
+            ttl: TTL,
+            options: Options::None,
+            payload,
+        }
     }
 
     fn data(&mut self, from: Side, bytes: &[u8]) {
@@ -286,7 +544,7 @@ impl Conversation<'_> {
             return;
         }
         let now = timestamp();
-        let chunks = bytes.chunks(SEGMENT_BYTES);
+        let chunks = bytes.chunks(self.shape.segment(from));
         let last = chunks.len() - 1;
         let mut batch = Vec::with_capacity(chunks.len() + 1);
         for (index, chunk) in chunks.enumerate() {
@@ -295,11 +553,13 @@ impl Conversation<'_> {
                 psh: index == last,
                 ..Flags::default()
             };
-            self.segment(&mut batch, now, from, flags, chunk);
+            let segment = self.plain(from, flags, chunk);
+            self.segment(&mut batch, now, segment, None);
             let next = self.next_mut(from);
             *next = next.wrapping_add(chunk.len() as u32);
         }
-        self.segment(&mut batch, now, from.other(), ack(), &[]);
+        let ack = self.plain(from.other(), ack(), &[]);
+        self.segment(&mut batch, now, ack, None);
         self.capture.write(batch);
     }
 
@@ -311,10 +571,12 @@ impl Conversation<'_> {
             ..Flags::default()
         };
         let mut batch = Vec::with_capacity(2);
-        self.segment(&mut batch, now, from, flags, &[]);
+        let fin = self.plain(from, flags, &[]);
+        self.segment(&mut batch, now, fin, None);
         let next = self.next_mut(from);
         *next = next.wrapping_add(1);
-        self.segment(&mut batch, now, from.other(), ack(), &[]);
+        let ack = self.plain(from.other(), ack(), &[]);
+        self.segment(&mut batch, now, ack, None);
         self.capture.write(batch);
     }
 
@@ -325,25 +587,26 @@ impl Conversation<'_> {
         }
     }
 
-    /// Adds one segment from `from` to `batch`, acknowledging all the other
-    /// side sent.
+    /// Adds `segment` to `batch`, acknowledging all the other side sent.
     fn segment(
         &self,
-        batch: &mut Vec<(Duration, Vec<u8>)>,
+        batch: &mut Batch,
         time: Duration,
-        from: Side,
-        flags: Flags,
-        payload: &[u8],
+        segment: Segment<'_>,
+        comment: Option<&'static str>,
     ) {
-        let (source, destination, seq, acknowledged) = match from {
+        let (source, destination, seq, acknowledged) = match segment.from {
             Side::Client => (self.client, self.server, self.client_next, self.server_next),
             Side::Server => (self.server, self.client, self.server_next, self.client_next),
         };
         let ip = match (source.ip(), destination.ip()) {
-            (IpAddr::V4(s), IpAddr::V4(d)) => PacketBuilder::ipv4(s.octets(), d.octets(), TTL),
-            (s, d) => PacketBuilder::ipv6(to_v6(s), to_v6(d), TTL),
+            (IpAddr::V4(s), IpAddr::V4(d)) => {
+                PacketBuilder::ipv4(s.octets(), d.octets(), segment.ttl)
+            }
+            (s, d) => PacketBuilder::ipv6(to_v6(s), to_v6(d), segment.ttl),
         };
-        let mut tcp = ip.tcp(source.port(), destination.port(), seq, WINDOW);
+        let mut tcp = ip.tcp(source.port(), destination.port(), seq, segment.window);
+        let Segment { flags, payload, .. } = segment;
         if flags.syn {
             tcp = tcp.syn();
         }
@@ -356,18 +619,68 @@ impl Conversation<'_> {
         if flags.psh {
             tcp = tcp.psh();
         }
-        let mut packet = Vec::with_capacity(tcp.size(payload.len()));
-        if tcp.write(&mut packet, payload).is_ok() {
-            batch.push((time, packet));
+        let tcp = match segment.options {
+            Options::None => Ok(tcp),
+            Options::Raw(bytes) => tcp.options_raw(bytes),
+            Options::Built(options) => tcp.options(&options),
+        };
+        let Ok(tcp) = tcp else {
+            return;
+        };
+        let mut bytes = Vec::with_capacity(tcp.size(payload.len()));
+        if tcp.write(&mut bytes, payload).is_ok() {
+            batch.push(Packet {
+                time,
+                bytes,
+                comment,
+            });
         }
     }
 }
 
+/// The options of a SYN or SYN-ACK from `side`, in the order Linux writes
+/// them: MSS, SACK permitted, timestamps, window scale. The client's MSS
+/// is unknown without its SYN, so it is left out.
+fn negotiated(
+    facts: &TcpFacts,
+    tsval: Option<u32>,
+    echo: Option<u32>,
+    side: Side,
+) -> Vec<TcpOptionElement> {
+    let mut options = Vec::new();
+    if side == Side::Server {
+        options.push(TcpOptionElement::MaximumSegmentSize(facts.server_mss));
+    }
+    if facts.sack {
+        options.push(TcpOptionElement::SelectiveAcknowledgementPermitted);
+    }
+    if facts.timestamps {
+        options.push(TcpOptionElement::Timestamp(
+            tsval.unwrap_or(0),
+            echo.unwrap_or(0),
+        ));
+    }
+    if let Some(scale) = facts.window_scale {
+        let shift = match side {
+            Side::Client => scale.client,
+            Side::Server => scale.server,
+        };
+        options.push(TcpOptionElement::Noop);
+        options.push(TcpOptionElement::WindowScale(shift));
+    }
+    options
+}
+
 impl Observer for Conversation<'_> {
-    fn opened(&mut self, client: SocketAddr, server: SocketAddr) {
-        self.client = canonical(client);
-        self.server = canonical(server);
-        self.handshake();
+    fn opened(&mut self, opening: &Opening) {
+        self.client = canonical(opening.client);
+        self.server = canonical(opening.server);
+        self.client_next = opening.client_isn;
+        self.server_next = opening.server_isn;
+        if let Some(facts) = &opening.tcp {
+            self.shape = Shape::of(facts);
+        }
+        self.handshake(opening);
     }
 
     fn wants_bytes(&self) -> bool {
@@ -427,8 +740,11 @@ fn to_v6(ip: IpAddr) -> [u8; 16] {
     }
 }
 
-fn timestamp() -> Duration {
-    SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
+fn since_epoch(time: SystemTime) -> Duration {
+    time.duration_since(SystemTime::UNIX_EPOCH)
         .unwrap_or_default()
+}
+
+fn timestamp() -> Duration {
+    since_epoch(SystemTime::now())
 }

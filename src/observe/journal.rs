@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::observe::seam::{ExchangeRecord, Observer};
+use crate::observe::seam::{ExchangeRecord, Observer, Opening};
 use crate::observe::trace;
 use crate::protocol::visible::visible;
 use crate::protocol::CloseReason;
@@ -368,7 +368,8 @@ fn head_lines(head: &[u8]) -> Vec<String> {
 }
 
 impl Observer for Journaled<'_> {
-    fn opened(&mut self, client: SocketAddr, server: SocketAddr) {
+    fn opened(&mut self, opening: &Opening) {
+        let (client, server) = (opening.client, opening.server);
         let journal = self.journal;
         let opened = format!(
             "\"id\":{},\"client\":{},\"server\":{},\"opened_ms\":{}",

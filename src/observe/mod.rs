@@ -23,11 +23,12 @@ pub mod page;
 pub mod seam;
 pub mod trace;
 
-use std::net::SocketAddr;
+use std::net::{SocketAddr, TcpStream};
 
 use crate::protocol::CloseReason;
+use crate::sys;
 
-pub use seam::{ExchangeRecord, Observer, Outcome, Tap};
+pub use seam::{ExchangeRecord, Observer, Opening, Outcome, Tap};
 
 /// What observes the whole server, chosen once at start-up.
 #[derive(Debug, Default)]
@@ -41,12 +42,20 @@ pub struct Observers {
 }
 
 impl Observers {
-    /// The observers of one new connection; tells them it opened.
+    /// Whether an observer draws the handshake: then listeners keep each
+    /// SYN ([`sys::keep_syns`]) and each connection's TCP facts are read.
+    pub fn reads_handshakes(&self) -> bool {
+        self.capture.is_some() || self.journal.is_some()
+    }
+
+    /// The observers of one new connection, accepted as `stream`; tells
+    /// them it opened.
     pub fn connection(
         &self,
         id: u64,
         client: SocketAddr,
         server: SocketAddr,
+        stream: &TcpStream,
     ) -> ConnectionObserver<'_> {
         let mut observers: Vec<Box<dyn Observer + '_>> =
             vec![Box::new(access_log::AccessLog::new(client))];
@@ -64,8 +73,13 @@ impl Observers {
             observers,
             wants_bytes,
         };
+        let tcp = self
+            .reads_handshakes()
+            .then(|| sys::tcp_facts(stream))
+            .flatten();
+        let opening = Opening::new(client, server, tcp);
         for observer in &mut connection.observers {
-            observer.opened(client, server);
+            observer.opened(&opening);
         }
         connection
     }

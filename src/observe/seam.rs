@@ -2,11 +2,14 @@
 //! value that describes an exchange ([`ExchangeRecord`]), and the [`Tap`]
 //! the wire writer hands written bytes to.
 
+use std::hash::{BuildHasher, Hasher};
 use std::net::SocketAddr;
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
 use crate::files::Decision;
+use crate::observe::capture::SavedSyn;
 use crate::protocol::{CloseReason, KeepAlive, Request, Status};
+use crate::sys::TcpFacts;
 
 /// Receives a copy of every byte written to the socket, in order, just
 /// before it is written. Bytes of a write that then fails are still handed
@@ -19,7 +22,7 @@ pub trait Tap {
 /// nothing, so an observer implements only the events it reads.
 pub trait Observer {
     /// The connection was accepted.
-    fn opened(&mut self, _client: SocketAddr, _server: SocketAddr) {}
+    fn opened(&mut self, _opening: &Opening) {}
     /// Whether it needs the bytes themselves ([`Observer::received`],
     /// [`Observer::sent`]); then file bodies go through memory, not sendfile.
     fn wants_bytes(&self) -> bool {
@@ -37,6 +40,56 @@ pub trait Observer {
     fn exchanged(&mut self, _record: &ExchangeRecord<'_>) {}
     /// The connection ended, after `requests` exchanges.
     fn closed(&mut self, _reason: CloseReason, _requests: u64) {}
+}
+
+/// A connection just accepted: who, when, and what the kernel tells of
+/// its handshake. One value for every observer, so that the capture and the
+/// inspector draw the same segments with the same sequence numbers.
+#[derive(Debug, Clone)]
+pub struct Opening {
+    pub client: SocketAddr,
+    pub server: SocketAddr,
+    /// When accept() returned.
+    pub accepted: SystemTime,
+    pub at: Instant,
+    /// What the kernel tells, when it tells anything.
+    pub tcp: Option<TcpFacts>,
+    /// The client's SYN, when the kernel kept it.
+    pub syn: Option<SavedSyn>,
+    /// Each side's initial sequence number: the client's from its SYN when
+    /// the kernel kept it; otherwise, and always for the server (no system
+    /// tells it), a random one.
+    pub client_isn: u32,
+    pub server_isn: u32,
+}
+
+impl Opening {
+    /// The opening of a connection accepted just now.
+    pub fn new(client: SocketAddr, server: SocketAddr, tcp: Option<TcpFacts>) -> Opening {
+        let accepted = SystemTime::now();
+        let syn = tcp
+            .as_ref()
+            .and_then(|facts| facts.syn.as_deref())
+            .and_then(SavedSyn::parse);
+        let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+        hasher.write_u128(
+            accepted
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_nanos(),
+        );
+        let random = hasher.finish();
+        Opening {
+            client,
+            server,
+            accepted,
+            at: Instant::now(),
+            client_isn: syn.as_ref().map_or(random as u32, |syn| syn.sequence),
+            server_isn: (random >> 32) as u32,
+            tcp,
+            syn,
+        }
+    }
 }
 
 /// What was asked, and what was decided.

@@ -24,7 +24,7 @@ use crate::files::target::PathError;
 use crate::files::upload::Upload;
 use crate::files::{Decision, FileDecision};
 use crate::observe::capture::Capture;
-use crate::observe::seam::{ExchangeRecord, Observer, Outcome};
+use crate::observe::seam::{ExchangeRecord, Observer, Opening, Outcome};
 use crate::protocol::auth::{self, Verdict};
 use crate::protocol::visible::visible;
 use crate::protocol::{CloseReason, KeepAlive, Method, Request, Status};
@@ -45,8 +45,8 @@ pub struct TracedConnection<'a> {
 }
 
 impl Observer for TracedConnection<'_> {
-    fn opened(&mut self, client: SocketAddr, server: SocketAddr) {
-        self.trace.opened(self.id, client, server);
+    fn opened(&mut self, opening: &Opening) {
+        self.trace.opened(self.id, opening.client, opening.server);
     }
 
     fn exchanged(&mut self, record: &ExchangeRecord<'_>) {

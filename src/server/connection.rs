@@ -136,7 +136,7 @@ pub fn serve(
         stream,
         busy: &handle.busy,
         context,
-        observer: context.observers.connection(id, peer, local),
+        observer: context.observers.connection(id, peer, local, stream),
         buffer: Vec::with_capacity(READ_CHUNK_BYTES),
         start: 0,
         scratch: Vec::with_capacity(HEAD_BYTES),

@@ -386,6 +386,9 @@ impl Server {
                 .map_err(|error| StartError::Bind(config.addr, error))?;
         }
         let (observers, inspector) = observers_for(config)?;
+        if observers.reads_handshakes() {
+            listeners.iter().for_each(sys::keep_syns);
+        }
         let context = Context {
             root,
             cache: FileCache::with_settle_time(config.cache_settle_time)

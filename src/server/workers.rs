@@ -198,7 +198,7 @@ fn refuse(shared: &Shared, stream: &TcpStream, peer: SocketAddr, id: u64, why: R
         Refused::NoThread => (Outcome::NoThread, CloseReason::NoThread),
     };
     let local = stream.local_addr().unwrap_or(peer);
-    let mut observer = shared.context.observers.connection(id, peer, local);
+    let mut observer = shared.context.observers.connection(id, peer, local, stream);
     let received = Instant::now();
     let response = Response::error(Status::ServiceUnavailable)
         .with_field("Retry-After", RETRY_AFTER_SECS.to_string());

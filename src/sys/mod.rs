@@ -44,6 +44,7 @@ mod listen;
 mod lock;
 mod progress;
 mod stamp;
+mod tcp;
 #[cfg(unix)]
 mod unix;
 #[cfg(unix)]
@@ -70,6 +71,7 @@ pub use path::{
 };
 pub use progress::{is_timeout, send_wait, WriteProgress};
 pub use stamp::FileStamp;
+pub use tcp::{facts as tcp_facts, keep_syns, TcpFacts, WindowScale};
 
 /// Which implementation of the file-and-socket half this build uses, for
 /// the banner's debug line and the benchmarks.
