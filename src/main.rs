@@ -13,6 +13,7 @@ use glasshttp::files::guard::Guard;
 use glasshttp::files::upload::Sink;
 use glasshttp::observe::access_log;
 use glasshttp::protocol::auth::Credentials;
+use glasshttp::protocol::words::Lang;
 use glasshttp::server::{self, raise_open_file_limit, ShutdownHandle, Summary};
 use glasshttp::sys;
 use glasshttp::{Config, Server};
@@ -85,6 +86,11 @@ struct Cli {
     /// and sent, each decision and why, timing, who closed and why.
     #[arg(long)]
     trace: bool,
+    /// The language of --trace, en or zh [default: zh when the system's
+    /// language is Chinese (LC_ALL, LC_MESSAGES or LANG; on Windows and
+    /// macOS the user's language), else en]
+    #[arg(long, value_name = "LANG", value_parser = parse_lang)]
+    lang: Option<Lang>,
     /// Close every connection after one response (lab mode: compare with
     /// keep-alive in the trace and the capture).
     #[arg(long)]
@@ -137,6 +143,15 @@ fn parse_sink(text: &str) -> Result<Sink, String> {
     Sink::new(text, glasshttp::files::upload::DEFAULT_SINK_LIMIT).map_err(str::to_string)
 }
 
+/// `--lang`: `en` or `zh`, in any case.
+fn parse_lang(text: &str) -> Result<Lang, String> {
+    match text.to_ascii_lowercase().as_str() {
+        "en" => Ok(Lang::En),
+        "zh" => Ok(Lang::Zh),
+        _ => Err("expected en or zh".to_string()),
+    }
+}
+
 fn parse_size(text: &str) -> Result<u64, String> {
     let (digits, shift) = match text.strip_suffix(['K', 'k']) {
         Some(digits) => (digits, 10),
@@ -187,6 +202,9 @@ fn main() -> ExitCode {
         shutdown_timeout: Duration::from_secs(cli.shutdown_timeout),
         keep_alive: !cli.no_keepalive,
         trace: cli.trace,
+        lang: cli
+            .lang
+            .unwrap_or_else(|| sys::user_language().map_or(Lang::En, |name| Lang::from_locale(&name))),
         capture: cli.capture,
         capture_limit: cli.capture_limit,
         listings: !cli.no_listing,

@@ -21,6 +21,7 @@
 
 use crate::protocol::byte_range::ByteRange;
 use crate::protocol::fields::{is_tchar, parse_decimal, trim_ows, DecimalError};
+use crate::protocol::words::{phrase, Phrase};
 
 /// Most range-specs accepted in one `Range` field before it is ignored.
 pub const MAX_RANGES: usize = 16;
@@ -43,15 +44,15 @@ pub enum Ignored {
 }
 
 impl Ignored {
-    /// The reason in plain words.
-    pub fn describe(self) -> &'static str {
+    /// The reason in plain words, in both languages.
+    pub fn describe(self) -> Phrase {
         match self {
-            Ignored::OtherUnit => "range unit other than bytes",
-            Ignored::Invalid => "invalid Range syntax",
-            Ignored::EmptyFile => "the file is empty",
-            Ignored::TooManyRanges => "more than 16 ranges",
-            Ignored::ExceedsFile => "ranges add up to more than the file",
-            Ignored::IfRangeMismatch => "If-Range does not match the current validator",
+            Ignored::OtherUnit => phrase("range unit other than bytes", "范围单位不是 bytes"),
+            Ignored::Invalid => phrase("invalid Range syntax", "Range 的语法无效"),
+            Ignored::EmptyFile => phrase("the file is empty", "文件是空的"),
+            Ignored::TooManyRanges => phrase("more than 16 ranges", "范围超过 16 个"),
+            Ignored::ExceedsFile => phrase("ranges add up to more than the file", "各范围加起来比文件还大"),
+            Ignored::IfRangeMismatch => phrase("If-Range does not match the current validator", "If-Range 与当前的验证器不匹配"),
         }
     }
 }

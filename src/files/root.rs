@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use crate::files::guard::Guard;
 use crate::files::target::RequestPath;
+use crate::protocol::words::{phrase, Phrase};
 use crate::files::upload::Sink;
 use crate::protocol::coding::Coding;
 use crate::protocol::Status;
@@ -97,12 +98,12 @@ impl OpenFailure {
         }
     }
 
-    /// The failure in plain words.
-    pub fn describe(self) -> &'static str {
+    /// The failure in plain words, in both languages.
+    pub fn describe(self) -> Phrase {
         match self {
-            OpenFailure::NotFound => "no such file under the root",
-            OpenFailure::Forbidden => "the file exists but may not be read",
-            OpenFailure::Unreadable => "the file could not be read",
+            OpenFailure::NotFound => phrase("no such file under the root", "根目录下没有这个文件"),
+            OpenFailure::Forbidden => phrase("the file exists but may not be read", "文件存在，但不允许读取"),
+            OpenFailure::Unreadable => phrase("the file could not be read", "文件无法读取"),
         }
     }
 }

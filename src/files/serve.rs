@@ -794,7 +794,7 @@ mod tests {
             (
                 "dotfile",
                 get("/.secret", ""),
-                Decision::BadTarget(PathError::Refused("dotfile")),
+                Decision::BadTarget(PathError::Refused(crate::files::target::DOTFILE)),
             ),
             (
                 "missing file",

@@ -8,6 +8,7 @@
 //! looks the path up.
 
 use crate::protocol::Status;
+use crate::protocol::words::{phrase, Phrase};
 
 /// A request path, decoded and normalised.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,6 +54,16 @@ pub fn percent_encode_into(out: &mut String, segment: &[u8], also_kept: &[u8]) {
     }
 }
 
+/// Why a path is refused, in both languages.
+pub const DOTFILE: Phrase = phrase("dotfile", "以点开头的名字（隐藏文件）");
+pub const NUL_BYTE: Phrase = phrase("NUL byte in path", "路径中有 NUL 字节");
+pub const BACKSLASH: Phrase = phrase("backslash in path", "路径中有反斜杠");
+pub const ABOVE_ROOT: Phrase = phrase("path climbs above the root", "路径越过了根目录");
+pub const COLON: Phrase = phrase("colon in a name (a drive or an NTFS stream)", "名字中有冒号（在 Windows 上表示驱动器或 NTFS 数据流）");
+pub const TRAILING_DOT: Phrase = phrase("name ends in a dot or a space", "名字以点或空格结尾（Windows 会去掉它们）");
+pub const DEVICE_NAME: Phrase = phrase("reserved device name", "Windows 保留的设备名");
+pub const SHORT_NAME: Phrase = phrase("8.3 short name", "8.3 短文件名（同一个文件的第二个名字）");
+
 /// Why a target cannot name a file. [`PathError::status`] is the mapping.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PathError {
@@ -60,7 +71,7 @@ pub enum PathError {
     BadTarget,
     /// A NUL byte, a backslash, a dotfile or a `..` above the root:
     /// answered as if there were no such file.
-    Refused(&'static str),
+    Refused(Phrase),
 }
 
 impl PathError {
@@ -86,10 +97,10 @@ pub fn parse_target(target: &str) -> Result<RequestPath, PathError> {
     };
     let decoded = percent_decode(path.as_bytes()).ok_or(PathError::BadTarget)?;
     if decoded.contains(&0) {
-        return Err(PathError::Refused("NUL byte in path"));
+        return Err(PathError::Refused(NUL_BYTE));
     }
     if decoded.contains(&b'\\') {
-        return Err(PathError::Refused("backslash in path"));
+        return Err(PathError::Refused(BACKSLASH));
     }
 
     let mut segments: Vec<Vec<u8>> = Vec::new();
@@ -98,7 +109,7 @@ pub fn parse_target(target: &str) -> Result<RequestPath, PathError> {
             b"" | b"." => {}
             b".." => {
                 if segments.pop().is_none() {
-                    return Err(PathError::Refused("path climbs above the root"));
+                    return Err(PathError::Refused(ABOVE_ROOT));
                 }
             }
             s => {
@@ -123,15 +134,15 @@ pub fn parse_target(target: &str) -> Result<RequestPath, PathError> {
 /// Why one decoded path segment (a name, not `.` or `..`) may not be
 /// served, if it may not: a dotfile, a NUL or a backslash, or a name
 /// Windows reads otherwise. The listing leaves out the same names.
-pub fn refuse_segment(segment: &[u8]) -> Option<&'static str> {
+pub fn refuse_segment(segment: &[u8]) -> Option<Phrase> {
     if segment.starts_with(b".") {
-        return Some("dotfile");
+        return Some(DOTFILE);
     }
     if segment.contains(&0) {
-        return Some("NUL byte in path");
+        return Some(NUL_BYTE);
     }
     if segment.contains(&b'\\') {
-        return Some("backslash in path");
+        return Some(BACKSLASH);
     }
     refuse_on_windows(segment)
 }
@@ -153,18 +164,18 @@ pub fn refuse_segment(segment: &[u8]) -> Option<&'static str> {
 ///   shape is refused.
 ///
 /// Dotfiles are refused before this by their leading dot, which has no case.
-pub fn refuse_on_windows(segment: &[u8]) -> Option<&'static str> {
+pub fn refuse_on_windows(segment: &[u8]) -> Option<Phrase> {
     if segment.contains(&b':') {
-        return Some("colon in a name (a drive or an NTFS stream)");
+        return Some(COLON);
     }
     if segment.ends_with(b".") || segment.ends_with(b" ") {
-        return Some("name ends in a dot or a space");
+        return Some(TRAILING_DOT);
     }
     if is_reserved_device(segment) {
-        return Some("reserved device name");
+        return Some(DEVICE_NAME);
     }
     if is_short_name(segment) {
-        return Some("8.3 short name");
+        return Some(SHORT_NAME);
     }
     None
 }
@@ -259,10 +270,10 @@ mod tests {
         parts.iter().map(|p| p.as_bytes().to_vec()).collect()
     }
 
-    const COLON: &str = "colon in a name (a drive or an NTFS stream)";
-    const TRAILING: &str = "name ends in a dot or a space";
-    const DEVICE: &str = "reserved device name";
-    const SHORT: &str = "8.3 short name";
+    const COLON: &str = COLON;
+    const TRAILING: &str = TRAILING_DOT;
+    const DEVICE: &str = DEVICE_NAME;
+    const SHORT: &str = SHORT_NAME;
 
     #[test]
     fn targets_table() {
@@ -279,26 +290,26 @@ mod tests {
             ("/bad%zzescape", Err(BadTarget)),
             ("/truncated%2", Err(BadTarget)),
             ("/a#frag", Err(BadTarget)),
-            ("/..", Err(Refused("path climbs above the root"))),
-            ("/../etc/passwd", Err(Refused("path climbs above the root"))),
+            ("/..", Err(Refused(ABOVE_ROOT))),
+            ("/../etc/passwd", Err(Refused(ABOVE_ROOT))),
             (
                 "/a/../../etc/passwd",
-                Err(Refused("path climbs above the root")),
+                Err(Refused(ABOVE_ROOT)),
             ),
             (
                 "/%2e%2e/etc/passwd",
-                Err(Refused("path climbs above the root")),
+                Err(Refused(ABOVE_ROOT)),
             ),
             (
                 "/%2E%2E%2Fetc%2Fpasswd",
-                Err(Refused("path climbs above the root")),
+                Err(Refused(ABOVE_ROOT)),
             ),
-            ("/a%00.html", Err(Refused("NUL byte in path"))),
-            ("/..%5cetc", Err(Refused("backslash in path"))),
-            ("/a\\b", Err(Refused("backslash in path"))),
-            ("/.env", Err(Refused("dotfile"))),
-            ("/a/.git/config", Err(Refused("dotfile"))),
-            ("/.GIT/config", Err(Refused("dotfile"))),
+            ("/a%00.html", Err(Refused(NUL_BYTE))),
+            ("/..%5cetc", Err(Refused(BACKSLASH))),
+            ("/a\\b", Err(Refused(BACKSLASH))),
+            ("/.env", Err(Refused(DOTFILE))),
+            ("/a/.git/config", Err(Refused(DOTFILE))),
+            ("/.GIT/config", Err(Refused(DOTFILE))),
             // Names Windows reads as something else, refused everywhere.
             ("/index.html::$DATA", Err(Refused(COLON))),
             ("/index.html:$DATA", Err(Refused(COLON))),

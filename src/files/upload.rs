@@ -11,6 +11,7 @@ use crate::files::target::{self, RequestPath};
 use crate::protocol::form::FormReport;
 use crate::protocol::visible::{html_escape, visible};
 use crate::protocol::{Body, Response, Status};
+use crate::protocol::words::Said;
 
 /// The largest upload taken by default (`--sink-limit`).
 pub const DEFAULT_SINK_LIMIT: u64 = 100 * 1024 * 1024;
@@ -66,46 +67,68 @@ pub struct Upload {
 }
 
 impl Upload {
-    /// `153600 bytes in 12.3 ms, 12.5 MB/s`.
-    pub fn summary(&self) -> String {
+    /// `153600 bytes in 12.3 ms, 12.5 MB/s`, in both languages.
+    pub fn summary(&self) -> Said {
         let millis = self.duration.as_secs_f64() * 1000.0;
-        let rate = match self.duration.as_secs_f64() {
-            seconds if seconds > 0.0 => format!("{:.1} MB/s", self.bytes as f64 / seconds / 1e6),
-            _ => "all at once".to_string(),
-        };
-        format!("{} bytes in {millis:.1} ms, {rate}", self.bytes)
+        let bytes = self.bytes;
+        match self.duration.as_secs_f64() {
+            seconds if seconds > 0.0 => {
+                let rate = format!("{:.1} MB/s", bytes as f64 / seconds / 1e6);
+                Said::new(
+                    format!("{bytes} bytes in {millis:.1} ms, {rate}"),
+                    format!("{bytes} 字节，用时 {millis:.1} ms，{rate}"),
+                )
+            }
+            _ => Said::new(
+                format!("{bytes} bytes in {millis:.1} ms, all at once"),
+                format!("{bytes} 字节，用时 {millis:.1} ms，一次全部到达"),
+            ),
+        }
     }
 
-    /// One line per part: `field "file", file "a.txt", 153425 bytes`.
-    pub fn parts(&self) -> Vec<String> {
+    /// One line per part, in both languages: `field "file", file "a.txt",
+    /// 153425 bytes`.
+    pub fn parts(&self) -> Vec<Said> {
         let Some(form) = &self.form else {
             return Vec::new();
         };
-        let mut lines: Vec<String> = form
-            .parts
-            .iter()
-            .map(|part| {
-                let name = part
-                    .name
-                    .as_deref()
-                    .map_or("(none)".into(), |n| visible(n.as_bytes()));
-                match &part.filename {
-                    Some(file) => format!(
-                        "field \"{name}\", file \"{}\", {} bytes",
-                        visible(file.as_bytes()),
-                        part.size
-                    ),
-                    None => format!("field \"{name}\", {} bytes", part.size),
-                }
-            })
-            .collect();
+        let mut lines: Vec<Said> = form.parts.iter().map(describe_part).collect();
         if form.more_parts > 0 {
-            lines.push(format!("{} more parts, counted", form.more_parts));
+            let more = form.more_parts;
+            lines.push(Said::new(
+                format!("{more} more parts, counted"),
+                format!("另有 {more} 个部分，只计了数"),
+            ));
         }
         if let Some(why) = form.failed {
-            lines.push(format!("not read as multipart/form-data to its end: {why}"));
+            lines.push(Said::new(
+                format!("not read as multipart/form-data to its end: {}", why.en),
+                format!("没能按 multipart/form-data 读到末尾：{}", why.zh),
+            ));
         }
         lines
+    }
+}
+
+/// One part of a form: its field, its file name, its size.
+fn describe_part(part: &crate::protocol::form::Part) -> Said {
+    let size = part.size;
+    let (name_en, name_zh) = match part.name.as_deref() {
+        Some(name) => (visible(name.as_bytes()), visible(name.as_bytes())),
+        None => ("(none)".to_string(), "（无）".to_string()),
+    };
+    match &part.filename {
+        Some(file) => {
+            let file = visible(file.as_bytes());
+            Said::new(
+                format!("field \"{name_en}\", file \"{file}\", {size} bytes"),
+                format!("字段 \"{name_zh}\"，文件 \"{file}\"，{size} 字节"),
+            )
+        }
+        None => Said::new(
+            format!("field \"{name_en}\", {size} bytes"),
+            format!("字段 \"{name_zh}\"，{size} 字节"),
+        ),
     }
 }
 
@@ -140,13 +163,13 @@ pub fn form_page(sink: &Sink) -> Response {
 pub fn report_page(upload: &Upload) -> Response {
     let mut body = format!(
         "<p id=\"received\">{}</p>\n",
-        html_escape(&upload.summary())
+        html_escape(&upload.summary().en)
     );
     let parts = upload.parts();
     if !parts.is_empty() {
         body.push_str("<ul id=\"parts\">\n");
         for part in parts {
-            body.push_str(&format!("<li>{}</li>\n", html_escape(&part)));
+            body.push_str(&format!("<li>{}</li>\n", html_escape(&part.en)));
         }
         body.push_str("</ul>\n");
     }
@@ -207,9 +230,10 @@ mod tests {
                 failed: None,
             }),
         };
-        assert_eq!(upload.summary(), "2000000 bytes in 100.0 ms, 20.0 MB/s");
+        assert_eq!(upload.summary().en, "2000000 bytes in 100.0 ms, 20.0 MB/s");
+        assert_eq!(upload.summary().zh, "2000000 字节，用时 100.0 ms，20.0 MB/s");
         assert_eq!(
-            upload.parts(),
+            upload.parts().iter().map(|part| part.en.as_str()).collect::<Vec<_>>(),
             [
                 "field \"file\", file \"<b>\\u{202E}x.txt\", 1999000 bytes",
                 "field \"(none)\", 3 bytes"

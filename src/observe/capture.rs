@@ -319,6 +319,9 @@ pub struct SavedSyn {
     pub mss: Option<u16>,
     /// The timestamp option's value (TSval), when there is one.
     pub tsval: Option<u32>,
+    pub sack: bool,
+    /// The window scale option's shift, when there is one.
+    pub window_shift: Option<u8>,
 }
 
 impl SavedSyn {
@@ -334,11 +337,13 @@ impl SavedSyn {
         if !tcp.syn || tcp.ack {
             return None;
         }
-        let (mut mss, mut tsval) = (None, None);
+        let (mut mss, mut tsval, mut sack, mut window_shift) = (None, None, false, None);
         for option in tcp.options_iterator().flatten() {
             match option {
                 TcpOptionElement::MaximumSegmentSize(value) => mss = Some(value),
                 TcpOptionElement::Timestamp(value, _) => tsval = Some(value),
+                TcpOptionElement::SelectiveAcknowledgementPermitted => sack = true,
+                TcpOptionElement::WindowScale(shift) => window_shift = Some(shift),
                 _ => {}
             }
         }
@@ -349,6 +354,8 @@ impl SavedSyn {
             options: tcp.options.as_slice().to_vec(),
             mss,
             tsval,
+            sack,
+            window_shift,
         })
     }
 }

@@ -18,7 +18,6 @@
 
 use std::collections::VecDeque;
 use std::io::{self, Write};
-use std::net::SocketAddr;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -27,6 +26,7 @@ use serde_json::{json, Value};
 use crate::observe::seam::{ExchangeRecord, Observer, Opening};
 use crate::observe::trace;
 use crate::protocol::visible::visible;
+use crate::protocol::words::Said;
 use crate::protocol::CloseReason;
 use crate::sys::ignoring_poison;
 
@@ -224,6 +224,7 @@ impl Journal {
             journal: self,
             id,
             exchanges: 0,
+            stream: Stream::default(),
         }
     }
 
@@ -338,6 +339,43 @@ pub struct Journaled<'a> {
     /// Exchanges seen on the connection: past [`MAX_EXCHANGES`] they are
     /// only counted, so their JSON is never made.
     exchanges: usize,
+    stream: Stream,
+}
+
+/// The TCP stream as the page draws its close: the bytes each side sent,
+/// and each FIN, in the order they came, with sequence numbers relative to
+/// each side's SYN as Wireshark shows them (the SYN takes number 0).
+#[derive(Debug, Default)]
+struct Stream {
+    client_bytes: u64,
+    server_bytes: u64,
+    client_fin: bool,
+    server_fin: bool,
+    fins: Vec<Value>,
+}
+
+impl Stream {
+    /// The next sequence number of each side, relative.
+    fn next(&self) -> (u64, u64) {
+        (
+            1 + self.client_bytes + u64::from(self.client_fin),
+            1 + self.server_bytes + u64::from(self.server_fin),
+        )
+    }
+
+    /// A FIN from the client (`by_client`) or the server, at `at_ms`.
+    fn fin(&mut self, by_client: bool, at_ms: f64) {
+        let (client, server) = self.next();
+        let (by, seq, ack, sent) = match by_client {
+            true => ("client", client, server, &mut self.client_fin),
+            false => ("server", server, client, &mut self.server_fin),
+        };
+        if *sent {
+            return;
+        }
+        *sent = true;
+        self.fins.push(json!({ "by": by, "at_ms": at_ms, "seq": seq, "ack": ack }));
+    }
 }
 
 /// A head as the page shows it: one line per head line, `\r\n` written out,
@@ -369,16 +407,47 @@ fn head_lines(head: &[u8]) -> Vec<String> {
 
 impl Observer for Journaled<'_> {
     fn opened(&mut self, opening: &Opening) {
-        let (client, server) = (opening.client, opening.server);
         let journal = self.journal;
+        let tcp = json!({
+            "client_isn": opening.client_isn,
+            "server_isn": opening.server_isn,
+            "syn": opening.syn_options(),
+            "syn_ack": opening.syn_ack_options(),
+            "syn_kept": opening.syn.is_some(),
+            "rtt_ms": opening.tcp.as_ref().map(|facts| facts.rtt.as_secs_f64() * 1000.0),
+        });
         let opened = format!(
-            "\"id\":{},\"client\":{},\"server\":{},\"opened_ms\":{}",
+            "\"id\":{},\"client\":{},\"server\":{},\"opened_ms\":{},\"tcp\":{tcp}",
             self.id,
-            json!(client.to_string()),
-            json!(server.to_string()),
-            json!(journal.millis(Instant::now())),
+            json!(opening.client.to_string()),
+            json!(opening.server.to_string()),
+            json!(journal.millis(opening.at)),
         );
         journal.open(self.id, opened.into());
+    }
+
+    /// The bytes themselves are not kept, only counted, for the sequence
+    /// numbers of the close.
+    fn wants_bytes(&self) -> bool {
+        true
+    }
+
+    fn received(&mut self, bytes: &[u8]) {
+        self.stream.client_bytes += bytes.len() as u64;
+    }
+
+    fn sent(&mut self, bytes: &[u8]) {
+        self.stream.server_bytes += bytes.len() as u64;
+    }
+
+    fn client_closed(&mut self) {
+        let at = self.journal.millis(Instant::now());
+        self.stream.fin(true, at);
+    }
+
+    fn server_closed(&mut self) {
+        let at = self.journal.millis(Instant::now());
+        self.stream.fin(false, at);
     }
 
     fn exchanged(&mut self, record: &ExchangeRecord<'_>) {
@@ -391,6 +460,7 @@ impl Observer for Journaled<'_> {
             });
             return;
         }
+        let decision = trace::explain(record);
         let exchange = json!({
             "number": record.number,
             "request_line": visible(record.request_line()),
@@ -402,7 +472,7 @@ impl Observer for Journaled<'_> {
             "received_ms": journal.millis(record.received),
             "first_byte_ms": record.first_write.map(|at| journal.millis(at)),
             "last_byte_ms": journal.millis(record.last_write),
-            "decision": trace::explain(record),
+            "decision": both(&decision),
         });
         let len = json_len(&exchange);
         journal.update(self.id, |connection| {
@@ -411,12 +481,22 @@ impl Observer for Journaled<'_> {
         });
     }
 
+    /// The connection ended: the server's FIN is sent by now, if it was not
+    /// before; the side whose FIN came first closed actively and waits in
+    /// TIME_WAIT (RFC 9293 §3.6).
     fn closed(&mut self, reason: CloseReason, requests: u64) {
         let journal = self.journal;
+        let at = journal.millis(Instant::now());
+        self.stream.fin(false, at);
+        let fins = std::mem::take(&mut self.stream.fins);
+        let time_wait = fins.first().map(|fin| fin["by"].clone());
+        let why = reason.describe();
         let closed: Arc<str> = json!({
-            "at_ms": journal.millis(Instant::now()),
-            "why": reason.describe(),
+            "at_ms": at,
+            "why": { "en": why.en, "zh": why.zh },
             "requests": requests,
+            "fins": fins,
+            "time_wait": time_wait,
         })
         .to_string()
         .into();
@@ -426,6 +506,14 @@ impl Observer for Journaled<'_> {
             added
         });
     }
+}
+
+/// Lines in both languages as the page reads them: `{"en": [...], "zh": [...]}`.
+fn both(lines: &[Said]) -> Value {
+    json!({
+        "en": lines.iter().map(|line| line.en.as_str()).collect::<Vec<_>>(),
+        "zh": lines.iter().map(|line| line.zh.as_str()).collect::<Vec<_>>(),
+    })
 }
 
 #[cfg(test)]

@@ -42,10 +42,11 @@ pub struct Observers {
 }
 
 impl Observers {
-    /// Whether an observer draws the handshake: then listeners keep each
-    /// SYN ([`sys::keep_syns`]) and each connection's TCP facts are read.
+    /// Whether an observer shows the handshake (the trace, the capture,
+    /// the inspector): then listeners keep each SYN ([`sys::keep_syns`])
+    /// and each connection's TCP facts are read.
     pub fn reads_handshakes(&self) -> bool {
-        self.capture.is_some() || self.journal.is_some()
+        self.trace.is_some() || self.capture.is_some() || self.journal.is_some()
     }
 
     /// The observers of one new connection, accepted as `stream`; tells

@@ -8,6 +8,7 @@ use std::time::{Instant, SystemTime};
 
 use crate::files::Decision;
 use crate::observe::capture::SavedSyn;
+use crate::protocol::words::Phrase;
 use crate::protocol::{CloseReason, KeepAlive, Request, Status};
 use crate::sys::TcpFacts;
 
@@ -92,6 +93,50 @@ impl Opening {
     }
 }
 
+impl Opening {
+    /// The client SYN's options as Wireshark's summary line writes them
+    /// (`MSS=65495 SACK_PERM TS WS=1024`): from the SYN when the kernel
+    /// kept it, else what TCP_INFO says was negotiated (no MSS); `None`
+    /// when the system tells nothing.
+    pub fn syn_options(&self) -> Option<String> {
+        if let Some(syn) = &self.syn {
+            return Some(option_list(syn.mss, syn.sack, syn.tsval.is_some(), syn.window_shift));
+        }
+        let facts = self.tcp.as_ref()?;
+        let shift = facts.window_scale.map(|scale| scale.client);
+        Some(option_list(None, facts.sack, facts.timestamps, shift))
+    }
+
+    /// The SYN-ACK's options, as TCP_INFO reports them.
+    pub fn syn_ack_options(&self) -> Option<String> {
+        let facts = self.tcp.as_ref()?;
+        let shift = facts.window_scale.map(|scale| scale.server);
+        Some(option_list(
+            Some(facts.server_mss),
+            facts.sack,
+            facts.timestamps,
+            shift,
+        ))
+    }
+}
+
+fn option_list(mss: Option<u16>, sack: bool, timestamps: bool, shift: Option<u8>) -> String {
+    let mut options = Vec::new();
+    if let Some(mss) = mss {
+        options.push(format!("MSS={mss}"));
+    }
+    if sack {
+        options.push("SACK_PERM".to_string());
+    }
+    if timestamps {
+        options.push("TS".to_string());
+    }
+    if let Some(shift) = shift {
+        options.push(format!("WS={}", 1u32 << shift.min(14)));
+    }
+    options.join(" ")
+}
+
 /// What was asked, and what was decided.
 #[derive(Debug)]
 pub enum Outcome<'a> {
@@ -103,7 +148,7 @@ pub enum Outcome<'a> {
     },
     /// The head or the body could not be read, or its framing is in doubt:
     /// answered with the record's status, then the connection closes.
-    Unreadable { why: &'static str },
+    Unreadable { why: Phrase },
     /// Past the connection limit: answered 503 without reading a request.
     OverLimit { limit: usize },
     /// No thread could be started to serve it: answered 503 the same way.

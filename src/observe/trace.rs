@@ -13,7 +13,6 @@
 
 use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use crate::files::conditional::{Field, Precondition};
@@ -27,12 +26,14 @@ use crate::observe::capture::Capture;
 use crate::observe::seam::{ExchangeRecord, Observer, Opening, Outcome};
 use crate::protocol::auth::{self, Verdict};
 use crate::protocol::visible::visible;
+use crate::protocol::words::{phrase, Lang, Said};
 use crate::protocol::{CloseReason, KeepAlive, Method, Request, Status};
 
-/// Where the trace goes, and how it looks.
+/// Where the trace goes, how it looks, and which language it speaks.
 #[derive(Debug)]
 pub struct Trace {
     colour: bool,
+    lang: Lang,
 }
 
 /// The trace's observer of one connection.
@@ -46,7 +47,7 @@ pub struct TracedConnection<'a> {
 
 impl Observer for TracedConnection<'_> {
     fn opened(&mut self, opening: &Opening) {
-        self.trace.opened(self.id, opening.client, opening.server);
+        self.trace.opened(self.id, opening);
     }
 
     fn exchanged(&mut self, record: &ExchangeRecord<'_>) {
@@ -57,24 +58,29 @@ impl Observer for TracedConnection<'_> {
         self.trace.closed(self.id, reason, requests);
         let dropped = self.capture.map_or(0, Capture::dropped);
         if dropped > 0 {
+            let said = Said::new(
+                format!("capture: {dropped} packets dropped so far (the capture's writer fell behind)"),
+                format!("抓包：到目前为止丢弃了 {dropped} 个数据包（写文件的速度跟不上）"),
+            );
             emit(&format!(
-                "{} capture: {dropped} packets dropped so far (the capture's writer fell behind)\n",
-                self.trace.paint(BOLD, &format!("[conn {}]", self.id))
+                "{} {}\n",
+                self.trace.paint(BOLD, &format!("[conn {}]", self.id)),
+                said.get(self.trace.lang)
             ));
         }
     }
 }
 
 impl Trace {
-    /// A trace on stderr, coloured when stderr is a terminal that shows
-    /// colour: not with `NO_COLOR` set, and on Windows only once the console
-    /// accepts ANSI sequences (Windows Terminal and PowerShell do, after the
-    /// switch is made; an older console would print them as text).
-    pub fn to_stderr() -> Trace {
+    /// A trace on stderr in `lang`, coloured when stderr is a terminal that
+    /// shows colour: not with `NO_COLOR` set, and on Windows only once the
+    /// console accepts ANSI sequences (Windows Terminal and PowerShell do,
+    /// after the switch is made; an older console would print them as text).
+    pub fn to_stderr(lang: Lang) -> Trace {
         let colour = std::io::stderr().is_terminal()
             && !anstyle_query::no_color()
             && anstyle_query::windows::enable_ansi_colors().unwrap_or(true);
-        Trace { colour }
+        Trace { colour, lang }
     }
 
     /// The observer of connection `id`; `capture`, when recording, to
@@ -87,60 +93,83 @@ impl Trace {
         }
     }
 
-    /// A connection was accepted.
-    fn opened(&self, id: u64, client: SocketAddr, server: SocketAddr) {
-        let mut out = String::new();
-        let _ = writeln!(
-            out,
-            "{} opened: client {client} -> server {server}",
-            self.paint(BOLD, &format!("[conn {id}]"))
+    /// A connection was accepted: who, and what the kernel tells of the
+    /// three-way handshake it completed before the accept.
+    fn opened(&self, id: u64, opening: &Opening) {
+        let tag = self.paint(BOLD, &format!("[conn {id}]"));
+        let (client, server) = (opening.client, opening.server);
+        let opened = Said::new(
+            format!("opened: client {client} -> server {server}"),
+            format!("连接建立：客户端 {client} -> 服务器 {server}"),
         );
+        let mut out = format!("{tag} {}\n", opened.get(self.lang));
+        if let Some(handshake) = describe_handshake(opening) {
+            let _ = writeln!(out, "{tag} {}", handshake.get(self.lang));
+        }
         emit(&out);
     }
 
     /// One request and its response.
     fn exchange(&self, id: u64, exchange: &ExchangeRecord<'_>) {
+        let lang = self.lang;
         let tag = format!("[conn {id} #{}]", exchange.number);
         let tag = self.paint(BOLD, &tag);
         let mut out = String::new();
-        let _ = writeln!(
-            out,
-            "{tag} request head, {} bytes, as received:",
-            exchange.request_head.len()
+        let request_len = exchange.request_head.len();
+        let said = Said::new(
+            format!("request head, {request_len} bytes, as received:"),
+            format!("请求头，{request_len} 字节，按收到的原样："),
         );
+        let _ = writeln!(out, "{tag} {}", said.get(lang));
         for line in visible_lines(&hide_credentials(exchange.request_head)) {
             let _ = writeln!(out, "{tag}   {}", self.paint(CYAN, &format!("> {line}")));
         }
+        // The Chinese colon is full width: no space after it.
+        let (decided, gap) = match lang {
+            Lang::En => ("decided:", " "),
+            Lang::Zh => ("决策：", ""),
+        };
+        let decided = self.paint(YELLOW, decided);
         for decision in explain(exchange) {
-            let _ = writeln!(out, "{tag} {} {decision}", self.paint(YELLOW, "decided:"));
+            let _ = writeln!(out, "{tag} {decided}{gap}{}", decision.get(lang));
         }
-        let _ = writeln!(
-            out,
-            "{tag} response head, {} bytes, as sent:",
-            exchange.response_head.len()
+        let response_len = exchange.response_head.len();
+        let said = Said::new(
+            format!("response head, {response_len} bytes, as sent:"),
+            format!("响应头，{response_len} 字节，按发送的原样："),
         );
+        let _ = writeln!(out, "{tag} {}", said.get(lang));
         for line in visible_lines(exchange.response_head) {
             let _ = writeln!(out, "{tag}   {}", self.paint(GREEN, &format!("< {line}")));
         }
         let first = exchange
             .first_write
             .map_or_else(|| "-".to_string(), |t| millis(t - exchange.received));
-        let _ = writeln!(
-            out,
-            "{tag} body: {} bytes; first byte written {first} after the request, last {}",
-            exchange.body_bytes,
-            millis(exchange.last_write - exchange.received)
+        let last = millis(exchange.last_write - exchange.received);
+        let bytes = exchange.body_bytes;
+        let said = Said::new(
+            format!("body: {bytes} bytes; first byte written {first} after the request, last {last}"),
+            format!("响应体：{bytes} 字节；请求到达后 {first} 写出首字节，{last} 写完末字节"),
         );
+        let _ = writeln!(out, "{tag} {}", said.get(lang));
         emit(&out);
     }
 
     /// A connection ended.
     fn closed(&self, id: u64, reason: CloseReason, requests: u64) {
         let plural = if requests == 1 { "" } else { "s" };
+        let why = reason.describe();
+        let said = Said::new(
+            format!(
+                "closed: {} ({requests} request{plural} on this connection)",
+                why.en
+            ),
+            format!("连接关闭：{}（这个连接上共 {requests} 个请求）", why.zh),
+        );
         emit(&format!(
-            "{} closed: {} ({requests} request{plural} on this connection)\n",
+            "{} {}\n",
             self.paint(BOLD, &format!("[conn {id}]")),
-            reason.describe()
+            said.get(self.lang)
         ));
     }
 
@@ -151,6 +180,27 @@ impl Trace {
             text.to_string()
         }
     }
+}
+
+/// The three-way handshake the kernel completed before the accept, with
+/// the options each side sent and the round-trip time it measured; `None`
+/// when the system tells nothing of it.
+fn describe_handshake(opening: &Opening) -> Option<Said> {
+    let (syn, syn_ack) = (opening.syn_options()?, opening.syn_ack_options()?);
+    let rtt = opening
+        .tcp
+        .as_ref()
+        .map_or_else(String::new, |facts| millis(facts.rtt));
+    Some(Said::new(
+        format!(
+            "TCP three-way handshake, done by the kernel before accept(): SYN [{syn}], \
+             SYN-ACK [{syn_ack}], ACK; round-trip time {rtt}"
+        ),
+        format!(
+            "TCP 三次握手（内核在 accept() 之前已完成）：SYN [{syn}]，SYN-ACK [{syn_ack}]，\
+             ACK；往返时间 RTT {rtt}"
+        ),
+    ))
 }
 
 const BOLD: &str = "\x1b[1m";
@@ -232,31 +282,48 @@ pub fn visible_lines(head: &[u8]) -> Vec<String> {
     lines
 }
 
-/// The decisions behind a response, in plain words and in the order taken.
-pub fn explain(exchange: &ExchangeRecord<'_>) -> Vec<String> {
+/// The decisions behind a response, in plain words and in the order taken,
+/// in both languages.
+pub fn explain(exchange: &ExchangeRecord<'_>) -> Vec<Said> {
+    let status = exchange.status;
+    let closes = phrase(
+        "the server closes at once",
+        "服务器立即关闭连接",
+    );
     match &exchange.outcome {
         Outcome::Served {
             request,
             decision,
             keep_alive,
-        } => explain_served(request, decision, *keep_alive, exchange.status),
+        } => explain_served(request, decision, *keep_alive, status),
         Outcome::Unreadable { why } => vec![
-            format!("{why} -> {}", exchange.status),
-            "the request's framing is in doubt -> the connection will close".to_string(),
+            Said::new(
+                format!("{} -> {status}", why.en),
+                format!("{} -> {status}", why.zh),
+            ),
+            phrase(
+                "the request's framing is in doubt -> the connection will close",
+                "已无法确定请求在字节流中的边界 -> 连接将被关闭",
+            )
+            .into(),
         ],
         Outcome::NoThread => vec![
-            format!(
-                "no thread could be started to serve it (a task limit) -> {}, without reading the request",
-                exchange.status
+            Said::new(
+                format!(
+                    "no thread could be started to serve it (a task limit) -> {status}, without reading the request"
+                ),
+                format!("无法再启动线程来处理它（达到了任务数上限）-> {status}，不读取请求"),
             ),
-            "the server closes at once".to_string(),
+            closes.into(),
         ],
         Outcome::OverLimit { limit } => vec![
-            format!(
-                "{limit} connections are open, the limit -> {}, without reading the request",
-                exchange.status
+            Said::new(
+                format!(
+                    "{limit} connections are open, the limit -> {status}, without reading the request"
+                ),
+                format!("已经打开了 {limit} 个连接，达到上限 -> {status}，不读取请求"),
             ),
-            "the server closes at once".to_string(),
+            closes.into(),
         ],
     }
 }
@@ -268,42 +335,51 @@ fn explain_served(
     decision: &Decision,
     keep_alive: KeepAlive,
     status: Status,
-) -> Vec<String> {
+) -> Vec<Said> {
     let mut lines = explain_decision(request, decision, status);
-    lines.push(keep_alive.describe().to_string());
+    lines.push(keep_alive.describe().into());
     lines
 }
 
 /// What was decided for the request, in words; `status` is the record's.
-fn explain_decision(request: &Request, decision: &Decision, status: Status) -> Vec<String> {
+/// Every arm says it in both languages.
+fn explain_decision(request: &Request, decision: &Decision, status: Status) -> Vec<Said> {
     // Everything the client sent is shown through `visible`.
     let method = visible(request.method_str().as_bytes());
     let target = visible(request.target().as_bytes());
     let mut lines = Vec::new();
     match decision {
-        Decision::ListMethods => {
-            lines.push(format!("OPTIONS {target} -> {status}, Allow: {ALLOW}"))
+        Decision::ListMethods => lines.push(Said::new(
+            format!("OPTIONS {target} -> {status}, Allow: {ALLOW}"),
+            format!("OPTIONS {target}：列出可用的方法 -> {status}，Allow: {ALLOW}"),
+        )),
+        Decision::UnknownMethod => lines.push(Said::new(
+            format!("method {method} is not one this server knows -> {status}"),
+            format!("服务器不认识方法 {method} -> {status}"),
+        )),
+        Decision::MethodNotAllowed => lines.push(Said::new(
+            format!("{method} does not apply to static files -> {status}, Allow: {ALLOW}"),
+            format!("{method} 不适用于静态文件 -> {status}，Allow: {ALLOW}"),
+        )),
+        Decision::BadTarget(PathError::BadTarget) => lines.push(Said::new(
+            format!("target {target} is not a path this server can read -> {status}"),
+            format!("请求目标 {target} 不是服务器能读懂的路径 -> {status}"),
+        )),
+        Decision::BadTarget(PathError::Refused(why)) => lines.push(Said::new(
+            format!("target {target} refused ({}) -> {status}, as if absent", why.en),
+            format!("拒绝请求目标 {target}（{}）-> {status}，就像文件不存在一样", why.zh),
+        )),
+        Decision::NotOpened(failure) => lines.push(Said::new(
+            format!("{method} {target}: {} -> {status}", failure.describe().en),
+            format!("{method} {target}：{} -> {status}", failure.describe().zh),
+        )),
+        Decision::AddSlash(location) => {
+            let location = visible(location.as_bytes());
+            lines.push(Said::new(
+                format!("{target} is a directory -> {status} to {location}"),
+                format!("{target} 是一个目录 -> {status}，重定向到 {location}"),
+            ))
         }
-        Decision::UnknownMethod => lines.push(format!(
-            "method {method} is not one this server knows -> {status}"
-        )),
-        Decision::MethodNotAllowed => lines.push(format!(
-            "{method} does not apply to static files -> {status}, Allow: {ALLOW}"
-        )),
-        Decision::BadTarget(PathError::BadTarget) => lines.push(format!(
-            "target {target} is not a path this server can read -> {status}"
-        )),
-        Decision::BadTarget(PathError::Refused(why)) => lines.push(format!(
-            "target {target} refused ({why}) -> {status}, as if absent"
-        )),
-        Decision::NotOpened(failure) => lines.push(format!(
-            "{method} {target}: {} -> {status}",
-            failure.describe(),
-        )),
-        Decision::AddSlash(location) => lines.push(format!(
-            "{target} is a directory -> {status} to {}",
-            visible(location.as_bytes())
-        )),
         Decision::Listing {
             entries,
             truncated,
@@ -317,15 +393,20 @@ fn explain_decision(request: &Request, decision: &Decision, status: Status) -> V
             status,
         )),
         Decision::File(file) => lines.extend(explain_file(request, file, status)),
-        Decision::UploadForm => lines.push(format!(
-            "{method} {target} -> the upload form (--sink) -> {status}"
+        Decision::UploadForm => lines.push(Said::new(
+            format!("{method} {target} -> the upload form (--sink) -> {status}"),
+            format!("{method} {target} -> 上传表单（--sink）-> {status}"),
         )),
         Decision::Uploaded(upload) => lines.extend(explain_upload(request, upload, status)),
         Decision::Unauthorized(verdict) => {
             lines.extend(explain_refusal(request, verdict, status));
         }
         Decision::Authorized { verdict, then } => {
-            lines.push(format!("{} -> proceed", explain_verdict(verdict)));
+            let verdict_said = explain_verdict(verdict);
+            lines.push(Said::new(
+                format!("{} -> proceed", verdict_said.en),
+                format!("{} -> 继续处理", verdict_said.zh),
+            ));
             lines.extend(base64_note(verdict));
             lines.extend(explain_decision(request, then, status));
         }
@@ -334,32 +415,50 @@ fn explain_decision(request: &Request, decision: &Decision, status: Status) -> V
 }
 
 /// An upload at the sink: how much, how fast, and its parts.
-fn explain_upload(request: &Request, upload: &Upload, status: Status) -> Vec<String> {
+fn explain_upload(request: &Request, upload: &Upload, status: Status) -> Vec<Said> {
     let method = visible(request.method_str().as_bytes());
     let target = visible(request.target().as_bytes());
-    let mut lines = vec![format!(
-        "{method} {target} -> the sink (--sink): {}, read to the end and thrown away -> {status}",
-        upload.summary()
+    let summary = upload.summary();
+    let mut lines = vec![Said::new(
+        format!(
+            "{method} {target} -> the sink (--sink): {}, read to the end and thrown away -> {status}",
+            summary.en
+        ),
+        format!(
+            "{method} {target} -> 接收端（--sink）：{}，读到末尾后丢弃 -> {status}",
+            summary.zh
+        ),
     )];
     let parts = upload.parts();
     if !parts.is_empty() {
         let count = upload.form.as_ref().map_or(0, |form| form.parts.len());
-        lines.push(format!(
-            "multipart/form-data, {count} parts: {}",
-            parts.join("; ")
+        let join = |lang: Lang, separator: &str| {
+            let texts: Vec<&str> = parts.iter().map(|part| part.get(lang)).collect();
+            texts.join(separator)
+        };
+        lines.push(Said::new(
+            format!("multipart/form-data, {count} parts: {}", join(Lang::En, "; ")),
+            format!("multipart/form-data，共 {count} 个部分：{}", join(Lang::Zh, "；")),
         ));
     }
     lines
 }
 
 /// A guarded path without its credentials: why, and the challenge.
-fn explain_refusal(request: &Request, verdict: &Verdict, status: Status) -> Vec<String> {
+fn explain_refusal(request: &Request, verdict: &Verdict, status: Status) -> Vec<Said> {
     let method = visible(request.method_str().as_bytes());
     let target = visible(request.target().as_bytes());
-    let mut lines = vec![format!(
-        "{method} {target} needs credentials (--auth): {} -> {status}, WWW-Authenticate: {}",
-        explain_verdict(verdict),
-        auth::challenge()
+    let verdict_said = explain_verdict(verdict);
+    let challenge = auth::challenge();
+    let mut lines = vec![Said::new(
+        format!(
+            "{method} {target} needs credentials (--auth): {} -> {status}, WWW-Authenticate: {challenge}",
+            verdict_said.en
+        ),
+        format!(
+            "{method} {target} 需要凭据（--auth）：{} -> {status}，WWW-Authenticate: {challenge}",
+            verdict_said.zh
+        ),
     )];
     lines.extend(base64_note(verdict));
     lines
@@ -367,37 +466,52 @@ fn explain_refusal(request: &Request, verdict: &Verdict, status: Status) -> Vec<
 
 /// What the `Authorization` field said. The password is never shown: only
 /// its length, masked.
-fn explain_verdict(verdict: &Verdict) -> String {
+fn explain_verdict(verdict: &Verdict) -> Said {
     let masked = |chars: usize| "*".repeat(chars.min(32));
     match verdict {
         Verdict::Granted {
             user,
             password_chars,
-        } => format!(
-            "Authorization: Basic … -> user {}, password {} ({password_chars} characters) matches",
-            visible(user.as_bytes()),
-            masked(*password_chars)
-        ),
+        } => {
+            let (user, mask) = (visible(user.as_bytes()), masked(*password_chars));
+            Said::new(
+                format!("Authorization: Basic … -> user {user}, password {mask} ({password_chars} characters) matches"),
+                format!("Authorization: Basic … -> 用户 {user}，密码 {mask}（{password_chars} 个字符）匹配"),
+            )
+        }
         Verdict::Refused {
             user,
             password_chars,
-        } => format!(
-            "Authorization: Basic … -> user {}, password {} ({password_chars} characters) does not match",
-            visible(user.as_bytes()),
-            masked(*password_chars)
+        } => {
+            let (user, mask) = (visible(user.as_bytes()), masked(*password_chars));
+            Said::new(
+                format!("Authorization: Basic … -> user {user}, password {mask} ({password_chars} characters) does not match"),
+                format!("Authorization: Basic … -> 用户 {user}，密码 {mask}（{password_chars} 个字符）不匹配"),
+            )
+        }
+        Verdict::Missing => phrase("no Authorization field", "没有 Authorization 字段").into(),
+        Verdict::OtherScheme => phrase(
+            "Authorization is not Basic",
+            "Authorization 用的不是 Basic 方案",
+        )
+        .into(),
+        Verdict::Malformed(why) => Said::new(
+            format!("Authorization: Basic … unreadable ({})", why.en),
+            format!("Authorization: Basic … 无法读取（{}）", why.zh),
         ),
-        Verdict::Missing => "no Authorization field".to_string(),
-        Verdict::OtherScheme => "Authorization is not Basic".to_string(),
-        Verdict::Malformed(why) => format!("Authorization: Basic … unreadable ({why})"),
     }
 }
 
 /// Said whenever credentials were sent: the lesson of Basic.
-fn base64_note(verdict: &Verdict) -> Option<String> {
+fn base64_note(verdict: &Verdict) -> Option<Said> {
     matches!(verdict, Verdict::Granted { .. } | Verdict::Refused { .. }).then(|| {
-        "Basic is Base64, an encoding and not encryption: anyone who sees this request \
-         (the capture, Wireshark) decodes the password"
-            .to_string()
+        phrase(
+            "Basic is Base64, an encoding and not encryption: anyone who sees this request \
+             (the capture, Wireshark) decodes the password",
+            "Basic 用的是 Base64，这是编码而不是加密：任何看到这个请求的人\
+             （抓包文件、Wireshark）都能解出密码",
+        )
+        .into()
     })
 }
 
@@ -408,18 +522,19 @@ fn explain_listing(
     etag: &str,
     precondition: Precondition,
     status: Status,
-) -> Vec<String> {
+) -> Vec<Said> {
     let method = visible(request.method_str().as_bytes());
     let target = visible(request.target().as_bytes());
-    let more = if truncated {
-        " (the first ones only)"
+    let index = crate::files::root::INDEX_FILE;
+    let (more_en, more_zh) = if truncated {
+        (" (the first ones only)", "（只列出前面的一部分）")
     } else {
-        ""
+        ("", "")
     };
     let mut lines = vec![
-        format!(
-            "{method} {target} -> a directory without {}: its listing, {entries} entries{more}, weak ETag {etag}",
-            crate::files::root::INDEX_FILE
+        Said::new(
+            format!("{method} {target} -> a directory without {index}: its listing, {entries} entries{more_en}, weak ETag {etag}"),
+            format!("{method} {target} -> 一个没有 {index} 的目录：返回目录列表，共 {entries} 项{more_zh}，弱 ETag {etag}"),
         ),
         explain_precondition(request, precondition, etag, status),
     ];
@@ -429,43 +544,67 @@ fn explain_listing(
 }
 
 /// For HEAD on a file or a listing: the same head as GET, no body.
-fn head_note(request: &Request) -> Option<String> {
-    (request.method == Method::Head).then(|| "HEAD -> the same head as GET, no body".to_string())
+fn head_note(request: &Request) -> Option<Said> {
+    (request.method == Method::Head).then(|| {
+        phrase(
+            "HEAD -> the same head as GET, no body",
+            "HEAD -> 与 GET 相同的响应头，但没有响应体",
+        )
+        .into()
+    })
 }
 
 /// How `Accept-Encoding` chose the representation, when the file has
 /// coded variants or the client named a coding.
-fn explain_negotiation(request: &Request, negotiation: &Negotiation) -> Option<String> {
-    let asked = quoted(request, "accept-encoding");
-    let field = if request.field_values("accept-encoding").next().is_some() {
-        format!("Accept-Encoding: {asked}")
+fn explain_negotiation(request: &Request, negotiation: &Negotiation) -> Option<Said> {
+    let asked = request.field_values("accept-encoding").next().is_some();
+    let field = if asked {
+        let value = quoted(request, "accept-encoding");
+        Said::new(
+            format!("Accept-Encoding: {value}"),
+            format!("Accept-Encoding: {value}"),
+        )
     } else {
-        "no Accept-Encoding".to_string()
+        phrase("no Accept-Encoding", "没有 Accept-Encoding").into()
     };
     let chosen = match (&negotiation.coding, &negotiation.sibling) {
-        (Some(coding), Some(sibling)) => format!(
-            "{} ({})",
-            coding.token(),
-            visible(sibling.to_string_lossy().as_bytes())
-        ),
-        (Some(coding), None) => format!(
-            "{} (compressed in memory, kept with the file)",
-            coding.token()
-        ),
-        (None, _) if negotiation.varies => "identity (the file as it is)".to_string(),
-        (None, _) if field.starts_with("no ") => return None,
-        (None, _) => "identity (the file has no coded variant)".to_string(),
+        (Some(coding), Some(sibling)) => {
+            let (token, sibling) = (coding.token(), visible(sibling.to_string_lossy().as_bytes()));
+            Said::new(
+                format!("{token} ({sibling})"),
+                format!("{token}（预先压缩好的文件 {sibling}）"),
+            )
+        }
+        (Some(coding), None) => {
+            let token = coding.token();
+            Said::new(
+                format!("{token} (compressed in memory, kept with the file)"),
+                format!("{token}（在内存中压缩，与文件一起缓存）"),
+            )
+        }
+        (None, _) if negotiation.varies => {
+            phrase("identity (the file as it is)", "identity（文件原样发送）").into()
+        }
+        (None, _) if !asked => return None,
+        (None, _) => phrase(
+            "identity (the file has no coded variant)",
+            "identity（这个文件没有压缩版本）",
+        )
+        .into(),
     };
-    let vary = if negotiation.varies {
-        ", Vary: Accept-Encoding"
+    let (vary_en, vary_zh) = if negotiation.varies {
+        (", Vary: Accept-Encoding", "，Vary: Accept-Encoding")
     } else {
-        ""
+        ("", "")
     };
-    Some(format!("{field} -> {chosen}{vary}"))
+    Some(Said::new(
+        format!("{} -> {}{vary_en}", field.en, chosen.en),
+        format!("{}：内容协商 -> {}{vary_zh}", field.zh, chosen.zh),
+    ))
 }
 
 /// The lines for a file: which one, its preconditions, its range.
-fn explain_file(request: &Request, file: &FileDecision, status: Status) -> Vec<String> {
+fn explain_file(request: &Request, file: &FileDecision, status: Status) -> Vec<Said> {
     let FileDecision {
         path,
         size,
@@ -480,9 +619,10 @@ fn explain_file(request: &Request, file: &FileDecision, status: Status) -> Vec<S
         .components()
         .map(|part| visible(part.as_os_str().to_string_lossy().as_bytes()))
         .collect();
-    let mut lines = vec![format!(
-        "{method} {target} -> the file /{}, {size} bytes, ETag {etag}",
-        path.join("/")
+    let path = path.join("/");
+    let mut lines = vec![Said::new(
+        format!("{method} {target} -> the file /{path}, {size} bytes, ETag {etag}"),
+        format!("{method} {target} -> 文件 /{path}，{size} 字节，ETag {etag}"),
     )];
     lines.extend(explain_negotiation(request, negotiation));
     lines.push(explain_precondition(request, *precondition, etag, status));
@@ -503,7 +643,7 @@ fn quoted(request: &Request, name: &str) -> String {
 /// Browsers send `If-Modified-Since` beside `If-None-Match`; RFC 9110
 /// §13.2.2 evaluates the date only when there is no `If-None-Match`, so a
 /// student looking for the date's effect is told it had none.
-fn explain_skipped_date(request: &Request, precondition: Precondition) -> Option<String> {
+fn explain_skipped_date(request: &Request, precondition: Precondition) -> Option<Said> {
     let none_match_evaluated = match precondition {
         Precondition::NotModified(reason) | Precondition::Failed(reason) => {
             reason.field() == Field::IfNoneMatch
@@ -512,10 +652,16 @@ fn explain_skipped_date(request: &Request, precondition: Precondition) -> Option
     };
     let date_sent = request.field_values("if-modified-since").next().is_some();
     (none_match_evaluated && date_sent).then(|| {
-        format!(
-            "If-Modified-Since {} was sent too, and not evaluated: RFC 9110 §13.2.2 looks at it \
-             only when If-None-Match is absent",
-            quoted(request, "if-modified-since")
+        let date = quoted(request, "if-modified-since");
+        Said::new(
+            format!(
+                "If-Modified-Since {date} was sent too, and not evaluated: RFC 9110 §13.2.2 looks at it \
+                 only when If-None-Match is absent"
+            ),
+            format!(
+                "请求里同时还有 If-Modified-Since {date}，但它没有被评估：按照 RFC 9110 §13.2.2，\
+                 只有在没有 If-None-Match 时才看它"
+            ),
         )
     })
 }
@@ -525,51 +671,81 @@ fn explain_precondition(
     precondition: Precondition,
     etag: &str,
     status: Status,
-) -> String {
+) -> Said {
     match precondition {
-        Precondition::Proceed(evaluated) if evaluated.is_empty() => {
-            "no precondition fields -> send the file".to_string()
-        }
+        Precondition::Proceed(evaluated) if evaluated.is_empty() => phrase(
+            "no precondition fields -> send the file",
+            "没有条件请求字段 -> 发送文件",
+        )
+        .into(),
         Precondition::Proceed(evaluated) => {
             let names: Vec<&str> = evaluated.fields().map(|field| field.name()).collect();
-            format!(
-                "{} checked against ETag {etag} -> no precondition stops the request",
-                names.join(" and ")
+            Said::new(
+                format!(
+                    "{} checked against ETag {etag} -> no precondition stops the request",
+                    names.join(" and ")
+                ),
+                format!(
+                    "条件请求：{} 已与 ETag {etag} 比较 -> 没有哪个条件拦下这个请求",
+                    names.join(" 和 ")
+                ),
             )
         }
         Precondition::NotModified(reason) | Precondition::Failed(reason) => {
             let name = reason.field().name();
-            let no_body = match status.has_content() {
-                true => "",
-                false => ", no body",
+            let value = quoted(request, name);
+            let (no_body_en, no_body_zh) = match status.has_content() {
+                true => ("", ""),
+                false => (", no body", "，没有响应体"),
             };
-            format!(
-                "{name} {}: {} -> {status}{no_body}",
-                quoted(request, name),
-                reason.describe()
+            let why = reason.describe();
+            Said::new(
+                format!("{name} {value}: {} -> {status}{no_body_en}", why.en),
+                format!("条件请求 {name} {value}：{} -> {status}{no_body_zh}", why.zh),
             )
         }
     }
 }
 
-fn explain_range(request: &Request, range: &RangeOutcome, size: u64, status: Status) -> String {
+fn explain_range(request: &Request, range: &RangeOutcome, size: u64, status: Status) -> Said {
     let value = quoted(request, "range");
     match range {
-        RangeOutcome::Absent => format!("no Range -> {status}, the whole file ({size} bytes)"),
-        RangeOutcome::Ignored(why) => format!(
-            "Range {value} ignored ({}) -> {status}, the whole file ({size} bytes)",
-            why.describe()
+        RangeOutcome::Absent => Said::new(
+            format!("no Range -> {status}, the whole file ({size} bytes)"),
+            format!("没有 Range -> {status}，发送整个文件（{size} 字节）"),
+        ),
+        RangeOutcome::Ignored(why) => Said::new(
+            format!(
+                "Range {value} ignored ({}) -> {status}, the whole file ({size} bytes)",
+                why.describe().en
+            ),
+            format!(
+                "忽略 Range {value}（{}）-> {status}，发送整个文件（{size} 字节）",
+                why.describe().zh
+            ),
         ),
         RangeOutcome::Partial(ranges) => match ranges.as_slice() {
-            [one] => format!("Range {value} -> {status}, {}", one.content_range(size)),
-            several => format!(
-                "Range {value} -> {status}, multipart/byteranges of {} parts",
-                several.len()
-            ),
+            [one] => {
+                let content_range = one.content_range(size);
+                Said::new(
+                    format!("Range {value} -> {status}, {content_range}"),
+                    format!("范围请求 Range {value} -> {status}，{content_range}"),
+                )
+            }
+            several => {
+                let parts = several.len();
+                Said::new(
+                    format!("Range {value} -> {status}, multipart/byteranges of {parts} parts"),
+                    format!(
+                        "范围请求 Range {value} -> {status}，multipart/byteranges，共 {parts} 个部分"
+                    ),
+                )
+            }
         },
-        RangeOutcome::Unsatisfiable => {
-            format!("Range {value} covers no byte of the {size}-byte file -> {status}")
-        }
+        RangeOutcome::Unsatisfiable => Said::new(
+            format!("Range {value} covers no byte of the {size}-byte file -> {status}"),
+            format!("Range {value} 没有覆盖这个 {size} 字节文件中的任何一个字节 -> {status}"),
+        ),
     }
 }
 

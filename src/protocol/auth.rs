@@ -3,6 +3,7 @@
 //! hand. Basic is an encoding, not a cipher: anyone who sees the request
 //! reads the password, which is what the lab shows.
 
+use crate::protocol::words::{phrase, Phrase};
 use base64::Engine;
 
 /// The realm named in every challenge.
@@ -68,7 +69,7 @@ pub enum Verdict {
     /// A scheme other than Basic.
     OtherScheme,
     /// Basic, but not readable credentials: why.
-    Malformed(&'static str),
+    Malformed(Phrase),
     /// Readable credentials that do not match.
     Refused { user: String, password_chars: usize },
 }
@@ -80,6 +81,14 @@ impl Verdict {
     }
 }
 
+/// Why Basic credentials could not be read, in both languages.
+pub const NO_CREDENTIALS: Phrase = phrase("Basic without credentials", "Basic 后面没有凭据");
+pub const NOT_TOKEN68: Phrase = phrase("credentials that are not a token68", "凭据不是 token68 格式");
+pub const NOT_BASE64: Phrase = phrase("credentials that are not Base64", "凭据不是合法的 Base64");
+pub const NOT_UTF8: Phrase = phrase("credentials that are not UTF-8", "凭据解码后不是 UTF-8");
+pub const NO_COLON: Phrase = phrase("credentials without a colon", "凭据中没有冒号");
+pub const TWO_FIELDS: Phrase = phrase("more than one Authorization field", "Authorization 字段不止一个");
+
 /// Reads the request's `Authorization` values (RFC 9110 §11.6.2: one
 /// field; more than one is malformed) against `credentials`.
 pub fn verify<'a>(
@@ -89,7 +98,7 @@ pub fn verify<'a>(
     let value = match (values.next(), values.next()) {
         (None, _) => return Verdict::Missing,
         (Some(value), None) => value,
-        (Some(_), Some(_)) => return Verdict::Malformed("more than one Authorization field"),
+        (Some(_), Some(_)) => return Verdict::Malformed(TWO_FIELDS),
     };
     let (user, password) = match read_basic(value) {
         Ok(pair) => pair,
@@ -114,7 +123,7 @@ pub fn verify<'a>(
 
 enum Unreadable {
     OtherScheme,
-    Malformed(&'static str),
+    Malformed(Phrase),
 }
 
 /// `credentials = auth-scheme [ 1*SP token68 ]` with the scheme `Basic`
@@ -131,25 +140,27 @@ fn read_basic(value: &[u8]) -> Result<(String, String), Unreadable> {
     }
     let token = rest.trim_ascii_start();
     if token.is_empty() {
-        return Err(Unreadable::Malformed("Basic without credentials"));
+        return Err(Unreadable::Malformed(NO_CREDENTIALS));
     }
     let is_token68 = token
         .iter()
         .all(|&b| b.is_ascii_alphanumeric() || b"-._~+/=".contains(&b));
     if !is_token68 {
-        return Err(Unreadable::Malformed("credentials that are not a token68"));
+        return Err(Unreadable::Malformed(NOT_TOKEN68));
     }
     let decoded = base64::engine::general_purpose::STANDARD
         .decode(token)
-        .map_err(|_| Unreadable::Malformed("credentials that are not Base64"))?;
+        .map_err(|_| Unreadable::Malformed(NOT_BASE64))?;
     let text = String::from_utf8(decoded)
-        .map_err(|_| Unreadable::Malformed("credentials that are not UTF-8"))?;
+        .map_err(|_| Unreadable::Malformed(NOT_UTF8))?;
     let Some((user, password)) = text.split_once(':') else {
-        return Err(Unreadable::Malformed("credentials without a colon"));
+        return Err(Unreadable::Malformed(NO_COLON));
     };
     if text.chars().any(char::is_control) {
-        return Err(Unreadable::Malformed(
+        return Err(Unreadable::Malformed(phrase(
             "a control character in the credentials",
+            "凭据中有控制字符",
+        )
         ));
     }
     Ok((user.to_string(), password.to_string()))
@@ -225,17 +236,17 @@ mod tests {
             (
                 "Basic alone",
                 vec!["Basic".into()],
-                Verdict::Malformed("Basic without credentials"),
+                Verdict::Malformed(NO_CREDENTIALS),
             ),
             (
                 "not Base64",
                 vec!["Basic !!!!".into()],
-                Verdict::Malformed("credentials that are not a token68"),
+                Verdict::Malformed(NOT_TOKEN68),
             ),
             (
                 "bad padding",
                 vec!["Basic YWxpY2U6cw".into()],
-                Verdict::Malformed("credentials that are not Base64"),
+                Verdict::Malformed(NOT_BASE64),
             ),
             (
                 "not UTF-8",
@@ -243,17 +254,17 @@ mod tests {
                     "Basic {}",
                     base64::engine::general_purpose::STANDARD.encode([0xff, b':', b'x'])
                 )],
-                Verdict::Malformed("credentials that are not UTF-8"),
+                Verdict::Malformed(NOT_UTF8),
             ),
             (
                 "no colon",
                 vec![basic("alice")],
-                Verdict::Malformed("credentials without a colon"),
+                Verdict::Malformed(NO_COLON),
             ),
             (
                 "two fields",
                 vec![right.clone(), right.clone()],
-                Verdict::Malformed("more than one Authorization field"),
+                Verdict::Malformed(TWO_FIELDS),
             ),
             (
                 "wrong password",

@@ -13,6 +13,7 @@ use crate::protocol::fields::{
 };
 use crate::protocol::request::{HttpVersion, Request};
 use crate::protocol::status::Status;
+use crate::protocol::words::{phrase, Phrase};
 
 /// Largest request body read (and thrown away) before answering 413.
 pub const MAX_BODY_BYTES: u64 = 1024 * 1024;
@@ -48,6 +49,21 @@ pub enum FramingError {
     TooLarge,
 }
 
+/// A chunked body's fault, in both languages.
+pub const NOT_HEX: Phrase = phrase("chunk size is not hex", "块大小不是十六进制数");
+/// A chunked body's fault, in both languages.
+pub const AFTER_SIZE: Phrase = phrase("invalid byte after chunk size", "块大小之后有无效字节");
+/// A chunked body's fault, in both languages.
+pub const SIZE_LINE_END: Phrase = phrase("chunk size line not ended by CRLF", "块大小行不是以 CRLF 结束");
+/// A chunked body's fault, in both languages.
+pub const TRAILER_CONTROL: Phrase = phrase("control character in trailer section", "尾部字段中有控制字符");
+/// A chunked body's fault, in both languages.
+pub const TRAILER_LINE_END: Phrase = phrase("trailer line not ended by CRLF", "尾部字段行不是以 CRLF 结束");
+/// A chunked body's fault, in both languages.
+pub const BAD_EXTENSION: Phrase = phrase("invalid chunk extension", "块扩展无效");
+/// A chunked body's fault, in both languages.
+pub const DATA_END: Phrase = phrase("chunk data not followed by CRLF", "块数据之后没有 CRLF");
+
 impl FramingError {
     /// The status the client is told.
     pub fn status(self) -> Status {
@@ -57,23 +73,38 @@ impl FramingError {
         }
     }
 
-    /// A short explanation for the log and the trace.
-    pub fn describe(self) -> &'static str {
+    /// A short explanation, in both languages, for the log and the trace.
+    pub fn describe(self) -> Phrase {
         match self {
-            FramingError::LengthAndTransferEncoding => "both Content-Length and Transfer-Encoding",
-            FramingError::InvalidContentLength => "invalid Content-Length",
-            FramingError::UnsupportedTransferCoding => "transfer coding other than chunked",
-            FramingError::TransferEncodingInHttp10 => "Transfer-Encoding in an HTTP/1.0 request",
+            FramingError::LengthAndTransferEncoding => phrase(
+                "both Content-Length and Transfer-Encoding",
+                "同时有 Content-Length 和 Transfer-Encoding",
+            ),
+            FramingError::InvalidContentLength => {
+                phrase("invalid Content-Length", "Content-Length 无效")
+            }
+            FramingError::UnsupportedTransferCoding => phrase(
+                "transfer coding other than chunked",
+                "传输编码不是 chunked",
+            ),
+            FramingError::TransferEncodingInHttp10 => phrase(
+                "Transfer-Encoding in an HTTP/1.0 request",
+                "HTTP/1.0 请求中出现 Transfer-Encoding",
+            ),
             FramingError::TooLarge => body_too_large(),
         }
     }
 }
 
 /// The explanation for a body over [`MAX_BODY_BYTES`], however it is framed.
-fn body_too_large() -> &'static str {
-    static TEXT: OnceLock<String> = OnceLock::new();
+fn body_too_large() -> Phrase {
+    static TEXT: OnceLock<(String, String)> = OnceLock::new();
     quoting_limit(&TEXT, || {
-        format!("request body larger than {}", size_in_words(MAX_BODY_BYTES))
+        let limit = size_in_words(MAX_BODY_BYTES);
+        (
+            format!("request body larger than {limit}"),
+            format!("请求体超过 {limit}"),
+        )
     })
 }
 
@@ -134,7 +165,7 @@ fn content_length(request: &Request) -> Result<Option<u64>, FramingError> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChunkedError {
     /// A chunk size that is not hexadecimal, or a line ending that is not CRLF.
-    Malformed(&'static str),
+    Malformed(Phrase),
     /// A chunk size that does not fit in 64 bits.
     SizeOverflow,
     /// The body's data exceeds [`MAX_BODY_BYTES`].
@@ -152,13 +183,16 @@ impl ChunkedError {
         }
     }
 
-    /// A short explanation for the log and the trace.
-    pub fn describe(self) -> &'static str {
+    /// A short explanation, in both languages, for the log and the trace.
+    pub fn describe(self) -> Phrase {
         match self {
             ChunkedError::Malformed(why) => why,
-            ChunkedError::SizeOverflow => "chunk size overflows",
+            ChunkedError::SizeOverflow => phrase("chunk size overflows", "块大小溢出"),
             ChunkedError::TooLarge => body_too_large(),
-            ChunkedError::MetadataTooLarge => "chunk extension or trailers too large",
+            ChunkedError::MetadataTooLarge => phrase(
+                "chunk extension or trailers too large",
+                "块扩展或尾部字段太大",
+            ),
         }
     }
 }
@@ -305,7 +339,7 @@ impl ChunkedDecoder {
                     digits: digits + 1,
                 }
             }
-            (State::Size { digits: 0, .. }, _) => return Err(Malformed("chunk size is not hex")),
+            (State::Size { digits: 0, .. }, _) => return Err(Malformed(NOT_HEX)),
             (State::Size { size, .. } | State::SizeSpace { size }, b' ' | b'\t') => {
                 State::SizeSpace { size }
             }
@@ -316,7 +350,7 @@ impl ChunkedDecoder {
             },
             (State::Size { size, .. }, b'\r') => State::SizeLf { size },
             (State::Size { .. } | State::SizeSpace { .. }, _) => {
-                return Err(Malformed("invalid byte after chunk size"))
+                return Err(Malformed(AFTER_SIZE))
             }
             (State::Extension { size, seen, part }, b) => {
                 if seen >= MAX_CHUNK_EXTENSION_BYTES {
@@ -340,7 +374,7 @@ impl ChunkedDecoder {
                 State::Data { remaining: size }
             }
             (State::SizeLf { .. }, _) => {
-                return Err(Malformed("chunk size line not ended by CRLF"))
+                return Err(Malformed(SIZE_LINE_END))
             }
             (other, _) => other,
         })
@@ -354,7 +388,7 @@ impl ChunkedDecoder {
             (State::FinalLf, b'\n') => State::Done,
             (State::TrailerLine, b'\r') => State::TrailerLf,
             (State::TrailerStart | State::TrailerLine, b) if is_control(b) && b != b'\t' => {
-                return Err(Malformed("control character in trailer section"))
+                return Err(Malformed(TRAILER_CONTROL))
             }
             (State::TrailerStart | State::TrailerLine, _) => {
                 self.trailer_bytes += 1;
@@ -365,7 +399,7 @@ impl ChunkedDecoder {
             }
             (State::TrailerLf, b'\n') => State::TrailerStart,
             (State::TrailerLf | State::FinalLf, _) => {
-                return Err(Malformed("trailer line not ended by CRLF"))
+                return Err(Malformed(TRAILER_LINE_END))
             }
             (other, _) => other,
         })
@@ -417,7 +451,7 @@ impl ExtensionPart {
             // qdtext, and what a backslash may quote: HTAB, SP, VCHAR, obs-text.
             (Quoted, b) if b != 0x7f && (b >= 0x20 || b == b'\t') => Quoted,
             (QuotedEscape, b) if b != 0x7f && (b >= 0x20 || b == b'\t') => Quoted,
-            _ => return Err(ChunkedError::Malformed("invalid chunk extension")),
+            _ => return Err(ChunkedError::Malformed(BAD_EXTENSION)),
         };
         Ok(Some(next))
     }
@@ -428,7 +462,7 @@ fn step_data_end(state: State, byte: u8) -> Result<State, ChunkedError> {
     match (state, byte) {
         (State::DataCr, b'\r') => Ok(State::DataLf),
         (State::DataLf, b'\n') => Ok(State::Size { size: 0, digits: 0 }),
-        _ => Err(ChunkedError::Malformed("chunk data not followed by CRLF")),
+        _ => Err(ChunkedError::Malformed(DATA_END)),
     }
 }
 
@@ -583,7 +617,6 @@ mod tests {
         result
     }
 
-    const BAD_EXTENSION: &str = "invalid chunk extension";
 
     #[test]
     fn chunked_table() {
@@ -596,48 +629,48 @@ mod tests {
             (
                 "not hex",
                 b"zz\r\n",
-                Err(Malformed("chunk size is not hex")),
+                Err(Malformed(NOT_HEX)),
             ),
             (
                 "empty size",
                 b"\r\n",
-                Err(Malformed("chunk size is not hex")),
+                Err(Malformed(NOT_HEX)),
             ),
             (
                 "negative",
                 b"-1\r\n",
-                Err(Malformed("chunk size is not hex")),
+                Err(Malformed(NOT_HEX)),
             ),
             (
                 "0x prefix",
                 b"0x5\r\n",
-                Err(Malformed("invalid byte after chunk size")),
+                Err(Malformed(AFTER_SIZE)),
             ),
             ("overflow", b"10000000000000000\r\n", Err(SizeOverflow)),
             (
                 "bare LF after size",
                 b"5\nhello\r\n0\r\n\r\n",
-                Err(Malformed("invalid byte after chunk size")),
+                Err(Malformed(AFTER_SIZE)),
             ),
             (
                 "bare CR after size",
                 b"5\rhello",
-                Err(Malformed("chunk size line not ended by CRLF")),
+                Err(Malformed(SIZE_LINE_END)),
             ),
             (
                 "data overruns",
                 b"3\r\nhello\r\n",
-                Err(Malformed("chunk data not followed by CRLF")),
+                Err(Malformed(DATA_END)),
             ),
             (
                 "bare LF after data",
                 b"5\r\nhello\n0\r\n\r\n",
-                Err(Malformed("chunk data not followed by CRLF")),
+                Err(Malformed(DATA_END)),
             ),
             (
                 "space in size",
                 b"5 5\r\n",
-                Err(Malformed("invalid byte after chunk size")),
+                Err(Malformed(AFTER_SIZE)),
             ),
             ("too large", too_big.as_bytes(), Err(TooLarge)),
             (
@@ -667,7 +700,7 @@ mod tests {
             (
                 "bare LF in trailer",
                 b"0\r\nX: y\n\r\n",
-                Err(Malformed("control character in trailer section")),
+                Err(Malformed(TRAILER_CONTROL)),
             ),
             // Then valid bodies.
             ("empty body", b"0\r\n\r\n", Ok((5, true))),

@@ -2,6 +2,8 @@
 //! part that reads a field uses, so that no one compares a field value as a
 //! substring.
 
+use crate::protocol::words::Phrase;
+
 /// The items of a comma-separated field value (RFC 9110 §5.6.1), with optional
 /// whitespace trimmed and empty items skipped, as recipients must accept.
 pub fn list_items(value: &[u8]) -> impl Iterator<Item = &[u8]> {
@@ -61,14 +63,15 @@ pub fn size_in_words(bytes: u64) -> String {
     }
 }
 
-/// Prose that quotes a limit, formatted from its constant the first time
-/// it is needed and kept: an explanation can then stay a `&'static str`
-/// and still never disagree with the limit it names.
+/// Prose that quotes a limit, in both languages, formatted from its
+/// constant the first time it is needed and kept: an explanation can then
+/// stay a [`Phrase`] and still never disagree with the limit it names.
 pub fn quoting_limit(
-    text: &'static std::sync::OnceLock<String>,
-    format: impl FnOnce() -> String,
-) -> &'static str {
-    text.get_or_init(format)
+    text: &'static std::sync::OnceLock<(String, String)>,
+    format: impl FnOnce() -> (String, String),
+) -> Phrase {
+    let (en, zh) = text.get_or_init(format);
+    Phrase { en, zh }
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 //! memory. What it keeps of each part is its field name, its file name
 //! and its size: the sink reports the parts and discards their bytes.
 
+use crate::protocol::words::{phrase, Phrase};
 use crate::protocol::fields::trim_ows;
 
 /// The longest boundary (RFC 2046 §5.1.1).
@@ -67,6 +68,10 @@ enum Stage {
 }
 
 /// Reads a multipart body fed in pieces of any size.
+/// Why a body could not be read as multipart, in both languages.
+pub const PART_HEAD_TOO_LARGE: Phrase = phrase("a part's header section too large", "某个部分的头部太大");
+pub const NO_CLOSING_BOUNDARY: Phrase = phrase("the body ended before the closing boundary", "请求体在结束分隔符之前就结束了");
+
 #[derive(Debug)]
 pub struct FormReader {
     /// `CRLF "--" boundary`: what ends every part's content.
@@ -77,7 +82,7 @@ pub struct FormReader {
     parts: Vec<Part>,
     /// Parts past [`MAX_PARTS`], counted.
     more_parts: u64,
-    failed: Option<&'static str>,
+    failed: Option<Phrase>,
     /// Where the last delimiter was found: if what follows it makes it no
     /// delimiter, reading goes on there.
     before_delimiter: Stage,
@@ -131,7 +136,7 @@ impl FormReader {
     pub fn finish(self) -> FormReport {
         let failed = self.failed.or(match self.stage {
             Stage::Epilogue => None,
-            _ => Some("the body ended before the closing boundary"),
+            _ => Some(NO_CLOSING_BOUNDARY),
         });
         FormReport {
             parts: self.parts,
@@ -206,7 +211,7 @@ impl FormReader {
         let rest = &input[at..];
         let Some(end) = rest.windows(4).position(|w| w == b"\r\n\r\n") else {
             if rest.len() > MAX_PART_HEAD_BYTES {
-                return self.fail("a part's header section too large");
+                return self.fail(PART_HEAD_TOO_LARGE);
             }
             return Step::Keep(at);
         };
@@ -222,7 +227,7 @@ impl FormReader {
         Step::To(at + end + 4)
     }
 
-    fn fail(&mut self, why: &'static str) -> Step {
+    fn fail(&mut self, why: Phrase) -> Step {
         self.failed = Some(why);
         Step::Done
     }
@@ -235,7 +240,7 @@ pub struct FormReport {
     /// Parts past [`MAX_PARTS`], counted, not described.
     pub more_parts: u64,
     /// Why the body could not be read as multipart, if it could not.
-    pub failed: Option<&'static str>,
+    pub failed: Option<Phrase>,
 }
 
 enum Step {
@@ -361,15 +366,15 @@ epilogue";
 
     #[test]
     fn broken_bodies_say_why() {
-        let cases: [(&[u8], &str); 3] = [
+        let cases: [(&[u8], Phrase); 3] = [
             (
                 b"--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nno end",
-                "the body ended before the closing boundary",
+                NO_CLOSING_BOUNDARY,
             ),
-            (b"--XyZjunk", "the body ended before the closing boundary"),
+            (b"--XyZjunk", NO_CLOSING_BOUNDARY),
             (
                 b"no boundary at all",
-                "the body ended before the closing boundary",
+                NO_CLOSING_BOUNDARY,
             ),
         ];
         for (body, why) in cases {
@@ -379,7 +384,7 @@ epilogue";
         huge_head.extend(std::iter::repeat_n(b'a', MAX_PART_HEAD_BYTES + 10));
         assert_eq!(
             read_in(4, &huge_head).failed,
-            Some("a part's header section too large")
+            Some(PART_HEAD_TOO_LARGE)
         );
     }
 

@@ -7,6 +7,7 @@
 use std::net::{IpAddr, SocketAddr};
 
 use crate::protocol::fields::{parse_decimal, DecimalError};
+use crate::protocol::words::{phrase, Phrase};
 
 /// Whether a `Host` value names a server listening at `local` by one of its
 /// own names, the defence against DNS rebinding (a page on another site
@@ -55,12 +56,12 @@ fn is_own_host(host: &[u8], local: IpAddr) -> bool {
 /// Checks a `Host` value; the error says what is wrong with it. `may_be_empty`
 /// is for HTTP/1.0, which has no http URI whose host must not be empty
 /// (RFC 9110 §4.2.1).
-pub fn check_host(value: &[u8], may_be_empty: bool) -> Result<(), &'static str> {
+pub fn check_host(value: &[u8], may_be_empty: bool) -> Result<(), Phrase> {
     if value.is_empty() {
         return if may_be_empty {
             Ok(())
         } else {
-            Err("empty Host")
+            Err(phrase("empty Host", "Host 为空"))
         };
     }
     let (host, port) = split_port(value)?;
@@ -76,17 +77,17 @@ pub fn check_host(value: &[u8], may_be_empty: bool) -> Result<(), &'static str> 
 }
 
 /// The host and the port after its `:`, if any.
-fn split_port(value: &[u8]) -> Result<(&[u8], Option<&[u8]>), &'static str> {
+fn split_port(value: &[u8]) -> Result<(&[u8], Option<&[u8]>), Phrase> {
     if value.starts_with(b"[") {
         let close = value
             .iter()
             .position(|&b| b == b']')
-            .ok_or("unclosed [ in Host")?;
+            .ok_or(phrase("unclosed [ in Host", "Host 中的 [ 没有闭合"))?;
         let (host, rest) = value.split_at(close + 1);
         return match rest {
             [] => Ok((host, None)),
             [b':', port @ ..] => Ok((host, Some(port))),
-            _ => Err("bytes after the IP literal in Host"),
+            _ => Err(phrase("bytes after the IP literal in Host", "Host 中 IP 字面量之后还有多余的字节")),
         };
     }
     Ok(match value.iter().position(|&b| b == b':') {
@@ -98,9 +99,9 @@ fn split_port(value: &[u8]) -> Result<(&[u8], Option<&[u8]>), &'static str> {
 /// `reg-name = *( unreserved / pct-encoded / sub-delims )`, which covers
 /// IPv4 addresses too. A comma, though a sub-delim, is refused: a Host with
 /// one is a list, never a name.
-fn check_reg_name(host: &[u8]) -> Result<(), &'static str> {
+fn check_reg_name(host: &[u8]) -> Result<(), Phrase> {
     if host.is_empty() {
-        return Err("empty host before the port");
+        return Err(phrase("empty host before the port", "Host 中端口前的主机名为空"));
     }
     let mut bytes = host.iter();
     while let Some(&byte) = bytes.next() {
@@ -108,14 +109,14 @@ fn check_reg_name(host: &[u8]) -> Result<(), &'static str> {
             b'%' => {
                 let pair = [bytes.next(), bytes.next()];
                 if !pair.iter().all(|b| b.is_some_and(u8::is_ascii_hexdigit)) {
-                    return Err("bad percent-encoding in Host");
+                    return Err(phrase("bad percent-encoding in Host", "Host 中的百分号编码有误"));
                 }
             }
-            b',' => return Err("a list in Host"),
+            b',' => return Err(phrase("a list in Host", "Host 是一个列表（含逗号）")),
             b if is_unreserved(b) || b"!$&'()*+;=".contains(&b) => {}
-            b'@' => return Err("userinfo in Host"),
-            b'/' | b'?' | b'#' => return Err("a path or query in Host"),
-            _ => return Err("a byte not allowed in a host name"),
+            b'@' => return Err(phrase("userinfo in Host", "Host 中含有用户信息（@）")),
+            b'/' | b'?' | b'#' => return Err(phrase("a path or query in Host", "Host 中含有路径或查询")),
+            _ => return Err(phrase("a byte not allowed in a host name", "主机名中有不允许的字节")),
         }
     }
     Ok(())
@@ -123,7 +124,7 @@ fn check_reg_name(host: &[u8]) -> Result<(), &'static str> {
 
 /// `IP-literal = "[" ( IPv6address / IPvFuture ) "]"`: checked for its
 /// characters, which is what keeps anything else out of it.
-fn check_ip_literal(host: &[u8]) -> Result<(), &'static str> {
+fn check_ip_literal(host: &[u8]) -> Result<(), Phrase> {
     let inner = &host[1..host.len() - 1];
     let valid = match inner {
         [b'v' | b'V', rest @ ..] => match rest.iter().position(|&b| b == b'.') {
@@ -146,19 +147,19 @@ fn check_ip_literal(host: &[u8]) -> Result<(), &'static str> {
     if valid {
         Ok(())
     } else {
-        Err("invalid IP literal in Host")
+        Err(phrase("invalid IP literal in Host", "Host 中的 IP 字面量无效"))
     }
 }
 
 /// `port = *DIGIT`, within a port's range.
-fn check_port(port: &[u8]) -> Result<(), &'static str> {
+fn check_port(port: &[u8]) -> Result<(), Phrase> {
     if port.is_empty() {
         return Ok(());
     }
     match parse_decimal(port) {
         Ok(n) if n <= u64::from(u16::MAX) => Ok(()),
-        Ok(_) | Err(DecimalError::TooLarge) => Err("a port over 65535 in Host"),
-        Err(DecimalError::NotDigits) => Err("a port that is not a number in Host"),
+        Ok(_) | Err(DecimalError::TooLarge) => Err(phrase("a port over 65535 in Host", "Host 中的端口超过 65535")),
+        Err(DecimalError::NotDigits) => Err(phrase("a port that is not a number in Host", "Host 中的端口不是数字")),
     }
 }
 
@@ -260,11 +261,11 @@ mod tests {
             ("ex%41mple", false, Ok(())),
         ];
         for (value, may_be_empty, expected) in cases {
-            assert_eq!(
-                check_host(value.as_bytes(), *may_be_empty),
-                *expected,
-                "{value:?}"
-            );
+            let checked = check_host(value.as_bytes(), *may_be_empty);
+            if let Err(why) = checked {
+                crate::protocol::words::assert_both(why.en, why.zh, value);
+            }
+            assert_eq!(checked.map_err(|why| why.en), *expected, "{value:?}");
         }
     }
 }

@@ -16,6 +16,7 @@
 //! | [`multipart`] | `multipart/byteranges` framing (RFC 9110 §14.6) |
 //! | [`response`] | response bodies and the one writer of response heads (RFC 9110 §6) |
 //! | [`visible`] | client bytes made safe to print on a terminal |
+//! | [`words`] | every explanation in English and Chinese: [`words::Phrase`], [`words::Said`], [`words::Lang`] |
 
 pub mod auth;
 pub mod body;
@@ -32,6 +33,7 @@ pub mod request;
 pub mod response;
 pub mod status;
 pub mod visible;
+pub mod words;
 
 pub use persistence::{CloseReason, ConnectionField, KeepAlive, Policy};
 pub use request::{HttpVersion, Method, Request};

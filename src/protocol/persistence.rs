@@ -4,6 +4,7 @@
 //! vocabulary, read by the connection loop, the response head, the access
 //! log and the trace alike.
 
+use crate::protocol::words::{phrase, Phrase, Said};
 use crate::protocol::request::{HttpVersion, Request};
 use crate::protocol::status::Status;
 
@@ -96,30 +97,37 @@ impl KeepAlive {
         }
     }
 
-    /// The decision in plain words.
-    pub fn describe(self) -> &'static str {
+    /// The decision in plain words, in both languages.
+    pub fn describe(self) -> Phrase {
         match self {
-            KeepAlive::Http11Default => {
-                "HTTP/1.1 without Connection: close -> the connection stays open for the next request"
-            }
-            KeepAlive::Http10Asked => {
-                "HTTP/1.0 with Connection: keep-alive -> stays open, and the response says keep-alive"
-            }
-            KeepAlive::ClientAskedClose => {
-                "Connection: close -> the server closes after this response"
-            }
-            KeepAlive::Http10Default => {
-                "HTTP/1.0 without keep-alive -> the server closes after this response"
-            }
-            KeepAlive::DisabledByServer => {
-                "--no-keepalive -> the server closes after this response, Connection: close"
-            }
-            KeepAlive::ShuttingDown => {
-                "the server is shutting down -> closes after this response, Connection: close"
-            }
-            KeepAlive::BodyUnread => {
-                "Expect: 100-continue, but the answer needs no body -> no 100 Continue, and the server closes, Connection: close"
-            }
+            KeepAlive::Http11Default => phrase(
+                "HTTP/1.1 without Connection: close -> the connection stays open for the next request",
+                "HTTP/1.1 且没有 Connection: close -> 持久连接：连接保持打开，等待下一个请求",
+            ),
+            KeepAlive::Http10Asked => phrase(
+                "HTTP/1.0 with Connection: keep-alive -> stays open, and the response says keep-alive",
+                "HTTP/1.0 且带有 Connection: keep-alive -> 连接保持打开，响应里也写明 keep-alive",
+            ),
+            KeepAlive::ClientAskedClose => phrase(
+                "Connection: close -> the server closes after this response",
+                "Connection: close -> 服务器发完这个响应后关闭连接",
+            ),
+            KeepAlive::Http10Default => phrase(
+                "HTTP/1.0 without keep-alive -> the server closes after this response",
+                "HTTP/1.0 且没有 keep-alive -> 服务器发完这个响应后关闭连接",
+            ),
+            KeepAlive::DisabledByServer => phrase(
+                "--no-keepalive -> the server closes after this response, Connection: close",
+                "--no-keepalive -> 服务器发完这个响应后关闭连接，并写明 Connection: close",
+            ),
+            KeepAlive::ShuttingDown => phrase(
+                "the server is shutting down -> closes after this response, Connection: close",
+                "服务器正在停止 -> 发完这个响应后关闭连接，并写明 Connection: close",
+            ),
+            KeepAlive::BodyUnread => phrase(
+                "Expect: 100-continue, but the answer needs no body -> no 100 Continue, and the server closes, Connection: close",
+                "请求带有 Expect: 100-continue，但这个回答用不到请求体 -> 不发 100 Continue，服务器关闭连接，并写明 Connection: close",
+            ),
         }
     }
 }
@@ -160,38 +168,69 @@ pub enum CloseReason {
 }
 
 impl CloseReason {
-    /// Who closed, and why, in plain words.
-    pub fn describe(self) -> String {
-        match self {
-            CloseReason::ClientClosed => "by the client, between requests".into(),
-            CloseReason::ClientClosedUnused => "by the client, and no request arrived: browsers \
-                open spare connections ahead of need and close those they do not use"
-                .into(),
-            CloseReason::IdleUnused => "by the server: no request arrived within the idle \
-                timeout (browsers open spare connections ahead of need)"
-                .into(),
-            CloseReason::ClientAskedClose => {
-                "by the server, after the response to Connection: close".into()
-            }
-            CloseReason::Http10Default => {
-                "by the server, after the response to HTTP/1.0 without keep-alive".into()
-            }
-            CloseReason::NoKeepAlive => "by the server, after one response (--no-keepalive)".into(),
-            CloseReason::IdleTimeout => "by the server, idle for the whole idle timeout".into(),
+    /// Who closed, and why, in plain words, in both languages.
+    pub fn describe(self) -> Said {
+        let fixed = match self {
+            CloseReason::ClientClosed => phrase(
+                "by the client, between requests",
+                "由客户端关闭，在两个请求之间",
+            ),
+            CloseReason::ClientClosedUnused => phrase(
+                "by the client, and no request arrived: browsers open spare connections ahead of need and close those they do not use",
+                "由客户端关闭，且从未收到请求：浏览器会预先打开备用连接，用不上的就关掉",
+            ),
+            CloseReason::IdleUnused => phrase(
+                "by the server: no request arrived within the idle timeout (browsers open spare connections ahead of need)",
+                "由服务器关闭：空闲超时内没有收到任何请求（浏览器会预先打开备用连接）",
+            ),
+            CloseReason::ClientAskedClose => phrase(
+                "by the server, after the response to Connection: close",
+                "由服务器关闭，在回应带 Connection: close 的请求之后",
+            ),
+            CloseReason::Http10Default => phrase(
+                "by the server, after the response to HTTP/1.0 without keep-alive",
+                "由服务器关闭，在回应不带 keep-alive 的 HTTP/1.0 请求之后",
+            ),
+            CloseReason::NoKeepAlive => phrase(
+                "by the server, after one response (--no-keepalive)",
+                "由服务器关闭，每个连接只发一个响应（--no-keepalive）",
+            ),
+            CloseReason::IdleTimeout => phrase(
+                "by the server, idle for the whole idle timeout",
+                "由服务器关闭：整个空闲超时期间都没有新请求",
+            ),
             CloseReason::BadRequest(status) => {
-                format!("by the server, after {status}: the request could not be read")
+                return Said::new(
+                    format!("by the server, after {status}: the request could not be read"),
+                    format!("由服务器关闭，在 {status} 之后：请求无法读取"),
+                )
             }
-            CloseReason::WriteTimedOut => {
-                "by the server, the client stopped reading (write timeout)".into()
-            }
-            CloseReason::Shutdown => "by the server, shutting down".into(),
-            CloseReason::OverLimit => "by the server, after 503: the connection limit".into(),
-            CloseReason::NoThread => "by the server, after 503: no thread to serve it".into(),
-            CloseReason::BodyUnread => {
-                "by the server, after answering without the body held back for 100 Continue".into()
-            }
-            CloseReason::Broken => "the connection broke (reset or vanished client)".into(),
-        }
+            CloseReason::WriteTimedOut => phrase(
+                "by the server, the client stopped reading (write timeout)",
+                "由服务器关闭：客户端不再读取（写超时）",
+            ),
+            CloseReason::Shutdown => phrase(
+                "by the server, shutting down",
+                "由服务器关闭：服务器正在停止",
+            ),
+            CloseReason::OverLimit => phrase(
+                "by the server, after 503: the connection limit",
+                "由服务器关闭，在 503 之后：已达到连接数上限",
+            ),
+            CloseReason::NoThread => phrase(
+                "by the server, after 503: no thread to serve it",
+                "由服务器关闭，在 503 之后：没有线程可以处理它",
+            ),
+            CloseReason::BodyUnread => phrase(
+                "by the server, after answering without the body held back for 100 Continue",
+                "由服务器关闭：客户端为等 100 Continue 而未发送请求体，服务器不读它就已作答",
+            ),
+            CloseReason::Broken => phrase(
+                "the connection broke (reset or vanished client)",
+                "连接中断（被重置，或客户端消失）",
+            ),
+        };
+        fixed.into()
     }
 
     /// Whether the client has already let the connection go (or it is

@@ -10,6 +10,7 @@ use std::ops::Range;
 use std::sync::OnceLock;
 
 use crate::protocol::fields::{list_items, quoting_limit, size_in_words};
+use crate::protocol::words::{phrase, Phrase};
 use crate::protocol::host::check_host;
 use crate::protocol::status::Status;
 
@@ -90,12 +91,12 @@ pub enum HeadError {
     /// An HTTP/1.1 request without exactly one `Host` field (RFC 9112 §3.2).
     BadHost,
     /// A `Host` field whose value is not `uri-host [ ":" port ]`.
-    InvalidHost(&'static str),
+    InvalidHost(Phrase),
     /// A method token longer than the request-line limit: no method this
     /// server implements is that long (RFC 9112 §3 asks for 501).
     MethodTooLong,
     /// Anything else that is not a valid request head; the text says what.
-    Malformed(&'static str),
+    Malformed(Phrase),
 }
 
 impl HeadError {
@@ -114,31 +115,52 @@ impl HeadError {
         }
     }
 
-    /// A short explanation, for the log and the trace (never the response body).
-    pub fn describe(self) -> &'static str {
+    /// A short explanation, in both languages, for the log and the trace
+    /// (never the response body).
+    pub fn describe(self) -> Phrase {
         match self {
             HeadError::RequestLineTooLong => {
-                static TEXT: OnceLock<String> = OnceLock::new();
+                static TEXT: OnceLock<(String, String)> = OnceLock::new();
                 quoting_limit(&TEXT, || {
                     let limit = size_in_words(MAX_REQUEST_LINE_BYTES as u64);
-                    format!("request line longer than {limit}")
+                    (
+                        format!("request line longer than {limit}"),
+                        format!("请求行超过 {limit}"),
+                    )
                 })
             }
             HeadError::HeadTooLarge => {
-                static TEXT: OnceLock<String> = OnceLock::new();
+                static TEXT: OnceLock<(String, String)> = OnceLock::new();
                 quoting_limit(&TEXT, || {
                     let limit = size_in_words(MAX_HEAD_BYTES as u64);
-                    format!("request head larger than {limit}")
+                    (
+                        format!("request head larger than {limit}"),
+                        format!("请求头超过 {limit}"),
+                    )
                 })
             }
             HeadError::TooManyHeaders => {
-                static TEXT: OnceLock<String> = OnceLock::new();
-                quoting_limit(&TEXT, || format!("more than {MAX_HEADERS} header fields"))
+                static TEXT: OnceLock<(String, String)> = OnceLock::new();
+                quoting_limit(&TEXT, || {
+                    (
+                        format!("more than {MAX_HEADERS} header fields"),
+                        format!("头部字段超过 {MAX_HEADERS} 个"),
+                    )
+                })
             }
-            HeadError::UnsupportedVersion => "HTTP version other than 1.0 or 1.1",
-            HeadError::BadHost => "HTTP/1.1 request without exactly one Host",
+            HeadError::UnsupportedVersion => phrase(
+                "HTTP version other than 1.0 or 1.1",
+                "HTTP 版本既不是 1.0 也不是 1.1",
+            ),
+            HeadError::BadHost => phrase(
+                "HTTP/1.1 request without exactly one Host",
+                "HTTP/1.1 请求没有恰好一个 Host 字段",
+            ),
             HeadError::InvalidHost(why) => why,
-            HeadError::MethodTooLong => "a method longer than the request-line limit",
+            HeadError::MethodTooLong => phrase(
+                "a method longer than the request-line limit",
+                "方法名比请求行的上限还长",
+            ),
             HeadError::Malformed(why) => why,
         }
     }
@@ -255,7 +277,7 @@ fn parse_into<'b>(
     // Complete heads always carry these three parts.
     let (Some(method), Some(target), Some(minor)) = (parsed.method, parsed.path, parsed.version)
     else {
-        return Err(HeadError::Malformed("incomplete request line"));
+        return Err(HeadError::Malformed(phrase("incomplete request line", "请求行不完整")));
     };
     let request = Request {
         raw: buf[..head_len].to_vec(),
@@ -283,9 +305,10 @@ fn parse_into<'b>(
 /// one `Host`, with a valid value.
 fn check_target_and_host(request: &Request) -> Result<(), HeadError> {
     if !request.raw[request.target_span.clone()].is_ascii() {
-        return Err(HeadError::Malformed(
+        return Err(HeadError::Malformed(phrase(
             "bytes outside US-ASCII in the request target",
-        ));
+            "请求目标中有 US-ASCII 以外的字节",
+        )));
     }
     let is_http11 = request.version == HttpVersion::Http11;
     if is_http11 && request.field_values("host").count() != 1 {
@@ -347,7 +370,7 @@ fn classify_version_error(buf: &[u8]) -> HeadError {
     if parts == 3 && is_http_version {
         HeadError::UnsupportedVersion
     } else {
-        HeadError::Malformed("invalid HTTP version")
+        HeadError::Malformed(INVALID_VERSION)
     }
 }
 
@@ -355,15 +378,20 @@ fn trim_crlf(line: &[u8]) -> &[u8] {
     line.strip_suffix(b"\r").unwrap_or(line)
 }
 
-fn describe_httparse_error(error: httparse::Error) -> &'static str {
+const INVALID_VERSION: Phrase = phrase("invalid HTTP version", "HTTP 版本无效");
+
+fn describe_httparse_error(error: httparse::Error) -> Phrase {
     match error {
-        httparse::Error::HeaderName => "invalid header field name",
-        httparse::Error::HeaderValue => "invalid header field value",
-        httparse::Error::NewLine => "invalid line ending",
-        httparse::Error::Status => "invalid request line",
-        httparse::Error::Token => "invalid method or request target",
-        httparse::Error::TooManyHeaders => "too many header fields",
-        httparse::Error::Version => "invalid HTTP version",
+        httparse::Error::HeaderName => phrase("invalid header field name", "头部字段名无效"),
+        httparse::Error::HeaderValue => phrase("invalid header field value", "头部字段值无效"),
+        httparse::Error::NewLine => phrase("invalid line ending", "行结束符无效"),
+        httparse::Error::Status => phrase("invalid request line", "请求行无效"),
+        httparse::Error::Token => phrase(
+            "invalid method or request target",
+            "方法或请求目标无效",
+        ),
+        httparse::Error::TooManyHeaders => phrase("too many header fields", "头部字段太多"),
+        httparse::Error::Version => INVALID_VERSION,
     }
 }
 

@@ -27,6 +27,7 @@ use crate::protocol::body::{
 use crate::protocol::form::{self, FormReader};
 use crate::protocol::persistence::{self, Policy};
 use crate::protocol::request::{parse_head, HeadError};
+use crate::protocol::words::{phrase, Phrase};
 use crate::protocol::{
     Body, CloseReason, ConnectionField, HttpVersion, KeepAlive, Method, Request, Response, Status,
 };
@@ -189,7 +190,7 @@ enum Incoming {
 /// before the connection closes.
 struct Refusal {
     status: Status,
-    why: &'static str,
+    why: Phrase,
 }
 
 impl Connection<'_> {
@@ -250,7 +251,7 @@ impl Connection<'_> {
             return self.serve(&request, received, true);
         }
         if let Err(status) = self.skip_body(&request, framing) {
-            let why = "the request body could not be read";
+            let why = phrase("the request body could not be read", "无法读取请求体");
             return self.refuse(request.raw(), Refusal { status, why }, received);
         }
         self.serve(&request, received, false)
@@ -267,7 +268,10 @@ impl Connection<'_> {
             },
             Incoming::HeadTimedOut => Refusal {
                 status: Status::RequestTimeout,
-                why: "the head did not arrive within the head timeout",
+                why: phrase(
+                    "the head did not arrive within the head timeout",
+                    "请求头没有在头部超时内到齐",
+                ),
             },
             Incoming::Closed if self.context.is_shutting_down() => {
                 return Err(Next::Close(CloseReason::Shutdown))
@@ -458,7 +462,7 @@ impl Connection<'_> {
         let limit = self.context.root.sink().map_or(0, Sink::limit);
         let too_large = Refusal {
             status: Status::ContentTooLarge,
-            why: "an upload larger than --sink-limit",
+            why: phrase("an upload larger than --sink-limit", "上传的内容超过 --sink-limit"),
         };
         let framing = match framing_within(request, limit) {
             Ok(framing) => framing,
@@ -485,7 +489,10 @@ impl Connection<'_> {
             Ok(read) => read,
             Err(Status::ContentTooLarge) => return self.refuse(request.raw(), too_large, received),
             Err(status) => {
-                let why = "the upload could not be read to its end";
+                let why = phrase(
+                    "the upload could not be read to its end",
+                    "上传的内容没能读到末尾",
+                );
                 return self.refuse(request.raw(), Refusal { status, why }, received);
             }
         };

@@ -35,6 +35,7 @@ use crate::files::guard::Guard;
 use crate::files::root::Root;
 use crate::files::upload::Sink;
 use crate::observe::capture::Capture;
+use crate::protocol::words::Lang;
 use crate::observe::journal::Journal;
 use crate::observe::trace::Trace;
 use crate::observe::Observers;
@@ -93,6 +94,8 @@ pub struct Config {
     pub keep_alive: bool,
     /// Explain every connection and exchange on stderr.
     pub trace: bool,
+    /// The language `--trace` explains in (`--lang`).
+    pub lang: Lang,
     /// Record every conversation in this pcap file.
     pub capture: Option<PathBuf>,
     /// The most bytes the capture file may take.
@@ -131,6 +134,7 @@ impl Default for Config {
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
             keep_alive: true,
             trace: false,
+            lang: Lang::En,
             capture: None,
             capture_limit: crate::observe::capture::DEFAULT_LIMIT_BYTES,
             listings: true,
@@ -312,7 +316,7 @@ fn observers_for(config: &Config) -> Result<(Observers, Option<TcpListener>), St
     };
     let wanted = listener.is_some() || config.report.is_some();
     let observers = Observers {
-        trace: config.trace.then(Trace::to_stderr),
+        trace: config.trace.then(|| Trace::to_stderr(config.lang)),
         capture,
         journal: wanted.then(|| Arc::new(Journal::new(config.inspect_keep))),
     };

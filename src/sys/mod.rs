@@ -71,6 +71,13 @@ pub use path::{
 };
 pub use progress::{is_timeout, send_wait, WriteProgress};
 pub use stamp::FileStamp;
+/// The user's language as the system names it (`zh_CN.UTF-8`, `zh-CN`,
+/// `en-US`): the environment on Linux and the BSDs, the user's settings on
+/// Windows and macOS.
+pub fn user_language() -> Option<String> {
+    sys_locale::get_locale()
+}
+
 pub use tcp::{facts as tcp_facts, keep_syns, TcpFacts, WindowScale};
 
 /// Which implementation of the file-and-socket half this build uses, for
