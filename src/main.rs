@@ -202,9 +202,9 @@ fn main() -> ExitCode {
         shutdown_timeout: Duration::from_secs(cli.shutdown_timeout),
         keep_alive: !cli.no_keepalive,
         trace: cli.trace,
-        lang: cli
-            .lang
-            .unwrap_or_else(|| sys::user_language().map_or(Lang::En, |name| Lang::from_locale(&name))),
+        lang: cli.lang.unwrap_or_else(|| {
+            sys::user_language().map_or(Lang::En, |name| Lang::from_locale(&name))
+        }),
         capture: cli.capture,
         capture_limit: cli.capture_limit,
         listings: !cli.no_listing,

@@ -345,10 +345,22 @@ impl Reason {
     /// The reason in plain words, in both languages.
     pub fn describe(self) -> Phrase {
         match self {
-            Reason::IfMatchFailed => phrase("If-Match does not match the current ETag", "If-Match 与当前的 ETag 不匹配"),
-            Reason::ModifiedSince => phrase("the file was modified after If-Unmodified-Since", "文件在 If-Unmodified-Since 给出的时间之后被修改过"),
-            Reason::IfNoneMatchMatched => phrase("If-None-Match matches the current ETag", "If-None-Match 与当前的 ETag 匹配"),
-            Reason::NotModifiedSince => phrase("the file is not modified since If-Modified-Since", "文件自 If-Modified-Since 给出的时间以来没有修改"),
+            Reason::IfMatchFailed => phrase(
+                "If-Match does not match the current ETag",
+                "If-Match 与当前的 ETag 不匹配",
+            ),
+            Reason::ModifiedSince => phrase(
+                "the file was modified after If-Unmodified-Since",
+                "文件在 If-Unmodified-Since 给出的时间之后被修改过",
+            ),
+            Reason::IfNoneMatchMatched => phrase(
+                "If-None-Match matches the current ETag",
+                "If-None-Match 与当前的 ETag 匹配",
+            ),
+            Reason::NotModifiedSince => phrase(
+                "the file is not modified since If-Modified-Since",
+                "文件自 If-Modified-Since 给出的时间以来没有修改",
+            ),
         }
     }
 }

@@ -51,8 +51,14 @@ impl Ignored {
             Ignored::Invalid => phrase("invalid Range syntax", "Range 的语法无效"),
             Ignored::EmptyFile => phrase("the file is empty", "文件是空的"),
             Ignored::TooManyRanges => phrase("more than 16 ranges", "范围超过 16 个"),
-            Ignored::ExceedsFile => phrase("ranges add up to more than the file", "各范围加起来比文件还大"),
-            Ignored::IfRangeMismatch => phrase("If-Range does not match the current validator", "If-Range 与当前的验证器不匹配"),
+            Ignored::ExceedsFile => phrase(
+                "ranges add up to more than the file",
+                "各范围加起来比文件还大",
+            ),
+            Ignored::IfRangeMismatch => phrase(
+                "If-Range does not match the current validator",
+                "If-Range 与当前的验证器不匹配",
+            ),
         }
     }
 }

@@ -10,9 +10,9 @@ use std::path::{Path, PathBuf};
 
 use crate::files::guard::Guard;
 use crate::files::target::RequestPath;
-use crate::protocol::words::{phrase, Phrase};
 use crate::files::upload::Sink;
 use crate::protocol::coding::Coding;
+use crate::protocol::words::{phrase, Phrase};
 use crate::protocol::Status;
 use crate::sys;
 
@@ -102,7 +102,10 @@ impl OpenFailure {
     pub fn describe(self) -> Phrase {
         match self {
             OpenFailure::NotFound => phrase("no such file under the root", "根目录下没有这个文件"),
-            OpenFailure::Forbidden => phrase("the file exists but may not be read", "文件存在，但不允许读取"),
+            OpenFailure::Forbidden => phrase(
+                "the file exists but may not be read",
+                "文件存在，但不允许读取",
+            ),
             OpenFailure::Unreadable => phrase("the file could not be read", "文件无法读取"),
         }
     }

@@ -7,8 +7,8 @@
 //! ([`refuse_on_windows`], on every system). [`crate::files::root`] then
 //! looks the path up.
 
-use crate::protocol::Status;
 use crate::protocol::words::{phrase, Phrase};
+use crate::protocol::Status;
 
 /// A request path, decoded and normalised.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,8 +59,14 @@ pub const DOTFILE: Phrase = phrase("dotfile", "以点开头的名字（隐藏文
 pub const NUL_BYTE: Phrase = phrase("NUL byte in path", "路径中有 NUL 字节");
 pub const BACKSLASH: Phrase = phrase("backslash in path", "路径中有反斜杠");
 pub const ABOVE_ROOT: Phrase = phrase("path climbs above the root", "路径越过了根目录");
-pub const COLON: Phrase = phrase("colon in a name (a drive or an NTFS stream)", "名字中有冒号（在 Windows 上表示驱动器或 NTFS 数据流）");
-pub const TRAILING_DOT: Phrase = phrase("name ends in a dot or a space", "名字以点或空格结尾（Windows 会去掉它们）");
+pub const COLON: Phrase = phrase(
+    "colon in a name (a drive or an NTFS stream)",
+    "名字中有冒号（在 Windows 上表示驱动器或 NTFS 数据流）",
+);
+pub const TRAILING_DOT: Phrase = phrase(
+    "name ends in a dot or a space",
+    "名字以点或空格结尾（Windows 会去掉它们）",
+);
 pub const DEVICE_NAME: Phrase = phrase("reserved device name", "Windows 保留的设备名");
 pub const SHORT_NAME: Phrase = phrase("8.3 short name", "8.3 短文件名（同一个文件的第二个名字）");
 
@@ -270,10 +276,9 @@ mod tests {
         parts.iter().map(|p| p.as_bytes().to_vec()).collect()
     }
 
-    const COLON: &str = COLON;
-    const TRAILING: &str = TRAILING_DOT;
-    const DEVICE: &str = DEVICE_NAME;
-    const SHORT: &str = SHORT_NAME;
+    const TRAILING: Phrase = TRAILING_DOT;
+    const DEVICE: Phrase = DEVICE_NAME;
+    const SHORT: Phrase = SHORT_NAME;
 
     #[test]
     fn targets_table() {
@@ -292,18 +297,9 @@ mod tests {
             ("/a#frag", Err(BadTarget)),
             ("/..", Err(Refused(ABOVE_ROOT))),
             ("/../etc/passwd", Err(Refused(ABOVE_ROOT))),
-            (
-                "/a/../../etc/passwd",
-                Err(Refused(ABOVE_ROOT)),
-            ),
-            (
-                "/%2e%2e/etc/passwd",
-                Err(Refused(ABOVE_ROOT)),
-            ),
-            (
-                "/%2E%2E%2Fetc%2Fpasswd",
-                Err(Refused(ABOVE_ROOT)),
-            ),
+            ("/a/../../etc/passwd", Err(Refused(ABOVE_ROOT))),
+            ("/%2e%2e/etc/passwd", Err(Refused(ABOVE_ROOT))),
+            ("/%2E%2E%2Fetc%2Fpasswd", Err(Refused(ABOVE_ROOT))),
             ("/a%00.html", Err(Refused(NUL_BYTE))),
             ("/..%5cetc", Err(Refused(BACKSLASH))),
             ("/a\\b", Err(Refused(BACKSLASH))),

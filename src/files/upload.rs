@@ -10,8 +10,8 @@ use std::time::Duration;
 use crate::files::target::{self, RequestPath};
 use crate::protocol::form::FormReport;
 use crate::protocol::visible::{html_escape, visible};
-use crate::protocol::{Body, Response, Status};
 use crate::protocol::words::Said;
+use crate::protocol::{Body, Response, Status};
 
 /// The largest upload taken by default (`--sink-limit`).
 pub const DEFAULT_SINK_LIMIT: u64 = 100 * 1024 * 1024;
@@ -231,9 +231,16 @@ mod tests {
             }),
         };
         assert_eq!(upload.summary().en, "2000000 bytes in 100.0 ms, 20.0 MB/s");
-        assert_eq!(upload.summary().zh, "2000000 字节，用时 100.0 ms，20.0 MB/s");
         assert_eq!(
-            upload.parts().iter().map(|part| part.en.as_str()).collect::<Vec<_>>(),
+            upload.summary().zh,
+            "2000000 字节，用时 100.0 ms，20.0 MB/s"
+        );
+        assert_eq!(
+            upload
+                .parts()
+                .iter()
+                .map(|part| part.en.as_str())
+                .collect::<Vec<_>>(),
             [
                 "field \"file\", file \"<b>\\u{202E}x.txt\", 1999000 bytes",
                 "field \"(none)\", 3 bytes"

@@ -36,7 +36,7 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant, SystemTime};
 
-use etherparse::{PacketBuilder, TcpHeader, TcpOptionElement};
+use etherparse::{PacketBuilder, TcpOptionElement};
 use pcap_file::pcapng::blocks::enhanced_packet::{EnhancedPacketBlock, EnhancedPacketOption};
 use pcap_file::pcapng::blocks::interface_description::{
     InterfaceDescriptionBlock, InterfaceDescriptionOption,
@@ -148,9 +148,7 @@ impl Capture {
                 InterfaceDescriptionOption::IfTsResol(9),
             ],
         };
-        writer
-            .write_pcapng_block(interface)
-            .map_err(write_error)?;
+        writer.write_pcapng_block(interface).map_err(write_error)?;
         let written_bytes = writer.get_ref().metadata().map_or(0, |m| m.len());
         let (queue, batches) = mpsc::sync_channel(QUEUE_BATCHES);
         let counts = Arc::new(Counts::default());
@@ -306,60 +304,6 @@ fn canonical(addr: SocketAddr) -> SocketAddr {
     SocketAddr::new(addr.ip().to_canonical(), addr.port())
 }
 
-/// The parts of a client's SYN, as the kernel kept it, that the capture
-/// writes again.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SavedSyn {
-    pub sequence: u32,
-    pub window: u16,
-    pub ttl: u8,
-    /// The TCP options, as sent.
-    pub options: Vec<u8>,
-    /// The MSS option's value, when there is one.
-    pub mss: Option<u16>,
-    /// The timestamp option's value (TSval), when there is one.
-    pub tsval: Option<u32>,
-    pub sack: bool,
-    /// The window scale option's shift, when there is one.
-    pub window_shift: Option<u8>,
-}
-
-impl SavedSyn {
-    /// Reads a SYN from its IP header on; `None` if it is not one.
-    pub fn parse(packet: &[u8]) -> Option<SavedSyn> {
-        let (ttl, ip_len) = match packet.first()? >> 4 {
-            4 => (*packet.get(8)?, usize::from(packet[0] & 0x0f) * 4),
-            // Extension headers are not expected on a SYN to a server.
-            6 => (*packet.get(7)?, 40),
-            _ => return None,
-        };
-        let (tcp, _) = TcpHeader::from_slice(packet.get(ip_len..)?).ok()?;
-        if !tcp.syn || tcp.ack {
-            return None;
-        }
-        let (mut mss, mut tsval, mut sack, mut window_shift) = (None, None, false, None);
-        for option in tcp.options_iterator().flatten() {
-            match option {
-                TcpOptionElement::MaximumSegmentSize(value) => mss = Some(value),
-                TcpOptionElement::Timestamp(value, _) => tsval = Some(value),
-                TcpOptionElement::SelectiveAcknowledgementPermitted => sack = true,
-                TcpOptionElement::WindowScale(shift) => window_shift = Some(shift),
-                _ => {}
-            }
-        }
-        Some(SavedSyn {
-            sequence: tcp.sequence_number,
-            window: tcp.window_size,
-            ttl,
-            options: tcp.options.as_slice().to_vec(),
-            mss,
-            tsval,
-            sack,
-            window_shift,
-        })
-    }
-}
-
 /// Which side sends a segment.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Side {
@@ -397,9 +341,8 @@ impl Shape {
         let (client_shift, server_shift) = facts
             .window_scale
             .map_or((0, 0), |scale| (scale.client, scale.server));
-        let scaled = |window: u32, shift: u8| {
-            u16::try_from(window >> shift.min(14)).unwrap_or(u16::MAX)
-        };
+        let scaled =
+            |window: u32, shift: u8| u16::try_from(window >> shift.min(14)).unwrap_or(u16::MAX);
         Shape {
             client_segment: client_segment.max(1),
             server_segment: (facts.send_mss as usize).max(1),
@@ -478,39 +421,64 @@ impl Conversation<'_> {
     /// round-trip time before it.
     fn handshake(&mut self, opening: &Opening) {
         let accepted = since_epoch(opening.accepted);
-        let rtt = opening.tcp.as_ref().map_or(Duration::ZERO, |facts| facts.rtt);
+        let rtt = opening
+            .tcp
+            .as_ref()
+            .map_or(Duration::ZERO, |facts| facts.rtt);
         let syn_at = accepted.saturating_sub(rtt);
-        let saved = &opening.syn;
         let mut batch = Vec::with_capacity(3);
-        let syn = Flags {
-            syn: true,
-            ..Flags::default()
+        let comment = if opening.syn.is_some() {
+            SYN_KEPT
+        } else {
+            SYN_MADE
         };
-        let client_options = match (&saved, &opening.tcp) {
+        self.segment(&mut batch, syn_at, self.syn(opening), Some(comment));
+        self.client_next = self.client_next.wrapping_add(1);
+        let syn_ack_at = syn_at + Duration::from_micros(1).min(rtt);
+        let syn_ack = self.syn_ack(opening);
+        self.segment(&mut batch, syn_ack_at, syn_ack, Some(SYN_ACK_MADE));
+        self.server_next = self.server_next.wrapping_add(1);
+        let ack = self.plain(Side::Client, ack(), &[]);
+        let comment = opening.tcp.is_some().then_some(ACK_MADE);
+        self.segment(&mut batch, accepted, ack, comment);
+        self.capture.write(batch);
+    }
+
+    /// The client's SYN: as the kernel kept it, else with the options
+    /// TCP_INFO says were negotiated, else with none.
+    fn syn<'p>(&self, opening: &'p Opening) -> Segment<'p> {
+        let saved = &opening.syn;
+        let options = match (saved, &opening.tcp) {
             (Some(saved), _) => Options::Raw(&saved.options),
             (None, Some(facts)) => Options::Built(negotiated(facts, None, None, Side::Client)),
             (None, None) => Options::None,
         };
-        let syn_segment = Segment {
+        Segment {
             from: Side::Client,
-            flags: syn,
-            window: saved.as_ref().map_or(self.shape.client_window, |s| s.window),
+            flags: Flags {
+                syn: true,
+                ..Flags::default()
+            },
+            window: saved
+                .as_ref()
+                .map_or(self.shape.client_window, |s| s.window),
             ttl: saved.as_ref().map_or(TTL, |s| s.ttl),
-            options: client_options,
+            options,
             payload: &[],
-        };
-        let comment = if saved.is_some() { SYN_KEPT } else { SYN_MADE };
-        self.segment(&mut batch, syn_at, syn_segment, Some(comment));
-        self.client_next = self.client_next.wrapping_add(1);
-        let server_options = match &opening.tcp {
+        }
+    }
+
+    /// The server's SYN-ACK, with the options TCP_INFO reports.
+    fn syn_ack<'p>(&self, opening: &'p Opening) -> Segment<'p> {
+        let options = match &opening.tcp {
             Some(facts) => {
                 let tsval = since_epoch(opening.accepted).as_millis() as u32;
-                let echo = saved.as_ref().and_then(|s| s.tsval);
+                let echo = opening.syn.as_ref().and_then(|s| s.tsval);
                 Options::Built(negotiated(facts, Some(tsval), echo, Side::Server))
             }
             None => Options::None,
         };
-        let syn_ack = Segment {
+        Segment {
             from: Side::Server,
             flags: Flags {
                 syn: true,
@@ -518,20 +486,16 @@ impl Conversation<'_> {
                 ..Flags::default()
             },
             // A SYN's window is never scaled (RFC 7323 §2.2).
-            window: opening.tcp.as_ref().map_or(self.shape.server_window, |facts| {
-                u16::try_from(facts.server_window).unwrap_or(u16::MAX)
-            }),
+            window: opening
+                .tcp
+                .as_ref()
+                .map_or(self.shape.server_window, |facts| {
+                    u16::try_from(facts.server_window).unwrap_or(u16::MAX)
+                }),
             ttl: TTL,
-            options: server_options,
+            options,
             payload: &[],
-        };
-        let syn_ack_at = syn_at + Duration::from_micros(1).min(rtt);
-        self.segment(&mut batch, syn_ack_at, syn_ack, Some(SYN_ACK_MADE));
-        self.server_next = self.server_next.wrapping_add(1);
-        let ack = self.plain(Side::Client, ack(), &[]);
-        let comment = opening.tcp.is_some().then_some(ACK_MADE);
-        self.segment(&mut batch, accepted, ack, comment);
-        self.capture.write(batch);
+        }
     }
 
     /// A segment from `from` with the connection's window and no options.

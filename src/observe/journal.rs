@@ -374,7 +374,8 @@ impl Stream {
             return;
         }
         *sent = true;
-        self.fins.push(json!({ "by": by, "at_ms": at_ms, "seq": seq, "ack": ack }));
+        self.fins
+            .push(json!({ "by": by, "at_ms": at_ms, "seq": seq, "ack": ack }));
     }
 }
 
@@ -532,7 +533,7 @@ mod tests {
         serde_json::from_slice(&out).unwrap()
     }
 
-    fn addresses() -> (SocketAddr, SocketAddr) {
+    fn addresses() -> (std::net::SocketAddr, std::net::SocketAddr) {
         (
             "127.0.0.1:5000".parse().unwrap(),
             "127.0.0.1:8080".parse().unwrap(),
@@ -545,7 +546,7 @@ mod tests {
         let (client, server) = addresses();
         for id in 1..=3 {
             let mut observer = journal.connection(id);
-            observer.opened(client, server);
+            observer.opened(&Opening::new(client, server, None));
             observer.closed(CloseReason::ClientClosed, 0);
         }
         let snapshot = parsed(&journal.snapshot());
@@ -560,9 +561,10 @@ mod tests {
         assert_eq!(snapshot["keep"], 2);
         assert_eq!(snapshot["connections"][0]["client"], "127.0.0.1:5000");
         assert_eq!(snapshot["connections"][0]["exchanges"], json!([]));
+        let why = CloseReason::ClientClosed.describe();
         assert_eq!(
             snapshot["connections"][1]["closed"]["why"],
-            CloseReason::ClientClosed.describe()
+            json!({ "en": why.en, "zh": why.zh })
         );
         // A reader that has seen nothing gets both; one that is current waits
         // and gets nothing new; after the end, nothing at all.

@@ -6,8 +6,9 @@ use std::hash::{BuildHasher, Hasher};
 use std::net::SocketAddr;
 use std::time::{Instant, SystemTime};
 
+use etherparse::{TcpHeader, TcpOptionElement};
+
 use crate::files::Decision;
-use crate::observe::capture::SavedSyn;
 use crate::protocol::words::Phrase;
 use crate::protocol::{CloseReason, KeepAlive, Request, Status};
 use crate::sys::TcpFacts;
@@ -100,7 +101,12 @@ impl Opening {
     /// when the system tells nothing.
     pub fn syn_options(&self) -> Option<String> {
         if let Some(syn) = &self.syn {
-            return Some(option_list(syn.mss, syn.sack, syn.tsval.is_some(), syn.window_shift));
+            return Some(option_list(
+                syn.mss,
+                syn.sack,
+                syn.tsval.is_some(),
+                syn.window_shift,
+            ));
         }
         let facts = self.tcp.as_ref()?;
         let shift = facts.window_scale.map(|scale| scale.client);
@@ -135,6 +141,60 @@ fn option_list(mss: Option<u16>, sack: bool, timestamps: bool, shift: Option<u8>
         options.push(format!("WS={}", 1u32 << shift.min(14)));
     }
     options.join(" ")
+}
+
+/// The parts of a client's SYN, as the kernel kept it, that the capture
+/// writes again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SavedSyn {
+    pub sequence: u32,
+    pub window: u16,
+    pub ttl: u8,
+    /// The TCP options, as sent.
+    pub options: Vec<u8>,
+    /// The MSS option's value, when there is one.
+    pub mss: Option<u16>,
+    /// The timestamp option's value (TSval), when there is one.
+    pub tsval: Option<u32>,
+    pub sack: bool,
+    /// The window scale option's shift, when there is one.
+    pub window_shift: Option<u8>,
+}
+
+impl SavedSyn {
+    /// Reads a SYN from its IP header on; `None` if it is not one.
+    pub fn parse(packet: &[u8]) -> Option<SavedSyn> {
+        let (ttl, ip_len) = match packet.first()? >> 4 {
+            4 => (*packet.get(8)?, usize::from(packet[0] & 0x0f) * 4),
+            // Extension headers are not expected on a SYN to a server.
+            6 => (*packet.get(7)?, 40),
+            _ => return None,
+        };
+        let (tcp, _) = TcpHeader::from_slice(packet.get(ip_len..)?).ok()?;
+        if !tcp.syn || tcp.ack {
+            return None;
+        }
+        let (mut mss, mut tsval, mut sack, mut window_shift) = (None, None, false, None);
+        for option in tcp.options_iterator().flatten() {
+            match option {
+                TcpOptionElement::MaximumSegmentSize(value) => mss = Some(value),
+                TcpOptionElement::Timestamp(value, _) => tsval = Some(value),
+                TcpOptionElement::SelectiveAcknowledgementPermitted => sack = true,
+                TcpOptionElement::WindowScale(shift) => window_shift = Some(shift),
+                _ => {}
+            }
+        }
+        Some(SavedSyn {
+            sequence: tcp.sequence_number,
+            window: tcp.window_size,
+            ttl,
+            options: tcp.options.as_slice().to_vec(),
+            mss,
+            tsval,
+            sack,
+            window_shift,
+        })
+    }
 }
 
 /// What was asked, and what was decided.

@@ -59,7 +59,9 @@ impl Observer for TracedConnection<'_> {
         let dropped = self.capture.map_or(0, Capture::dropped);
         if dropped > 0 {
             let said = Said::new(
-                format!("capture: {dropped} packets dropped so far (the capture's writer fell behind)"),
+                format!(
+                    "capture: {dropped} packets dropped so far (the capture's writer fell behind)"
+                ),
                 format!("抓包：到目前为止丢弃了 {dropped} 个数据包（写文件的速度跟不上）"),
             );
             emit(&format!(
@@ -148,7 +150,9 @@ impl Trace {
         let last = millis(exchange.last_write - exchange.received);
         let bytes = exchange.body_bytes;
         let said = Said::new(
-            format!("body: {bytes} bytes; first byte written {first} after the request, last {last}"),
+            format!(
+                "body: {bytes} bytes; first byte written {first} after the request, last {last}"
+            ),
             format!("响应体：{bytes} 字节；请求到达后 {first} 写出首字节，{last} 写完末字节"),
         );
         let _ = writeln!(out, "{tag} {}", said.get(lang));
@@ -286,10 +290,7 @@ pub fn visible_lines(head: &[u8]) -> Vec<String> {
 /// in both languages.
 pub fn explain(exchange: &ExchangeRecord<'_>) -> Vec<Said> {
     let status = exchange.status;
-    let closes = phrase(
-        "the server closes at once",
-        "服务器立即关闭连接",
-    );
+    let closes = phrase("the server closes at once", "服务器立即关闭连接");
     match &exchange.outcome {
         Outcome::Served {
             request,
@@ -361,14 +362,7 @@ fn explain_decision(request: &Request, decision: &Decision, status: Status) -> V
             format!("{method} does not apply to static files -> {status}, Allow: {ALLOW}"),
             format!("{method} 不适用于静态文件 -> {status}，Allow: {ALLOW}"),
         )),
-        Decision::BadTarget(PathError::BadTarget) => lines.push(Said::new(
-            format!("target {target} is not a path this server can read -> {status}"),
-            format!("请求目标 {target} 不是服务器能读懂的路径 -> {status}"),
-        )),
-        Decision::BadTarget(PathError::Refused(why)) => lines.push(Said::new(
-            format!("target {target} refused ({}) -> {status}, as if absent", why.en),
-            format!("拒绝请求目标 {target}（{}）-> {status}，就像文件不存在一样", why.zh),
-        )),
+        Decision::BadTarget(error) => lines.push(explain_bad_target(&target, *error, status)),
         Decision::NotOpened(failure) => lines.push(Said::new(
             format!("{method} {target}: {} -> {status}", failure.describe().en),
             format!("{method} {target}：{} -> {status}", failure.describe().zh),
@@ -402,16 +396,48 @@ fn explain_decision(request: &Request, decision: &Decision, status: Status) -> V
             lines.extend(explain_refusal(request, verdict, status));
         }
         Decision::Authorized { verdict, then } => {
-            let verdict_said = explain_verdict(verdict);
-            lines.push(Said::new(
-                format!("{} -> proceed", verdict_said.en),
-                format!("{} -> 继续处理", verdict_said.zh),
-            ));
-            lines.extend(base64_note(verdict));
-            lines.extend(explain_decision(request, then, status));
+            lines.extend(explain_authorized(request, verdict, then, status))
         }
     }
     lines
+}
+
+/// A guarded path with the right credentials: the verdict, then what was
+/// decided for the path itself.
+fn explain_authorized(
+    request: &Request,
+    verdict: &Verdict,
+    then: &Decision,
+    status: Status,
+) -> Vec<Said> {
+    let verdict_said = explain_verdict(verdict);
+    let mut lines = vec![Said::new(
+        format!("{} -> proceed", verdict_said.en),
+        format!("{} -> 继续处理", verdict_said.zh),
+    )];
+    lines.extend(base64_note(verdict));
+    lines.extend(explain_decision(request, then, status));
+    lines
+}
+
+/// A target that names no file: unreadable, or refused as if absent.
+fn explain_bad_target(target: &str, error: PathError, status: Status) -> Said {
+    match error {
+        PathError::BadTarget => Said::new(
+            format!("target {target} is not a path this server can read -> {status}"),
+            format!("请求目标 {target} 不是服务器能读懂的路径 -> {status}"),
+        ),
+        PathError::Refused(why) => Said::new(
+            format!(
+                "target {target} refused ({}) -> {status}, as if absent",
+                why.en
+            ),
+            format!(
+                "拒绝请求目标 {target}（{}）-> {status}，就像文件不存在一样",
+                why.zh
+            ),
+        ),
+    }
 }
 
 /// An upload at the sink: how much, how fast, and its parts.
@@ -437,8 +463,14 @@ fn explain_upload(request: &Request, upload: &Upload, status: Status) -> Vec<Sai
             texts.join(separator)
         };
         lines.push(Said::new(
-            format!("multipart/form-data, {count} parts: {}", join(Lang::En, "; ")),
-            format!("multipart/form-data，共 {count} 个部分：{}", join(Lang::Zh, "；")),
+            format!(
+                "multipart/form-data, {count} parts: {}",
+                join(Lang::En, "; ")
+            ),
+            format!(
+                "multipart/form-data，共 {count} 个部分：{}",
+                join(Lang::Zh, "；")
+            ),
         ));
     }
     lines
@@ -569,7 +601,10 @@ fn explain_negotiation(request: &Request, negotiation: &Negotiation) -> Option<S
     };
     let chosen = match (&negotiation.coding, &negotiation.sibling) {
         (Some(coding), Some(sibling)) => {
-            let (token, sibling) = (coding.token(), visible(sibling.to_string_lossy().as_bytes()));
+            let (token, sibling) = (
+                coding.token(),
+                visible(sibling.to_string_lossy().as_bytes()),
+            );
             Said::new(
                 format!("{token} ({sibling})"),
                 format!("{token}（预先压缩好的文件 {sibling}）"),
@@ -701,7 +736,10 @@ fn explain_precondition(
             let why = reason.describe();
             Said::new(
                 format!("{name} {value}: {} -> {status}{no_body_en}", why.en),
-                format!("条件请求 {name} {value}：{} -> {status}{no_body_zh}", why.zh),
+                format!(
+                    "条件请求 {name} {value}：{} -> {status}{no_body_zh}",
+                    why.zh
+                ),
             )
         }
     }
@@ -756,7 +794,9 @@ mod tests {
     use crate::files::range::Ignored;
     use crate::protocol::byte_range::ByteRange;
     use crate::protocol::request::parse_head;
+    use crate::protocol::words::Phrase;
     use std::path::PathBuf;
+    use std::time::Duration;
 
     /// CSI, OSC and ST (UTF-8 encoded), ESC and BEL: what a terminal acts on.
     const HOSTILE: &[u8] = b"\xc2\x9b2J\xc2\x9d0;owned\xc2\x9c\x1b[31m\x07";
@@ -858,7 +898,11 @@ mod tests {
                 .collect();
             let (request, _) = parse_head(&head).unwrap().unwrap();
             let lines = explain_served(&request, &decision, KeepAlive::Http11Default, Status::Ok);
-            no_control_reaches_the_terminal(&lines, name);
+            let both: Vec<String> = lines
+                .iter()
+                .flat_map(|line| [line.en.clone(), line.zh.clone()])
+                .collect();
+            no_control_reaches_the_terminal(&both, name);
         }
     }
 
@@ -935,10 +979,14 @@ mod tests {
                 first_write: None,
                 last_write: now,
             };
-            let said = explain(&record).join("\n");
-            assert!(said.contains(&status.to_string()), "{status}: {said}");
-            for other in all.iter().filter(|other| **other != status) {
-                assert!(!said.contains(&other.to_string()), "{other} in: {said}");
+            let explained = explain(&record);
+            for lang in [Lang::En, Lang::Zh] {
+                let lines: Vec<&str> = explained.iter().map(|l| l.get(lang)).collect();
+                let said = lines.join("\n");
+                assert!(said.contains(&status.to_string()), "{status}: {said}");
+                for other in all.iter().filter(|other| **other != status) {
+                    assert!(!said.contains(&other.to_string()), "{other} in: {said}");
+                }
             }
         }
     }
@@ -985,6 +1033,273 @@ mod tests {
         ];
         for (head, expected) in cases {
             assert_eq!(visible_lines(head), expected, "{head:?}");
+        }
+    }
+
+    /// One value of every variant that the trace explains in words. Each
+    /// list is checked by an exhaustive `match`: a new variant does not
+    /// compile here until it has a row.
+    fn every_decision() -> Vec<Decision> {
+        use crate::files::conditional::Reason;
+        use crate::files::range::Ignored;
+        use crate::files::root::OpenFailure;
+        use crate::files::target;
+        use crate::protocol::form::{FormReport, Part};
+        let file = |precondition, range| {
+            Decision::File(FileDecision {
+                path: PathBuf::from("a.txt"),
+                size: 10,
+                etag: "\"a-b-c\"".into(),
+                negotiation: Negotiation {
+                    varies: true,
+                    coding: Some(crate::protocol::coding::Coding::Gzip),
+                    sibling: None,
+                },
+                precondition,
+                range,
+            })
+        };
+        let proceed = Precondition::Proceed(Default::default());
+        let mut all = vec![
+            Decision::ListMethods,
+            Decision::UnknownMethod,
+            Decision::MethodNotAllowed,
+            Decision::BadTarget(PathError::BadTarget),
+            Decision::AddSlash("/d/".into()),
+            Decision::Listing {
+                entries: 3,
+                truncated: true,
+                etag: "W/\"l\"".into(),
+                precondition: Precondition::NotModified(Reason::IfNoneMatchMatched),
+            },
+            Decision::UploadForm,
+            Decision::Uploaded(Upload {
+                bytes: 10,
+                duration: Duration::from_millis(2),
+                form: Some(FormReport {
+                    parts: vec![Part {
+                        name: Some("file".into()),
+                        filename: Some("a.txt".into()),
+                        size: 4,
+                    }],
+                    more_parts: 2,
+                    failed: Some(crate::protocol::form::NO_CLOSING_BOUNDARY),
+                }),
+            }),
+        ];
+        for why in [
+            target::DOTFILE,
+            target::NUL_BYTE,
+            target::BACKSLASH,
+            target::ABOVE_ROOT,
+            target::COLON,
+            target::TRAILING_DOT,
+            target::DEVICE_NAME,
+            target::SHORT_NAME,
+        ] {
+            all.push(Decision::BadTarget(PathError::Refused(why)));
+        }
+        for failure in [
+            OpenFailure::NotFound,
+            OpenFailure::Forbidden,
+            OpenFailure::Unreadable,
+        ] {
+            all.push(Decision::NotOpened(failure));
+        }
+        for reason in [
+            Reason::IfMatchFailed,
+            Reason::ModifiedSince,
+            Reason::IfNoneMatchMatched,
+            Reason::NotModifiedSince,
+        ] {
+            all.push(file(Precondition::Failed(reason), None));
+        }
+        for ignored in [
+            Ignored::OtherUnit,
+            Ignored::Invalid,
+            Ignored::EmptyFile,
+            Ignored::TooManyRanges,
+            Ignored::ExceedsFile,
+            Ignored::IfRangeMismatch,
+        ] {
+            all.push(file(proceed, Some(RangeOutcome::Ignored(ignored))));
+        }
+        all.push(file(proceed, Some(RangeOutcome::Absent)));
+        all.push(file(proceed, Some(RangeOutcome::Unsatisfiable)));
+        let ranges = vec![ByteRange { start: 0, end: 1 }; 2];
+        all.push(file(proceed, Some(RangeOutcome::Partial(ranges))));
+        let granted = Verdict::Granted {
+            user: "alice".into(),
+            password_chars: 6,
+        };
+        for verdict in [
+            granted.clone(),
+            Verdict::Refused {
+                user: "alice".into(),
+                password_chars: 3,
+            },
+            Verdict::Missing,
+            Verdict::OtherScheme,
+            Verdict::Malformed(crate::protocol::auth::NOT_BASE64),
+        ] {
+            all.push(Decision::Unauthorized(verdict));
+        }
+        all.push(Decision::Authorized {
+            verdict: granted,
+            then: Box::new(Decision::UploadForm),
+        });
+        for decision in &all {
+            match decision {
+                Decision::ListMethods
+                | Decision::UnknownMethod
+                | Decision::MethodNotAllowed
+                | Decision::BadTarget(_)
+                | Decision::NotOpened(_)
+                | Decision::AddSlash(_)
+                | Decision::Listing { .. }
+                | Decision::File(_)
+                | Decision::UploadForm
+                | Decision::Uploaded(_)
+                | Decision::Unauthorized(_)
+                | Decision::Authorized { .. } => {}
+            }
+        }
+        all
+    }
+
+    #[test]
+    fn every_decision_is_explained_in_english_and_in_chinese() {
+        let heads: [&[u8]; 3] = [
+            b"GET /a.txt HTTP/1.1\r\nHost: t\r\nIf-None-Match: \"x\"\r\nIf-Modified-Since: Sun, 06 Nov 1994 08:49:37 GMT\r\nRange: bytes=0-1\r\nAccept-Encoding: gzip\r\n\r\n",
+            b"HEAD /a.txt HTTP/1.1\r\nHost: t\r\n\r\n",
+            b"POST /a.txt HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+        ];
+        let keep_alives = [
+            KeepAlive::Http11Default,
+            KeepAlive::Http10Asked,
+            KeepAlive::ClientAskedClose,
+            KeepAlive::Http10Default,
+            KeepAlive::DisabledByServer,
+            KeepAlive::ShuttingDown,
+            KeepAlive::BodyUnread,
+        ];
+        for keep_alive in keep_alives {
+            match keep_alive {
+                KeepAlive::Http11Default
+                | KeepAlive::Http10Asked
+                | KeepAlive::ClientAskedClose
+                | KeepAlive::Http10Default
+                | KeepAlive::DisabledByServer
+                | KeepAlive::ShuttingDown
+                | KeepAlive::BodyUnread => {}
+            }
+        }
+        let mut lines = 0;
+        for (index, decision) in every_decision().iter().enumerate() {
+            let head = heads[index % heads.len()];
+            let (request, _) = parse_head(head).unwrap().unwrap();
+            let keep_alive = keep_alives[index % keep_alives.len()];
+            for said in explain_served(&request, decision, keep_alive, Status::Ok) {
+                crate::protocol::words::assert_both(&said.en, &said.zh, &format!("{decision:?}"));
+                lines += 1;
+            }
+        }
+        assert!(lines > 60, "{lines} lines");
+    }
+
+    #[test]
+    fn every_close_reason_and_refusal_is_explained_in_english_and_in_chinese() {
+        use crate::protocol::body::{ChunkedError, FramingError, NOT_HEX};
+        use crate::protocol::request::HeadError;
+        let reasons = [
+            CloseReason::ClientClosed,
+            CloseReason::ClientClosedUnused,
+            CloseReason::IdleUnused,
+            CloseReason::ClientAskedClose,
+            CloseReason::Http10Default,
+            CloseReason::NoKeepAlive,
+            CloseReason::IdleTimeout,
+            CloseReason::BadRequest(Status::BadRequest),
+            CloseReason::WriteTimedOut,
+            CloseReason::Shutdown,
+            CloseReason::OverLimit,
+            CloseReason::NoThread,
+            CloseReason::BodyUnread,
+            CloseReason::Broken,
+        ];
+        for reason in reasons {
+            match reason {
+                CloseReason::ClientClosed
+                | CloseReason::ClientClosedUnused
+                | CloseReason::IdleUnused
+                | CloseReason::ClientAskedClose
+                | CloseReason::Http10Default
+                | CloseReason::NoKeepAlive
+                | CloseReason::IdleTimeout
+                | CloseReason::BadRequest(_)
+                | CloseReason::WriteTimedOut
+                | CloseReason::Shutdown
+                | CloseReason::OverLimit
+                | CloseReason::NoThread
+                | CloseReason::BodyUnread
+                | CloseReason::Broken => {}
+            }
+            let said = reason.describe();
+            crate::protocol::words::assert_both(&said.en, &said.zh, &format!("{reason:?}"));
+        }
+        let head_errors = [
+            HeadError::RequestLineTooLong,
+            HeadError::HeadTooLarge,
+            HeadError::TooManyHeaders,
+            HeadError::UnsupportedVersion,
+            HeadError::BadHost,
+            HeadError::InvalidHost(crate::protocol::words::phrase("empty Host", "Host 为空")),
+            HeadError::MethodTooLong,
+            HeadError::Malformed(crate::protocol::words::phrase("x", "某")),
+        ];
+        let framing = [
+            FramingError::LengthAndTransferEncoding,
+            FramingError::InvalidContentLength,
+            FramingError::UnsupportedTransferCoding,
+            FramingError::TransferEncodingInHttp10,
+            FramingError::TooLarge,
+        ];
+        let chunked = [
+            ChunkedError::Malformed(NOT_HEX),
+            ChunkedError::SizeOverflow,
+            ChunkedError::TooLarge,
+            ChunkedError::MetadataTooLarge,
+        ];
+        let whys: Vec<Phrase> = head_errors
+            .iter()
+            .map(|e| e.describe())
+            .chain(framing.iter().map(|e| e.describe()))
+            .chain(chunked.iter().map(|e| e.describe()))
+            .collect();
+        let head = b"GET / HTTP/1.1\r\nHost: t\r\n\r\n";
+        let now = std::time::Instant::now();
+        let record = |outcome| ExchangeRecord {
+            number: 1,
+            request_head: head,
+            outcome,
+            status: Status::BadRequest,
+            response_head: b"",
+            body_bytes: 0,
+            received: now,
+            first_write: None,
+            last_write: now,
+        };
+        let mut outcomes: Vec<Outcome<'_>> = whys
+            .into_iter()
+            .map(|why| Outcome::Unreadable { why })
+            .collect();
+        outcomes.push(Outcome::OverLimit { limit: 3 });
+        outcomes.push(Outcome::NoThread);
+        for outcome in outcomes {
+            let case = format!("{outcome:?}");
+            for said in explain(&record(outcome)) {
+                crate::protocol::words::assert_both(&said.en, &said.zh, &case);
+            }
         }
     }
 }

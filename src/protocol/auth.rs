@@ -83,11 +83,17 @@ impl Verdict {
 
 /// Why Basic credentials could not be read, in both languages.
 pub const NO_CREDENTIALS: Phrase = phrase("Basic without credentials", "Basic 后面没有凭据");
-pub const NOT_TOKEN68: Phrase = phrase("credentials that are not a token68", "凭据不是 token68 格式");
+pub const NOT_TOKEN68: Phrase = phrase(
+    "credentials that are not a token68",
+    "凭据不是 token68 格式",
+);
 pub const NOT_BASE64: Phrase = phrase("credentials that are not Base64", "凭据不是合法的 Base64");
 pub const NOT_UTF8: Phrase = phrase("credentials that are not UTF-8", "凭据解码后不是 UTF-8");
 pub const NO_COLON: Phrase = phrase("credentials without a colon", "凭据中没有冒号");
-pub const TWO_FIELDS: Phrase = phrase("more than one Authorization field", "Authorization 字段不止一个");
+pub const TWO_FIELDS: Phrase = phrase(
+    "more than one Authorization field",
+    "Authorization 字段不止一个",
+);
 
 /// Reads the request's `Authorization` values (RFC 9110 §11.6.2: one
 /// field; more than one is malformed) against `credentials`.
@@ -151,8 +157,7 @@ fn read_basic(value: &[u8]) -> Result<(String, String), Unreadable> {
     let decoded = base64::engine::general_purpose::STANDARD
         .decode(token)
         .map_err(|_| Unreadable::Malformed(NOT_BASE64))?;
-    let text = String::from_utf8(decoded)
-        .map_err(|_| Unreadable::Malformed(NOT_UTF8))?;
+    let text = String::from_utf8(decoded).map_err(|_| Unreadable::Malformed(NOT_UTF8))?;
     let Some((user, password)) = text.split_once(':') else {
         return Err(Unreadable::Malformed(NO_COLON));
     };
@@ -160,8 +165,7 @@ fn read_basic(value: &[u8]) -> Result<(String, String), Unreadable> {
         return Err(Unreadable::Malformed(phrase(
             "a control character in the credentials",
             "凭据中有控制字符",
-        )
-        ));
+        )));
     }
     Ok((user.to_string(), password.to_string()))
 }

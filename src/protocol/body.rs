@@ -54,11 +54,20 @@ pub const NOT_HEX: Phrase = phrase("chunk size is not hex", "块大小不是十�
 /// A chunked body's fault, in both languages.
 pub const AFTER_SIZE: Phrase = phrase("invalid byte after chunk size", "块大小之后有无效字节");
 /// A chunked body's fault, in both languages.
-pub const SIZE_LINE_END: Phrase = phrase("chunk size line not ended by CRLF", "块大小行不是以 CRLF 结束");
+pub const SIZE_LINE_END: Phrase = phrase(
+    "chunk size line not ended by CRLF",
+    "块大小行不是以 CRLF 结束",
+);
 /// A chunked body's fault, in both languages.
-pub const TRAILER_CONTROL: Phrase = phrase("control character in trailer section", "尾部字段中有控制字符");
+pub const TRAILER_CONTROL: Phrase = phrase(
+    "control character in trailer section",
+    "尾部字段中有控制字符",
+);
 /// A chunked body's fault, in both languages.
-pub const TRAILER_LINE_END: Phrase = phrase("trailer line not ended by CRLF", "尾部字段行不是以 CRLF 结束");
+pub const TRAILER_LINE_END: Phrase = phrase(
+    "trailer line not ended by CRLF",
+    "尾部字段行不是以 CRLF 结束",
+);
 /// A chunked body's fault, in both languages.
 pub const BAD_EXTENSION: Phrase = phrase("invalid chunk extension", "块扩展无效");
 /// A chunked body's fault, in both languages.
@@ -83,10 +92,9 @@ impl FramingError {
             FramingError::InvalidContentLength => {
                 phrase("invalid Content-Length", "Content-Length 无效")
             }
-            FramingError::UnsupportedTransferCoding => phrase(
-                "transfer coding other than chunked",
-                "传输编码不是 chunked",
-            ),
+            FramingError::UnsupportedTransferCoding => {
+                phrase("transfer coding other than chunked", "传输编码不是 chunked")
+            }
             FramingError::TransferEncodingInHttp10 => phrase(
                 "Transfer-Encoding in an HTTP/1.0 request",
                 "HTTP/1.0 请求中出现 Transfer-Encoding",
@@ -349,9 +357,7 @@ impl ChunkedDecoder {
                 part: ExtensionPart::BeforeName,
             },
             (State::Size { size, .. }, b'\r') => State::SizeLf { size },
-            (State::Size { .. } | State::SizeSpace { .. }, _) => {
-                return Err(Malformed(AFTER_SIZE))
-            }
+            (State::Size { .. } | State::SizeSpace { .. }, _) => return Err(Malformed(AFTER_SIZE)),
             (State::Extension { size, seen, part }, b) => {
                 if seen >= MAX_CHUNK_EXTENSION_BYTES {
                     return Err(ChunkedError::MetadataTooLarge);
@@ -373,9 +379,7 @@ impl ChunkedDecoder {
                 }
                 State::Data { remaining: size }
             }
-            (State::SizeLf { .. }, _) => {
-                return Err(Malformed(SIZE_LINE_END))
-            }
+            (State::SizeLf { .. }, _) => return Err(Malformed(SIZE_LINE_END)),
             (other, _) => other,
         })
     }
@@ -398,9 +402,7 @@ impl ChunkedDecoder {
                 State::TrailerLine
             }
             (State::TrailerLf, b'\n') => State::TrailerStart,
-            (State::TrailerLf | State::FinalLf, _) => {
-                return Err(Malformed(TRAILER_LINE_END))
-            }
+            (State::TrailerLf | State::FinalLf, _) => return Err(Malformed(TRAILER_LINE_END)),
             (other, _) => other,
         })
     }
@@ -617,7 +619,6 @@ mod tests {
         result
     }
 
-
     #[test]
     fn chunked_table() {
         use ChunkedError::*;
@@ -626,26 +627,10 @@ mod tests {
         type Expected = Result<(usize, bool), ChunkedError>;
         let cases: &[(&str, &[u8], Expected)] = &[
             // Garbage first.
-            (
-                "not hex",
-                b"zz\r\n",
-                Err(Malformed(NOT_HEX)),
-            ),
-            (
-                "empty size",
-                b"\r\n",
-                Err(Malformed(NOT_HEX)),
-            ),
-            (
-                "negative",
-                b"-1\r\n",
-                Err(Malformed(NOT_HEX)),
-            ),
-            (
-                "0x prefix",
-                b"0x5\r\n",
-                Err(Malformed(AFTER_SIZE)),
-            ),
+            ("not hex", b"zz\r\n", Err(Malformed(NOT_HEX))),
+            ("empty size", b"\r\n", Err(Malformed(NOT_HEX))),
+            ("negative", b"-1\r\n", Err(Malformed(NOT_HEX))),
+            ("0x prefix", b"0x5\r\n", Err(Malformed(AFTER_SIZE))),
             ("overflow", b"10000000000000000\r\n", Err(SizeOverflow)),
             (
                 "bare LF after size",
@@ -657,21 +642,13 @@ mod tests {
                 b"5\rhello",
                 Err(Malformed(SIZE_LINE_END)),
             ),
-            (
-                "data overruns",
-                b"3\r\nhello\r\n",
-                Err(Malformed(DATA_END)),
-            ),
+            ("data overruns", b"3\r\nhello\r\n", Err(Malformed(DATA_END))),
             (
                 "bare LF after data",
                 b"5\r\nhello\n0\r\n\r\n",
                 Err(Malformed(DATA_END)),
             ),
-            (
-                "space in size",
-                b"5 5\r\n",
-                Err(Malformed(AFTER_SIZE)),
-            ),
+            ("space in size", b"5 5\r\n", Err(Malformed(AFTER_SIZE))),
             ("too large", too_big.as_bytes(), Err(TooLarge)),
             (
                 "extension too long",

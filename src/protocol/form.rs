@@ -4,8 +4,8 @@
 //! memory. What it keeps of each part is its field name, its file name
 //! and its size: the sink reports the parts and discards their bytes.
 
-use crate::protocol::words::{phrase, Phrase};
 use crate::protocol::fields::trim_ows;
+use crate::protocol::words::{phrase, Phrase};
 
 /// The longest boundary (RFC 2046 §5.1.1).
 pub const MAX_BOUNDARY_BYTES: usize = 70;
@@ -69,8 +69,12 @@ enum Stage {
 
 /// Reads a multipart body fed in pieces of any size.
 /// Why a body could not be read as multipart, in both languages.
-pub const PART_HEAD_TOO_LARGE: Phrase = phrase("a part's header section too large", "某个部分的头部太大");
-pub const NO_CLOSING_BOUNDARY: Phrase = phrase("the body ended before the closing boundary", "请求体在结束分隔符之前就结束了");
+pub const PART_HEAD_TOO_LARGE: Phrase =
+    phrase("a part's header section too large", "某个部分的头部太大");
+pub const NO_CLOSING_BOUNDARY: Phrase = phrase(
+    "the body ended before the closing boundary",
+    "请求体在结束分隔符之前就结束了",
+);
 
 #[derive(Debug)]
 pub struct FormReader {
@@ -372,20 +376,14 @@ epilogue";
                 NO_CLOSING_BOUNDARY,
             ),
             (b"--XyZjunk", NO_CLOSING_BOUNDARY),
-            (
-                b"no boundary at all",
-                NO_CLOSING_BOUNDARY,
-            ),
+            (b"no boundary at all", NO_CLOSING_BOUNDARY),
         ];
         for (body, why) in cases {
             assert_eq!(read_in(1, body).failed, Some(why), "{body:?}");
         }
         let mut huge_head = b"--XyZ\r\n".to_vec();
         huge_head.extend(std::iter::repeat_n(b'a', MAX_PART_HEAD_BYTES + 10));
-        assert_eq!(
-            read_in(4, &huge_head).failed,
-            Some(PART_HEAD_TOO_LARGE)
-        );
+        assert_eq!(read_in(4, &huge_head).failed, Some(PART_HEAD_TOO_LARGE));
     }
 
     #[test]

@@ -87,7 +87,10 @@ fn split_port(value: &[u8]) -> Result<(&[u8], Option<&[u8]>), Phrase> {
         return match rest {
             [] => Ok((host, None)),
             [b':', port @ ..] => Ok((host, Some(port))),
-            _ => Err(phrase("bytes after the IP literal in Host", "Host 中 IP 字面量之后还有多余的字节")),
+            _ => Err(phrase(
+                "bytes after the IP literal in Host",
+                "Host 中 IP 字面量之后还有多余的字节",
+            )),
         };
     }
     Ok(match value.iter().position(|&b| b == b':') {
@@ -101,7 +104,10 @@ fn split_port(value: &[u8]) -> Result<(&[u8], Option<&[u8]>), Phrase> {
 /// one is a list, never a name.
 fn check_reg_name(host: &[u8]) -> Result<(), Phrase> {
     if host.is_empty() {
-        return Err(phrase("empty host before the port", "Host 中端口前的主机名为空"));
+        return Err(phrase(
+            "empty host before the port",
+            "Host 中端口前的主机名为空",
+        ));
     }
     let mut bytes = host.iter();
     while let Some(&byte) = bytes.next() {
@@ -109,14 +115,24 @@ fn check_reg_name(host: &[u8]) -> Result<(), Phrase> {
             b'%' => {
                 let pair = [bytes.next(), bytes.next()];
                 if !pair.iter().all(|b| b.is_some_and(u8::is_ascii_hexdigit)) {
-                    return Err(phrase("bad percent-encoding in Host", "Host 中的百分号编码有误"));
+                    return Err(phrase(
+                        "bad percent-encoding in Host",
+                        "Host 中的百分号编码有误",
+                    ));
                 }
             }
             b',' => return Err(phrase("a list in Host", "Host 是一个列表（含逗号）")),
             b if is_unreserved(b) || b"!$&'()*+;=".contains(&b) => {}
             b'@' => return Err(phrase("userinfo in Host", "Host 中含有用户信息（@）")),
-            b'/' | b'?' | b'#' => return Err(phrase("a path or query in Host", "Host 中含有路径或查询")),
-            _ => return Err(phrase("a byte not allowed in a host name", "主机名中有不允许的字节")),
+            b'/' | b'?' | b'#' => {
+                return Err(phrase("a path or query in Host", "Host 中含有路径或查询"))
+            }
+            _ => {
+                return Err(phrase(
+                    "a byte not allowed in a host name",
+                    "主机名中有不允许的字节",
+                ))
+            }
         }
     }
     Ok(())
@@ -147,7 +163,10 @@ fn check_ip_literal(host: &[u8]) -> Result<(), Phrase> {
     if valid {
         Ok(())
     } else {
-        Err(phrase("invalid IP literal in Host", "Host 中的 IP 字面量无效"))
+        Err(phrase(
+            "invalid IP literal in Host",
+            "Host 中的 IP 字面量无效",
+        ))
     }
 }
 
@@ -158,8 +177,14 @@ fn check_port(port: &[u8]) -> Result<(), Phrase> {
     }
     match parse_decimal(port) {
         Ok(n) if n <= u64::from(u16::MAX) => Ok(()),
-        Ok(_) | Err(DecimalError::TooLarge) => Err(phrase("a port over 65535 in Host", "Host 中的端口超过 65535")),
-        Err(DecimalError::NotDigits) => Err(phrase("a port that is not a number in Host", "Host 中的端口不是数字")),
+        Ok(_) | Err(DecimalError::TooLarge) => Err(phrase(
+            "a port over 65535 in Host",
+            "Host 中的端口超过 65535",
+        )),
+        Err(DecimalError::NotDigits) => Err(phrase(
+            "a port that is not a number in Host",
+            "Host 中的端口不是数字",
+        )),
     }
 }
 

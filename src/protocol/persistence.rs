@@ -4,9 +4,9 @@
 //! vocabulary, read by the connection loop, the response head, the access
 //! log and the trace alike.
 
-use crate::protocol::words::{phrase, Phrase, Said};
 use crate::protocol::request::{HttpVersion, Request};
 use crate::protocol::status::Status;
+use crate::protocol::words::{phrase, Phrase, Said};
 
 /// The server's side of the decision: whether it allows more than one
 /// request per connection (`--no-keepalive` says no), and whether it is
@@ -170,7 +170,18 @@ pub enum CloseReason {
 impl CloseReason {
     /// Who closed, and why, in plain words, in both languages.
     pub fn describe(self) -> Said {
-        let fixed = match self {
+        match self {
+            CloseReason::BadRequest(status) => Said::new(
+                format!("by the server, after {status}: the request could not be read"),
+                format!("由服务器关闭，在 {status} 之后：请求无法读取"),
+            ),
+            other => other.words().into(),
+        }
+    }
+
+    /// The words of every reason but the status a refusal names.
+    fn words(self) -> Phrase {
+        match self {
             CloseReason::ClientClosed => phrase(
                 "by the client, between requests",
                 "由客户端关闭，在两个请求之间",
@@ -199,12 +210,10 @@ impl CloseReason {
                 "by the server, idle for the whole idle timeout",
                 "由服务器关闭：整个空闲超时期间都没有新请求",
             ),
-            CloseReason::BadRequest(status) => {
-                return Said::new(
-                    format!("by the server, after {status}: the request could not be read"),
-                    format!("由服务器关闭，在 {status} 之后：请求无法读取"),
-                )
-            }
+            CloseReason::BadRequest(_) => phrase(
+                "by the server: the request could not be read",
+                "由服务器关闭：请求无法读取",
+            ),
             CloseReason::WriteTimedOut => phrase(
                 "by the server, the client stopped reading (write timeout)",
                 "由服务器关闭：客户端不再读取（写超时）",
@@ -229,8 +238,7 @@ impl CloseReason {
                 "the connection broke (reset or vanished client)",
                 "连接中断（被重置，或客户端消失）",
             ),
-        };
-        fixed.into()
+        }
     }
 
     /// Whether the client has already let the connection go (or it is

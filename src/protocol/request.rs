@@ -10,9 +10,9 @@ use std::ops::Range;
 use std::sync::OnceLock;
 
 use crate::protocol::fields::{list_items, quoting_limit, size_in_words};
-use crate::protocol::words::{phrase, Phrase};
 use crate::protocol::host::check_host;
 use crate::protocol::status::Status;
+use crate::protocol::words::{phrase, Phrase};
 
 /// Longest request line accepted, in bytes (RFC 9112 §3: a server that
 /// receives a longer request-target than it wishes to parse answers 414).
@@ -277,7 +277,10 @@ fn parse_into<'b>(
     // Complete heads always carry these three parts.
     let (Some(method), Some(target), Some(minor)) = (parsed.method, parsed.path, parsed.version)
     else {
-        return Err(HeadError::Malformed(phrase("incomplete request line", "请求行不完整")));
+        return Err(HeadError::Malformed(phrase(
+            "incomplete request line",
+            "请求行不完整",
+        )));
     };
     let request = Request {
         raw: buf[..head_len].to_vec(),
@@ -386,10 +389,7 @@ fn describe_httparse_error(error: httparse::Error) -> Phrase {
         httparse::Error::HeaderValue => phrase("invalid header field value", "头部字段值无效"),
         httparse::Error::NewLine => phrase("invalid line ending", "行结束符无效"),
         httparse::Error::Status => phrase("invalid request line", "请求行无效"),
-        httparse::Error::Token => phrase(
-            "invalid method or request target",
-            "方法或请求目标无效",
-        ),
+        httparse::Error::Token => phrase("invalid method or request target", "方法或请求目标无效"),
         httparse::Error::TooManyHeaders => phrase("too many header fields", "头部字段太多"),
         httparse::Error::Version => INVALID_VERSION,
     }

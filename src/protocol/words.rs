@@ -129,7 +129,12 @@ mod tests {
 
     #[test]
     fn cjk_is_found_table() {
-        for (text, cjk) in [("条件请求", true), ("If-None-Match 匹配", true), ("304", false), ("é", false)] {
+        for (text, cjk) in [
+            ("条件请求", true),
+            ("If-None-Match 匹配", true),
+            ("304", false),
+            ("é", false),
+        ] {
             assert_eq!(has_cjk(text), cjk, "{text}");
         }
     }

@@ -462,7 +462,10 @@ impl Connection<'_> {
         let limit = self.context.root.sink().map_or(0, Sink::limit);
         let too_large = Refusal {
             status: Status::ContentTooLarge,
-            why: phrase("an upload larger than --sink-limit", "上传的内容超过 --sink-limit"),
+            why: phrase(
+                "an upload larger than --sink-limit",
+                "上传的内容超过 --sink-limit",
+            ),
         };
         let framing = match framing_within(request, limit) {
             Ok(framing) => framing,

@@ -196,7 +196,10 @@ mod tests {
         assert!(facts.sack && facts.timestamps, "{facts:?}");
         assert!(facts.window_scale.is_some(), "{facts:?}");
         assert!(facts.server_mss > 1000 && facts.send_mss > 500, "{facts:?}");
-        assert!(facts.server_window > 0 && facts.client_window > 0, "{facts:?}");
+        assert!(
+            facts.server_window > 0 && facts.client_window > 0,
+            "{facts:?}"
+        );
         let syn = facts.syn.expect("the SYN was kept");
         // An IPv4 header, then TCP with the SYN flag and the client's port.
         assert_eq!(syn[0] >> 4, 4);

@@ -17,6 +17,16 @@ const context = await launch(profile, {
 });
 const statuses = (page) => page.$$eval('g.exchange', (groups) => groups.map((g) => g.dataset.status));
 const decisions = (page) => page.$$eval('text.decision', (lines) => lines.map((t) => t.textContent));
+// Each TCP segment drawn: its kind, who sent it (for FINs), whether the
+// server saw it or only the kernel, whether its line is dashed, its label.
+const segments = (page) => page.$$eval('g.segment', (groups) => groups.map((g) => ({
+  kind: g.dataset.kind,
+  by: g.dataset.by || null,
+  seen: g.dataset.seen,
+  dashed: getComputedStyle(g.querySelector('line')).strokeDasharray !== 'none',
+  text: g.querySelector('text').textContent,
+})));
+const notes = (page) => page.$$eval('text.kernel-note, text.time-wait', (t) => t.map((n) => n.textContent));
 const waitForStatus = (page, status) => page.waitForFunction(
   (wanted) => [...document.querySelectorAll('g.exchange')].some((g) => g.dataset.status === wanted),
   status, { timeout: 10000 });
@@ -42,14 +52,16 @@ if (mode === 'live') {
   await waitForStatus(inspector, '404');
   check('after-404', await statuses(inspector));
   check('decisions', await decisions(inspector));
-  check('closed', await inspector.$$eval('g.closed text', (t) => t.map((n) => n.textContent)));
+  check('segments', await segments(inspector));
+  check('notes', await notes(inspector));
   await inspector.bringToFront();
   await inspector.screenshot({ path: screenshot, fullPage: false });
   // Both heads of the first exchange, as sent, with their line ends shown.
-  await inspector.locator('g.exchange').first().click();
+  await inspector.locator('g.exchange', { hasText: 'GET / HTTP/1.1' }).first().click();
   check('details', await inspector.innerText('#details'));
   await inspector.click('#language');
   check('title-zh', await inspector.innerText('h1'));
+  check('decisions-zh', await decisions(inspector));
   check('connections', await inspector.$$eval('section.connection', (s) => s.length));
 } else {
   const [file] = args;
@@ -61,6 +73,10 @@ if (mode === 'live') {
   check('connections', await report.$$eval('section.connection', (s) => s.length));
   check('mode', await report.innerText('#mode'));
   check('title', await report.innerText('h1'));
+  check('decisions', await decisions(report));
+  check('segments', await segments(report));
+  check('notes', await notes(report));
+  check('closed', await report.$$eval('text.closed-why', (t) => t.map((n) => n.textContent)));
   await report.screenshot({ path: screenshot, fullPage: false });
 }
 await context.close();

@@ -315,6 +315,13 @@ fn chromium_watches_the_lab_live_in_the_inspector_and_reads_the_report_offline()
         "{details}"
     );
     assert_eq!(live["title-zh"], "glasshttp 检查器");
+    // The switch changes the decisions too, not only the labels.
+    let decisions_zh = list(&live["decisions-zh"]).join("\n");
+    for said in ["文件 /index.html", "根目录下没有这个文件 -> 404 Not Found"] {
+        assert!(decisions_zh.contains(said), "{said} not in {decisions_zh}");
+    }
+    assert!(!decisions_zh.contains("no such file"), "{decisions_zh}");
+    check_handshakes(&live["segments"], &live["notes"], "seen by the kernel");
     server.stop();
 
     let report_shot = shots.join("report.png");
@@ -342,6 +349,39 @@ fn chromium_watches_the_lab_live_in_the_inspector_and_reads_the_report_offline()
         "{reported:?} against {after_404:?}"
     );
     assert!(offline["connections"].as_u64() >= live["connections"].as_u64());
+    // A Chinese browser reads every decision in Chinese, field names and
+    // statuses as they are.
+    let decisions = list(&offline["decisions"]).join("\n");
+    for said in [
+        "GET / -> 文件 /index.html",
+        "If-None-Match 与当前的 ETag 匹配 -> 304 Not Modified，没有响应体",
+        "范围请求 Range bytes=0- -> 206 Partial Content",
+        "GET /no-such-page.html：根目录下没有这个文件 -> 404 Not Found",
+        "持久连接",
+    ] {
+        assert!(decisions.contains(said), "{said} not in {decisions}");
+    }
+    assert!(!decisions.contains("the file /"), "{decisions}");
+    check_handshakes(&offline["segments"], &offline["notes"], "由内核处理");
+    // Every connection is closed by the time of the report: each ends with
+    // its FINs in the order they came, and who waits in TIME_WAIT.
+    let segments = offline["segments"].as_array().unwrap();
+    let fins: Vec<&serde_json::Value> = segments.iter().filter(|s| s["kind"] == "fin").collect();
+    let connections = offline["connections"].as_u64().unwrap() as usize;
+    assert!(fins.len() >= connections, "{fins:?}");
+    assert!(
+        fins.iter()
+            .all(|fin| fin["seen"] == "server" && fin["dashed"] == false),
+        "a FIN is an event the server sees: {fins:?}"
+    );
+    let notes = list(&offline["notes"]).join("\n");
+    assert!(notes.contains("TIME_WAIT"), "{notes}");
+    assert!(notes.contains("四次挥手"), "{notes}");
+    let closed = list(&offline["closed"]).join("\n");
+    assert!(
+        closed.contains("由"),
+        "the close reason in Chinese: {closed}"
+    );
     for shot in [&live_shot, &report_shot] {
         assert!(
             std::fs::metadata(shot).is_ok_and(|m| m.len() > 10_000),
@@ -349,6 +389,52 @@ fn chromium_watches_the_lab_live_in_the_inspector_and_reads_the_report_offline()
             shot.display()
         );
     }
+}
+
+/// The handshake drawn for every connection: SYN, SYN-ACK, ACK, each dashed
+/// and marked as the kernel's, with the sequence numbers of the capture and,
+/// where the kernel tells them, the SYN's options; `kernel` is the label of
+/// such segments in the page's language.
+fn check_handshakes(segments: &serde_json::Value, notes: &serde_json::Value, kernel: &str) {
+    let segments = segments.as_array().unwrap();
+    let of_kind = |kind: &str| -> Vec<&serde_json::Value> {
+        segments.iter().filter(|s| s["kind"] == kind).collect()
+    };
+    let (syns, syn_acks) = (of_kind("syn"), of_kind("syn-ack"));
+    assert!(
+        !syns.is_empty() && syns.len() == syn_acks.len(),
+        "{segments:?}"
+    );
+    for segment in syns.iter().chain(&syn_acks) {
+        assert!(
+            segment["seen"] == "kernel" && segment["dashed"] == true,
+            "{segment}"
+        );
+    }
+    assert!(syns[0]["text"]
+        .as_str()
+        .unwrap()
+        .starts_with("SYN Seq=0 (ISN "));
+    assert!(syn_acks[0]["text"]
+        .as_str()
+        .unwrap()
+        .starts_with("SYN, ACK Seq=0 Ack=1"));
+    if cfg!(target_os = "linux") {
+        for segment in syns.iter().chain(&syn_acks) {
+            let text = segment["text"].as_str().unwrap();
+            assert!(
+                text.contains("MSS=") && text.contains("SACK_PERM"),
+                "{text}"
+            );
+        }
+    }
+    let notes: Vec<&str> = notes
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap())
+        .collect();
+    assert!(notes.iter().any(|note| note.contains(kernel)), "{notes:?}");
 }
 
 #[test]

@@ -60,7 +60,7 @@ type Exchanged = (Vec<u8>, Vec<u8>);
 /// it, and returns the capture with what the client sent and received on
 /// each of its two connections.
 fn record_session(bind: &str, dir: &Path) -> (std::path::PathBuf, u16, [Exchanged; 2]) {
-    let capture = dir.join("lab.pcap");
+    let capture = dir.join("lab.pcapng");
     let root = www();
     let mut server = Binary::serving(
         &root,
@@ -197,6 +197,8 @@ fn check_capture(bind: &str) {
         assert_eq!((syns, fins), (2, 2), "stream {stream}: {of_stream:?}");
     }
 
+    check_tcp_as_it_was(&capture, port);
+
     // The bytes exactly as the client sent and received them.
     for (stream, (sent, received)) in (0..).zip(&sessions) {
         let (from_client, from_server) = followed(&capture, port, stream);
@@ -205,6 +207,88 @@ fn check_capture(bind: &str) {
             from_server == *received,
             "stream {stream}: server bytes differ"
         );
+    }
+}
+
+/// The file is pcapng and says, in its section comment, that its TCP/IP
+/// headers are reconstructed; on Linux each SYN and SYN-ACK carries the
+/// options the kernel says were negotiated, the handshake is spaced by the
+/// round-trip time, and data travels in segments of the connection's MSS.
+fn check_tcp_as_it_was(capture: &Path, port: u16) {
+    let magic = std::fs::read(capture).unwrap()[..4].to_vec();
+    assert_eq!(magic, [0x0a, 0x0d, 0x0d, 0x0a], "a pcapng section header");
+    if require_program("capinfos") {
+        let info = Command::new("capinfos").arg(capture).output().unwrap();
+        let info = String::from_utf8_lossy(&info.stdout);
+        assert!(info.contains("pcapng"), "{info}");
+        assert!(
+            info.contains("TCP/IP headers reconstructed by glasshttp"),
+            "{info}"
+        );
+    }
+    let syns = tshark(
+        capture,
+        port,
+        &[
+            "-Y",
+            "tcp.flags.syn == 1",
+            "-T",
+            "fields",
+            "-E",
+            "separator=,",
+            "-e",
+            "tcp.flags.ack",
+            "-e",
+            "tcp.options.mss_val",
+            "-e",
+            "tcp.options.wscale.shift",
+            "-e",
+            "tcp.options.sack_perm",
+            "-e",
+            "frame.comment",
+        ],
+    );
+    let rows: Vec<Vec<&str>> = syns.lines().map(|l| l.splitn(5, ',').collect()).collect();
+    assert_eq!(rows.len(), 4, "{syns}");
+    for row in &rows {
+        let comment = row[4];
+        let expected = if row[0] == "False" || row[0] == "0" {
+            "SYN"
+        } else {
+            "SYN-ACK"
+        };
+        assert!(comment.contains(expected), "{row:?}");
+        if cfg!(target_os = "linux") {
+            let mss: u32 = row[1].parse().unwrap_or(0);
+            // Loopback's MTU gives an MSS far above an Ethernet's 1460.
+            assert!(mss > 1460, "MSS from the kernel: {row:?}");
+            assert!(!row[2].is_empty(), "window scale: {row:?}");
+            assert!(!row[3].is_empty(), "SACK permitted: {row:?}");
+        }
+    }
+    if cfg!(target_os = "linux") {
+        let times = tshark(
+            capture,
+            port,
+            &[
+                "-Y",
+                "tcp.stream == 0 and frame.number <= 3",
+                "-T",
+                "fields",
+                "-e",
+                "frame.time_epoch",
+            ],
+        );
+        let times: Vec<f64> = times.lines().map(|t| t.parse().unwrap()).collect();
+        assert!(times[0] < times[2], "spaced by the RTT: {times:?}");
+        // The 3 KB page is one segment: the loopback MSS, not 1460.
+        let lengths = tshark(
+            capture,
+            port,
+            &["-Y", "http.response", "-T", "fields", "-e", "tcp.len"],
+        );
+        let first: u32 = lengths.lines().next().unwrap().parse().unwrap();
+        assert!(first > 1460, "{lengths}");
     }
 }
 

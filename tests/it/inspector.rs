@@ -89,7 +89,7 @@ fn the_inspector_shows_every_connection_with_its_heads_decisions_and_close() {
         "heads exactly, CRLF shown"
     );
     assert_eq!(exchanges[0]["response_head"][0], "HTTP/1.1 200 OK\\r\\n");
-    let decision: Vec<&str> = exchanges[0]["decision"]
+    let decision: Vec<&str> = exchanges[0]["decision"]["en"]
         .as_array()
         .unwrap()
         .iter()
@@ -101,7 +101,7 @@ fn the_inspector_shows_every_connection_with_its_heads_decisions_and_close() {
     );
     assert_eq!(exchanges[1]["status"], 404);
     assert!(
-        first["closed"]["why"]
+        first["closed"]["why"]["en"]
             .as_str()
             .unwrap()
             .starts_with("by the client"),
@@ -111,7 +111,7 @@ fn the_inspector_shows_every_connection_with_its_heads_decisions_and_close() {
     assert_eq!(second["exchanges"][0]["request_line"], "HEAD / HTTP/1.1");
     assert_eq!(second["closed"]["requests"], 1);
     assert!(
-        second["closed"]["why"]
+        second["closed"]["why"]["en"]
             .as_str()
             .unwrap()
             .contains("Connection: close"),

@@ -303,7 +303,7 @@ fn trace_and_inspector_say_a_connection_without_a_request_is_a_spare_one() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|c| c["closed"]["why"].as_str().unwrap_or(""))
+        .map(|c| c["closed"]["why"]["en"].as_str().unwrap_or(""))
         .collect();
     assert_eq!(
         whys,
@@ -312,4 +312,143 @@ fn trace_and_inspector_say_a_connection_without_a_request_is_a_spare_one() {
             "by the server: no request arrived within the idle timeout (browsers open spare connections ahead of need)"
         ]
     );
+}
+
+/// The Chinese trace of a lab session (200, 304, 206, 404) with `lang_args`
+/// and `env`; returns the trace and what the page, audio and ETag were.
+fn chinese_session(lang_args: &[&str], env: &[(&str, &str)]) -> Vec<String> {
+    let mut args = vec!["--trace", "--quiet"];
+    args.extend_from_slice(lang_args);
+    let mut command = crate::common::binary_command();
+    command.env_remove("LANGUAGE");
+    let server = Binary::serving_under(command, &www(), &args, env);
+    let mut client = Client::connect(server.addr);
+    let (_, page) = get(&mut client, "/index.html", "");
+    let etag = page.header("etag").unwrap().to_string();
+    let (_, revalidated) = get(
+        &mut client,
+        "/index.html",
+        &format!("If-None-Match: {etag}\r\n"),
+    );
+    let (_, audio) = get(&mut client, "/introduction.mp3", "Range: bytes=0-\r\n");
+    let (_, missing) = get(&mut client, "/missing.txt", "");
+    let statuses = [
+        page.status,
+        revalidated.status,
+        audio.status,
+        missing.status,
+    ];
+    assert_eq!(statuses, [200, 304, 206, 404]);
+    drop(client);
+    server.stderr_until("] 连接关闭：")
+}
+
+#[test]
+fn trace_explains_200_304_206_and_404_in_chinese_with_lang_zh() {
+    let page_size = std::fs::metadata(www().join("index.html")).unwrap().len();
+    let audio_size = std::fs::metadata(www().join("introduction.mp3"))
+        .unwrap()
+        .len();
+    let trace = chinese_session(&["--lang", "zh"], &[]);
+    assert!(
+        trace[0].starts_with("[conn 1] 连接建立：客户端 "),
+        "{trace:#?}"
+    );
+    if cfg!(target_os = "linux") && !crate::common::is_windows_build() {
+        assert!(
+            trace[1].starts_with("[conn 1] TCP 三次握手（内核在 accept() 之前已完成）：SYN [MSS="),
+            "{trace:#?}"
+        );
+    }
+    let decided = |tag: &str| tagged(&trace, tag, "决策：");
+    let expected = [
+        (
+            "[conn 1 #1]",
+            format!("没有 Range -> 200 OK，发送整个文件（{page_size} 字节）"),
+        ),
+        (
+            "[conn 1 #2]",
+            "If-None-Match 与当前的 ETag 匹配 -> 304 Not Modified，没有响应体".to_string(),
+        ),
+        (
+            "[conn 1 #3]",
+            format!(
+                "范围请求 Range bytes=0- -> 206 Partial Content，bytes 0-{}/{audio_size}",
+                audio_size - 1
+            ),
+        ),
+        (
+            "[conn 1 #4]",
+            "GET /missing.txt：根目录下没有这个文件 -> 404 Not Found".to_string(),
+        ),
+    ];
+    for (tag, said) in expected {
+        let lines = decided(tag);
+        assert!(
+            lines.iter().any(|line| line.contains(&said)),
+            "{tag} {said}: {lines:#?}"
+        );
+        assert!(
+            lines.contains(
+                &"HTTP/1.1 且没有 Connection: close -> 持久连接：连接保持打开，等待下一个请求"
+            ),
+            "{tag}: {lines:#?}"
+        );
+        assert!(
+            trace
+                .iter()
+                .any(|l| l.starts_with(&format!("{tag} 请求头，"))),
+            "{tag}: {trace:#?}"
+        );
+        assert!(
+            trace
+                .iter()
+                .any(|l| l.starts_with(&format!("{tag} 响应体："))),
+            "{tag}: {trace:#?}"
+        );
+    }
+    assert_eq!(
+        trace.last().unwrap(),
+        "[conn 1] 连接关闭：由客户端关闭，在两个请求之间（这个连接上共 4 个请求）"
+    );
+    // Heads stay as they crossed the wire; nothing else is in English.
+    for line in &trace {
+        assert!(
+            !line.contains("decided:") && !line.contains("request head,"),
+            "{line}"
+        );
+    }
+}
+
+#[test]
+fn the_trace_follows_the_systems_language_unless_lang_says_otherwise() {
+    // The Windows build reads the user's language from Wine, which takes
+    // it from the same variables.
+    let chinese = chinese_session(&[], &[("LC_ALL", "zh_CN.UTF-8")]);
+    assert!(
+        chinese[0].starts_with("[conn 1] 连接建立："),
+        "{chinese:#?}"
+    );
+    let mut args = vec!["--trace", "--quiet", "--lang", "en"];
+    let server = Binary::serving_under(
+        crate::common::binary_command(),
+        &www(),
+        &args,
+        &[("LC_ALL", "zh_CN.UTF-8")],
+    );
+    let mut client = Client::connect(server.addr);
+    let (_, reply) = get(&mut client, "/", "");
+    assert_eq!(reply.status, 200);
+    drop(client);
+    let english = server.stderr_until("] closed:");
+    assert!(
+        english[0].starts_with("[conn 1] opened: client "),
+        "{english:#?}"
+    );
+    args.truncate(2);
+    args.extend(["--lang", "fr"]);
+    let output = crate::common::run_binary(&args);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("expected en or zh"), "{stderr}");
 }

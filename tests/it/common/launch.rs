@@ -243,7 +243,11 @@ impl Binary {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
-            .env_remove("RUST_LOG");
+            .env_remove("RUST_LOG")
+            // The trace speaks the system's language without --lang: these
+            // tests read it in English unless they ask for Chinese.
+            .env_remove("LANGUAGE")
+            .env("LC_ALL", "C.UTF-8");
         for (key, value) in env {
             command.env(key, value);
         }
