@@ -354,7 +354,7 @@ fn trace_explains_200_304_206_and_404_in_chinese_with_lang_zh() {
         trace[0].starts_with("[conn 1] 连接建立：客户端 "),
         "{trace:#?}"
     );
-    if cfg!(target_os = "linux") && !crate::common::is_windows_build() {
+    if crate::common::kernel_tells_tcp() {
         assert!(
             trace[1].starts_with("[conn 1] TCP 三次握手（内核在 accept() 之前已完成）：SYN [MSS="),
             "{trace:#?}"

@@ -32,6 +32,12 @@ pub fn binary_command() -> Command {
     }
 }
 
+/// Whether the binary under test reads TCP_INFO and keeps SYNs: a Linux
+/// build (the Windows build under Wine reads nothing, and says so).
+pub fn kernel_tells_tcp() -> bool {
+    cfg!(target_os = "linux") && !is_windows_build()
+}
+
 /// Whether the binary under test is a Windows build (run under Wine here).
 pub fn is_windows_build() -> bool {
     std::env::var_os("GLASSHTTP_BIN")
