@@ -95,7 +95,7 @@ struct Cli {
     /// keep-alive in the trace and the capture).
     #[arg(long)]
     no_keepalive: bool,
-    /// Record the server's own conversations in a pcap file for Wireshark
+    /// Record the server's own conversations in a pcapng file for Wireshark
     /// or tshark (TCP/IP headers reconstructed from socket events).
     #[arg(long, value_name = "FILE")]
     capture: Option<PathBuf>,

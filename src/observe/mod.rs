@@ -12,7 +12,7 @@
 //! | [`seam`] | the [`Observer`] trait, the [`ExchangeRecord`] and the [`Tap`] |
 //! | [`access_log`] | one escaped Common Log Format line per request |
 //! | [`trace`] | `--trace`: every exchange and decision explained |
-//! | [`capture`] | `--capture`: the server's conversations as a pcap file |
+//! | [`capture`] | `--capture`: the server's conversations as a pcapng file, with the kernel's TCP facts |
 //! | [`page`] | the inspector's page and the report: one self-contained HTML file |
 //! | [`journal`] | `--inspect` and `--report`: the last connections, whole, for the ladder diagrams |
 
@@ -35,7 +35,7 @@ pub use seam::{ExchangeRecord, Observer, Opening, Outcome, Tap};
 pub struct Observers {
     /// `--trace`: explain every exchange on stderr.
     pub trace: Option<trace::Trace>,
-    /// `--capture`: record every conversation in a pcap file.
+    /// `--capture`: record every conversation in a pcapng file.
     pub capture: Option<capture::Capture>,
     /// `--inspect` / `--report`: keep the last connections whole.
     pub journal: Option<std::sync::Arc<journal::Journal>>,

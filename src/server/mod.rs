@@ -96,7 +96,7 @@ pub struct Config {
     pub trace: bool,
     /// The language `--trace` explains in (`--lang`).
     pub lang: Lang,
-    /// Record every conversation in this pcap file.
+    /// Record every conversation in this pcapng file.
     pub capture: Option<PathBuf>,
     /// The most bytes the capture file may take.
     pub capture_limit: u64,
