@@ -22,8 +22,12 @@ use glasshttp::{Config, Server};
 #[derive(Debug, Parser)]
 #[command(name = "glasshttp", version, about)]
 struct Cli {
-    /// Directory to serve [default: ./www, else the www folder beside the
-    /// program, as in the Windows folder started by a double-click]
+    /// Directory to serve [default: ./www when it exists, else the www
+    /// folder beside the program (the Windows folder), else the current
+    /// directory]
+    #[arg(value_name = "DIR", conflicts_with = "root")]
+    folder: Option<PathBuf>,
+    /// The directory to serve, as a flag (the same as DIR)
     #[arg(long, value_name = "DIR")]
     root: Option<PathBuf>,
     /// Address to listen on, IPv4 or IPv6; 0.0.0.0 or :: serve the whole
@@ -183,8 +187,12 @@ fn main() -> ExitCode {
     // Every flag's default is the server's own (its named constants, or
     // this), so the two cannot disagree.
     let defaults = Config::default();
+    let beside_program = std::env::current_exe()
+        .ok()
+        .and_then(|program| Some(program.parent()?.join("www")));
+    let (root, chosen) = choose_root(cli.folder.or(cli.root), beside_program, |dir| dir.is_dir());
     let config = Config {
-        root: cli.root.unwrap_or_else(default_root),
+        root: root.clone(),
         // No --bind: both loopback families, so that `localhost` answers
         // on whichever a browser tries first. One address is one family.
         addr: SocketAddr::new(cli.bind.unwrap_or(defaults.addr.ip()), cli.port),
@@ -233,7 +241,7 @@ fn main() -> ExitCode {
         sys::hold_own_console_open();
         return ExitCode::FAILURE;
     }
-    print_banner(&server);
+    print_banner(&server, chosen);
     if cli.open {
         open_in_browser(server.local_addr());
     }
@@ -248,20 +256,49 @@ fn main() -> ExitCode {
     }
 }
 
-/// The root when `--root` is not given: `www` in the current directory
-/// (the repository, for `cargo run`), else the `www` beside the program
-/// (the Windows folder, whatever directory Explorer or a shortcut starts
-/// it in). When neither exists, `www`, which start-up reports as missing.
-fn default_root() -> PathBuf {
-    let here = PathBuf::from("www");
-    if here.is_dir() {
-        return here;
+/// Why the served folder is the one it is, for the banner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RootChoice {
+    /// Named on the command line.
+    Given,
+    /// `./www`: the repository, for `cargo run`.
+    WwwHere,
+    /// The `www` beside the program: the Windows folder, whatever directory
+    /// Explorer or a shortcut starts it in.
+    WwwBesideProgram,
+    /// Neither exists: where it was started, as `python -m http.server`.
+    CurrentDirectory,
+}
+
+impl RootChoice {
+    fn why(self) -> &'static str {
+        match self {
+            RootChoice::Given => "given on the command line",
+            RootChoice::WwwHere => "./www, found in the current directory",
+            RootChoice::WwwBesideProgram => "the www folder beside the program",
+            RootChoice::CurrentDirectory => "the current directory, which has no www folder",
+        }
     }
-    std::env::current_exe()
-        .ok()
-        .and_then(|program| Some(program.parent()?.join("www")))
-        .filter(|beside| beside.is_dir())
-        .unwrap_or(here)
+}
+
+/// The folder to serve: the one `given`, else `./www`, else the `www`
+/// `beside_program`, else the current directory; `is_dir` looks.
+fn choose_root(
+    given: Option<PathBuf>,
+    beside_program: Option<PathBuf>,
+    is_dir: impl Fn(&std::path::Path) -> bool,
+) -> (PathBuf, RootChoice) {
+    if let Some(given) = given {
+        return (given, RootChoice::Given);
+    }
+    let here = PathBuf::from("www");
+    if is_dir(&here) {
+        return (here, RootChoice::WwwHere);
+    }
+    match beside_program.filter(|beside| is_dir(beside)) {
+        Some(beside) => (beside, RootChoice::WwwBesideProgram),
+        None => (PathBuf::from("."), RootChoice::CurrentDirectory),
+    }
 }
 
 /// The first request to stop (Ctrl-C, SIGTERM, Ctrl-Break, closing the
@@ -333,14 +370,15 @@ fn init_logging(quiet: bool) {
 }
 
 /// Where the server can be reached, as Flask's development server says it.
-fn print_banner(server: &Server) {
+fn print_banner(server: &Server, chosen: RootChoice) {
     let addr = server.local_addr();
     let mut out = std::io::stdout().lock();
     let _ = writeln!(
         out,
-        "glasshttp {} serving {}",
+        "glasshttp {} serving {} ({})",
         env!("CARGO_PKG_VERSION"),
-        sys::display_path(server.root())
+        sys::display_path(server.root()),
+        chosen.why()
     );
     if addr.ip().is_unspecified() {
         let _ = writeln!(out, " * Running on all addresses ({})", addr.ip());
@@ -459,6 +497,43 @@ mod tests {
         for (text, expected) in cases {
             let parsed = parse_inspect(text).ok().map(|addr| addr.to_string());
             assert_eq!(parsed.as_deref(), expected, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn the_folder_served_is_chosen_in_order_table() {
+        use std::path::Path;
+        let beside = || Some(PathBuf::from("/opt/glasshttp/www"));
+        let cases: [(Option<&str>, &[&str], Option<PathBuf>, &str, RootChoice); 6] = [
+            (
+                Some("site"),
+                &["www", "/opt/glasshttp/www"],
+                beside(),
+                "site",
+                RootChoice::Given,
+            ),
+            (
+                None,
+                &["www", "/opt/glasshttp/www"],
+                beside(),
+                "www",
+                RootChoice::WwwHere,
+            ),
+            (None, &["www"], None, "www", RootChoice::WwwHere),
+            (
+                None,
+                &["/opt/glasshttp/www"],
+                beside(),
+                "/opt/glasshttp/www",
+                RootChoice::WwwBesideProgram,
+            ),
+            (None, &[], beside(), ".", RootChoice::CurrentDirectory),
+            (None, &[], None, ".", RootChoice::CurrentDirectory),
+        ];
+        for (given, dirs, beside, root, chosen) in cases {
+            let is_dir = |path: &Path| dirs.iter().any(|dir| Path::new(dir) == path);
+            let got = choose_root(given.map(PathBuf::from), beside, is_dir);
+            assert_eq!(got, (PathBuf::from(root), chosen), "{given:?} {dirs:?}");
         }
     }
 }

@@ -116,3 +116,61 @@ fn open_starts_the_browser_at_the_served_url_or_says_why_not() {
     client.send(b"GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n");
     assert_eq!(client.read_reply(false).status, 200, "serving goes on");
 }
+
+/// One request on a connection of its own.
+fn ask(addr: std::net::SocketAddr, raw: &str) -> crate::common::Reply {
+    let mut client = Client::connect(addr);
+    client.send(raw.as_bytes());
+    client.read_reply(raw.starts_with("HEAD "))
+}
+
+#[test]
+fn the_folder_is_a_positional_argument_and_the_current_directory_by_default() {
+    let site = Site::new();
+    site.write("hello.txt", "hello from the site\n");
+    let root = site.root.to_str().unwrap();
+    // `glasshttp DIR`, as python -m http.server DIR and the other peers.
+    let mut server = Binary::start_command(
+        crate::common::binary_command(),
+        &[root, "--port", "0", "--quiet"],
+        &[],
+    );
+    assert!(
+        server.banner[0].ends_with("(given on the command line)"),
+        "{:?}",
+        server.banner
+    );
+    let reply = ask(server.addr, "GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n");
+    assert_eq!(reply.body_text(), "hello from the site\n");
+    server.stop();
+
+    // Neither: started in a folder without www/, it serves that folder.
+    let mut command = crate::common::binary_command();
+    command.current_dir(&site.root);
+    let mut server = Binary::start_command(command, &["--port", "0", "--quiet"], &[]);
+    assert!(
+        server.banner[0].ends_with("(the current directory, which has no www folder)"),
+        "{:?}",
+        server.banner
+    );
+    let reply = ask(server.addr, "GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n");
+    assert_eq!(reply.status, 200);
+    server.stop();
+
+    // With a www/ beside where it starts, that one (the checkout's lab).
+    fs::create_dir(site.root.join("www")).unwrap();
+    site.write("www/index.html", "<p>the lab</p>\n");
+    let mut command = crate::common::binary_command();
+    command.current_dir(&site.root);
+    let mut server = Binary::start_command(command, &["--port", "0", "--quiet"], &[]);
+    assert!(server.banner[0].ends_with("(./www, found in the current directory)"));
+    let reply = ask(server.addr, "GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+    assert_eq!(reply.body_text(), "<p>the lab</p>\n");
+    server.stop();
+
+    // Both ways at once is a mistake, said plainly.
+    let output = crate::common::run_binary(&[root, "--root", root]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("cannot be used with"), "{stderr}");
+}
