@@ -12,6 +12,7 @@ use clap::Parser;
 use glasshttp::files::guard::Guard;
 use glasshttp::files::upload::Sink;
 use glasshttp::observe::access_log;
+use glasshttp::protocol::added::AddedField;
 use glasshttp::protocol::auth::Credentials;
 use glasshttp::protocol::words::Lang;
 use glasshttp::server::{self, raise_open_file_limit, ShutdownHandle, Summary};
@@ -90,6 +91,11 @@ struct Cli {
     /// and sent, each decision and why, timing, who closed and why.
     #[arg(long)]
     trace: bool,
+    /// Add this field to every response, 304s and errors included
+    /// (repeatable): 'Name: value'. Framing, connection and per-response
+    /// fields are refused; Cache-Control and Server replace the defaults
+    #[arg(long = "header", value_name = "'NAME: VALUE'", value_parser = AddedField::parse)]
+    headers: Vec<AddedField>,
     /// The language of --trace, en or zh [default: zh when the system's
     /// language is Chinese (LC_ALL, LC_MESSAGES or LANG; on Windows and
     /// macOS the user's language), else en]
@@ -224,6 +230,7 @@ fn main() -> ExitCode {
             .auth
             .map(|credentials| Guard::new(credentials, &cli.auth_path)),
         sink: cli.sink.map(|sink| sink.with_limit(cli.sink_limit)),
+        added: cli.headers,
         cache_settle_time: cli
             .cache_settle_ms
             .map_or(defaults.cache_settle_time, Duration::from_millis),

@@ -24,6 +24,7 @@ use crate::files::upload::Upload;
 use crate::files::{Decision, FileDecision};
 use crate::observe::capture::Capture;
 use crate::observe::seam::{ExchangeRecord, Observer, Opening, Outcome};
+use crate::protocol::added::AddedField;
 use crate::protocol::auth::{self, Verdict};
 use crate::protocol::visible::visible;
 use crate::protocol::words::{phrase, Lang, Said};
@@ -34,6 +35,9 @@ use crate::protocol::{CloseReason, KeepAlive, Method, Request, Status};
 pub struct Trace {
     colour: bool,
     lang: Lang,
+    /// The names of the operator's fields (`--header`), marked where
+    /// they are sent.
+    added: Vec<String>,
 }
 
 /// The trace's observer of one connection.
@@ -78,11 +82,16 @@ impl Trace {
     /// shows colour: not with `NO_COLOR` set, and on Windows only once the
     /// console accepts ANSI sequences (Windows Terminal and PowerShell do,
     /// after the switch is made; an older console would print them as text).
-    pub fn to_stderr(lang: Lang) -> Trace {
+    pub fn to_stderr(lang: Lang, added: &[AddedField]) -> Trace {
         let colour = std::io::stderr().is_terminal()
             && !anstyle_query::no_color()
             && anstyle_query::windows::enable_ansi_colors().unwrap_or(true);
-        Trace { colour, lang }
+        let added = added.iter().map(|field| field.name.clone()).collect();
+        Trace {
+            colour,
+            lang,
+            added,
+        }
     }
 
     /// The observer of connection `id`; `capture`, when recording, to
@@ -141,8 +150,19 @@ impl Trace {
             format!("响应头，{response_len} 字节，按发送的原样："),
         );
         let _ = writeln!(out, "{tag} {}", said.get(lang));
+        let mark = phrase("  [added by --header]", "  [由 --header 添加]").get(lang);
         for line in visible_lines(exchange.response_head) {
-            let _ = writeln!(out, "{tag}   {}", self.paint(GREEN, &format!("< {line}")));
+            let added = self.added.iter().any(|name| {
+                line.len() > name.len()
+                    && line.as_bytes()[name.len()] == b':'
+                    && line[..name.len()].eq_ignore_ascii_case(name)
+            });
+            let mark = if added { mark } else { "" };
+            let _ = writeln!(
+                out,
+                "{tag}   {}{mark}",
+                self.paint(GREEN, &format!("< {line}"))
+            );
         }
         let first = exchange
             .first_write

@@ -16,8 +16,10 @@
 //! | [`multipart`] | `multipart/byteranges` framing (RFC 9110 §14.6) |
 //! | [`response`] | response bodies and the one writer of response heads (RFC 9110 §6) |
 //! | [`visible`] | client bytes made safe to print on a terminal |
+//! | [`added`] | the operator's fields for every response (`--header`), and those refused |
 //! | [`words`] | every explanation in English and Chinese: [`words::Phrase`], [`words::Said`], [`words::Lang`] |
 
+pub mod added;
 pub mod auth;
 pub mod body;
 pub mod byte_range;

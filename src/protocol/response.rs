@@ -7,6 +7,7 @@
 use std::fs::File;
 use std::io::Write;
 
+use crate::protocol::added::AddedField;
 use crate::protocol::multipart::Multipart;
 use crate::protocol::persistence::ConnectionField;
 use crate::protocol::status::Status;
@@ -121,7 +122,16 @@ impl Response {
 
     /// Writes the status line and header section into `out`: the one place a
     /// response head is formed. `date` is an IMF-fixdate (RFC 9110 §5.6.7).
-    pub fn write_head(&self, out: &mut Vec<u8>, connection: ConnectionField, date: &str) {
+    /// `added` are the operator's fields (`--header`), on every response
+    /// but 100 Continue; one that names `Server` or a field this response
+    /// carries takes its place.
+    pub fn write_head(
+        &self,
+        out: &mut Vec<u8>,
+        connection: ConnectionField,
+        date: &str,
+        added: &[AddedField],
+    ) {
         let status = self.status;
         // Writing into a Vec cannot fail.
         let _ = write!(out, "HTTP/1.1 {} {}\r\n", status.code(), status.reason());
@@ -129,14 +139,23 @@ impl Response {
             out.extend_from_slice(b"\r\n");
             return;
         }
-        let _ = write!(out, "Date: {date}\r\nServer: {SERVER}\r\n");
+        let replaced = |name: &str| added.iter().any(|field| field.replaces(name));
+        let _ = write!(out, "Date: {date}\r\n");
+        if !replaced("Server") {
+            let _ = write!(out, "Server: {SERVER}\r\n");
+        }
         match connection {
             ConnectionField::Absent => {}
             ConnectionField::KeepAlive => out.extend_from_slice(b"Connection: keep-alive\r\n"),
             ConnectionField::Close => out.extend_from_slice(b"Connection: close\r\n"),
         }
         for (name, value) in &self.fields {
-            let _ = write!(out, "{name}: {value}\r\n");
+            if !replaced(name) {
+                let _ = write!(out, "{name}: {value}\r\n");
+            }
+        }
+        for field in added {
+            let _ = write!(out, "{}: {}\r\n", field.name, field.value);
         }
         match self.body {
             Body::Chunked => out.extend_from_slice(b"Transfer-Encoding: chunked\r\n"),
@@ -162,7 +181,7 @@ mod tests {
 
     fn head(response: &Response, connection: ConnectionField) -> String {
         let mut out = Vec::new();
-        response.write_head(&mut out, connection, "Tue, 24 Nov 2026 05:00:00 GMT");
+        response.write_head(&mut out, connection, "Tue, 24 Nov 2026 05:00:00 GMT", &[]);
         String::from_utf8(out).unwrap()
     }
 

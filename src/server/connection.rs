@@ -20,6 +20,7 @@ use crate::files::serve::{Admission, Decision};
 use crate::files::upload::{Sink, Upload};
 use crate::observe::seam::Delivered;
 use crate::observe::{ConnectionObserver, ExchangeRecord, Observers, Outcome};
+use crate::protocol::added::AddedField;
 use crate::protocol::auth::Verdict;
 use crate::protocol::body::{
     framing, framing_within, ChunkedDecoder, Framing, FramingError, MAX_BODY_BYTES,
@@ -83,6 +84,8 @@ pub struct Context {
     pub keep_alive: bool,
     /// The access log, `--trace`, `--capture` and the inspector's journal.
     pub observers: Observers,
+    /// The operator's fields for every response (`--header`).
+    pub added: Vec<AddedField>,
     /// Set once when the server starts to shut down.
     pub shutting_down: AtomicBool,
 }
@@ -360,6 +363,7 @@ impl Connection<'_> {
             connection,
             is_head_request: is_head,
             date: self.dates.now(),
+            added: &self.context.added,
         };
         let sent = wire::send(
             self.stream,
@@ -591,6 +595,7 @@ impl Connection<'_> {
             connection: ConnectionField::Absent,
             is_head_request: true,
             date: self.dates.now(),
+            added: &self.context.added,
         };
         wire::send(
             self.stream,

@@ -241,6 +241,7 @@ fn send_head(stream: &TcpStream, response: &Response, head_only: bool) -> io::Re
         connection: ConnectionField::Close,
         is_head_request: head_only,
         date: &date,
+        added: &[],
     };
     wire::send(
         stream,

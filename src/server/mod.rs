@@ -38,6 +38,7 @@ use crate::observe::capture::Capture;
 use crate::observe::journal::Journal;
 use crate::observe::trace::Trace;
 use crate::observe::Observers;
+use crate::protocol::added::AddedField;
 use crate::protocol::words::Lang;
 use crate::server::connection::Context;
 use crate::server::inspect::Inspector;
@@ -118,6 +119,8 @@ pub struct Config {
     pub auth: Option<Guard>,
     /// `--sink`: where uploads are read and thrown away, and how large.
     pub sink: Option<Sink>,
+    /// Fields added to every response (`--header`).
+    pub added: Vec<AddedField>,
 }
 
 impl Default for Config {
@@ -144,6 +147,7 @@ impl Default for Config {
             report: None,
             auth: None,
             sink: None,
+            added: Vec::new(),
             cache_settle_time: crate::files::cache::SETTLE_TIME,
         }
     }
@@ -316,7 +320,9 @@ fn observers_for(config: &Config) -> Result<(Observers, Option<TcpListener>), St
     };
     let wanted = listener.is_some() || config.report.is_some();
     let observers = Observers {
-        trace: config.trace.then(|| Trace::to_stderr(config.lang)),
+        trace: config
+            .trace
+            .then(|| Trace::to_stderr(config.lang, &config.added)),
         capture,
         journal: wanted.then(|| Arc::new(Journal::new(config.inspect_keep))),
     };
@@ -403,6 +409,7 @@ impl Server {
             head_timeout: config.head_timeout,
             body_timeout: config.body_timeout,
             write_timeout: config.write_timeout,
+            added: config.added.clone(),
             shutting_down: AtomicBool::new(false),
         };
         log::debug!("file and socket calls: {}", sys::PATH);

@@ -9,6 +9,7 @@ use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use crate::observe::seam::{Delivered, Tap};
+use crate::protocol::added::AddedField;
 use crate::protocol::multipart::Multipart;
 use crate::protocol::{Body, ConnectionField, Response, Source};
 use crate::sys;
@@ -22,6 +23,8 @@ pub struct Outgoing<'a> {
     pub is_head_request: bool,
     /// The IMF-fixdate for `Date` (RFC 9110 §5.6.7).
     pub date: &'a str,
+    /// The operator's fields (`--header`).
+    pub added: &'a [AddedField],
 }
 
 /// Writes the head of `outgoing` into `head` by the one head writer
@@ -46,9 +49,10 @@ pub fn send(
         connection,
         is_head_request,
         date,
+        added,
     } = outgoing;
     head.clear();
-    response.write_head(head, connection, date);
+    response.write_head(head, connection, date, added);
     let mut out = Out {
         stream,
         tap,

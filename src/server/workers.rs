@@ -208,6 +208,7 @@ fn refuse(shared: &Shared, stream: &TcpStream, peer: SocketAddr, id: u64, why: R
         connection: ConnectionField::Close,
         is_head_request: false,
         date: &date,
+        added: &shared.context.added,
     };
     let mut head = Vec::with_capacity(256);
     let _ = stream.set_nonblocking(true);

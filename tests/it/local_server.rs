@@ -174,3 +174,87 @@ fn the_folder_is_a_positional_argument_and_the_current_directory_by_default() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("cannot be used with"), "{stderr}");
 }
+
+/// Every value of the field `name` in `reply`'s head.
+fn values_of(reply: &crate::common::Reply, name: &str) -> Vec<String> {
+    reply
+        .fields_without_date()
+        .into_iter()
+        .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v)
+        .collect()
+}
+
+#[test]
+fn header_adds_a_field_to_every_response_and_the_trace_marks_it() {
+    let mut server = Binary::serving(
+        &crate::common::www(),
+        &[
+            "--quiet",
+            "--trace",
+            "--header",
+            "X-Frame-Options: DENY",
+            "--header",
+            "Cache-Control:max-age=60",
+        ],
+    );
+    let mut client = Client::connect(server.addr);
+    client.send(b"GET /index.html HTTP/1.1\r\nHost: t\r\n\r\n");
+    let page = client.read_reply(false);
+    let etag = page.header("etag").unwrap().to_string();
+    let heads = [
+        format!("GET /index.html HTTP/1.1\r\nHost: t\r\nIf-None-Match: {etag}\r\n\r\n"),
+        "GET /logo.png HTTP/1.1\r\nHost: t\r\nRange: bytes=0-9\r\n\r\n".to_string(),
+        "GET /missing HTTP/1.1\r\nHost: t\r\n\r\n".to_string(),
+        "DELETE / HTTP/1.1\r\nHost: t\r\n\r\n".to_string(),
+    ];
+    let mut statuses = vec![page.status];
+    let mut replies = vec![page];
+    for head in &heads {
+        client.send(head.as_bytes());
+        let reply = client.read_reply(false);
+        statuses.push(reply.status);
+        replies.push(reply);
+    }
+    assert_eq!(statuses, [200, 304, 206, 404, 405]);
+    for reply in &replies {
+        assert_eq!(
+            values_of(reply, "x-frame-options"),
+            ["DENY"],
+            "{}",
+            reply.head
+        );
+        // The operator's Cache-Control takes the place of the default one.
+        assert_eq!(
+            values_of(reply, "cache-control"),
+            ["max-age=60"],
+            "{}",
+            reply.head
+        );
+    }
+    drop(client);
+    let trace = server.stderr_until("] closed:");
+    let marked: Vec<&String> = trace
+        .iter()
+        .filter(|line| line.ends_with("[added by --header]"))
+        .collect();
+    assert_eq!(marked.len(), 2 * replies.len(), "{trace:#?}");
+    assert!(
+        marked[0].contains("< X-Frame-Options: DENY\\r\\n"),
+        "{marked:?}"
+    );
+    server.stop();
+
+    for (bad, said) in [
+        ("Content-Length: 5", "RFC 9112 §6"),
+        ("Connection: close", "RFC 9110 §7.6.1"),
+        ("ETag: \"x\"", "for each response"),
+        ("X-A: a\rb", "control character"),
+        ("Bad Name: x", "not a field name"),
+    ] {
+        let output = crate::common::run_binary(&["--port", "0", "--header", bad]);
+        assert_eq!(output.status.code(), Some(2), "{bad}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(said), "{bad}: {stderr}");
+    }
+}
