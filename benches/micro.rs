@@ -52,6 +52,7 @@ fn write_head(c: &mut Criterion) {
                 &mut out,
                 ConnectionField::Absent,
                 "Tue, 24 Nov 2026 05:51:28 GMT",
+                &[],
             );
             black_box(out.len())
         })
