@@ -511,7 +511,15 @@ mod tests {
     fn the_folder_served_is_chosen_in_order_table() {
         use std::path::Path;
         let beside = || Some(PathBuf::from("/opt/glasshttp/www"));
-        let cases: [(Option<&str>, &[&str], Option<PathBuf>, &str, RootChoice); 6] = [
+        // (given, directories that exist, the www beside the program, served, why)
+        type Case<'a> = (
+            Option<&'a str>,
+            &'a [&'a str],
+            Option<PathBuf>,
+            &'a str,
+            RootChoice,
+        );
+        let cases: [Case; 6] = [
             (
                 Some("site"),
                 &["www", "/opt/glasshttp/www"],
