@@ -14,6 +14,7 @@ use glasshttp::files::upload::Sink;
 use glasshttp::observe::access_log;
 use glasshttp::protocol::added::AddedField;
 use glasshttp::protocol::auth::Credentials;
+use glasshttp::protocol::cors::Cors;
 use glasshttp::protocol::words::Lang;
 use glasshttp::server::{self, raise_open_file_limit, ShutdownHandle, Summary};
 use glasshttp::sys;
@@ -96,6 +97,12 @@ struct Cli {
     /// fields are refused; Cache-Control and Server replace the defaults
     #[arg(long = "header", value_name = "'NAME: VALUE'", value_parser = AddedField::parse)]
     headers: Vec<AddedField>,
+    /// Let pages of other origins read the answers (CORS, with preflight):
+    /// bare, any origin (*); with ORIGINs (scheme://host[:port],
+    /// repeatable), only those
+    #[arg(long, value_name = "ORIGIN", num_args = 0..=1, default_missing_value = "",
+          action = clap::ArgAction::Append, value_parser = parse_cors_origin)]
+    cors: Option<Vec<String>>,
     /// The language of --trace, en or zh [default: zh when the system's
     /// language is Chinese (LC_ALL, LC_MESSAGES or LANG; on Windows and
     /// macOS the user's language), else en]
@@ -151,6 +158,14 @@ fn parse_inspect(text: &str) -> Result<SocketAddr, String> {
 /// `SIZE`: a number of bytes, or of KiB, MiB or GiB with `K`, `M` or `G`.
 fn parse_sink(text: &str) -> Result<Sink, String> {
     Sink::new(text, glasshttp::files::upload::DEFAULT_SINK_LIMIT).map_err(str::to_string)
+}
+
+/// `--cors [ORIGIN]`: nothing (any origin), or an origin.
+fn parse_cors_origin(text: &str) -> Result<String, String> {
+    match text {
+        "" => Ok(String::new()),
+        origin => Cors::parse_origin(origin),
+    }
 }
 
 /// `--lang`: `en` or `zh`, in any case.
@@ -231,6 +246,7 @@ fn main() -> ExitCode {
             .map(|credentials| Guard::new(credentials, &cli.auth_path)),
         sink: cli.sink.map(|sink| sink.with_limit(cli.sink_limit)),
         added: cli.headers,
+        cors: cli.cors.map(Cors::from_origins),
         cache_settle_time: cli
             .cache_settle_ms
             .map_or(defaults.cache_settle_time, Duration::from_millis),
@@ -413,6 +429,22 @@ fn print_banner(server: &Server, chosen: RootChoice) {
                 inspector.port()
             );
         }
+    }
+    match server.cors() {
+        Some(Cors::Any) => {
+            let _ = writeln!(
+                out,
+                " * CORS: pages of any origin may read the answers (--cors)"
+            );
+        }
+        Some(Cors::Origins(origins)) => {
+            let origins = origins.join(", ");
+            let _ = writeln!(
+                out,
+                " * CORS: pages of {origins} may read the answers (--cors)"
+            );
+        }
+        None => {}
     }
     if let Some(guard) = server.guard() {
         let exposed = server

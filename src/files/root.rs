@@ -12,6 +12,7 @@ use crate::files::guard::Guard;
 use crate::files::target::RequestPath;
 use crate::files::upload::Sink;
 use crate::protocol::coding::Coding;
+use crate::protocol::cors::Cors;
 use crate::protocol::words::{phrase, Phrase};
 use crate::protocol::Status;
 use crate::sys;
@@ -35,6 +36,8 @@ pub struct Root {
     guard: Option<Guard>,
     /// `--sink`: where uploads go.
     sink: Option<Sink>,
+    /// `--cors`: which origins may read the answers.
+    cors: Option<Cors>,
 }
 
 /// What a request path names on disk.
@@ -130,6 +133,7 @@ impl Root {
             listings: true,
             guard: None,
             sink: None,
+            cors: None,
         })
     }
 
@@ -144,6 +148,15 @@ impl Root {
     }
 
     /// The same root, taking uploads at `sink`.
+    /// `--cors`: which origins may read the answers, if any.
+    pub fn with_cors(self, cors: Option<Cors>) -> Root {
+        Root { cors, ..self }
+    }
+
+    pub fn cors(&self) -> Option<&Cors> {
+        self.cors.as_ref()
+    }
+
     pub fn with_sink(self, sink: Option<Sink>) -> Root {
         Root { sink, ..self }
     }

@@ -22,6 +22,7 @@ use crate::files::upload::{self, Upload};
 use crate::protocol::auth::{self, Verdict};
 use crate::protocol::byte_range::unsatisfied_content_range;
 use crate::protocol::coding::{self, Coding};
+use crate::protocol::cors::{self, Cors, Grant, Preflight};
 use crate::protocol::multipart::Multipart;
 use crate::protocol::visible::visible;
 use crate::protocol::{Body, Method, Request, Response, Source, Status};
@@ -69,6 +70,15 @@ pub enum Decision {
         verdict: Verdict,
         then: Box<Decision>,
     },
+    /// `--cors`: a preflight, answered 204 with what may be sent.
+    Preflight(Preflight),
+    /// `--cors`: a request from a page of another origin (`Origin`), what
+    /// that origin was granted, then what was decided for the path.
+    CrossOrigin {
+        origin: String,
+        grant: Grant,
+        then: Box<Decision>,
+    },
 }
 
 /// What [`serve`] decided for a file.
@@ -102,18 +112,81 @@ pub struct Negotiation {
 /// method, then the target, then the file, then its preconditions and range.
 /// Every 404 carries the site's own page when the root holds one.
 pub fn serve(request: &Request, root: &Root, cache: &FileCache) -> (Response, Decision) {
-    let (response, decision) = decide(request, root, cache);
-    if response.status != Status::NotFound {
-        return (response, decision);
+    if let Some(preflight) = root.cors().and_then(|cors| cors.preflight(request)) {
+        // Before the credentials: a preflight never carries them (Fetch).
+        return answer_preflight(preflight);
     }
-    match root.not_found_page() {
-        Some(page) => {
+    let (response, decision) = decide(request, root, cache);
+    let answered = match root.not_found_page() {
+        Some(page) if response.status == Status::NotFound => {
             let response = Response::new(Status::NotFound, Body::Bytes(page))
                 .with_field("Content-Type", content_type(Path::new(NOT_FOUND_PAGE)));
             (response, decision)
         }
+        _ => (response, decision),
+    };
+    match root.cors() {
+        Some(cors) => with_cors(request, cors, answered),
+        None => answered,
+    }
+}
+
+/// `--cors` on an answer: who may read it, and, for a request from another
+/// origin, that grant in the decision.
+fn with_cors(
+    request: &Request,
+    cors: &Cors,
+    (mut response, decision): (Response, Decision),
+) -> (Response, Decision) {
+    let origin = request.field_values("origin").next();
+    let grant = cors.grant(origin);
+    add_grant(&mut response, &grant);
+    if grant.allow_origin.is_some() {
+        response = response.with_field("Access-Control-Expose-Headers", cors::EXPOSED.to_string());
+    }
+    match origin {
+        Some(origin) => {
+            let decision = Decision::CrossOrigin {
+                origin: String::from_utf8_lossy(origin).into_owned(),
+                grant,
+                then: Box::new(decision),
+            };
+            (response, decision)
+        }
         None => (response, decision),
     }
+}
+
+/// The grant's fields: `Access-Control-Allow-Origin`, and `Origin` added to
+/// `Vary` when the answer depends on it.
+fn add_grant(response: &mut Response, grant: &Grant) {
+    if let Some(origin) = &grant.allow_origin {
+        response
+            .fields
+            .push(("Access-Control-Allow-Origin", origin.clone()));
+    }
+    if grant.varies {
+        match response.fields.iter_mut().find(|(name, _)| *name == "Vary") {
+            Some((_, value)) => value.push_str(", Origin"),
+            None => response.fields.push(("Vary", "Origin".to_string())),
+        }
+    }
+}
+
+/// A preflight: 204, the origin's grant, the methods, the headers asked
+/// for when they are field names, and how long the answer may be kept.
+fn answer_preflight(preflight: Preflight) -> (Response, Decision) {
+    let mut response = Response::new(Status::NoContent, Body::Empty)
+        .with_field(
+            "Access-Control-Allow-Methods",
+            cors::ALLOWED_METHODS.to_string(),
+        )
+        .with_field("Access-Control-Max-Age", cors::MAX_AGE_SECS.to_string());
+    if let Some(headers) = preflight.headers.as_ref().filter(|h| !h.is_empty()) {
+        response = response.with_field("Access-Control-Allow-Headers", headers.join(", "));
+    }
+    add_grant(&mut response, &preflight.grant);
+    (response, Decision::Preflight(preflight))
 }
 
 fn decide(request: &Request, root: &Root, cache: &FileCache) -> (Response, Decision) {

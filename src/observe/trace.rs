@@ -26,6 +26,7 @@ use crate::observe::capture::Capture;
 use crate::observe::seam::{ExchangeRecord, Observer, Opening, Outcome};
 use crate::protocol::added::AddedField;
 use crate::protocol::auth::{self, Verdict};
+use crate::protocol::cors::{self, Grant, Preflight};
 use crate::protocol::visible::visible;
 use crate::protocol::words::{phrase, Lang, Said};
 use crate::protocol::{CloseReason, KeepAlive, Method, Request, Status};
@@ -418,6 +419,15 @@ fn explain_decision(request: &Request, decision: &Decision, status: Status) -> V
         Decision::Authorized { verdict, then } => {
             lines.extend(explain_authorized(request, verdict, then, status))
         }
+        Decision::Preflight(preflight) => lines.push(explain_preflight(preflight, status)),
+        Decision::CrossOrigin {
+            origin,
+            grant,
+            then,
+        } => {
+            lines.push(explain_grant(origin, grant));
+            lines.extend(explain_decision(request, then, status));
+        }
     }
     lines
 }
@@ -438,6 +448,80 @@ fn explain_authorized(
     lines.extend(base64_note(verdict));
     lines.extend(explain_decision(request, then, status));
     lines
+}
+
+/// A preflight (`--cors`): who asks, for what, and what it is told.
+fn explain_preflight(preflight: &Preflight, status: Status) -> Said {
+    let origin = visible(preflight.origin.as_bytes());
+    let method = visible(preflight.method.as_bytes());
+    let granted = preflight.grant.allow_origin.is_some();
+    let (origin_en, origin_zh) = match granted {
+        true => ("is allowed", "在允许之列"),
+        false => ("is not one --cors allows", "不在 --cors 允许的来源之中"),
+    };
+    let (method_en, method_zh) = match preflight.method_allowed() {
+        true => ("is", "是"),
+        false => ("is not", "不是"),
+    };
+    let (headers_en, headers_zh) = match &preflight.headers {
+        Some(names) if names.is_empty() => (
+            "no headers asked for".to_string(),
+            "没有请求额外的头部".to_string(),
+        ),
+        Some(names) => {
+            let names = visible(names.join(", ").as_bytes());
+            (
+                format!("headers {names} allowed"),
+                format!("允许头部 {names}"),
+            )
+        }
+        None => (
+            "Access-Control-Request-Headers is not a list of field names: not echoed".to_string(),
+            "Access-Control-Request-Headers 不是字段名列表：不回送".to_string(),
+        ),
+    };
+    let (then_en, then_zh) = match granted && preflight.method_allowed() {
+        true => (
+            "the browser may now send the request",
+            "浏览器接下来可以发送真正的请求",
+        ),
+        false => (
+            "the browser will not send the request",
+            "浏览器不会发送真正的请求",
+        ),
+    };
+    Said::new(
+        format!(
+            "CORS preflight (OPTIONS with Origin and Access-Control-Request-Method): origin {origin} \
+             {origin_en}, method {method} {method_en} one of {}, {headers_en} -> {status}, \
+             Access-Control-Max-Age: {}; {then_en}",
+            cors::ALLOWED_METHODS,
+            cors::MAX_AGE_SECS
+        ),
+        format!(
+            "CORS 预检请求（带 Origin 和 Access-Control-Request-Method 的 OPTIONS）：来源 {origin} \
+             {origin_zh}，方法 {method} {method_zh} {} 之一，{headers_zh} -> {status}，\
+             Access-Control-Max-Age: {}；{then_zh}",
+            cors::ALLOWED_METHODS,
+            cors::MAX_AGE_SECS
+        ),
+    )
+}
+
+/// What a request from another origin was granted (`--cors`).
+fn explain_grant(origin: &str, grant: &Grant) -> Said {
+    let origin = visible(origin.as_bytes());
+    let vary = if grant.varies { ", Vary: Origin" } else { "" };
+    match &grant.allow_origin {
+        Some(allowed) => Said::new(
+            format!("Origin {origin} (--cors) -> Access-Control-Allow-Origin: {allowed}{vary}: its page may read the answer"),
+            format!("Origin {origin}（--cors）-> Access-Control-Allow-Origin: {allowed}{vary}：这个来源的页面可以读取响应"),
+        ),
+        None => Said::new(
+            format!("Origin {origin} is not one --cors allows -> no Access-Control-Allow-Origin{vary}: the browser keeps the answer from its page"),
+            format!("Origin {origin} 不在 --cors 允许的来源之中 -> 没有 Access-Control-Allow-Origin{vary}：浏览器不让这个页面读取响应"),
+        ),
+    }
 }
 
 /// A target that names no file: unreadable, or refused as if absent.
@@ -1168,6 +1252,31 @@ mod tests {
             verdict: granted,
             then: Box::new(Decision::UploadForm),
         });
+        let any = crate::protocol::cors::Cors::Any;
+        let list = crate::protocol::cors::Cors::Origins(vec!["http://a.test".into()]);
+        for (cors, origin, method, headers) in [
+            (
+                &any,
+                "http://x.test",
+                "GET",
+                Some(vec!["range".to_string()]),
+            ),
+            (&list, "http://x.test", "PUT", None),
+            (&list, "http://a.test", "GET", Some(Vec::new())),
+        ] {
+            let grant = cors.grant(Some(origin.as_bytes()));
+            all.push(Decision::Preflight(Preflight {
+                origin: origin.into(),
+                method: method.into(),
+                headers,
+                grant: grant.clone(),
+            }));
+            all.push(Decision::CrossOrigin {
+                origin: origin.into(),
+                grant,
+                then: Box::new(Decision::MethodNotAllowed),
+            });
+        }
         for decision in &all {
             match decision {
                 Decision::ListMethods
@@ -1181,7 +1290,9 @@ mod tests {
                 | Decision::UploadForm
                 | Decision::Uploaded(_)
                 | Decision::Unauthorized(_)
-                | Decision::Authorized { .. } => {}
+                | Decision::Authorized { .. }
+                | Decision::Preflight(_)
+                | Decision::CrossOrigin { .. } => {}
             }
         }
         all

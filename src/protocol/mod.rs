@@ -17,6 +17,7 @@
 //! | [`response`] | response bodies and the one writer of response heads (RFC 9110 §6) |
 //! | [`visible`] | client bytes made safe to print on a terminal |
 //! | [`added`] | the operator's fields for every response (`--header`), and those refused |
+//! | [`cors`] | `--cors`: which origins may read, and preflights (Fetch) |
 //! | [`words`] | every explanation in English and Chinese: [`words::Phrase`], [`words::Said`], [`words::Lang`] |
 
 pub mod added;
@@ -26,6 +27,7 @@ pub mod byte_range;
 pub mod chunked;
 pub mod civil;
 pub mod coding;
+pub mod cors;
 pub mod fields;
 pub mod form;
 pub mod host;

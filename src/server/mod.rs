@@ -39,6 +39,7 @@ use crate::observe::journal::Journal;
 use crate::observe::trace::Trace;
 use crate::observe::Observers;
 use crate::protocol::added::AddedField;
+use crate::protocol::cors::Cors;
 use crate::protocol::words::Lang;
 use crate::server::connection::Context;
 use crate::server::inspect::Inspector;
@@ -121,6 +122,8 @@ pub struct Config {
     pub sink: Option<Sink>,
     /// Fields added to every response (`--header`).
     pub added: Vec<AddedField>,
+    /// `--cors`: which origins may read the answers.
+    pub cors: Option<Cors>,
 }
 
 impl Default for Config {
@@ -148,6 +151,7 @@ impl Default for Config {
             auth: None,
             sink: None,
             added: Vec::new(),
+            cors: None,
             cache_settle_time: crate::files::cache::SETTLE_TIME,
         }
     }
@@ -384,7 +388,8 @@ impl Server {
             })?
             .with_listings(config.listings)
             .with_guard(config.auth.clone())
-            .with_sink(config.sink.clone());
+            .with_sink(config.sink.clone())
+            .with_cors(config.cors.clone());
         let listeners = listen_all(config)?;
         let local_addrs = listeners
             .iter()
@@ -455,6 +460,11 @@ impl Server {
     }
 
     /// The canonical directory being served.
+    /// `--cors`: which origins may read the answers, if any.
+    pub fn cors(&self) -> Option<&Cors> {
+        self.shared.context.root.cors()
+    }
+
     pub fn root(&self) -> &Path {
         self.shared.context.root.path()
     }

@@ -13,7 +13,7 @@ use crate::common;
 use std::path::Path;
 use std::process::Command;
 
-use crate::common::{www, Binary};
+use crate::common::{www, Binary, Site};
 use crate::listing::listed_site;
 
 /// One response the browser saw: phase, status on the wire, Range sent, path.
@@ -528,4 +528,73 @@ fn chromium_uploads_a_file_through_the_sinks_form() {
         checks["received"].as_str().unwrap().contains(" bytes in "),
         "{printed}"
     );
+}
+
+/// Runs `local.mjs` in `mode` at `url` (and `extra`); its checks.
+fn drive_local(
+    mode: &str,
+    url: &str,
+    extra: &[&std::ffi::OsStr],
+) -> Option<std::collections::HashMap<String, serde_json::Value>> {
+    let driver_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
+    if !browser_tools_present(&driver_dir) {
+        return None;
+    }
+    let profile = tempfile::tempdir().unwrap();
+    let mut args: Vec<&std::ffi::OsStr> =
+        vec![mode.as_ref(), url.as_ref(), profile.path().as_os_str()];
+    args.extend_from_slice(extra);
+    Some(checks_of(&run_driver(&driver_dir.join("local.mjs"), &args)))
+}
+
+#[test]
+fn chromium_reads_another_origin_with_cors_and_is_kept_from_it_without() {
+    // The page's origin: one server. The data: another port, another origin.
+    let site = Site::new();
+    site.write(
+        "cors.html",
+        "<!DOCTYPE html><html><body><script>\n\
+         const target = new URLSearchParams(location.search).get('target');\n\
+         fetch(target, { headers: { 'X-Lab': '1' } })\n\
+           .then((r) => r.text()).then((t) => { document.title = 'done:' + t.trim(); })\n\
+           .catch((e) => { document.title = 'done:error ' + e.name; });\n\
+         </script></body></html>\n",
+    );
+    let mut page_server = Binary::serving(&site.root, &["--quiet"]);
+    let data = Site::new();
+    data.write("data.txt", "shared across origins\n");
+    let page_origin = format!("http://{}", page_server.addr);
+    for (flags, expected) in [
+        (vec!["--cors"], "done:shared across origins"),
+        (
+            vec!["--cors", page_origin.as_str()],
+            "done:shared across origins",
+        ),
+        (vec![], "done:error TypeError"),
+        (
+            vec!["--cors", "http://elsewhere.test"],
+            "done:error TypeError",
+        ),
+    ] {
+        let mut args = vec!["--quiet", "--trace"];
+        args.extend(flags.iter().copied());
+        let mut data_server = Binary::serving(&data.root, &args);
+        let url = format!(
+            "{page_origin}/cors.html?target=http://{}/data.txt",
+            data_server.addr
+        );
+        let Some(checks) = drive_local("cors", &url, &[]) else {
+            return;
+        };
+        assert_eq!(checks["title"], expected, "{flags:?}");
+        if flags.is_empty() {
+            data_server.stop();
+            continue;
+        }
+        // The custom header made the browser ask first.
+        let trace = data_server.wait_for_stderr("CORS preflight");
+        assert!(trace.contains("method GET is one of"), "{trace}");
+        data_server.stop();
+    }
+    page_server.stop();
 }

@@ -258,3 +258,98 @@ fn header_adds_a_field_to_every_response_and_the_trace_marks_it() {
         assert!(stderr.contains(said), "{bad}: {stderr}");
     }
 }
+
+#[test]
+fn cors_answers_other_origins_and_their_preflights_only_when_asked() {
+    let www = crate::common::www();
+    let preflight = "OPTIONS /logo.png HTTP/1.1\r\nHost: t\r\nOrigin: http://app.test\r\n\
+                     Access-Control-Request-Method: GET\r\n\
+                     Access-Control-Request-Headers: Range, X-Lab\r\n\r\n";
+    let simple = "GET /index.html HTTP/1.1\r\nHost: t\r\nOrigin: http://app.test\r\n\r\n";
+    let cors_fields = |reply: &crate::common::Reply| -> Vec<(String, String)> {
+        reply
+            .fields_without_date()
+            .into_iter()
+            .filter(|(name, _)| name.starts_with("access-control-"))
+            .collect()
+    };
+
+    // Without --cors: no CORS field, ever; OPTIONS as before.
+    let mut plain = Binary::serving(&www, &["--quiet"]);
+    let reply = ask(plain.addr, simple);
+    assert_eq!((reply.status, cors_fields(&reply)), (200, vec![]));
+    let reply = ask(plain.addr, preflight);
+    assert_eq!(reply.status, 204);
+    assert_eq!(reply.header("allow"), Some("GET, HEAD, OPTIONS"));
+    assert!(cors_fields(&reply).is_empty(), "{}", reply.head);
+    plain.stop();
+
+    // Bare --cors: any origin.
+    let mut any = Binary::serving(&www, &["--quiet", "--trace", "--cors"]);
+    assert!(
+        any.banner.iter().any(|l| l.contains("any origin")),
+        "{:?}",
+        any.banner
+    );
+    let reply = ask(any.addr, preflight);
+    assert_eq!(reply.status, 204);
+    assert_eq!(reply.header("access-control-allow-origin"), Some("*"));
+    assert_eq!(
+        reply.header("access-control-allow-methods"),
+        Some("GET, HEAD, OPTIONS")
+    );
+    assert_eq!(
+        reply.header("access-control-allow-headers"),
+        Some("range, x-lab")
+    );
+    assert_eq!(reply.header("access-control-max-age"), Some("600"));
+    let reply = ask(any.addr, simple);
+    assert_eq!(reply.header("access-control-allow-origin"), Some("*"));
+    assert!(!values_of(&reply, "vary").join(",").contains("Origin"));
+    let trace = any.stderr_until("] closed:");
+    assert!(
+        trace.iter().any(|l| l.contains(
+            "decided: CORS preflight (OPTIONS with Origin and Access-Control-Request-Method): \
+             origin http://app.test is allowed, method GET is one of GET, HEAD, OPTIONS, \
+             headers range, x-lab allowed -> 204 No Content"
+        )),
+        "{trace:#?}"
+    );
+    // A field name that is not one is not echoed.
+    let bad = preflight.replace("Range, X-Lab", "a b");
+    let reply = ask(any.addr, &bad);
+    assert_eq!(reply.header("access-control-allow-headers"), None);
+    any.stop();
+
+    // --cors ORIGIN: that origin only, and every answer varies on Origin.
+    let mut list = Binary::serving(&www, &["--quiet", "--cors", "http://app.test"]);
+    let reply = ask(list.addr, simple);
+    assert_eq!(
+        reply.header("access-control-allow-origin"),
+        Some("http://app.test")
+    );
+    let vary = values_of(&reply, "vary").join(", ");
+    assert!(
+        vary.contains("Accept-Encoding") && vary.contains("Origin"),
+        "{vary}"
+    );
+    let etag = reply.header("etag").unwrap().to_string();
+    let revalidated = ask(
+        list.addr,
+        &simple.replace("\r\n\r\n", &format!("\r\nIf-None-Match: {etag}\r\n\r\n")),
+    );
+    assert_eq!(revalidated.status, 304);
+    assert_eq!(
+        revalidated.header("access-control-allow-origin"),
+        Some("http://app.test")
+    );
+    let stranger = ask(list.addr, &simple.replace("app.test", "evil.test"));
+    assert_eq!(stranger.status, 200);
+    assert_eq!(stranger.header("access-control-allow-origin"), None);
+    assert!(values_of(&stranger, "vary").join(",").contains("Origin"));
+    list.stop();
+
+    let output = crate::common::run_binary(&["--port", "0", "--cors", "http://app.test/"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("is not an origin"));
+}
