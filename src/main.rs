@@ -103,6 +103,10 @@ struct Cli {
     #[arg(long, value_name = "ORIGIN", num_args = 0..=1, default_missing_value = "",
           action = clap::ArgAction::Append, value_parser = parse_cors_origin)]
     cors: Option<Vec<String>>,
+    /// Answer a GET for a missing page (no extension, Accept: text/html)
+    /// with FILE and 200, for client-side routes; assets still get 404
+    #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "index.html")]
+    spa: Option<String>,
     /// The language of --trace, en or zh [default: zh when the system's
     /// language is Chinese (LC_ALL, LC_MESSAGES or LANG; on Windows and
     /// macOS the user's language), else en]
@@ -247,6 +251,7 @@ fn main() -> ExitCode {
         sink: cli.sink.map(|sink| sink.with_limit(cli.sink_limit)),
         added: cli.headers,
         cors: cli.cors.map(Cors::from_origins),
+        spa: cli.spa,
         cache_settle_time: cli
             .cache_settle_ms
             .map_or(defaults.cache_settle_time, Duration::from_millis),

@@ -38,6 +38,8 @@ pub struct Root {
     sink: Option<Sink>,
     /// `--cors`: which origins may read the answers.
     cors: Option<Cors>,
+    /// `--spa`: the page served for a client-side route.
+    spa: Option<RequestPath>,
 }
 
 /// What a request path names on disk.
@@ -134,6 +136,7 @@ impl Root {
             guard: None,
             sink: None,
             cors: None,
+            spa: None,
         })
     }
 
@@ -155,6 +158,15 @@ impl Root {
 
     pub fn cors(&self) -> Option<&Cors> {
         self.cors.as_ref()
+    }
+
+    /// `--spa`: the page served for a client-side route, if any.
+    pub fn with_spa(self, spa: Option<RequestPath>) -> Root {
+        Root { spa, ..self }
+    }
+
+    pub fn spa(&self) -> Option<&RequestPath> {
+        self.spa.as_ref()
     }
 
     pub fn with_sink(self, sink: Option<Sink>) -> Root {

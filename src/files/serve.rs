@@ -70,6 +70,12 @@ pub enum Decision {
         verdict: Verdict,
         then: Box<Decision>,
     },
+    /// `--spa`: no file at `missing`, a client-side route: the page
+    /// instead, and what was decided for it.
+    Fallback {
+        missing: String,
+        then: Box<Decision>,
+    },
     /// `--cors`: a preflight, answered 204 with what may be sent.
     Preflight(Preflight),
     /// `--cors`: a request from a page of another origin (`Origin`), what
@@ -129,6 +135,49 @@ pub fn serve(request: &Request, root: &Root, cache: &FileCache) -> (Response, De
         Some(cors) => with_cors(request, cors, answered),
         None => answered,
     }
+}
+
+/// Whether a missing path is a client-side route for `--spa`: a GET or
+/// HEAD for a page (a last segment with no extension) from a client that
+/// takes HTML. `/app.js` and `/logo.png` stay 404.
+fn is_client_route(request: &Request, path: &RequestPath, root: &Root) -> bool {
+    let takes_html = request.field_values("accept").any(|value| {
+        crate::protocol::fields::list_items(value).any(|item| {
+            let media = item.split(|&b| b == b';').next().unwrap_or_default();
+            media.trim_ascii().eq_ignore_ascii_case(b"text/html")
+        })
+    });
+    let has_extension = path
+        .segments
+        .last()
+        .is_some_and(|segment| segment.contains(&b'.'));
+    root.spa().is_some()
+        && matches!(request.method, Method::Get | Method::Head)
+        && !has_extension
+        && takes_html
+}
+
+/// `--spa`: the page instead of the missing route, with its own
+/// validators and preconditions.
+fn fall_back(request: &Request, root: &Root, cache: &FileCache) -> (Response, Decision) {
+    let missing = request.target().to_string();
+    let Some(page) = root.spa() else {
+        return (
+            Response::error(Status::NotFound),
+            Decision::NotOpened(OpenFailure::NotFound),
+        );
+    };
+    let (response, decision) = match choose(request, page, root, cache) {
+        Chosen::Representation(representation, subject) => {
+            serve_representation(request, representation, subject)
+        }
+        Chosen::Answered(response, decision) => (response, decision),
+    };
+    let decision = Decision::Fallback {
+        missing,
+        then: Box::new(decision),
+    };
+    (response, decision)
 }
 
 /// `--cors` on an answer: who may read it, and, for a request from another
@@ -211,6 +260,11 @@ fn decide(request: &Request, root: &Root, cache: &FileCache) -> (Response, Decis
         None => match choose(request, &path, root, cache) {
             Chosen::Representation(representation, subject) => {
                 serve_representation(request, representation, subject)
+            }
+            Chosen::Answered(_, Decision::NotOpened(OpenFailure::NotFound))
+                if is_client_route(request, &path, root) =>
+            {
+                fall_back(request, root, cache)
             }
             Chosen::Answered(response, decision) => (response, decision),
         },

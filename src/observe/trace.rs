@@ -375,13 +375,10 @@ fn explain_decision(request: &Request, decision: &Decision, status: Status) -> V
             format!("OPTIONS {target} -> {status}, Allow: {ALLOW}"),
             format!("OPTIONS {target}：列出可用的方法 -> {status}，Allow: {ALLOW}"),
         )),
-        Decision::UnknownMethod => lines.push(Said::new(
-            format!("method {method} is not one this server knows -> {status}"),
-            format!("服务器不认识方法 {method} -> {status}"),
-        )),
-        Decision::MethodNotAllowed => lines.push(Said::new(
-            format!("{method} does not apply to static files -> {status}, Allow: {ALLOW}"),
-            format!("{method} 不适用于静态文件 -> {status}，Allow: {ALLOW}"),
+        Decision::UnknownMethod | Decision::MethodNotAllowed => lines.push(explain_method(
+            &method,
+            decision == &Decision::UnknownMethod,
+            status,
         )),
         Decision::BadTarget(error) => lines.push(explain_bad_target(&target, *error, status)),
         Decision::NotOpened(failure) => lines.push(Said::new(
@@ -395,18 +392,7 @@ fn explain_decision(request: &Request, decision: &Decision, status: Status) -> V
                 format!("{target} 是一个目录 -> {status}，重定向到 {location}"),
             ))
         }
-        Decision::Listing {
-            entries,
-            truncated,
-            etag,
-            precondition,
-        } => lines.extend(explain_listing(
-            request,
-            (*entries, *truncated),
-            etag,
-            *precondition,
-            status,
-        )),
+        Decision::Listing { .. } => lines.extend(explain_listing(request, decision, status)),
         Decision::File(file) => lines.extend(explain_file(request, file, status)),
         Decision::UploadForm => lines.push(Said::new(
             format!("{method} {target} -> the upload form (--sink) -> {status}"),
@@ -418,6 +404,10 @@ fn explain_decision(request: &Request, decision: &Decision, status: Status) -> V
         }
         Decision::Authorized { verdict, then } => {
             lines.extend(explain_authorized(request, verdict, then, status))
+        }
+        Decision::Fallback { missing, then } => {
+            lines.push(explain_fallback(missing));
+            lines.extend(explain_decision(request, then, status));
         }
         Decision::Preflight(preflight) => lines.push(explain_preflight(preflight, status)),
         Decision::CrossOrigin {
@@ -448,6 +438,30 @@ fn explain_authorized(
     lines.extend(base64_note(verdict));
     lines.extend(explain_decision(request, then, status));
     lines
+}
+
+/// A method this server does not know (`unknown`), or one that does not
+/// apply to files.
+fn explain_method(method: &str, unknown: bool, status: Status) -> Said {
+    match unknown {
+        true => Said::new(
+            format!("method {method} is not one this server knows -> {status}"),
+            format!("服务器不认识方法 {method} -> {status}"),
+        ),
+        false => Said::new(
+            format!("{method} does not apply to static files -> {status}, Allow: {ALLOW}"),
+            format!("{method} 不适用于静态文件 -> {status}，Allow: {ALLOW}"),
+        ),
+    }
+}
+
+/// `--spa`: a missing page that is a client-side route.
+fn explain_fallback(missing: &str) -> Said {
+    let missing = visible(missing.as_bytes());
+    Said::new(
+        format!("no such file {missing}, --spa: a client-side route -> the page instead"),
+        format!("没有 {missing} 这个文件，--spa：这是页面自己处理的路由 -> 改为提供页面"),
+    )
 }
 
 /// A preflight (`--cors`): who asks, for what, and what it is told.
@@ -652,13 +666,17 @@ fn base64_note(verdict: &Verdict) -> Option<Said> {
 }
 
 /// The lines for a listing: how many entries, its tag, its preconditions.
-fn explain_listing(
-    request: &Request,
-    (entries, truncated): (usize, bool),
-    etag: &str,
-    precondition: Precondition,
-    status: Status,
-) -> Vec<Said> {
+fn explain_listing(request: &Request, listing: &Decision, status: Status) -> Vec<Said> {
+    let Decision::Listing {
+        entries,
+        truncated,
+        etag,
+        precondition,
+    } = listing
+    else {
+        return Vec::new();
+    };
+    let (entries, truncated, precondition) = (*entries, *truncated, *precondition);
     let method = visible(request.method_str().as_bytes());
     let target = visible(request.target().as_bytes());
     let index = crate::files::root::INDEX_FILE;
@@ -1252,6 +1270,10 @@ mod tests {
             verdict: granted,
             then: Box::new(Decision::UploadForm),
         });
+        all.push(Decision::Fallback {
+            missing: "/app/route".into(),
+            then: Box::new(file(proceed, Some(RangeOutcome::Absent))),
+        });
         let any = crate::protocol::cors::Cors::Any;
         let list = crate::protocol::cors::Cors::Origins(vec!["http://a.test".into()]);
         for (cors, origin, method, headers) in [
@@ -1292,6 +1314,7 @@ mod tests {
                 | Decision::Unauthorized(_)
                 | Decision::Authorized { .. }
                 | Decision::Preflight(_)
+                | Decision::Fallback { .. }
                 | Decision::CrossOrigin { .. } => {}
             }
         }

@@ -124,6 +124,8 @@ pub struct Config {
     pub added: Vec<AddedField>,
     /// `--cors`: which origins may read the answers.
     pub cors: Option<Cors>,
+    /// `--spa`: the page, relative to the root, for client-side routes.
+    pub spa: Option<String>,
 }
 
 impl Default for Config {
@@ -152,6 +154,7 @@ impl Default for Config {
             sink: None,
             added: Vec::new(),
             cors: None,
+            spa: None,
             cache_settle_time: crate::files::cache::SETTLE_TIME,
         }
     }
@@ -193,11 +196,16 @@ pub enum StartError {
     Capture(PathBuf, io::Error),
     Inspector(SocketAddr, io::Error),
     Report(PathBuf, io::Error),
+    Spa(String),
 }
 
 impl fmt::Display for StartError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            StartError::Spa(page) => write!(
+                f,
+                "--spa {page}: no such file under the root (name a page in it, such as index.html)"
+            ),
             StartError::RootMissing(path) => {
                 write!(f, "root {} does not exist; pass --root DIR", path.display())
             }
@@ -380,16 +388,7 @@ fn bind_error(addr: SocketAddr, error: io::Error) -> StartError {
 impl Server {
     /// Checks the root and binds the listening sockets.
     pub fn bind(config: &Config) -> Result<Server, StartError> {
-        let root = Root::new(&config.root)
-            .map_err(|error| match error.kind() {
-                io::ErrorKind::NotFound => StartError::RootMissing(config.root.clone()),
-                io::ErrorKind::NotADirectory => StartError::RootNotDirectory(config.root.clone()),
-                _ => StartError::RootUnreadable(config.root.clone(), error),
-            })?
-            .with_listings(config.listings)
-            .with_guard(config.auth.clone())
-            .with_sink(config.sink.clone())
-            .with_cors(config.cors.clone());
+        let root = open_root(config)?;
         let listeners = listen_all(config)?;
         let local_addrs = listeners
             .iter()
@@ -554,6 +553,38 @@ impl Server {
             capture_dropped,
             report_error: None,
         }
+    }
+}
+
+/// The root, checked, with what the flags say of it.
+fn open_root(config: &Config) -> Result<Root, StartError> {
+    let root = Root::new(&config.root)
+        .map_err(|error| match error.kind() {
+            io::ErrorKind::NotFound => StartError::RootMissing(config.root.clone()),
+            io::ErrorKind::NotADirectory => StartError::RootNotDirectory(config.root.clone()),
+            _ => StartError::RootUnreadable(config.root.clone(), error),
+        })?
+        .with_listings(config.listings)
+        .with_guard(config.auth.clone())
+        .with_sink(config.sink.clone())
+        .with_cors(config.cors.clone());
+    Ok(match &config.spa {
+        Some(page) => {
+            let path = spa_page(&root, page)?;
+            root.with_spa(Some(path))
+        }
+        None => root,
+    })
+}
+
+/// `--spa`'s page as a path beneath the root; it must be a file there.
+fn spa_page(root: &Root, page: &str) -> Result<crate::files::target::RequestPath, StartError> {
+    let target = format!("/{}", page.trim_start_matches('/'));
+    let path = crate::files::target::parse_target(&target)
+        .map_err(|_| StartError::Spa(page.to_string()))?;
+    match root.open(&path) {
+        Ok(crate::files::root::Resolved::File { .. }) => Ok(path),
+        _ => Err(StartError::Spa(page.to_string())),
     }
 }
 

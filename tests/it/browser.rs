@@ -598,3 +598,21 @@ fn chromium_reads_another_origin_with_cors_and_is_kept_from_it_without() {
     }
     page_server.stop();
 }
+
+#[test]
+fn chromium_opens_a_client_side_route_with_spa() {
+    let site = Site::new();
+    site.write(
+        "index.html",
+        "<!DOCTYPE html><html><body><p>the app</p></body></html>\n",
+    );
+    let mut server = Binary::serving(&site.root, &["--quiet", "--spa"]);
+    let url = format!("http://{}/settings/profile", server.addr);
+    let Some(checks) = drive_local("spa", &url, &[]) else {
+        return;
+    };
+    assert_eq!(checks["status"], 200);
+    assert_eq!(checks["text"], "the app");
+    assert_eq!(checks["asset"], 404, "a missing asset is not rewritten");
+    server.stop();
+}

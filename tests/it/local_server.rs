@@ -353,3 +353,70 @@ fn cors_answers_other_origins_and_their_preflights_only_when_asked() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("is not an origin"));
 }
+
+#[test]
+fn spa_serves_the_page_for_client_routes_and_404_for_assets() {
+    let site = Site::new();
+    site.write("index.html", "<p>the app</p>\n");
+    site.write("app.js", "console.log(1)\n");
+    site.write("404.html", "<p>no such asset</p>\n");
+    let mut server = Binary::serving(&site.root, &["--quiet", "--trace", "--spa"]);
+    let html = "Accept: text/html,application/xhtml+xml;q=0.9\r\n";
+    let route = ask(
+        server.addr,
+        &format!("GET /settings/profile HTTP/1.1\r\nHost: t\r\n{html}\r\n"),
+    );
+    assert_eq!(route.status, 200);
+    assert_eq!(route.body_text(), "<p>the app</p>\n");
+    // The page's own validators: a revalidation gets 304.
+    let etag = route.header("etag").unwrap().to_string();
+    let again = ask(
+        server.addr,
+        &format!(
+            "GET /settings/profile HTTP/1.1\r\nHost: t\r\n{html}If-None-Match: {etag}\r\n\r\n"
+        ),
+    );
+    assert_eq!(again.status, 304);
+    let head = ask(
+        server.addr,
+        &format!("HEAD /x HTTP/1.1\r\nHost: t\r\n{html}\r\n"),
+    );
+    assert_eq!(head.status, 200);
+    for (target, accept) in [
+        ("/missing.js", html),
+        ("/logo.png", html),
+        ("/settings/profile", "Accept: */*\r\n"),
+        ("/settings/profile", ""),
+    ] {
+        let reply = ask(
+            server.addr,
+            &format!("GET {target} HTTP/1.1\r\nHost: t\r\n{accept}\r\n"),
+        );
+        assert_eq!(reply.status, 404, "{target} {accept:?}");
+        assert_eq!(
+            reply.body_text(),
+            "<p>no such asset</p>\n",
+            "404.html still applies"
+        );
+    }
+    let present = ask(server.addr, "GET /app.js HTTP/1.1\r\nHost: t\r\n\r\n");
+    assert_eq!(present.body_text(), "console.log(1)\n");
+    let trace = server.wait_for_stderr("--spa: a client-side route");
+    assert!(
+        trace.contains(
+            "no such file /settings/profile, --spa: a client-side route -> the page instead"
+        ),
+        "{trace}"
+    );
+    server.stop();
+
+    let output = crate::common::run_binary(&[
+        site.root.to_str().unwrap(),
+        "--port",
+        "0",
+        "--spa",
+        "app.html",
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--spa app.html: no such file"));
+}
