@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use glasshttp::files::guard::Guard;
+use glasshttp::files::listing::Sort;
 use glasshttp::files::upload::Sink;
 use glasshttp::observe::access_log;
 use glasshttp::protocol::added::AddedField;
@@ -107,6 +108,11 @@ struct Cli {
     /// with FILE and 200, for client-side routes; assets still get 404
     #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "index.html")]
     spa: Option<String>,
+    /// The listings' order when the URL names none: name, size or time,
+    /// with :asc or :desc [default: name; sizes and times start largest and
+    /// newest first]
+    #[arg(long, value_name = "KEY[:ORDER]", value_parser = Sort::parse)]
+    sort: Option<Sort>,
     /// The language of --trace, en or zh [default: zh when the system's
     /// language is Chinese (LC_ALL, LC_MESSAGES or LANG; on Windows and
     /// macOS the user's language), else en]
@@ -252,6 +258,7 @@ fn main() -> ExitCode {
         added: cli.headers,
         cors: cli.cors.map(Cors::from_origins),
         spa: cli.spa,
+        sort: cli.sort.unwrap_or_default(),
         cache_settle_time: cli
             .cache_settle_ms
             .map_or(defaults.cache_settle_time, Duration::from_millis),

@@ -18,6 +18,12 @@
 //! At most [`MAX_LISTED`] entries are read and shown, in whatever order the
 //! file system gives them, then sorted; a larger directory says so. That
 //! bounds the time and the memory one request can cost.
+//!
+//! The order is the query's (`?sort=name|size|time&order=asc|desc`, what the
+//! column headers link to, no script needed), else `--sort`'s, else by name;
+//! an unknown value is the default. Directories come first whatever the
+//! order, ties are broken by name, and the entity-tag, a hash of the page,
+//! differs with the order.
 
 use std::ffi::OsStr;
 use std::io;
@@ -29,6 +35,7 @@ use crate::files::root::Root;
 use crate::files::target::{self, RequestPath};
 use crate::protocol::civil::UtcTime;
 use crate::protocol::visible::{html_escape, visible};
+use crate::protocol::words::Said;
 use crate::sys::{self, fnv1a_bytes, EntryKind};
 
 /// Most entries one listing reads and shows.
@@ -42,6 +49,8 @@ pub struct Listing {
     pub entries: usize,
     /// Whether more entries than [`MAX_LISTED`] were there.
     pub truncated: bool,
+    /// The order shown.
+    pub sort: Sort,
     pub validators: Validators,
 }
 
@@ -79,8 +88,173 @@ impl Row {
     }
 }
 
+/// What a listing is sorted by.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SortKey {
+    #[default]
+    Name,
+    Size,
+    Time,
+}
+
+/// Which way.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SortOrder {
+    #[default]
+    Asc,
+    Desc,
+}
+
+/// A listing's order.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Sort {
+    pub key: SortKey,
+    pub order: SortOrder,
+}
+
+impl SortKey {
+    fn parse(text: &str) -> Option<SortKey> {
+        match text {
+            "name" => Some(SortKey::Name),
+            "size" => Some(SortKey::Size),
+            "time" => Some(SortKey::Time),
+            _ => None,
+        }
+    }
+
+    fn token(self) -> &'static str {
+        match self {
+            SortKey::Name => "name",
+            SortKey::Size => "size",
+            SortKey::Time => "time",
+        }
+    }
+
+    /// The order a column starts in: names A to Z, sizes and times largest
+    /// and newest first, as people look for them.
+    fn first_order(self) -> SortOrder {
+        match self {
+            SortKey::Name => SortOrder::Asc,
+            SortKey::Size | SortKey::Time => SortOrder::Desc,
+        }
+    }
+}
+
+impl SortOrder {
+    fn parse(text: &str) -> Option<SortOrder> {
+        match text {
+            "asc" => Some(SortOrder::Asc),
+            "desc" => Some(SortOrder::Desc),
+            _ => None,
+        }
+    }
+
+    fn token(self) -> &'static str {
+        match self {
+            SortOrder::Asc => "asc",
+            SortOrder::Desc => "desc",
+        }
+    }
+}
+
+impl Sort {
+    /// The order in words, in both languages.
+    pub fn describe(self) -> Said {
+        let (key_en, key_zh) = match self.key {
+            SortKey::Name => ("name", "名称"),
+            SortKey::Size => ("size", "大小"),
+            SortKey::Time => ("time", "修改时间"),
+        };
+        let (order_en, order_zh) = match self.order {
+            SortOrder::Asc => ("ascending", "升序"),
+            SortOrder::Desc => ("descending", "降序"),
+        };
+        Said::new(
+            format!("sorted by {key_en}, {order_en}, directories first"),
+            format!("按{key_zh}{order_zh}排列，目录在前"),
+        )
+    }
+
+    /// `--sort KEY[:ORDER]`: `name`, `size` or `time`, and `asc` or `desc`.
+    pub fn parse(text: &str) -> Result<Sort, String> {
+        let (key, order) = match text.split_once(':') {
+            Some((key, order)) => (key, Some(order)),
+            None => (text, None),
+        };
+        let key =
+            SortKey::parse(key).ok_or_else(|| format!("{key:?}: expected name, size or time"))?;
+        let order = match order {
+            None => key.first_order(),
+            Some(order) => {
+                SortOrder::parse(order).ok_or_else(|| format!("{order:?}: expected asc or desc"))?
+            }
+        };
+        Ok(Sort { key, order })
+    }
+
+    /// The order `query` asks for; what it does not say, or says wrongly,
+    /// is `default`'s.
+    pub fn from_query(query: Option<&str>, default: Sort) -> Sort {
+        let mut sort = default;
+        let mut order = None;
+        for pair in query.unwrap_or_default().split('&') {
+            match pair.split_once('=') {
+                Some(("sort", key)) => {
+                    if let Some(key) = SortKey::parse(key) {
+                        sort = Sort {
+                            key,
+                            order: key.first_order(),
+                        };
+                    }
+                }
+                Some(("order", value)) => order = SortOrder::parse(value),
+                _ => {}
+            }
+        }
+        if let Some(order) = order {
+            sort.order = order;
+        }
+        sort
+    }
+
+    /// The link of `key`'s column header: the other way round when it is
+    /// the order shown, else the column's first order.
+    fn link(self, key: SortKey) -> String {
+        let order = match (self.key == key, self.order) {
+            (true, SortOrder::Asc) => SortOrder::Desc,
+            (true, SortOrder::Desc) => SortOrder::Asc,
+            (false, _) => key.first_order(),
+        };
+        format!("?sort={}&amp;order={}", key.token(), order.token())
+    }
+}
+
+/// Sorts `rows`: directories first, then by `sort`'s key in its order,
+/// ties by name (ignoring case, then exactly) whatever the order.
+fn sort_rows(rows: &mut [Row], sort: Sort) {
+    rows.sort_by_cached_key(|row| (row.name.to_lowercase(), row.name.clone()));
+    rows.sort_by(|a, b| {
+        let by_key = match sort.key {
+            SortKey::Name => std::cmp::Ordering::Equal,
+            SortKey::Size => a.size.cmp(&b.size),
+            SortKey::Time => a.modified.cmp(&b.modified),
+        };
+        let by_key = match sort.order {
+            SortOrder::Asc => by_key,
+            SortOrder::Desc => by_key.reverse(),
+        };
+        b.is_directory.cmp(&a.is_directory).then(by_key)
+    });
+    if sort.key == SortKey::Name && sort.order == SortOrder::Desc {
+        // Within each group, the names the other way round.
+        let directories = rows.iter().filter(|row| row.is_directory).count();
+        rows[..directories].reverse();
+        rows[directories..].reverse();
+    }
+}
+
 /// Lists the directory `relative` beneath `root`, which `request_path`
-/// (ending in `/`) names.
+/// (ending in `/`) names, in the order its query asks for, else `--sort`'s.
 pub fn list(root: &Root, request_path: &RequestPath, relative: &Path) -> io::Result<Listing> {
     let keep = |name: &OsStr| {
         sys::name_to_segment(name).is_some_and(|segment| target::refuse_segment(segment).is_none())
@@ -100,10 +274,9 @@ pub fn list(root: &Root, request_path: &RequestPath, relative: &Path) -> io::Res
             }
         })
         .collect();
-    // Directories first, then by name ignoring case, then exactly; each key
-    // made once, not once per comparison.
-    rows.sort_by_cached_key(|row| (!row.is_directory, row.name.to_lowercase(), row.name.clone()));
-    let page = render(&shown_path(request_path), &rows, read.truncated);
+    let sort = Sort::from_query(request_path.query.as_deref(), root.sort());
+    sort_rows(&mut rows, sort);
+    let page = render(&shown_path(request_path), &rows, read.truncated, sort);
     let validators = Validators {
         etag: EntityTag::weak(format!(
             "{:016x}-{:x}",
@@ -115,6 +288,7 @@ pub fn list(root: &Root, request_path: &RequestPath, relative: &Path) -> io::Res
     Ok(Listing {
         entries: rows.len(),
         truncated: read.truncated,
+        sort,
         page,
         validators,
     })
@@ -131,7 +305,7 @@ fn shown_path(request_path: &RequestPath) -> String {
 }
 
 /// The page for the directory `path` (decoded, ending in `/`).
-fn render(path: &str, rows: &[Row], truncated: bool) -> Vec<u8> {
+fn render(path: &str, rows: &[Row], truncated: bool, sort: Sort) -> Vec<u8> {
     let title = html_escape(path);
     let mut page = format!(
         "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">\
@@ -141,9 +315,24 @@ fn render(path: &str, rows: &[Row], truncated: bool) -> Vec<u8> {
          table{{border-collapse:collapse}}\
          td,th{{padding:.2em 1.2em .2em 0;text-align:left}}\
          td.size{{text-align:right;font-variant-numeric:tabular-nums}}\
-         </style></head>\n<body><h1>Index of {title}</h1>\n<table>\n\
-         <tr><th>Name</th><th>Size</th><th>Modified (UTC)</th></tr>\n"
+         </style></head>\n<body><h1>Index of {title}</h1>\n<table>\n<tr>"
     );
+    for (key, label) in [
+        (SortKey::Name, "Name"),
+        (SortKey::Size, "Size"),
+        (SortKey::Time, "Modified (UTC)"),
+    ] {
+        let arrow = match (sort.key == key, sort.order) {
+            (true, SortOrder::Asc) => " \u{25b2}",
+            (true, SortOrder::Desc) => " \u{25bc}",
+            (false, _) => "",
+        };
+        page.push_str(&format!(
+            "<th><a href=\"{}\">{label}</a>{arrow}</th>",
+            sort.link(key)
+        ));
+    }
+    page.push_str("</tr>\n");
     if path != "/" {
         page.push_str("<tr><td><a href=\"../\">../</a></td><td></td><td></td></tr>\n");
     }
@@ -203,7 +392,9 @@ mod tests {
             (b"it's", "it%27s", "it&#39;s"),
         ];
         for (name, href, shown) in cases {
-            let page = String::from_utf8(render("/d/", &[row(name, false)], false)).unwrap();
+            let page =
+                String::from_utf8(render("/d/", &[row(name, false)], false, Sort::default()))
+                    .unwrap();
             let expected = format!("<a href=\"{href}\">{shown}</a>");
             assert!(page.contains(&expected), "{name:?}: {page}");
         }
@@ -211,13 +402,14 @@ mod tests {
 
     #[test]
     fn parent_link_everywhere_but_the_root_and_truncation_said() {
-        let at_root = String::from_utf8(render("/", &[], false)).unwrap();
+        let at_root = String::from_utf8(render("/", &[], false, Sort::default())).unwrap();
         assert!(!at_root.contains("href=\"../\""));
-        let below = String::from_utf8(render("/a b/", &[], true)).unwrap();
+        let below = String::from_utf8(render("/a b/", &[], true, Sort::default())).unwrap();
         assert!(below.contains("<a href=\"../\">../</a>"));
         assert!(below.contains("<title>Index of /a b/</title>"));
         assert!(below.contains("Only the first 10000 entries"));
-        let directory = String::from_utf8(render("/", &[row(b"sub", true)], false)).unwrap();
+        let directory =
+            String::from_utf8(render("/", &[row(b"sub", true)], false, Sort::default())).unwrap();
         assert!(directory.contains("<a href=\"sub/\">sub/</a></td><td class=\"size\">-</td>"));
     }
 
@@ -231,5 +423,105 @@ mod tests {
         for (secs, shown) in cases {
             assert_eq!(utc_minute(UNIX_EPOCH + Duration::from_secs(secs)), shown);
         }
+    }
+
+    #[test]
+    fn sorting_with_ties_and_equal_sizes_table() {
+        let at = |secs: u64| Some(UNIX_EPOCH + Duration::from_secs(secs));
+        let rows = vec![
+            Row::new(b"b.txt", false, 10, at(300)),
+            Row::new(b"A.txt", false, 10, at(100)),
+            Row::new(b"c.txt", false, 5, at(300)),
+            Row::new(b"a.txt", false, 20, at(200)),
+            Row::new(b"zdir", true, 0, at(50)),
+            Row::new(b"Adir", true, 0, at(400)),
+        ];
+        let sort = |key, order| Sort { key, order };
+        let cases: [(Sort, [&str; 6]); 6] = [
+            (
+                sort(SortKey::Name, SortOrder::Asc),
+                ["Adir/", "zdir/", "A.txt", "a.txt", "b.txt", "c.txt"],
+            ),
+            (
+                sort(SortKey::Name, SortOrder::Desc),
+                ["zdir/", "Adir/", "c.txt", "b.txt", "a.txt", "A.txt"],
+            ),
+            // Equal sizes keep name order, whichever way the sizes go.
+            (
+                sort(SortKey::Size, SortOrder::Asc),
+                ["Adir/", "zdir/", "c.txt", "A.txt", "b.txt", "a.txt"],
+            ),
+            (
+                sort(SortKey::Size, SortOrder::Desc),
+                ["Adir/", "zdir/", "a.txt", "A.txt", "b.txt", "c.txt"],
+            ),
+            (
+                sort(SortKey::Time, SortOrder::Asc),
+                ["zdir/", "Adir/", "A.txt", "a.txt", "b.txt", "c.txt"],
+            ),
+            (
+                sort(SortKey::Time, SortOrder::Desc),
+                ["Adir/", "zdir/", "b.txt", "c.txt", "a.txt", "A.txt"],
+            ),
+        ];
+        for (order, expected) in cases {
+            let mut sorted = rows.clone();
+            sort_rows(&mut sorted, order);
+            let names: Vec<&str> = sorted.iter().map(|row| row.name.as_str()).collect();
+            assert_eq!(names, expected, "{order:?}");
+        }
+    }
+
+    #[test]
+    fn sort_queries_and_flags_table() {
+        let by = |key, order| Sort { key, order };
+        let time_desc = by(SortKey::Time, SortOrder::Desc);
+        let cases = [
+            (None, Sort::default(), Sort::default()),
+            (
+                Some("sort=size"),
+                Sort::default(),
+                by(SortKey::Size, SortOrder::Desc),
+            ),
+            (
+                Some("sort=size&order=asc"),
+                Sort::default(),
+                by(SortKey::Size, SortOrder::Asc),
+            ),
+            (
+                Some("order=desc"),
+                Sort::default(),
+                by(SortKey::Name, SortOrder::Desc),
+            ),
+            (Some("sort=colour&order=sideways"), time_desc, time_desc),
+            (
+                Some("x=1&sort=name"),
+                time_desc,
+                by(SortKey::Name, SortOrder::Asc),
+            ),
+            (Some(""), time_desc, time_desc),
+        ];
+        for (query, default, expected) in cases {
+            assert_eq!(Sort::from_query(query, default), expected, "{query:?}");
+        }
+        assert_eq!(Sort::parse("time"), Ok(time_desc));
+        assert_eq!(
+            Sort::parse("name:desc"),
+            Ok(by(SortKey::Name, SortOrder::Desc))
+        );
+        assert!(Sort::parse("colour")
+            .unwrap_err()
+            .contains("name, size or time"));
+        assert!(Sort::parse("size:up").unwrap_err().contains("asc or desc"));
+        // The header links: the column shown flips, another starts at its first order.
+        assert_eq!(
+            Sort::default().link(SortKey::Name),
+            "?sort=name&amp;order=desc"
+        );
+        assert_eq!(
+            Sort::default().link(SortKey::Size),
+            "?sort=size&amp;order=desc"
+        );
+        assert_eq!(time_desc.link(SortKey::Time), "?sort=time&amp;order=asc");
     }
 }

@@ -9,6 +9,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::files::guard::Guard;
+use crate::files::listing::Sort;
 use crate::files::target::RequestPath;
 use crate::files::upload::Sink;
 use crate::protocol::coding::Coding;
@@ -40,6 +41,8 @@ pub struct Root {
     cors: Option<Cors>,
     /// `--spa`: the page served for a client-side route.
     spa: Option<RequestPath>,
+    /// `--sort`: the listings' order when the query names none.
+    sort: Sort,
 }
 
 /// What a request path names on disk.
@@ -137,6 +140,7 @@ impl Root {
             sink: None,
             cors: None,
             spa: None,
+            sort: Sort::default(),
         })
     }
 
@@ -167,6 +171,15 @@ impl Root {
 
     pub fn spa(&self) -> Option<&RequestPath> {
         self.spa.as_ref()
+    }
+
+    /// `--sort`: the listings' order when the query names none.
+    pub fn with_sort(self, sort: Sort) -> Root {
+        Root { sort, ..self }
+    }
+
+    pub fn sort(&self) -> Sort {
+        self.sort
     }
 
     pub fn with_sink(self, sink: Option<Sink>) -> Root {

@@ -14,7 +14,7 @@ use std::time::SystemTime;
 
 use crate::files::cache::{self, FileCache};
 use crate::files::conditional::{self, Conditions, Precondition, Validators};
-use crate::files::listing;
+use crate::files::listing::{self, Sort};
 use crate::files::range::{self, Ignored, RangeOutcome};
 use crate::files::root::{OpenError, OpenFailure, Resolved, Root, NOT_FOUND_PAGE};
 use crate::files::target::{self, PathError, RequestPath};
@@ -52,6 +52,8 @@ pub enum Decision {
     Listing {
         entries: usize,
         truncated: bool,
+        /// The order shown (`?sort=`, `--sort`).
+        sort: Sort,
         etag: String,
         precondition: Precondition,
     },
@@ -418,7 +420,11 @@ enum Subject {
     /// A file, by its path relative to the root.
     File(PathBuf),
     /// A directory's listing.
-    Listing { entries: usize, truncated: bool },
+    Listing {
+        entries: usize,
+        truncated: bool,
+        sort: Sort,
+    },
 }
 
 /// What [`choose`] found: a representation to serve, or the answer already.
@@ -466,6 +472,7 @@ fn choose(request: &Request, path: &RequestPath, root: &Root, cache: &FileCache)
                 Subject::Listing {
                     entries: listed.entries,
                     truncated: listed.truncated,
+                    sort: listed.sort,
                 },
             ),
             Err(error) => not_opened(request, "listing", OpenError::from(error)).into(),
@@ -663,9 +670,14 @@ fn serve_representation(
             precondition,
             range,
         }),
-        Subject::Listing { entries, truncated } => Decision::Listing {
+        Subject::Listing {
             entries,
             truncated,
+            sort,
+        } => Decision::Listing {
+            entries,
+            truncated,
+            sort,
             etag,
             precondition,
         },

@@ -670,6 +670,7 @@ fn explain_listing(request: &Request, listing: &Decision, status: Status) -> Vec
     let Decision::Listing {
         entries,
         truncated,
+        sort,
         etag,
         precondition,
     } = listing
@@ -685,10 +686,11 @@ fn explain_listing(request: &Request, listing: &Decision, status: Status) -> Vec
     } else {
         ("", "")
     };
+    let order = sort.describe();
     let mut lines = vec![
         Said::new(
-            format!("{method} {target} -> a directory without {index}: its listing, {entries} entries{more_en}, weak ETag {etag}"),
-            format!("{method} {target} -> 一个没有 {index} 的目录：返回目录列表，共 {entries} 项{more_zh}，弱 ETag {etag}"),
+            format!("{method} {target} -> a directory without {index}: its listing, {entries} entries{more_en}, {}, weak ETag {etag}", order.en),
+            format!("{method} {target} -> 一个没有 {index} 的目录：返回目录列表，共 {entries} 项{more_zh}，{}，弱 ETag {etag}", order.zh),
         ),
         explain_precondition(request, precondition, etag, status),
     ];
@@ -1191,6 +1193,7 @@ mod tests {
             Decision::Listing {
                 entries: 3,
                 truncated: true,
+                sort: crate::files::listing::Sort::parse("size:asc").unwrap(),
                 etag: "W/\"l\"".into(),
                 precondition: Precondition::NotModified(Reason::IfNoneMatchMatched),
             },

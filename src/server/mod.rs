@@ -32,6 +32,7 @@ use std::time::{Duration, Instant};
 
 use crate::files::cache::FileCache;
 use crate::files::guard::Guard;
+use crate::files::listing::Sort;
 use crate::files::root::Root;
 use crate::files::upload::Sink;
 use crate::observe::capture::Capture;
@@ -126,6 +127,8 @@ pub struct Config {
     pub cors: Option<Cors>,
     /// `--spa`: the page, relative to the root, for client-side routes.
     pub spa: Option<String>,
+    /// `--sort`: the listings' order when the URL names none.
+    pub sort: Sort,
 }
 
 impl Default for Config {
@@ -155,6 +158,7 @@ impl Default for Config {
             added: Vec::new(),
             cors: None,
             spa: None,
+            sort: Sort::default(),
             cache_settle_time: crate::files::cache::SETTLE_TIME,
         }
     }
@@ -567,7 +571,8 @@ fn open_root(config: &Config) -> Result<Root, StartError> {
         .with_listings(config.listings)
         .with_guard(config.auth.clone())
         .with_sink(config.sink.clone())
-        .with_cors(config.cors.clone());
+        .with_cors(config.cors.clone())
+        .with_sort(config.sort);
     Ok(match &config.spa {
         Some(page) => {
             let path = spa_page(&root, page)?;

@@ -31,14 +31,12 @@ if (mode === 'cors') {
   check('asset', asset);
 } else if (mode === 'sort') {
   await page.goto(url);
-  const names = () => page.$$eval('tbody tr td:first-child a, ul li a', (a) => a.map((n) => n.textContent));
+  const names = () => page.$$eval('td a', (a) => a.map((n) => n.textContent));
   check('default', await names());
-  await page.click('a[href="?sort=size&order=desc"]');
-  await page.waitForLoadState();
+  await Promise.all([page.waitForNavigation(), page.click('a[href="?sort=size&order=desc"]')]);
   check('size-desc', await names());
   check('url', page.url());
-  await page.click('a[href="?sort=name&order=asc"]');
-  await page.waitForLoadState();
+  await Promise.all([page.waitForNavigation(), page.click('a[href="?sort=name&order=asc"]')]);
   check('name-asc', await names());
 } else if (mode === 'watch') {
   await page.goto(url);

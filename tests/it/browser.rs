@@ -616,3 +616,34 @@ fn chromium_opens_a_client_side_route_with_spa() {
     assert_eq!(checks["asset"], 404, "a missing asset is not rewritten");
     server.stop();
 }
+
+#[test]
+fn chromium_sorts_a_listing_by_its_column_headers() {
+    let site = Site::new();
+    let dir = site.root.join("sizes");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(dir.join("a.txt"), "s").unwrap();
+    std::fs::write(dir.join("b.txt"), "l".repeat(3000)).unwrap();
+    std::fs::write(dir.join("c.txt"), "m".repeat(300)).unwrap();
+    let mut server = Binary::serving(&site.root, &["--quiet"]);
+    let url = format!("http://{}/sizes/", server.addr);
+    let Some(checks) = drive_local("sort", &url, &[]) else {
+        return;
+    };
+    let names = |key: &str| -> Vec<String> {
+        checks[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n.as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(names("default"), ["../", "a.txt", "b.txt", "c.txt"]);
+    assert_eq!(names("size-desc"), ["../", "b.txt", "c.txt", "a.txt"]);
+    assert!(checks["url"]
+        .as_str()
+        .unwrap()
+        .ends_with("/sizes/?sort=size&order=desc"));
+    assert_eq!(names("name-asc"), ["../", "a.txt", "b.txt", "c.txt"]);
+    server.stop();
+}

@@ -5,19 +5,23 @@ use std::fs;
 
 use crate::common::{is_windows_build, unix_only, Binary, BothWays, Client, Site, TestServer};
 
-/// The `href` values of a page, in order.
+/// The `href` values of a page's entries, in order (not the column
+/// headers' sort links).
 fn links(page: &str) -> Vec<String> {
     page.split("<a href=\"")
         .skip(1)
+        .filter(|rest| !rest.starts_with('?'))
         .filter_map(|rest| rest.split('"').next())
         .map(str::to_string)
         .collect()
 }
 
-/// The names a page shows as link text, in order.
-fn shown(page: &str) -> Vec<String> {
+/// The names a page shows as link text, in order (not the column
+/// headers').
+pub fn shown(page: &str) -> Vec<String> {
     page.split("<a href=\"")
         .skip(1)
+        .filter(|rest| !rest.starts_with('?'))
         .filter_map(|rest| rest.split_once("\">")?.1.split("</a>").next())
         .map(|text| {
             text.replace("&lt;", "<")
@@ -177,7 +181,7 @@ fn the_trace_explains_a_listing() {
     drop(client);
     let trace = server.stderr_until("] closed:").join("\n");
     let decided = format!(
-        "HEAD /files/ -> a directory without index.html: its listing, {} entries, weak ETag {etag}",
+        "HEAD /files/ -> a directory without index.html: its listing, {} entries, sorted by name, ascending, directories first, weak ETag {etag}",
         expected.len()
     );
     assert!(trace.contains(&decided), "{trace}");
@@ -240,4 +244,55 @@ fn bidi_and_invisible_controls_in_names_are_shown_visibly_and_linked_by_their_by
         ));
         assert_eq!(reply.status, 200, "{linked_as} leads to the file");
     }
+}
+
+#[test]
+fn listings_sort_by_the_query_or_sort_and_the_etag_follows_the_order() {
+    let site = Site::new();
+    let dir = site.root.join("d");
+    fs::create_dir_all(dir.join("sub")).unwrap();
+    let epoch = std::time::UNIX_EPOCH;
+    for (name, size, secs) in [("b.txt", 30, 300), ("a.txt", 10, 100), ("c.txt", 20, 200)] {
+        let path = dir.join(name);
+        fs::write(&path, "x".repeat(size)).unwrap();
+        let file = fs::File::options().write(true).open(&path).unwrap();
+        file.set_modified(epoch + std::time::Duration::from_secs(1_700_000_000 + secs))
+            .unwrap();
+    }
+    let mut server = Binary::serving(&site.root, &["--quiet", "--sort", "time"]);
+    let page = |query: &str| {
+        let mut client = Client::connect(server.addr);
+        client.send(format!("GET /d/{query} HTTP/1.1\r\nHost: t\r\n\r\n").as_bytes());
+        let reply = client.read_reply(false);
+        (
+            shown(&reply.body_text()),
+            reply.header("etag").unwrap().to_string(),
+            reply.body_text(),
+        )
+    };
+    // --sort time: newest first, by default.
+    let (names, default_tag, body) = page("");
+    assert_eq!(names, ["../", "sub/", "b.txt", "c.txt", "a.txt"]);
+    assert!(
+        body.contains("<a href=\"?sort=time&amp;order=asc\">Modified (UTC)</a> \u{25bc}"),
+        "{body}"
+    );
+    assert!(
+        body.contains("<a href=\"?sort=size&amp;order=desc\">Size</a>"),
+        "{body}"
+    );
+    let (names, size_tag, _) = page("?sort=size&order=desc");
+    assert_eq!(names, ["../", "sub/", "b.txt", "c.txt", "a.txt"]);
+    assert_ne!(size_tag, default_tag, "the tag covers the order");
+    let (names, _, _) = page("?sort=size&order=asc");
+    assert_eq!(names, ["../", "sub/", "a.txt", "c.txt", "b.txt"]);
+    let (names, _, _) = page("?sort=name");
+    assert_eq!(names, ["../", "sub/", "a.txt", "b.txt", "c.txt"]);
+    // Unknown values fall back to the default; the same order, the same tag.
+    let (names, tag, _) = page("?sort=colour&order=up");
+    assert_eq!(names, ["../", "sub/", "b.txt", "c.txt", "a.txt"]);
+    assert_eq!(tag, default_tag);
+    server.stop();
+    let output = crate::common::run_binary(&["--port", "0", "--sort", "colour"]);
+    assert_eq!(output.status.code(), Some(2));
 }
