@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use glasshttp::files::guard::Guard;
-use glasshttp::files::listing::Sort;
+use glasshttp::files::sort::Sort;
 use glasshttp::files::upload::Sink;
 use glasshttp::observe::access_log;
 use glasshttp::protocol::added::AddedField;
@@ -113,6 +113,10 @@ struct Cli {
     /// newest first]
     #[arg(long, value_name = "KEY[:ORDER]", value_parser = Sort::parse)]
     sort: Option<Sort>,
+    /// Reload open pages when a file beneath the root changes: every HTML
+    /// page served gets a small script listening at /.glasshttp/reload
+    #[arg(long)]
+    watch: bool,
     /// The language of --trace, en or zh [default: zh when the system's
     /// language is Chinese (LC_ALL, LC_MESSAGES or LANG; on Windows and
     /// macOS the user's language), else en]
@@ -259,6 +263,7 @@ fn main() -> ExitCode {
         cors: cli.cors.map(Cors::from_origins),
         spa: cli.spa,
         sort: cli.sort.unwrap_or_default(),
+        watch: cli.watch,
         cache_settle_time: cli
             .cache_settle_ms
             .map_or(defaults.cache_settle_time, Duration::from_millis),
@@ -441,6 +446,12 @@ fn print_banner(server: &Server, chosen: RootChoice) {
                 inspector.port()
             );
         }
+    }
+    if server.watches() {
+        let _ = writeln!(
+            out,
+            " * Watching the root: open pages reload when a file changes (--watch)"
+        );
     }
     match server.cors() {
         Some(Cors::Any) => {

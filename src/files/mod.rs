@@ -10,7 +10,9 @@
 //! | [`conditional`] | validators, entity-tag comparison, preconditions in order (RFC 9110 §8.8, §13) |
 //! | [`range`] | the Range field against a file's length, and its policy (RFC 9110 §14) |
 //! | [`cache`] | small files kept in memory, revalidated on every request |
-//! | [`listing`] | a directory without an index file as an HTML page |
+//! | [`listing`] | a directory without an index file as an HTML page, in the order asked |
+//! | [`sort`] | a listing's order: the query's, `--sort`'s, the headers' links |
+//! | [`watch`] | `--watch`: changes beneath the root, and the script that reloads a page |
 
 pub mod cache;
 pub mod conditional;
@@ -19,7 +21,9 @@ pub mod listing;
 pub mod range;
 pub mod root;
 pub mod serve;
+pub mod sort;
 pub mod target;
 pub mod upload;
+pub mod watch;
 
 pub use serve::{serve, Decision, FileDecision};

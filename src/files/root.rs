@@ -9,7 +9,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::files::guard::Guard;
-use crate::files::listing::Sort;
+use crate::files::sort::Sort;
 use crate::files::target::RequestPath;
 use crate::files::upload::Sink;
 use crate::protocol::coding::Coding;
@@ -43,6 +43,8 @@ pub struct Root {
     spa: Option<RequestPath>,
     /// `--sort`: the listings' order when the query names none.
     sort: Sort,
+    /// `--watch`: HTML pages get the reload script.
+    watch: bool,
 }
 
 /// What a request path names on disk.
@@ -141,6 +143,7 @@ impl Root {
             cors: None,
             spa: None,
             sort: Sort::default(),
+            watch: false,
         })
     }
 
@@ -180,6 +183,15 @@ impl Root {
 
     pub fn sort(&self) -> Sort {
         self.sort
+    }
+
+    /// `--watch`: whether HTML pages get the reload script.
+    pub fn with_watch(self, watch: bool) -> Root {
+        Root { watch, ..self }
+    }
+
+    pub fn watch(&self) -> bool {
+        self.watch
     }
 
     pub fn with_sink(self, sink: Option<Sink>) -> Root {

@@ -13,12 +13,14 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use crate::files::cache::{self, FileCache};
-use crate::files::conditional::{self, Conditions, Precondition, Validators};
-use crate::files::listing::{self, Sort};
+use crate::files::conditional::{self, Conditions, EntityTag, Precondition, Validators};
+use crate::files::listing;
 use crate::files::range::{self, Ignored, RangeOutcome};
 use crate::files::root::{OpenError, OpenFailure, Resolved, Root, NOT_FOUND_PAGE};
+use crate::files::sort::Sort;
 use crate::files::target::{self, PathError, RequestPath};
 use crate::files::upload::{self, Upload};
+use crate::files::watch;
 use crate::protocol::auth::{self, Verdict};
 use crate::protocol::byte_range::unsatisfied_content_range;
 use crate::protocol::coding::{self, Coding};
@@ -78,6 +80,9 @@ pub enum Decision {
         missing: String,
         then: Box<Decision>,
     },
+    /// `--watch`: a page's script asks for reload events; the connection
+    /// streams them.
+    ReloadEvents,
     /// `--cors`: a preflight, answered 204 with what may be sent.
     Preflight(Preflight),
     /// `--cors`: a request from a page of another origin (`Origin`), what
@@ -124,7 +129,10 @@ pub fn serve(request: &Request, root: &Root, cache: &FileCache) -> (Response, De
         // Before the credentials: a preflight never carries them (Fetch).
         return answer_preflight(preflight);
     }
-    let (response, decision) = decide(request, root, cache);
+    let (response, decision) = match reload_events(request, root) {
+        Some(answer) => answer,
+        None => decide(request, root, cache),
+    };
     let answered = match root.not_found_page() {
         Some(page) if response.status == Status::NotFound => {
             let response = Response::new(Status::NotFound, Body::Bytes(page))
@@ -136,6 +144,83 @@ pub fn serve(request: &Request, root: &Root, cache: &FileCache) -> (Response, De
     match root.cors() {
         Some(cors) => with_cors(request, cors, answered),
         None => answered,
+    }
+}
+
+/// `--watch`: the head of the reload event stream, for a GET or HEAD at
+/// [`watch::RELOAD_PATH`]; the connection then writes the events. Chunked
+/// to HTTP/1.1; ended by the close to HTTP/1.0, which cannot read chunks.
+fn reload_events(request: &Request, root: &Root) -> Option<(Response, Decision)> {
+    let path = request.target().split('?').next().unwrap_or_default();
+    if !root.watch() || path != watch::RELOAD_PATH {
+        return None;
+    }
+    if !matches!(request.method, Method::Get | Method::Head) {
+        return None;
+    }
+    let body = match request.version {
+        crate::protocol::HttpVersion::Http11 => Body::Chunked,
+        crate::protocol::HttpVersion::Http10 => Body::UntilClose,
+    };
+    let response = Response::new(Status::Ok, body)
+        .with_field("Content-Type", "text/event-stream".to_string())
+        .with_field("Cache-Control", "no-store".to_string());
+    Some((response, Decision::ReloadEvents))
+}
+
+/// `--watch`: whether `request` is one whose HTML gets the reload script:
+/// a GET or HEAD of the whole page (never a range of it).
+fn injects(request: &Request, root: &Root) -> bool {
+    root.watch()
+        && matches!(request.method, Method::Get | Method::Head)
+        && request.field_values("range").next().is_none()
+}
+
+/// An HTML file's own bytes, when they are few enough to hold: under
+/// `--watch` a page is sent as it is, with the script, never a coded form
+/// of the file (compressed bytes have no `</body>` to find).
+fn page_bytes(file: &File, metadata: &Metadata, path: &Path) -> Option<Representation> {
+    use std::io::Read;
+    if metadata.len() > watch::MAX_PAGE_BYTES || !media_type(path).0.starts_with("text/html") {
+        return None;
+    }
+    let mut bytes = Vec::with_capacity(metadata.len() as usize);
+    (&mut &*file).read_to_end(&mut bytes).ok()?;
+    let stamp = FileStamp::of(file, metadata);
+    Some(Representation {
+        size: bytes.len() as u64,
+        source: Source::Shared(bytes.into()),
+        content_type: media_type(path).0,
+        validators: Validators::of(&stamp),
+        negotiation: Negotiation::default(),
+        ranges: true,
+    })
+}
+
+/// `--watch`: an HTML page with the reload script is a representation of
+/// its own: its bytes, its length, and a strong tag of its own (the page's
+/// with `-watch`), so that neither a cache nor a range mixes it with the
+/// file as it is. Anything else, or a page not held in memory, as it is.
+fn with_reload_script(representation: Representation) -> Representation {
+    let Source::Shared(bytes) = &representation.source else {
+        return representation;
+    };
+    if !representation.content_type.starts_with("text/html")
+        || representation.negotiation.coding.is_some()
+    {
+        return representation;
+    }
+    let page = watch::inject(bytes);
+    let validators = Validators {
+        etag: EntityTag::strong(format!("{}-watch", representation.validators.etag.opaque)),
+        last_modified: representation.validators.last_modified,
+    };
+    Representation {
+        size: page.len() as u64,
+        source: Source::Shared(page.into()),
+        validators,
+        negotiation: Negotiation::default(),
+        ..representation
     }
 }
 
@@ -446,6 +531,24 @@ impl From<(Response, Decision)> for Chosen {
 /// directory's listing, a redirect to a directory's slash, or why nothing
 /// could be opened.
 fn choose(request: &Request, path: &RequestPath, root: &Root, cache: &FileCache) -> Chosen {
+    let watching = injects(request, root);
+    match choose_as_is(request, path, root, cache, watching) {
+        Chosen::Representation(representation, subject) if watching => {
+            Chosen::Representation(with_reload_script(representation), subject)
+        }
+        chosen => chosen,
+    }
+}
+
+/// What [`choose`] finds before `--watch` adds its script; `watching`
+/// takes an HTML file's own bytes rather than a coded form.
+fn choose_as_is(
+    request: &Request,
+    path: &RequestPath,
+    root: &Root,
+    cache: &FileCache,
+    watching: bool,
+) -> Chosen {
     if let Some((representation, subject)) = choose_from_cache(request, path, root, cache) {
         return Chosen::Representation(representation, subject);
     }
@@ -455,7 +558,11 @@ fn choose(request: &Request, path: &RequestPath, root: &Root, cache: &FileCache)
             metadata,
             path,
         }) => {
-            let representation = choose_coding(request, root, file, &metadata, &path, cache);
+            let page = watching
+                .then(|| page_bytes(&file, &metadata, &path))
+                .flatten();
+            let representation =
+                page.unwrap_or_else(|| choose_coding(request, root, file, &metadata, &path, cache));
             Chosen::Representation(representation, Subject::File(path))
         }
         Ok(Resolved::DirectoryWithoutSlash) => redirect_to_slash(path).into(),

@@ -409,6 +409,10 @@ fn explain_decision(request: &Request, decision: &Decision, status: Status) -> V
             lines.push(explain_fallback(missing));
             lines.extend(explain_decision(request, then, status));
         }
+        Decision::ReloadEvents => lines.push(Said::new(
+            format!("{method} {target} -> live-reload events (--watch): the page reloads when a file beneath the root changes -> {status}, text/event-stream"),
+            format!("{method} {target} -> 实时刷新事件（--watch）：根目录下有文件改动时页面自动刷新 -> {status}，text/event-stream"),
+        )),
         Decision::Preflight(preflight) => lines.push(explain_preflight(preflight, status)),
         Decision::CrossOrigin {
             origin,
@@ -1193,7 +1197,7 @@ mod tests {
             Decision::Listing {
                 entries: 3,
                 truncated: true,
-                sort: crate::files::listing::Sort::parse("size:asc").unwrap(),
+                sort: crate::files::sort::Sort::parse("size:asc").unwrap(),
                 etag: "W/\"l\"".into(),
                 precondition: Precondition::NotModified(Reason::IfNoneMatchMatched),
             },
@@ -1273,6 +1277,7 @@ mod tests {
             verdict: granted,
             then: Box::new(Decision::UploadForm),
         });
+        all.push(Decision::ReloadEvents);
         all.push(Decision::Fallback {
             missing: "/app/route".into(),
             then: Box::new(file(proceed, Some(RangeOutcome::Absent))),
@@ -1317,6 +1322,7 @@ mod tests {
                 | Decision::Unauthorized(_)
                 | Decision::Authorized { .. }
                 | Decision::Preflight(_)
+                | Decision::ReloadEvents
                 | Decision::Fallback { .. }
                 | Decision::CrossOrigin { .. } => {}
             }
@@ -1383,6 +1389,7 @@ mod tests {
             CloseReason::NoThread,
             CloseReason::BodyUnread,
             CloseReason::Broken,
+            CloseReason::EventsEnded,
         ];
         for reason in reasons {
             match reason {
@@ -1399,7 +1406,8 @@ mod tests {
                 | CloseReason::OverLimit
                 | CloseReason::NoThread
                 | CloseReason::BodyUnread
-                | CloseReason::Broken => {}
+                | CloseReason::Broken
+                | CloseReason::EventsEnded => {}
             }
             let said = reason.describe();
             crate::protocol::words::assert_both(&said.en, &said.zh, &format!("{reason:?}"));

@@ -132,6 +132,24 @@ impl KeepAlive {
     }
 }
 
+/// Why a connection ended: ClientClosedUnused.
+const SPARE_CLOSED: Phrase = phrase(
+    "by the client, and no request arrived: browsers open spare connections ahead of need and close those they do not use",
+    "由客户端关闭，且从未收到请求：浏览器会预先打开备用连接，用不上的就关掉",
+);
+
+/// Why a connection ended: IdleUnused.
+const SPARE_IDLE: Phrase = phrase(
+    "by the server: no request arrived within the idle timeout (browsers open spare connections ahead of need)",
+    "由服务器关闭：空闲超时内没有收到任何请求（浏览器会预先打开备用连接）",
+);
+
+/// Why a connection ended: EventsEnded.
+const EVENTS_ENDED: Phrase = phrase(
+    "by the server: the live-reload event stream ended (its page went away or reloaded)",
+    "由服务器关闭：实时刷新的事件流结束了（页面已离开或已刷新）",
+);
+
 /// Why a connection ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CloseReason {
@@ -165,6 +183,9 @@ pub enum CloseReason {
     BodyUnread,
     /// The client vanished mid-request, or a read or write failed.
     Broken,
+    /// A `--watch` reload stream ended: its page went away, or the server
+    /// is stopping.
+    EventsEnded,
 }
 
 impl CloseReason {
@@ -186,14 +207,8 @@ impl CloseReason {
                 "by the client, between requests",
                 "由客户端关闭，在两个请求之间",
             ),
-            CloseReason::ClientClosedUnused => phrase(
-                "by the client, and no request arrived: browsers open spare connections ahead of need and close those they do not use",
-                "由客户端关闭，且从未收到请求：浏览器会预先打开备用连接，用不上的就关掉",
-            ),
-            CloseReason::IdleUnused => phrase(
-                "by the server: no request arrived within the idle timeout (browsers open spare connections ahead of need)",
-                "由服务器关闭：空闲超时内没有收到任何请求（浏览器会预先打开备用连接）",
-            ),
+            CloseReason::ClientClosedUnused => SPARE_CLOSED,
+            CloseReason::IdleUnused => SPARE_IDLE,
             CloseReason::ClientAskedClose => phrase(
                 "by the server, after the response to Connection: close",
                 "由服务器关闭，在回应带 Connection: close 的请求之后",
@@ -238,6 +253,7 @@ impl CloseReason {
                 "the connection broke (reset or vanished client)",
                 "连接中断（被重置，或客户端消失）",
             ),
+            CloseReason::EventsEnded => EVENTS_ENDED,
         }
     }
 

@@ -18,6 +18,7 @@ use crate::files::cache::FileCache;
 use crate::files::root::Root;
 use crate::files::serve::{Admission, Decision};
 use crate::files::upload::{Sink, Upload};
+use crate::files::watch::Watcher;
 use crate::observe::seam::Delivered;
 use crate::observe::{ConnectionObserver, ExchangeRecord, Observers, Outcome};
 use crate::protocol::added::AddedField;
@@ -32,6 +33,7 @@ use crate::protocol::words::{phrase, Phrase};
 use crate::protocol::{
     Body, CloseReason, ConnectionField, HttpVersion, KeepAlive, Method, Request, Response, Status,
 };
+use crate::server::reload;
 use crate::server::wire::{self, DateCache, Outgoing};
 use crate::sys::{self, is_timeout};
 
@@ -86,6 +88,10 @@ pub struct Context {
     pub observers: Observers,
     /// The operator's fields for every response (`--header`).
     pub added: Vec<AddedField>,
+    /// `--watch`: what tells the reload streams of a change.
+    pub watcher: Option<std::sync::Arc<Watcher>>,
+    /// Reload streams open now.
+    pub reload_viewers: std::sync::atomic::AtomicUsize,
     /// Set once when the server starts to shut down.
     pub shutting_down: AtomicBool,
 }
@@ -300,7 +306,45 @@ impl Connection<'_> {
     fn serve(&mut self, request: &Request, received: Instant, body_unread: bool) -> Next {
         let context = self.context;
         let (response, decision) = files::serve(request, &context.root, &context.cache);
+        if decision == Decision::ReloadEvents && !body_unread {
+            return self.reload(request, response, received);
+        }
         self.answer_served(request, (response, decision), received, body_unread)
+    }
+
+    /// `--watch`: the reload stream's head, then its events on this
+    /// connection until the page goes or the server stops; 503 past
+    /// [`reload::MAX_RELOAD_VIEWERS`].
+    fn reload(&mut self, request: &Request, response: Response, received: Instant) -> Next {
+        let context = self.context;
+        let Some(watcher) = context.watcher.as_deref() else {
+            return self.answer_served(
+                request,
+                (response, Decision::ReloadEvents),
+                received,
+                false,
+            );
+        };
+        let viewers = &context.reload_viewers;
+        if viewers.fetch_add(1, Ordering::SeqCst) >= reload::MAX_RELOAD_VIEWERS {
+            viewers.fetch_sub(1, Ordering::SeqCst);
+            let busy = Response::error(Status::ServiceUnavailable)
+                .with_field("Retry-After", "1".to_string());
+            return self.answer_served(request, (busy, Decision::ReloadEvents), received, false);
+        }
+        let next = self.answer_served(request, (response, Decision::ReloadEvents), received, false);
+        let next = match next {
+            Next::Continue | Next::Close(_) if request.method == Method::Get => {
+                let chunked = request.version == HttpVersion::Http11;
+                let stopping = || context.is_shutting_down();
+                let _ =
+                    reload::stream(self.stream, self.observer.tap(), watcher, chunked, stopping);
+                Next::Close(CloseReason::EventsEnded)
+            }
+            other => other,
+        };
+        viewers.fetch_sub(1, Ordering::SeqCst);
+        next
     }
 
     /// Sends the answer to a request that was read (or, with `body_unread`,

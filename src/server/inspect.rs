@@ -28,10 +28,11 @@ use std::time::{Duration, Instant, SystemTime};
 
 use crate::observe::journal::Journal;
 use crate::observe::page;
-use crate::protocol::chunked::{chunk_size_line, CHUNK_END, LAST_CHUNK};
+use crate::protocol::chunked::LAST_CHUNK;
 use crate::protocol::host::{is_own_authority, is_own_origin};
 use crate::protocol::request::{parse_head, Request};
 use crate::protocol::{Body, ConnectionField, HttpVersion, Method, Response, Status};
+use crate::server::events::{self, write_event};
 use crate::server::wire::{self, Outgoing};
 use crate::sys;
 
@@ -171,7 +172,7 @@ fn serve_viewer(stream: &TcpStream, journal: &Journal, deadline: Instant) -> io:
             Ok(())
         }
         "/events" if !head_only => stream_events(stream, journal, request.version),
-        "/events" => answer(stream, events_head(request.version), head_only),
+        "/events" => answer(stream, uncached(events::head(request.version)), head_only),
         _ => answer(stream, Response::error(Status::NotFound), head_only),
     }
 }
@@ -260,21 +261,11 @@ fn answer(stream: &TcpStream, response: Response, head_only: bool) -> io::Result
     Ok(())
 }
 
-/// The event stream's head: chunked (RFC 9112 §7.1) for HTTP/1.1, ended by
-/// the close for HTTP/1.0, which MUST NOT be sent chunked (RFC 9112 §6.1).
-fn events_head(version: HttpVersion) -> Response {
-    let body = match version {
-        HttpVersion::Http11 => Body::Chunked,
-        HttpVersion::Http10 => Body::UntilClose,
-    };
-    uncached(Response::new(Status::Ok, body).with_field("Content-Type", "text/event-stream".into()))
-}
-
 /// The event stream: the head, then the connections as they change, each
 /// in an event of its own, until the viewer leaves or the server stops;
 /// then the last chunk (when chunked) and the close.
 fn stream_events(stream: &TcpStream, journal: &Journal, version: HttpVersion) -> io::Result<()> {
-    let response = events_head(version);
+    let response = uncached(events::head(version));
     let chunked = matches!(response.body, Body::Chunked);
     send_head(stream, &response, false)?;
     let mut out = BufWriter::new(stream);
@@ -318,26 +309,4 @@ fn stream_events(stream: &TcpStream, journal: &Journal, version: HttpVersion) ->
         out.flush()?;
         seen = version;
     }
-}
-
-/// One event: `opening`, then `data_len` bytes from `write_data`, then the
-/// blank line that ends it; in a chunk of its own when `chunked`.
-fn write_event<W: Write>(
-    out: &mut W,
-    chunked: bool,
-    opening: &str,
-    data_len: usize,
-    write_data: impl FnOnce(&mut W) -> io::Result<()>,
-) -> io::Result<()> {
-    const END: &[u8] = b"\n\n";
-    if chunked {
-        out.write_all(chunk_size_line(opening.len() + data_len + END.len()).as_bytes())?;
-    }
-    out.write_all(opening.as_bytes())?;
-    write_data(out)?;
-    out.write_all(END)?;
-    if chunked {
-        out.write_all(CHUNK_END)?;
-    }
-    Ok(())
 }

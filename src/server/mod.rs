@@ -16,7 +16,9 @@
 //! deadline, then closes whatever is left.
 
 pub mod connection;
+mod events;
 mod inspect;
+mod reload;
 mod state;
 pub mod wire;
 pub mod workers;
@@ -32,9 +34,10 @@ use std::time::{Duration, Instant};
 
 use crate::files::cache::FileCache;
 use crate::files::guard::Guard;
-use crate::files::listing::Sort;
 use crate::files::root::Root;
+use crate::files::sort::Sort;
 use crate::files::upload::Sink;
+use crate::files::watch::Watcher;
 use crate::observe::capture::Capture;
 use crate::observe::journal::Journal;
 use crate::observe::trace::Trace;
@@ -129,6 +132,8 @@ pub struct Config {
     pub spa: Option<String>,
     /// `--sort`: the listings' order when the URL names none.
     pub sort: Sort,
+    /// `--watch`: reload pages when a file beneath the root changes.
+    pub watch: bool,
 }
 
 impl Default for Config {
@@ -159,6 +164,7 @@ impl Default for Config {
             cors: None,
             spa: None,
             sort: Sort::default(),
+            watch: false,
             cache_settle_time: crate::files::cache::SETTLE_TIME,
         }
     }
@@ -393,6 +399,7 @@ impl Server {
     /// Checks the root and binds the listening sockets.
     pub fn bind(config: &Config) -> Result<Server, StartError> {
         let root = open_root(config)?;
+        let root_path = root.path().to_path_buf();
         let listeners = listen_all(config)?;
         let local_addrs = listeners
             .iter()
@@ -418,6 +425,14 @@ impl Server {
             body_timeout: config.body_timeout,
             write_timeout: config.write_timeout,
             added: config.added.clone(),
+            watcher: match config.watch {
+                true => Some(
+                    Watcher::start(root_path.clone())
+                        .map_err(|error| StartError::RootUnreadable(root_path.clone(), error))?,
+                ),
+                false => None,
+            },
+            reload_viewers: std::sync::atomic::AtomicUsize::new(0),
             shutting_down: AtomicBool::new(false),
         };
         log::debug!("file and socket calls: {}", sys::PATH);
@@ -463,6 +478,11 @@ impl Server {
     }
 
     /// The canonical directory being served.
+    /// Whether `--watch` is on.
+    pub fn watches(&self) -> bool {
+        self.shared.context.watcher.is_some()
+    }
+
     /// `--cors`: which origins may read the answers, if any.
     pub fn cors(&self) -> Option<&Cors> {
         self.shared.context.root.cors()
@@ -503,6 +523,10 @@ impl Server {
             open = ignoring_poison(self.shared.closed.wait(open));
         }
         drop(open);
+        if let Some(watcher) = &self.shared.context.watcher {
+            // Wakes the reload streams, which then end.
+            watcher.stop();
+        }
         let mut summary = self.drain();
         if let Some(inspector) = inspector {
             inspector.stop();
@@ -572,7 +596,8 @@ fn open_root(config: &Config) -> Result<Root, StartError> {
         .with_guard(config.auth.clone())
         .with_sink(config.sink.clone())
         .with_cors(config.cors.clone())
-        .with_sort(config.sort);
+        .with_sort(config.sort)
+        .with_watch(config.watch);
     Ok(match &config.spa {
         Some(page) => {
             let path = spa_page(&root, page)?;

@@ -647,3 +647,29 @@ fn chromium_sorts_a_listing_by_its_column_headers() {
     assert_eq!(names("name-asc"), ["../", "a.txt", "b.txt", "c.txt"]);
     server.stop();
 }
+
+#[test]
+fn chromium_reloads_an_open_page_by_itself_when_a_file_changes_with_watch() {
+    let site = Site::new();
+    let page = site.root.join("page.html");
+    std::fs::write(
+        &page,
+        "<!DOCTYPE html><html><body><p>before the change</p></body></html>\n",
+    )
+    .unwrap();
+    let mut server = Binary::serving(&site.root, &["--quiet", "--trace", "--watch"]);
+    let url = format!("http://{}/page.html", server.addr);
+    let Some(checks) = drive_local("watch", &url, &[page.as_os_str()]) else {
+        return;
+    };
+    assert_eq!(checks["before"], "before the change");
+    assert_eq!(checks["after"], "after the change", "reloaded by itself");
+    let requests = checks["requests"].as_array().unwrap();
+    let gets = requests
+        .iter()
+        .filter(|r| r.as_str().unwrap().ends_with("/page.html"))
+        .count();
+    assert_eq!(gets, 2, "{requests:?}");
+    server.wait_for_stderr("live-reload events (--watch)");
+    server.stop();
+}

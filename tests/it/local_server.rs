@@ -420,3 +420,164 @@ fn spa_serves_the_page_for_client_routes_and_404_for_assets() {
     assert_eq!(output.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&output.stderr).contains("--spa app.html: no such file"));
 }
+
+/// A site whose page was written an hour ago (so that it is cached and
+/// compressed like any settled file).
+fn watched_site() -> Site {
+    let site = Site::new();
+    let page = site.root.join("page.html");
+    fs::write(
+        &page,
+        "<!DOCTYPE html><html><body><p>v1</p></body></html>\n",
+    )
+    .unwrap();
+    let hour_ago = std::time::SystemTime::now() - Duration::from_secs(3600);
+    fs::File::options()
+        .write(true)
+        .open(&page)
+        .unwrap()
+        .set_modified(hour_ago)
+        .unwrap();
+    site
+}
+
+#[test]
+fn watch_injects_its_script_into_whole_html_pages_only() {
+    let site = watched_site();
+    let script = "<script>/* glasshttp --watch */";
+    let mut plain = Binary::serving(&site.root, &["--quiet"]);
+    let mut watching = Binary::serving(&site.root, &["--quiet", "--watch"]);
+    assert!(watching.banner.iter().any(|l| l.contains("(--watch)")));
+    let get = |addr, extra: &str| {
+        ask(
+            addr,
+            &format!("GET /page.html HTTP/1.1\r\nHost: t\r\n{extra}\r\n"),
+        )
+    };
+    let as_is = get(plain.addr, "");
+    assert!(!as_is.body_text().contains(script));
+    let page = get(watching.addr, "");
+    let body = page.body_text();
+    assert!(
+        body.ends_with(&format!("<p>v1</p>{}</body></html>\n", watched_script())),
+        "{body}"
+    );
+    assert_eq!(
+        page.header("content-length"),
+        Some(body.len().to_string().as_str())
+    );
+    let (tag, file_tag) = (page.header("etag").unwrap(), as_is.header("etag").unwrap());
+    assert_ne!(tag, file_tag, "a representation of its own");
+    assert!(!tag.starts_with("W/"), "strong: {tag}");
+    // Revalidation against its own tag.
+    let again = get(watching.addr, &format!("If-None-Match: {tag}\r\n"));
+    assert_eq!(again.status, 304);
+    // Asked compressed: the page as it is, with the script, never a coded
+    // form of the file.
+    let gzip = get(watching.addr, "Accept-Encoding: gzip, br\r\n");
+    assert_eq!(gzip.header("content-encoding"), None);
+    assert_eq!(gzip.body_text(), body);
+    // A range is of the file as it is: no script, the file's tag.
+    let range = get(watching.addr, "Range: bytes=0-4\r\n");
+    assert_eq!(range.status, 206);
+    assert_eq!(range.body_text(), "<!DOC");
+    assert_eq!(range.header("etag"), Some(file_tag));
+    // Not HTML: as it is.
+    let text = ask(watching.addr, "GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n");
+    assert_eq!(text.body_text(), "hello, world\n");
+    // A listing is an HTML page too.
+    let listing = ask(watching.addr, "GET /empty-dir/ HTTP/1.1\r\nHost: t\r\n\r\n");
+    assert!(listing.body_text().contains(script));
+    // Without --watch the path is a dotfile like any other: 404.
+    let none = ask(
+        plain.addr,
+        "GET /.glasshttp/reload HTTP/1.1\r\nHost: t\r\n\r\n",
+    );
+    assert_eq!(none.status, 404);
+    plain.stop();
+    watching.stop();
+}
+
+/// The script as the server writes it.
+fn watched_script() -> &'static str {
+    "<script>/* glasshttp --watch */window.glasshttpReload=new EventSource('/.glasshttp/reload');\
+     window.glasshttpReload.addEventListener('reload',function(){location.reload();});</script>"
+}
+
+/// Reads from `client` until `needle` has arrived, or `limit` has passed.
+fn read_until(client: &mut Client, needle: &str, limit: Duration) -> String {
+    use std::io::Read;
+    client
+        .stream
+        .set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    let deadline = Instant::now() + limit;
+    let mut seen = Vec::new();
+    let mut buffer = [0u8; 4096];
+    while Instant::now() < deadline && !String::from_utf8_lossy(&seen).contains(needle) {
+        match client.stream.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(n) => seen.extend_from_slice(&buffer[..n]),
+            Err(_) => {}
+        }
+    }
+    String::from_utf8_lossy(&seen).into_owned()
+}
+
+#[test]
+fn watch_streams_one_reload_per_change_and_limits_its_listeners() {
+    let site = watched_site();
+    let mut server = Binary::serving(&site.root, &["--quiet", "--trace", "--watch"]);
+    let mut listener = Client::connect(server.addr);
+    listener.send(b"GET /.glasshttp/reload HTTP/1.1\r\nHost: t\r\n\r\n");
+    let head = read_until(&mut listener, "\r\n\r\n", Duration::from_secs(5));
+    assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
+    assert!(
+        head.contains("Content-Type: text/event-stream\r\n"),
+        "{head}"
+    );
+    assert!(head.contains("Transfer-Encoding: chunked\r\n"), "{head}");
+    // HTTP/1.0 cannot read chunks: the stream is ended by the close.
+    let mut old = Client::connect(server.addr);
+    old.send(b"GET /.glasshttp/reload HTTP/1.0\r\n\r\n");
+    let old_head = read_until(&mut old, "\r\n\r\n", Duration::from_secs(5));
+    assert!(!old_head.contains("Transfer-Encoding"), "{old_head}");
+    assert!(!old_head.contains("Content-Length"), "{old_head}");
+    // An editor's save: a few writes in a row; one reload.
+    std::thread::sleep(Duration::from_millis(600));
+    for version in ["v2", "v3", "v4"] {
+        site.write("page.html", format!("<p>{version}</p>\n"));
+        std::thread::sleep(Duration::from_millis(30));
+    }
+    let events = read_until(&mut listener, "event: reload", Duration::from_secs(5));
+    assert!(events.contains("event: reload\ndata: 1\n\n"), "{events:?}");
+    let more = read_until(&mut listener, "event: reload", Duration::from_secs(1));
+    assert!(
+        !more.contains("event: reload"),
+        "one reload per burst: {more:?}"
+    );
+    let old_events = read_until(&mut old, "event: reload", Duration::from_secs(2));
+    assert!(
+        old_events.contains("event: reload\ndata: 1\n\n"),
+        "{old_events:?}"
+    );
+    // Sixteen listeners at once, the 17th refused.
+    let mut held = Vec::new();
+    for _ in 0..14 {
+        let mut client = Client::connect(server.addr);
+        client.send(b"GET /.glasshttp/reload HTTP/1.1\r\nHost: t\r\n\r\n");
+        assert!(
+            read_until(&mut client, "\r\n\r\n", Duration::from_secs(5)).starts_with("HTTP/1.1 200")
+        );
+        held.push(client);
+    }
+    let refused = ask(
+        server.addr,
+        "GET /.glasshttp/reload HTTP/1.1\r\nHost: t\r\n\r\n",
+    );
+    assert_eq!(refused.status, 503);
+    let trace = server.wait_for_stderr("live-reload events (--watch)");
+    assert!(trace.contains("-> 200 OK, text/event-stream"), "{trace}");
+    drop(held);
+    server.stop();
+}

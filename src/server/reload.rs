@@ -1,0 +1,82 @@
+//! `--watch`'s reload stream: once a page's script has its head (decided
+//! in `files/serve.rs`), the connection's thread writes one `reload` event
+//! each time the watcher sees a change beneath the root, and a comment now
+//! and then so that a page gone away is noticed, until the page goes or the
+//! server stops. At most [`MAX_RELOAD_VIEWERS`] at once, like the
+//! inspector's viewers: each holds a thread.
+
+use std::io::{self, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use crate::files::watch::Watcher;
+use crate::observe::Tap;
+use crate::protocol::chunked::LAST_CHUNK;
+use crate::server::events::write_event;
+
+/// Reload streams open at once; more get 503.
+pub const MAX_RELOAD_VIEWERS: usize = 16;
+/// How often an idle stream sends a comment.
+const HEARTBEAT: Duration = Duration::from_secs(15);
+/// How often the stream looks whether the server is stopping.
+const STOP_CHECK: Duration = Duration::from_millis(250);
+
+/// The socket as the stream writes it: every byte handed to the tap first,
+/// as the wire writer does, so the capture keeps the events too.
+struct Tapped<'a, 't> {
+    stream: &'a TcpStream,
+    tap: Option<&'t mut dyn Tap>,
+}
+
+impl Write for Tapped<'_, '_> {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        if let Some(tap) = self.tap.as_deref_mut() {
+            tap.sent(bytes);
+        }
+        (&mut &*self.stream).write_all(bytes)?;
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Writes reload events on `stream` (in chunks when `chunked`) until a
+/// write fails or `stopping` says so; then the last chunk.
+pub fn stream(
+    stream: &TcpStream,
+    tap: Option<&mut dyn Tap>,
+    watcher: &Watcher,
+    chunked: bool,
+    stopping: impl Fn() -> bool,
+) -> io::Result<()> {
+    let mut out = Tapped { stream, tap };
+    let mut seen = watcher.generation();
+    let mut quiet_since = Instant::now();
+    while !stopping() {
+        match watcher.wait(seen, STOP_CHECK) {
+            Some(generation) => {
+                let data = generation.to_string();
+                write_event(
+                    &mut out,
+                    chunked,
+                    "event: reload\ndata: ",
+                    data.len(),
+                    |out| out.write_all(data.as_bytes()),
+                )?;
+                seen = generation;
+                quiet_since = Instant::now();
+            }
+            None if quiet_since.elapsed() >= HEARTBEAT => {
+                write_event(&mut out, chunked, ": still here", 0, |_| Ok(()))?;
+                quiet_since = Instant::now();
+            }
+            None => {}
+        }
+    }
+    if chunked {
+        out.write_all(LAST_CHUNK)?;
+    }
+    Ok(())
+}
