@@ -5,7 +5,7 @@
 //! server stops. At most [`MAX_RELOAD_VIEWERS`] at once, like the
 //! inspector's viewers: each holds a thread.
 
-use std::io::{self, Write};
+use std::io::{self, BufWriter, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
@@ -51,7 +51,8 @@ pub fn stream(
     chunked: bool,
     stopping: impl Fn() -> bool,
 ) -> io::Result<()> {
-    let mut out = Tapped { stream, tap };
+    // Each event goes out in one write, as one segment.
+    let mut out = BufWriter::new(Tapped { stream, tap });
     let mut seen = watcher.generation();
     let mut quiet_since = Instant::now();
     while !stopping() {
@@ -65,11 +66,13 @@ pub fn stream(
                     data.len(),
                     |out| out.write_all(data.as_bytes()),
                 )?;
+                out.flush()?;
                 seen = generation;
                 quiet_since = Instant::now();
             }
             None if quiet_since.elapsed() >= HEARTBEAT => {
                 write_event(&mut out, chunked, ": still here", 0, |_| Ok(()))?;
+                out.flush()?;
                 quiet_since = Instant::now();
             }
             None => {}
@@ -78,5 +81,5 @@ pub fn stream(
     if chunked {
         out.write_all(LAST_CHUNK)?;
     }
-    Ok(())
+    out.flush()
 }

@@ -549,14 +549,22 @@ fn watch_streams_one_reload_per_change_and_limits_its_listeners() {
         site.write("page.html", format!("<p>{version}</p>\n"));
         std::thread::sleep(Duration::from_millis(30));
     }
-    let events = read_until(&mut listener, "event: reload", Duration::from_secs(5));
+    let events = read_until(
+        &mut listener,
+        "event: reload\ndata: 1\n\n",
+        Duration::from_secs(5),
+    );
     assert!(events.contains("event: reload\ndata: 1\n\n"), "{events:?}");
     let more = read_until(&mut listener, "event: reload", Duration::from_secs(1));
     assert!(
         !more.contains("event: reload"),
         "one reload per burst: {more:?}"
     );
-    let old_events = read_until(&mut old, "event: reload", Duration::from_secs(2));
+    let old_events = read_until(
+        &mut old,
+        "event: reload\ndata: 1\n\n",
+        Duration::from_secs(2),
+    );
     assert!(
         old_events.contains("event: reload\ndata: 1\n\n"),
         "{old_events:?}"
