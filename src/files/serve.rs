@@ -119,6 +119,9 @@ pub struct Negotiation {
     /// The precompressed file sent, when one was; with a coding and no
     /// sibling, the bytes were compressed in memory.
     pub sibling: Option<PathBuf>,
+    /// `--watch`: the page with the reload script, a representation of its
+    /// own, never coded.
+    pub reload_script: bool,
 }
 
 /// Answers `request` from the files under `root`, and says why: the
@@ -219,7 +222,10 @@ fn with_reload_script(representation: Representation) -> Representation {
         size: page.len() as u64,
         source: Source::Shared(page.into()),
         validators,
-        negotiation: Negotiation::default(),
+        negotiation: Negotiation {
+            reload_script: true,
+            ..Negotiation::default()
+        },
         ..representation
     }
 }
@@ -707,6 +713,7 @@ fn choose_coding(
         varies,
         coding: coding::negotiate(request.field_values("accept-encoding"), &available),
         sibling: None,
+        reload_script: false,
     };
     let coding = negotiation.coding;
     if let Some(sibling) = coding.and_then(|coding| Sibling::take(&mut siblings, coding)) {
@@ -1160,6 +1167,7 @@ mod tests {
             varies,
             coding,
             sibling: sibling.map(PathBuf::from),
+            reload_script: false,
         };
         let both = "Accept-Encoding: gzip, br\r\n";
         let gzip = "Accept-Encoding: gzip\r\n";

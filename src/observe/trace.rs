@@ -788,6 +788,12 @@ fn explain_file(request: &Request, file: &FileDecision, status: Status) -> Vec<S
         format!("{method} {target} -> 文件 /{path}，{size} 字节，ETag {etag}"),
     )];
     lines.extend(explain_negotiation(request, negotiation));
+    if negotiation.reload_script {
+        lines.push(phrase(
+            "--watch: the page with the reload script before </body>, a representation of its own (its length, an ETag ending -watch), never compressed",
+            "--watch：页面在 </body> 之前加上了自动刷新脚本，这是一个独立的表示（有自己的长度和以 -watch 结尾的 ETag），不压缩",
+        ).into());
+    }
     lines.push(explain_precondition(request, *precondition, etag, status));
     lines.extend(explain_skipped_date(request, *precondition));
     if let Some(range) = range {
@@ -953,6 +959,7 @@ mod tests {
                     varies: true,
                     coding: Some(crate::protocol::coding::Coding::Br),
                     sibling: Some(PathBuf::from(String::from_utf8_lossy(HOSTILE).into_owned())),
+                    reload_script: false,
                 },
                 precondition,
                 range,
@@ -1182,6 +1189,7 @@ mod tests {
                     varies: true,
                     coding: Some(crate::protocol::coding::Coding::Gzip),
                     sibling: None,
+                    reload_script: true,
                 },
                 precondition,
                 range,

@@ -446,7 +446,7 @@ fn watch_injects_its_script_into_whole_html_pages_only() {
     let site = watched_site();
     let script = "<script>/* glasshttp --watch */";
     let mut plain = Binary::serving(&site.root, &["--quiet"]);
-    let mut watching = Binary::serving(&site.root, &["--quiet", "--watch"]);
+    let mut watching = Binary::serving(&site.root, &["--quiet", "--trace", "--watch"]);
     assert!(watching.banner.iter().any(|l| l.contains("(--watch)")));
     let get = |addr, extra: &str| {
         ask(
@@ -494,6 +494,8 @@ fn watch_injects_its_script_into_whole_html_pages_only() {
         "GET /.glasshttp/reload HTTP/1.1\r\nHost: t\r\n\r\n",
     );
     assert_eq!(none.status, 404);
+    let trace = watching.wait_for_stderr("--watch: the page with the reload script");
+    assert!(trace.contains("an ETag ending -watch"), "{trace}");
     plain.stop();
     watching.stop();
 }
