@@ -13,6 +13,17 @@ build_release() {
   [ -n "${GLASSHTTP_BIN:-}" ] || (cd "$repo" && cargo build --release --quiet)
 }
 
+# benches/probe.rs, built as a bench target; its path from cargo's report.
+build_probe() {
+  probe_binary=$(cd "$repo" && cargo bench --no-run --bench probe --message-format=json 2>/dev/null |
+    python3 -c 'import json, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get("reason") == "compiler-artifact" and m.get("target", {}).get("name") == "probe" and m.get("executable"):
+        print(m["executable"])')
+  [ -x "$probe_binary" ] || { echo "the probe did not build" >&2; exit 1; }
+}
+
 build_portable() {
   (cd "$repo" && cargo build --release --quiet --features portable --target-dir target/portable)
 }

@@ -1,18 +1,22 @@
 #!/usr/bin/env bash
 # glasshttp side by side with nginx, on loopback, in one run: the Linux fast
-# path, the portable path (std only, what Windows and macOS run) and nginx.
+# path, the portable path (std only, what Windows and macOS run), the probe
+# (benches/probe.rs: the design's ceiling, one thread per connection and a
+# canned response) and nginx.
 # Each test runs interleaved (fast, portable, nginx, fast, ...) so machine
 # drift hits all three; the table shows the medians and the ratios to nginx.
 #
 # Usage: benches/compare.sh          needs: apt-get install nginx wrk curl python3
 # Environment: ROUNDS (3), SECONDS_PER_RUN (5), IDLE_CONNECTIONS (10000),
-#              PORTABLE (1; 0 leaves the portable path out)
+#              PORTABLE (1; 0 leaves the portable path out), PROBE (1; 0 leaves
+#              the probe out)
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 rounds="${ROUNDS:-3}"
 per_run="${SECONDS_PER_RUN:-5}"
 idle_connections="${IDLE_CONNECTIONS:-10000}"
 with_portable="${PORTABLE:-1}"
+with_probe="${PROBE:-1}"
 for tool in wrk curl python3; do
   command -v "$tool" >/dev/null || { echo "needs $tool: apt-get install $tool" >&2; exit 2; }
 done
@@ -23,6 +27,7 @@ ulimit -n 65536 2>/dev/null || true
 
 build_release
 [ "$with_portable" -eq 1 ] && build_portable
+[ "$with_probe" -eq 1 ] && build_probe
 work="$(mktemp -d)"
 root="$work/root"
 mkdir -p "$root"
@@ -63,8 +68,20 @@ CONF
   echo "nginx did not start" >&2; exit 1
 }
 
+start_probe() {
+  local banner="$work/probe-banner"
+  "$probe_binary" "$root/index.html" >"$banner" 2>&1 &
+  PROBE_PID=$!
+  for _ in $(seq 100); do
+    PROBE_PORT=$(grep -oE 'http://127\.0\.0\.1:[0-9]+' "$banner" | grep -oE '[0-9]+$' || true)
+    [ -n "$PROBE_PORT" ] && return
+    sleep 0.05
+  done
+  echo "the probe did not start" >&2; exit 1
+}
+
 cleanup() {
-  kill "${GLASS_PID:-}" "${PORTABLE_PID:-}" "${NGINX_PID:-}" 2>/dev/null || true
+  kill "${GLASS_PID:-}" "${PORTABLE_PID:-}" "${PROBE_PID:-}" "${NGINX_PID:-}" 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -74,9 +91,11 @@ if [ "$with_portable" -eq 1 ]; then
   PORTABLE_PID=$GLASS_PID PORTABLE_PORT=$GLASS_PORT
 fi
 start_glasshttp "$root"
+[ "$with_probe" -eq 1 ] && start_probe
 [ "$have_nginx" -eq 1 ] && start_nginx
 servers=(glass)
 [ "$with_portable" -eq 1 ] && servers+=(portable)
+[ "$with_probe" -eq 1 ] && servers+=(probe)
 [ "$have_nginx" -eq 1 ] && servers+=(nginx)
 
 # Sum of the peak RSS of a process and its children (nginx's workers), KiB.
@@ -153,8 +172,11 @@ measure() {
       case "$server" in
         glass) port=$GLASS_PORT pid=$GLASS_PID ;;
         portable) port=$PORTABLE_PORT pid=$PORTABLE_PID ;;
+        probe) port=$PROBE_PORT pid=$PROBE_PID ;;
         nginx) port=$NGINX_PORT pid=$NGINX_PID ;;
       esac
+      # The probe answers index.html whatever is asked: only its rows.
+      [ "$server" = probe ] && [ "$kind" = wrk-mb ] && continue
       local value p99="-" cpu="-"
       case "$kind" in
         curl-loop) value=$(curl_loop "http://127.0.0.1:$port$1") ;;
@@ -168,7 +190,7 @@ measure() {
     done
   done
   declare -A med=() mid_p99=() mid_cpu=()
-  for server in glass portable nginx; do
+  for server in glass portable probe nginx; do
     if [ -n "${vals[$server]:-}" ]; then
       med[$server]=$(tr ' ' '\n' <<<"${vals[$server]}" | grep . | median)
       local p=(${p99s[$server]})
@@ -179,11 +201,13 @@ measure() {
     fi
   done
   ratio() { awk -v g="$1" -v n="$2" 'BEGIN { if (n + 0 > 0 && g + 0 > 0) printf "%.2fx", g / n; else print "-" }'; }
-  rows+=("$(printf '| %s | %s %s | %s | %s | %s %s | %s | %s | %s %s | %s | %s | %s | %s |' "$name" \
+  rows+=("$(printf '| %s | %s %s | %s | %s | %s %s | %s | %s | %s %s | %s | %s %s | %s | %s | %s | %s | %s |' "$name" \
     "${med[glass]}" "$unit" "${mid_p99[glass]}" "${mid_cpu[glass]}" \
     "${med[portable]}" "$unit" "${mid_p99[portable]}" "${mid_cpu[portable]}" \
+    "${med[probe]}" "$unit" "${mid_cpu[probe]}" \
     "${med[nginx]}" "$unit" "${mid_p99[nginx]}" "${mid_cpu[nginx]}" \
-    "$(ratio "${med[glass]}" "${med[nginx]}")" "$(ratio "${med[portable]}" "${med[nginx]}")")")
+    "$(ratio "${med[glass]}" "${med[nginx]}")" "$(ratio "${med[portable]}" "${med[nginx]}")" \
+    "$(ratio "${med[glass]}" "${med[probe]}")")")
   echo "${rows[-1]}" >&2
 }
 
@@ -238,9 +262,9 @@ echo "glasshttp (Linux fast path, portable path) vs nginx on $(nproc) cores, $(d
 echo
 echo "CPU/req: the server's CPU time (user + system, all threads and workers, from /proc) per request, in µs"
 echo
-echo "| test | glasshttp | p99 | CPU/req | portable | p99 | CPU/req | nginx | p99 | CPU/req | glasshttp / nginx | portable / nginx |"
-echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
+echo "| test | glasshttp | p99 | CPU/req | portable | p99 | CPU/req | probe | CPU/req | nginx | p99 | CPU/req | glasshttp / nginx | portable / nginx | glasshttp / probe |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 printf '%s\n' "${rows[@]}"
-echo "| peak RSS during the runs above | $((glass_peak / 1024)) MiB | | | $((portable_peak / 1024)) MiB | | | $([ "$nginx_peak" = "-" ] && echo - || echo $((nginx_peak / 1024))) MiB (master + workers) | | | | |"
+echo "| peak RSS during the runs above | $((glass_peak / 1024)) MiB | | | $((portable_peak / 1024)) MiB | | | | | $([ "$nginx_peak" = "-" ] && echo - || echo $((nginx_peak / 1024))) MiB (master + workers) | | | | | |"
 read -r rss idle_threads <<<"$idle_rss"
-echo "| RSS holding $idle_connections idle keep-alive connections | $((rss / 1024)) MiB ($idle_threads threads) | | | | | | | | | | |"
+echo "| RSS holding $idle_connections idle keep-alive connections | $((rss / 1024)) MiB ($idle_threads threads) | | | | | | | | | | | | | |"
