@@ -136,13 +136,18 @@ pub fn serve(request: &Request, root: &Root, cache: &FileCache) -> (Response, De
         Some(answer) => answer,
         None => decide(request, root, cache),
     };
-    let answered = match root.not_found_page() {
-        Some(page) if response.status == Status::NotFound => {
+    // The site's 404 page is looked for only for a 404: every other answer
+    // costs no lookup.
+    let page = (response.status == Status::NotFound)
+        .then(|| root.not_found_page())
+        .flatten();
+    let answered = match page {
+        Some(page) => {
             let response = Response::new(Status::NotFound, Body::Bytes(page))
                 .with_field("Content-Type", content_type(Path::new(NOT_FOUND_PAGE)));
             (response, decision)
         }
-        _ => (response, decision),
+        None => (response, decision),
     };
     match root.cors() {
         Some(cors) => with_cors(request, cors, answered),
