@@ -130,16 +130,16 @@ impl ConnectionHandle {
     }
 }
 
-/// Serves one connection to its end and says why it ended and how many
-/// requests it carried. `id` numbers the connection for the observers.
+/// Serves one connection, from `peer` to `local`, to its end and says why
+/// it ended and how many requests it carried. `id` numbers the connection
+/// for the observers.
 pub fn serve(
     handle: &ConnectionHandle,
-    peer: SocketAddr,
+    (peer, local): (SocketAddr, SocketAddr),
     id: u64,
     context: &Context,
 ) -> (CloseReason, u64) {
     let stream = &handle.stream;
-    let local = stream.local_addr().unwrap_or(peer);
     // TCP_NODELAY, the write timeout and the idle read timeout are already
     // set (see `sys::prepare_listener` and `sys::prepare_accepted`).
     let mut connection = Connection {

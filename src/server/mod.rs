@@ -5,7 +5,7 @@
 //! |---|---|
 //! | this file | [`Config`], start-up errors, [`Server::run`], the registry of open connections, shutdown |
 //! | `state` | what the threads share: the listeners (one door each, with who accepts there), the registry of open connections, the counters |
-//! | [`workers`] | the connection threads: leader/followers accept, the limit (503), panic containment |
+//! | [`workers`] | the connection threads: a few blocked in accept(), followers parked, the limit (503), panic containment |
 //! | [`connection`] | one connection's loop: read, answer, persist or close (RFC 9112 §9), timeouts, lingering |
 //! | [`wire`] | a response onto the socket: writev, files by `sys::send_file`, the observers' tap |
 //! | `inspect` | `--inspect`: the live inspector on a listener of its own, answering only its own names |
@@ -23,13 +23,12 @@ mod state;
 pub mod wire;
 pub mod workers;
 
-use std::collections::HashMap;
 use std::fmt;
 use std::io;
 use std::net::{IpAddr, Shutdown, SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::files::cache::FileCache;
@@ -47,8 +46,8 @@ use crate::protocol::cors::Cors;
 use crate::protocol::words::Lang;
 use crate::server::connection::Context;
 use crate::server::inspect::Inspector;
-use crate::server::state::{Door, Shared};
-use crate::sys::{self, ignoring_poison};
+use crate::server::state::{Door, Registry, Shared};
+use crate::sys;
 
 /// Descriptors (or tasks) kept back from connections: the listener, the
 /// standard streams and the files being sent (the main, signal and accepting
@@ -305,13 +304,13 @@ impl ShutdownHandle {
         for door in &shared.doors {
             sys::wake_acceptor(&door.listener);
         }
-        for handle in shared.open_connections().values() {
+        shared.open.for_each(|handle| {
             if !handle.busy.load(Ordering::SeqCst) {
                 // The blocked read returns; the thread sees the flag.
                 sys::wake_reader(&handle.stream);
             }
-        }
-        shared.closed.notify_all();
+        });
+        shared.open.wake();
         for door in &shared.doors {
             drop(door.leadership());
             door.promote.notify_all();
@@ -445,8 +444,7 @@ impl Server {
                 context,
                 max_connections: config.max_connections.max(1),
                 shutdown_timeout: config.shutdown_timeout,
-                open: Mutex::new(HashMap::new()),
-                closed: Condvar::new(),
+                open: Registry::default(),
                 next_id: AtomicU64::new(0),
                 connections: AtomicU64::new(0),
                 requests: AtomicU64::new(0),
@@ -518,11 +516,8 @@ impl Server {
             }
             _ => None,
         };
-        let mut open = self.shared.open_connections();
-        while !self.shared.context.is_shutting_down() {
-            open = ignoring_poison(self.shared.closed.wait(open));
-        }
-        drop(open);
+        let context = &self.shared.context;
+        self.shared.open.wait(None, || context.is_shutting_down());
         if let Some(watcher) = &self.shared.context.watcher {
             // Wakes the reload streams, which then end.
             watcher.stop();
@@ -546,26 +541,14 @@ impl Server {
     /// Waits for the connections to finish, closing them by force at the
     /// deadline, and reports what the server did.
     fn drain(&self) -> Summary {
+        let open = &self.shared.open;
         let deadline = Instant::now() + self.shared.shutdown_timeout;
-        let mut open = self.shared.open_connections();
-        while !open.is_empty() {
-            let Some(left) = deadline.checked_duration_since(Instant::now()) else {
-                break;
-            };
-            open = ignoring_poison(self.shared.closed.wait_timeout(open, left)).0;
-        }
+        open.wait(Some(deadline), || open.len() == 0);
         let forced = open.len() as u64;
-        for handle in open.values() {
+        open.for_each(|handle| {
             let _ = handle.stream.shutdown(Shutdown::Both);
-        }
-        let until = Instant::now() + FORCED_CLOSE_WAIT;
-        while !open.is_empty() {
-            let Some(left) = until.checked_duration_since(Instant::now()) else {
-                break;
-            };
-            open = ignoring_poison(self.shared.closed.wait_timeout(open, left)).0;
-        }
-        drop(open);
+        });
+        open.wait(Some(Instant::now() + FORCED_CLOSE_WAIT), || open.len() == 0);
         let capture_dropped = self
             .shared
             .context

@@ -1,15 +1,15 @@
 //! What the connection threads, the shutdown handle and [`Server::run`]
-//! share: the listeners (each a [`Door`] with its own leader and
+//! share: the listeners (each a [`Door`] with its own acceptors and
 //! followers), the registry of open connections, and the counters for the
 //! summary.
 //!
 //! [`Server::run`]: crate::server::Server::run
 
 use std::collections::HashMap;
-use std::net::TcpListener;
-use std::sync::atomic::AtomicU64;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::server::connection::{ConnectionHandle, Context};
 use crate::sys::ignoring_poison;
@@ -22,9 +22,8 @@ pub struct Shared {
     pub context: Context,
     pub max_connections: usize,
     pub shutdown_timeout: Duration,
-    pub open: Mutex<HashMap<u64, Arc<ConnectionHandle>>>,
-    /// Signalled at shutdown, and then whenever a connection leaves `open`.
-    pub closed: Condvar,
+    /// The connections open now.
+    pub open: Registry,
     pub next_id: AtomicU64,
     pub connections: AtomicU64,
     pub requests: AtomicU64,
@@ -33,26 +32,129 @@ pub struct Shared {
     pub last_limit_warning: AtomicU64,
 }
 
-impl Shared {
-    pub fn open_connections(&self) -> MutexGuard<'_, HashMap<u64, Arc<ConnectionHandle>>> {
+/// The open connections, by id, in shards: each connection's thread
+/// touches one shard when it comes and when it goes, so threads on other
+/// cores, coming and going at the same time, rarely wait for each other (one
+/// map behind one lock cost a contended lock, two futex calls, per
+/// `Connection: close` request). The count is kept beside them for the limit
+/// and the drain.
+pub struct Registry {
+    shards: Vec<Mutex<HashMap<u64, Arc<ConnectionHandle>>>>,
+    count: AtomicUsize,
+    /// Signalled at shutdown, and then whenever a connection leaves.
+    changed: Mutex<()>,
+    closed: Condvar,
+}
+
+const SHARDS: u64 = 16;
+
+impl Default for Registry {
+    fn default() -> Registry {
+        Registry {
+            shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
+            count: AtomicUsize::new(0),
+            changed: Mutex::new(()),
+            closed: Condvar::new(),
+        }
+    }
+}
+
+impl Registry {
+    fn shard(&self, id: u64) -> MutexGuard<'_, HashMap<u64, Arc<ConnectionHandle>>> {
         // A poisoned lock only means a thread panicked while holding it; the
         // map itself is always consistent (single inserts and removes).
-        ignoring_poison(self.open.lock())
+        ignoring_poison(self.shards[(id % SHARDS) as usize].lock())
+    }
+
+    /// Keeps `handle` as `id`, unless `most` are open already.
+    pub fn insert(&self, id: u64, handle: &Arc<ConnectionHandle>, most: usize) -> bool {
+        let counted = self
+            .count
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                (n < most).then_some(n + 1)
+            });
+        if counted.is_err() {
+            return false;
+        }
+        self.shard(id).insert(id, Arc::clone(handle));
+        true
+    }
+
+    /// Forgets `id`; wakes a drain when `shutting_down`.
+    pub fn remove(&self, id: u64, shutting_down: bool) {
+        self.shard(id).remove(&id);
+        self.count.fetch_sub(1, Ordering::SeqCst);
+        // Only a draining server waits for connections to leave; waking it
+        // for every close would cost two context switches per connection.
+        if shutting_down {
+            self.wake();
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.count.load(Ordering::SeqCst)
+    }
+
+    /// Calls `each` with every open connection.
+    pub fn for_each(&self, mut each: impl FnMut(&ConnectionHandle)) {
+        for shard in &self.shards {
+            for handle in ignoring_poison(shard.lock()).values() {
+                each(handle);
+            }
+        }
+    }
+
+    /// Wakes whoever waits in [`Registry::wait`].
+    pub fn wake(&self) {
+        drop(ignoring_poison(self.changed.lock()));
+        self.closed.notify_all();
+    }
+
+    /// Waits until `done` holds, a wake-up comes and it holds, or `until`.
+    pub fn wait(&self, until: Option<Instant>, done: impl Fn() -> bool) {
+        let mut guard = ignoring_poison(self.changed.lock());
+        while !done() {
+            guard = match until.map(|until| until.checked_duration_since(Instant::now())) {
+                None => ignoring_poison(self.closed.wait(guard)),
+                Some(Some(left)) => ignoring_poison(self.closed.wait_timeout(guard, left)).0,
+                Some(None) => return,
+            };
+        }
     }
 }
 
 /// A listening socket and the threads that take turns to accept on it.
 pub struct Door {
     pub listener: TcpListener,
+    /// The address every connection here arrives at, when the listener's
+    /// is one address (not `0.0.0.0` or `::`): then no connection asks.
+    pub local: Option<SocketAddr>,
+    /// Threads in accept() now. Changed without the lock while a thread
+    /// joins or leaves with others still accepting (the everyday case);
+    /// the lock is taken only to park or wake a follower.
+    pub acceptors: AtomicUsize,
     pub leadership: Mutex<Leadership>,
     /// Wakes a parked follower to take the leader's place, or all at shutdown.
     pub promote: Condvar,
 }
 
 impl Door {
+    /// The local address of `stream`, accepted here (its peer's, should the
+    /// system not say).
+    pub fn local_of(&self, stream: &TcpStream, peer: SocketAddr) -> SocketAddr {
+        self.local
+            .unwrap_or_else(|| stream.local_addr().unwrap_or(peer))
+    }
+
     pub fn new(listener: TcpListener) -> Door {
+        let local = listener
+            .local_addr()
+            .ok()
+            .filter(|addr| !addr.ip().is_unspecified());
         Door {
             listener,
+            local,
+            acceptors: AtomicUsize::new(0),
             leadership: Mutex::default(),
             promote: Condvar::new(),
         }
@@ -64,10 +166,8 @@ impl Door {
     }
 }
 
-/// Who is accepting at one door: at most one leader blocked in accept(),
-/// and the followers parked until the leader hands its place on.
+/// The followers parked at one door until a place in accept() is needed.
 #[derive(Default)]
 pub struct Leadership {
-    pub has_leader: bool,
     pub followers: usize,
 }

@@ -1,10 +1,13 @@
 //! The connection threads. A connection's thread serves it alone, start to
-//! end. Threads take turns to accept (leader/followers): the one that
-//! accepts a connection wakes a parked thread to accept the next, and
-//! serves its own, so a new connection pays neither for a thread's start
-//! nor for a hand-over. Each listening socket (a [`Door`]) has its own
-//! leader and followers. Past the connection limit, the accepting thread
-//! answers 503 itself and goes back to accepting.
+//! end. A few idle threads wait in accept() on the listener itself, and the
+//! kernel wakes exactly one for each new connection: no hand-over in user
+//! space, no wake-up of another thread. The one woken serves its
+//! connection and, when done, waits in accept() again, or parks as a
+//! follower when enough threads are already waiting there; a parked
+//! follower is woken only when the last acceptor takes a connection. Each
+//! listening socket (a [`Door`]) has its own acceptors and followers. Past
+//! the connection limit, the accepting thread answers 503 itself and goes
+//! back to accepting.
 
 use std::io::{self, Read};
 use std::net::{Shutdown, SocketAddr, TcpStream};
@@ -31,8 +34,8 @@ pub const ACCEPT_ERROR_BACKOFF: Duration = Duration::from_millis(50);
 /// `Retry-After` of a 503 sent past the connection limit, in seconds.
 pub const RETRY_AFTER_SECS: u32 = 1;
 
-/// Starts a connection thread for door `door`; it becomes that door's
-/// leader as soon as the place is free.
+/// Starts a connection thread for door `door`; it joins that door's
+/// acceptors as soon as there is room.
 pub(super) fn spawn_worker(shared: &Arc<Shared>, door: usize) -> io::Result<()> {
     let for_thread = Arc::clone(shared);
     thread::Builder::new()
@@ -42,32 +45,39 @@ pub(super) fn spawn_worker(shared: &Arc<Shared>, door: usize) -> io::Result<()> 
         .map(drop)
 }
 
-/// A connection thread, in the leader/followers pattern: the leader waits
-/// in accept(); when a connection arrives it wakes a follower to lead (or
-/// starts a thread when none is parked), then serves the connection itself,
-/// start to end, and parks as a follower. A follower not called for a whole
+/// Threads waiting in accept() at one door, at most: a few per core. Each
+/// is a connection served without a wake-up; Linux reserves a descriptor
+/// for every blocked accept(), so a crowd of them would hold descriptors
+/// that opening files needs.
+pub fn max_acceptors() -> usize {
+    let cores = thread::available_parallelism().map_or(2, |n| n.get());
+    (cores * 2).clamp(2, 8)
+}
+
+/// A connection thread: it waits in accept() with the other acceptors;
+/// when a connection arrives it serves it, start to end, after making sure
+/// some thread still accepts (waking a follower, or starting a thread, when
+/// it was the last). Then it accepts again, or parks as a follower when
+/// enough threads already wait there. A follower not called for a whole
 /// idle timeout exits.
 ///
-/// Only one thread blocks in accept() because Linux reserves a descriptor
-/// for every blocked accept(): a crowd of idle acceptors would hold
-/// descriptors that opening files needs.
-///
-/// When no thread can take the lead (none is parked and none can be
-/// started: a task limit), the leader keeps its place and answers the
+/// When no thread can take its place (none is parked and none can be
+/// started: a task limit), the last acceptor stays and answers the
 /// connection it accepted with 503 itself, so that accepting never stops.
 fn work(shared: &Arc<Shared>, door: usize) {
     let here = &shared.doors[door];
+    let most = max_acceptors();
     loop {
-        if !take_the_lead(shared, here) {
+        if !join_the_acceptors(shared, here, most) {
             return;
         }
         loop {
             let Some((stream, peer)) = accept(shared, here) else {
-                here.leadership().has_leader = false;
+                here.acceptors.fetch_sub(1, Ordering::SeqCst);
                 return;
             };
-            if hand_the_lead_on(shared, door) {
-                serve_one(shared, stream, peer);
+            if leave_the_acceptors(shared, door) {
+                serve_one(shared, here, stream, peer);
                 break;
             }
             let id = shared.next_id.fetch_add(1, Ordering::Relaxed) + 1;
@@ -76,14 +86,32 @@ fn work(shared: &Arc<Shared>, door: usize) {
     }
 }
 
-/// Parks until the leader's place is free, then takes it. False when the
-/// thread should exit: the server is shutting down, or the thread was not
-/// needed for a whole idle timeout.
-fn take_the_lead(shared: &Shared, door: &Door) -> bool {
+/// Parks until fewer than `most` threads wait in accept(), then joins them.
+/// False when the thread should exit: the server is shutting down, or the
+/// thread was not needed for a whole idle timeout.
+fn join_the_acceptors(shared: &Shared, door: &Door, most: usize) -> bool {
+    let join = || {
+        door.acceptors
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                (n < most).then_some(n + 1)
+            })
+            .is_ok()
+    };
+    if shared.context.is_shutting_down() {
+        return false;
+    }
+    if join() {
+        return true;
+    }
     let mut leadership = door.leadership();
-    while leadership.has_leader {
+    loop {
+        // Under the lock: a leaving acceptor that finds the door empty
+        // takes it too before it wakes anyone, so no wake-up is missed.
         if shared.context.is_shutting_down() {
             return false;
+        }
+        if join() {
+            return true;
         }
         leadership.followers += 1;
         let (guard, waited) = ignoring_poison(
@@ -92,39 +120,35 @@ fn take_the_lead(shared: &Shared, door: &Door) -> bool {
         );
         leadership = guard;
         leadership.followers -= 1;
-        if waited.timed_out() && leadership.has_leader {
+        if waited.timed_out() && door.acceptors.load(Ordering::SeqCst) >= most {
             return false;
         }
     }
-    if shared.context.is_shutting_down() {
-        return false;
-    }
-    leadership.has_leader = true;
-    true
 }
 
-/// Gives up the leader's place to a parked follower, or to a thread started
-/// for it when none is parked. False, with the place kept, when no thread
-/// can be started.
-fn hand_the_lead_on(shared: &Arc<Shared>, door: usize) -> bool {
+/// Leaves accept() to serve a connection. When that leaves no thread
+/// accepting, a parked follower is woken, or a thread started, to take the
+/// place. False, with the place kept, when no thread can be started.
+fn leave_the_acceptors(shared: &Arc<Shared>, door: usize) -> bool {
     let here = &shared.doors[door];
-    let mut leadership = here.leadership();
-    if leadership.followers > 0 || shared.context.is_shutting_down() {
-        leadership.has_leader = false;
+    if here.acceptors.fetch_sub(1, Ordering::SeqCst) > 1 || shared.context.is_shutting_down() {
+        return true;
+    }
+    let leadership = here.leadership();
+    if leadership.followers > 0 {
         here.promote.notify_one();
         return true;
     }
     drop(leadership);
-    // The new thread parks until the place is free, then takes it.
+    // The new thread joins the acceptors as soon as it runs.
     if let Err(error) = spawn_worker(shared, door) {
         warn_once_a_second(
             shared,
             &format!("cannot start a connection thread ({error})"),
         );
+        here.acceptors.fetch_add(1, Ordering::SeqCst);
         return false;
     }
-    here.leadership().has_leader = false;
-    here.promote.notify_one();
     true
 }
 
@@ -151,7 +175,7 @@ fn accept(shared: &Shared, door: &Door) -> Option<(TcpStream, SocketAddr)> {
 
 /// Registers, serves and unregisters one connection, or refuses it with 503
 /// past the limit.
-fn serve_one(shared: &Shared, stream: TcpStream, peer: SocketAddr) {
+fn serve_one(shared: &Shared, door: &Door, stream: TcpStream, peer: SocketAddr) {
     let id = shared.next_id.fetch_add(1, Ordering::Relaxed) + 1;
     let context = &shared.context;
     if let Err(error) = sys::prepare_accepted(&stream, context.idle_timeout, context.write_timeout)
@@ -160,28 +184,19 @@ fn serve_one(shared: &Shared, stream: TcpStream, peer: SocketAddr) {
         return;
     }
     let handle = Arc::new(ConnectionHandle::new(stream));
-    {
-        let mut open = shared.open_connections();
-        if open.len() >= shared.max_connections {
-            drop(open);
-            refuse(shared, &handle.stream, peer, id, Refused::OverLimit);
-            return;
-        }
-        open.insert(id, Arc::clone(&handle));
+    if !shared.open.insert(id, &handle, shared.max_connections) {
+        refuse(shared, &handle.stream, peer, id, Refused::OverLimit);
+        return;
     }
-    let served = serve_guarded(&handle, peer, id, &shared.context);
+    let local = door.local_of(&handle.stream, peer);
+    let served = serve_guarded(&handle, (peer, local), id, &shared.context);
     shared.connections.fetch_add(1, Ordering::Relaxed);
     if let Some((reason, requests)) = served {
         shared.requests.fetch_add(requests, Ordering::Relaxed);
         log::debug!("connection {id} from {peer} closed: {reason:?} after {requests} requests");
     }
     drop(handle);
-    shared.open_connections().remove(&id);
-    // Only a draining server waits for connections to leave; waking it for
-    // every close would cost two context switches per connection.
-    if shared.context.is_shutting_down() {
-        shared.closed.notify_all();
-    }
+    shared.open.remove(id, shared.context.is_shutting_down());
 }
 
 /// Answers 503 without serving: the response is small enough for an empty
@@ -252,11 +267,11 @@ fn warn_once_a_second(shared: &Shared, what: &str) {
 /// connection panicked.
 fn serve_guarded(
     handle: &ConnectionHandle,
-    peer: SocketAddr,
+    addresses: (SocketAddr, SocketAddr),
     id: u64,
     context: &connection::Context,
 ) -> Option<(CloseReason, u64)> {
-    run_guarded(peer, || connection::serve(handle, peer, id, context))
+    run_guarded(addresses.0, || connection::serve(handle, addresses, id, context))
 }
 
 fn run_guarded<T>(peer: SocketAddr, serve: impl FnOnce() -> T) -> Option<T> {
