@@ -71,6 +71,19 @@ impl fmt::Display for EntityTag<'_> {
 }
 
 impl EntityTag<'_> {
+    /// The tag as the ETag field writes it, in one allocation of the right
+    /// size (`to_string` grows its buffer three times, for every response).
+    pub fn to_field(&self) -> String {
+        let mut field = String::with_capacity(self.opaque.len() + 4);
+        if self.weak {
+            field.push_str("W/");
+        }
+        field.push('"');
+        field.push_str(&self.opaque);
+        field.push('"');
+        field
+    }
+
     /// The same tag, owning its characters.
     pub fn into_static(self) -> EntityTag<'static> {
         EntityTag {

@@ -171,8 +171,8 @@ fn reload_events(request: &Request, root: &Root) -> Option<(Response, Decision)>
         crate::protocol::HttpVersion::Http10 => Body::UntilClose,
     };
     let response = Response::new(Status::Ok, body)
-        .with_field("Content-Type", "text/event-stream".to_string())
-        .with_field("Cache-Control", "no-store".to_string());
+        .with_field("Content-Type", "text/event-stream")
+        .with_field("Cache-Control", "no-store");
     Some((response, Decision::ReloadEvents))
 }
 
@@ -310,12 +310,12 @@ fn add_grant(response: &mut Response, grant: &Grant) {
     if let Some(origin) = &grant.allow_origin {
         response
             .fields
-            .push(("Access-Control-Allow-Origin", origin.clone()));
+            .push(("Access-Control-Allow-Origin", origin.clone().into()));
     }
     if grant.varies {
         match response.fields.iter_mut().find(|(name, _)| *name == "Vary") {
-            Some((_, value)) => value.push_str(", Origin"),
-            None => response.fields.push(("Vary", "Origin".to_string())),
+            Some((_, value)) => value.to_mut().push_str(", Origin"),
+            None => response.fields.push(("Vary", "Origin".into())),
         }
     }
 }
@@ -760,7 +760,7 @@ fn serve_representation(
     let validators = &representation.validators;
     let precondition =
         conditional::evaluate(request.method, &conditions, validators, SystemTime::now());
-    let (size, etag) = (representation.size, validators.etag.to_string());
+    let (size, etag) = (representation.size, validators.etag.to_field());
     let negotiation = representation.negotiation.clone();
     let (response, range) = match precondition {
         // RFC 9110 §15.4.5: a 304 carries the validators and caching fields
@@ -818,7 +818,7 @@ fn with_negotiation(response: Response, negotiation: &Negotiation) -> Response {
         _ => response,
     };
     if negotiation.varies {
-        response.with_field("Vary", "Accept-Encoding".to_string())
+        response.with_field("Vary", "Accept-Encoding")
     } else {
         response
     }
@@ -920,13 +920,13 @@ impl Response {
     /// §14.3); `Accept-Ranges` where ranges apply.
     fn with_validators(self, validators: &Validators, ranges: bool) -> Response {
         let mut response = match ranges {
-            true => self.with_field("Accept-Ranges", "bytes".to_string()),
+            true => self.with_field("Accept-Ranges", "bytes"),
             false => self,
         };
         response = response
             // Browsers revalidate every time, so a reload shows 304s.
-            .with_field("Cache-Control", "no-cache".to_string())
-            .with_field("ETag", validators.etag.to_string());
+            .with_field("Cache-Control", "no-cache")
+            .with_field("ETag", validators.etag.to_field());
         if let Some(modified) = validators.last_modified_field() {
             response = response.with_field("Last-Modified", modified);
         }

@@ -190,16 +190,19 @@ pub fn refuse_on_windows(segment: &[u8]) -> Option<Phrase> {
 /// device name, in any case.
 fn is_reserved_device(segment: &[u8]) -> bool {
     let stem = segment.split(|&b| b == b'.').next().unwrap_or_default();
-    let stem = stem.trim_ascii_end().to_ascii_uppercase();
+    // Compared without regard to case, and without a copy: this runs for
+    // every segment of every request.
+    let stem = stem.trim_ascii_end();
     let numbered = |prefix: &[u8]| {
-        stem.strip_prefix(prefix).is_some_and(|digit| {
+        stem.len() > prefix.len() && stem[..prefix.len()].eq_ignore_ascii_case(prefix) && {
+            let digit = &stem[prefix.len()..];
             matches!(digit, [b'0'..=b'9']) || ["¹", "²", "³"].iter().any(|s| digit == s.as_bytes())
-        })
+        }
     };
-    matches!(
-        stem.as_slice(),
-        b"CON" | b"PRN" | b"AUX" | b"NUL" | b"CONIN$" | b"CONOUT$"
-    ) || numbered(b"COM")
+    [&b"CON"[..], b"PRN", b"AUX", b"NUL", b"CONIN$", b"CONOUT$"]
+        .iter()
+        .any(|device| stem.eq_ignore_ascii_case(device))
+        || numbered(b"COM")
         || numbered(b"LPT")
 }
 

@@ -140,8 +140,8 @@ fn page(title: &str, body: &str) -> Response {
          </head>\n<body><h1>{title}</h1>\n{body}</body></html>\n"
     );
     Response::new(Status::Ok, Body::Bytes(page.into_bytes()))
-        .with_field("Content-Type", "text/html; charset=utf-8".to_string())
-        .with_field("Cache-Control", "no-store".to_string())
+        .with_field("Content-Type", "text/html; charset=utf-8")
+        .with_field("Cache-Control", "no-store")
 }
 
 /// The form to upload with (`GET` at the sink).

@@ -4,6 +4,7 @@
 //! else, as is "no body for HEAD, 204 and 304". Pure: the wire writer in
 //! `server::wire` puts the result on the socket.
 
+use std::borrow::Cow;
 use std::fs::File;
 use std::io::Write;
 
@@ -79,8 +80,9 @@ impl Body {
 #[derive(Debug)]
 pub struct Response {
     pub status: Status,
-    /// Fields other than Date, Server, Connection and Content-Length.
-    pub fields: Vec<(&'static str, String)>,
+    /// Fields other than Date, Server, Connection and Content-Length; a
+    /// value the same for every response is borrowed, not allocated.
+    pub fields: Vec<(&'static str, Cow<'static, str>)>,
     pub body: Body,
 }
 
@@ -89,7 +91,8 @@ impl Response {
     pub fn new(status: Status, body: Body) -> Response {
         Response {
             status,
-            fields: Vec::new(),
+            // Room for a file's fields, so that adding them allocates once.
+            fields: Vec::with_capacity(8),
             body,
         }
     }
@@ -103,12 +106,16 @@ impl Response {
             reason = status.reason(),
         );
         Response::new(status, Body::Bytes(page.into_bytes()))
-            .with_field("Content-Type", "text/html; charset=utf-8".to_string())
+            .with_field("Content-Type", "text/html; charset=utf-8")
     }
 
     /// Adds a field.
-    pub fn with_field(mut self, name: &'static str, value: String) -> Response {
-        self.fields.push((name, value));
+    pub fn with_field(
+        mut self,
+        name: &'static str,
+        value: impl Into<Cow<'static, str>>,
+    ) -> Response {
+        self.fields.push((name, value.into()));
         self
     }
 
@@ -117,7 +124,7 @@ impl Response {
         self.fields
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+            .map(|(_, v)| v.as_ref())
     }
 
     /// Writes the status line and header section into `out`: the one place a
@@ -188,7 +195,7 @@ mod tests {
     #[test]
     fn head_carries_date_server_connection_and_length() {
         let response = Response::new(Status::Ok, Body::Bytes(b"hello".to_vec()))
-            .with_field("Content-Type", "text/plain".into());
+            .with_field("Content-Type", "text/plain");
         let cases = [
             (ConnectionField::Absent, None),
             (

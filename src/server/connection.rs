@@ -328,8 +328,7 @@ impl Connection<'_> {
         let viewers = &context.reload_viewers;
         if viewers.fetch_add(1, Ordering::SeqCst) >= reload::MAX_RELOAD_VIEWERS {
             viewers.fetch_sub(1, Ordering::SeqCst);
-            let busy = Response::error(Status::ServiceUnavailable)
-                .with_field("Retry-After", "1".to_string());
+            let busy = Response::error(Status::ServiceUnavailable).with_field("Retry-After", "1");
             return self.answer_served(request, (busy, Decision::ReloadEvents), received, false);
         }
         let next = self.answer_served(request, (response, Decision::ReloadEvents), received, false);

@@ -14,7 +14,7 @@ pub fn head(version: HttpVersion) -> Response {
         HttpVersion::Http11 => Body::Chunked,
         HttpVersion::Http10 => Body::UntilClose,
     };
-    Response::new(Status::Ok, body).with_field("Content-Type", "text/event-stream".into())
+    Response::new(Status::Ok, body).with_field("Content-Type", "text/event-stream")
 }
 
 /// One event: `opening`, then `data_len` bytes from `write_data`, then the

@@ -145,15 +145,14 @@ fn serve_viewer(stream: &TcpStream, journal: &Journal, deadline: Instant) -> io:
         return answer(stream, refused, head_only);
     }
     if !matches!(request.method, Method::Get | Method::Head) {
-        let refused =
-            Response::error(Status::MethodNotAllowed).with_field("Allow", "GET, HEAD".into());
+        let refused = Response::error(Status::MethodNotAllowed).with_field("Allow", "GET, HEAD");
         return answer(stream, refused, head_only);
     }
     let path = request.target().split('?').next().unwrap_or("");
     match path {
         "/" => {
             let page = Response::new(Status::Ok, Body::Bytes(page::live().as_bytes().to_vec()))
-                .with_field("Content-Type", "text/html; charset=utf-8".into());
+                .with_field("Content-Type", "text/html; charset=utf-8");
             answer(stream, uncached(page), head_only)
         }
         "/connections.json" => {
@@ -161,7 +160,7 @@ fn serve_viewer(stream: &TcpStream, journal: &Journal, deadline: Instant) -> io:
             let snapshot = journal.snapshot();
             let len = snapshot.json_len() as u64;
             let head = Response::new(Status::Ok, Body::Written { len })
-                .with_field("Content-Type", "application/json".into());
+                .with_field("Content-Type", "application/json");
             send_head(stream, &uncached(head), head_only)?;
             if !head_only {
                 let mut out = BufWriter::new(stream);
@@ -229,7 +228,7 @@ fn refuse_strangers(request: &Request, local: SocketAddr) -> Option<Response> {
 }
 
 fn uncached(response: Response) -> Response {
-    response.with_field("Cache-Control", "no-store".into())
+    response.with_field("Cache-Control", "no-store")
 }
 
 /// Writes `response` by the server's own wire writer: its head, and its

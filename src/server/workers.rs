@@ -271,7 +271,9 @@ fn serve_guarded(
     id: u64,
     context: &connection::Context,
 ) -> Option<(CloseReason, u64)> {
-    run_guarded(addresses.0, || connection::serve(handle, addresses, id, context))
+    run_guarded(addresses.0, || {
+        connection::serve(handle, addresses, id, context)
+    })
 }
 
 fn run_guarded<T>(peer: SocketAddr, serve: impl FnOnce() -> T) -> Option<T> {
