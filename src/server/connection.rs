@@ -268,6 +268,7 @@ impl Connection<'_> {
 
     /// The request that arrived, or what to do instead: refuse a head that
     /// could not be read, or close.
+    #[inline(never)]
     fn take_request(&mut self, incoming: Incoming, received: Instant) -> Result<Request, Next> {
         let refusal = match incoming {
             Incoming::Request(request) => return Ok(request),
@@ -303,6 +304,7 @@ impl Connection<'_> {
 
     /// Answers a request whose head and body were read (or, with
     /// `body_unread`, whose body will not be, so the connection closes).
+    #[inline(never)]
     fn serve(&mut self, request: &Request, received: Instant, body_unread: bool) -> Next {
         let context = self.context;
         let (response, decision) = files::serve(request, &context.root, &context.cache);
@@ -382,6 +384,7 @@ impl Connection<'_> {
 
     /// The one error-answer path: a request that cannot be read (its head,
     /// or its body's framing) gets its status, then the connection closes.
+    #[inline(never)]
     fn refuse(&mut self, head: &[u8], refusal: Refusal, received: Instant) -> Next {
         log::debug!("{}: refused: {}", self.peer(), refusal.why);
         let response = Response::error(refusal.status);
@@ -505,6 +508,7 @@ impl Connection<'_> {
     /// past `--sink-limit` (before any byte is read, when the length is
     /// declared; instead of `100 Continue` when one is awaited), 408 when
     /// the body stops coming for `--body-timeout`.
+    #[inline(never)]
     fn upload(&mut self, request: &Request, verdict: Option<Verdict>, received: Instant) -> Next {
         let limit = self.context.root.sink().map_or(0, Sink::limit);
         let too_large = Refusal {
@@ -740,6 +744,7 @@ impl Connection<'_> {
 
     /// Ends the connection: lingers when the last response needs it, then
     /// tells the observers.
+    #[inline(never)]
     fn close(&mut self, reason: CloseReason) {
         let nothing_to_protect = reason.is_client_gone()
             || (reason.is_client_done()

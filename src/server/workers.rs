@@ -36,6 +36,7 @@ pub const RETRY_AFTER_SECS: u32 = 1;
 
 /// Starts a connection thread for door `door`; it joins that door's
 /// acceptors as soon as there is room.
+#[inline(never)]
 pub(super) fn spawn_worker(shared: &Arc<Shared>, door: usize) -> io::Result<()> {
     let for_thread = Arc::clone(shared);
     thread::Builder::new()
@@ -201,6 +202,7 @@ fn serve_one(shared: &Shared, door: &Door, stream: TcpStream, peer: SocketAddr) 
 
 /// Answers 503 without serving: the response is small enough for an empty
 /// socket buffer, so the write cannot block.
+#[inline(never)]
 fn refuse(shared: &Shared, stream: &TcpStream, peer: SocketAddr, id: u64, why: Refused) {
     shared.refused.fetch_add(1, Ordering::Relaxed);
     let (outcome, reason) = match why {
@@ -253,6 +255,7 @@ enum Refused {
 
 /// Warns that connections are being refused, at most once a second however
 /// many are.
+#[inline(never)]
 fn warn_once_a_second(shared: &Shared, what: &str) {
     let second = SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
