@@ -159,8 +159,11 @@ pub fn serve(request: &Request, root: &Root, cache: &FileCache) -> (Response, De
 /// [`watch::RELOAD_PATH`]; the connection then writes the events. Chunked
 /// to HTTP/1.1; ended by the close to HTTP/1.0, which cannot read chunks.
 fn reload_events(request: &Request, root: &Root) -> Option<(Response, Decision)> {
+    if !root.watch() {
+        return None;
+    }
     let path = request.target().split('?').next().unwrap_or_default();
-    if !root.watch() || path != watch::RELOAD_PATH {
+    if path != watch::RELOAD_PATH {
         return None;
     }
     if !matches!(request.method, Method::Get | Method::Head) {
