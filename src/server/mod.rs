@@ -312,7 +312,7 @@ impl ShutdownHandle {
         });
         shared.open.wake();
         for door in &shared.doors {
-            drop(door.leadership());
+            drop(door.parked());
             door.promote.notify_all();
         }
     }

@@ -133,7 +133,7 @@ pub struct Door {
     /// joins or leaves with others still accepting (the everyday case);
     /// the lock is taken only to park or wake a follower.
     pub acceptors: AtomicUsize,
-    pub leadership: Mutex<Leadership>,
+    pub parked: Mutex<Parked>,
     /// Wakes a parked follower to take the leader's place, or all at shutdown.
     pub promote: Condvar,
 }
@@ -155,19 +155,19 @@ impl Door {
             listener,
             local,
             acceptors: AtomicUsize::new(0),
-            leadership: Mutex::default(),
+            parked: Mutex::default(),
             promote: Condvar::new(),
         }
     }
 
-    pub fn leadership(&self) -> MutexGuard<'_, Leadership> {
+    pub fn parked(&self) -> MutexGuard<'_, Parked> {
         // Two plain fields, never left half-updated: a poisoned lock is safe.
-        ignoring_poison(self.leadership.lock())
+        ignoring_poison(self.parked.lock())
     }
 }
 
 /// The followers parked at one door until a place in accept() is needed.
 #[derive(Default)]
-pub struct Leadership {
+pub struct Parked {
     pub followers: usize,
 }

@@ -104,7 +104,7 @@ fn join_the_acceptors(shared: &Shared, door: &Door, most: usize) -> bool {
     if join() {
         return true;
     }
-    let mut leadership = door.leadership();
+    let mut parked = door.parked();
     loop {
         // Under the lock: a leaving acceptor that finds the door empty
         // takes it too before it wakes anyone, so no wake-up is missed.
@@ -114,13 +114,13 @@ fn join_the_acceptors(shared: &Shared, door: &Door, most: usize) -> bool {
         if join() {
             return true;
         }
-        leadership.followers += 1;
+        parked.followers += 1;
         let (guard, waited) = ignoring_poison(
             door.promote
-                .wait_timeout(leadership, shared.context.idle_timeout),
+                .wait_timeout(parked, shared.context.idle_timeout),
         );
-        leadership = guard;
-        leadership.followers -= 1;
+        parked = guard;
+        parked.followers -= 1;
         if waited.timed_out() && door.acceptors.load(Ordering::SeqCst) >= most {
             return false;
         }
@@ -135,12 +135,12 @@ fn leave_the_acceptors(shared: &Arc<Shared>, door: usize) -> bool {
     if here.acceptors.fetch_sub(1, Ordering::SeqCst) > 1 || shared.context.is_shutting_down() {
         return true;
     }
-    let leadership = here.leadership();
-    if leadership.followers > 0 {
+    let parked = here.parked();
+    if parked.followers > 0 {
         here.promote.notify_one();
         return true;
     }
-    drop(leadership);
+    drop(parked);
     // The new thread joins the acceptors as soon as it runs.
     if let Err(error) = spawn_worker(shared, door) {
         warn_once_a_second(
