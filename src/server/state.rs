@@ -134,7 +134,7 @@ pub struct Door {
     /// the lock is taken only to park or wake a follower.
     pub acceptors: AtomicUsize,
     pub parked: Mutex<Parked>,
-    /// Wakes a parked follower to take the leader's place, or all at shutdown.
+    /// Wakes a parked follower to take a place in accept(), or all at shutdown.
     pub promote: Condvar,
 }
 
