@@ -162,7 +162,7 @@ fn accept(shared: &Shared, door: &Door) -> Option<(TcpStream, SocketAddr)> {
         }
         match accepted {
             Ok(accepted) => return Some(accepted),
-            // The listener's read timeout bounds accept(); the leader waits on.
+            // The listener's read timeout bounds accept(); the acceptor waits on.
             Err(error) if is_timeout(&error) => {}
             Err(error) => {
                 log::warn!("accept failed: {error}");
