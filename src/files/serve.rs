@@ -156,8 +156,7 @@ pub fn serve(request: &Request, root: &Root, cache: &FileCache) -> (Response, De
 }
 
 /// `--watch`: the head of the reload event stream, for a GET or HEAD at
-/// [`watch::RELOAD_PATH`]; the connection then writes the events. Chunked
-/// to HTTP/1.1; ended by the close to HTTP/1.0, which cannot read chunks.
+/// [`watch::RELOAD_PATH`]; the connection then writes the events.
 fn reload_events(request: &Request, root: &Root) -> Option<(Response, Decision)> {
     if !root.watch() {
         return None;
@@ -169,13 +168,7 @@ fn reload_events(request: &Request, root: &Root) -> Option<(Response, Decision)>
     if !matches!(request.method, Method::Get | Method::Head) {
         return None;
     }
-    let body = match request.version {
-        crate::protocol::HttpVersion::Http11 => Body::Chunked,
-        crate::protocol::HttpVersion::Http10 => Body::UntilClose,
-    };
-    let response = Response::new(Status::Ok, body)
-        .with_field("Content-Type", "text/event-stream")
-        .with_field("Cache-Control", "no-store");
+    let response = Response::event_stream(request.version).with_field("Cache-Control", "no-store");
     Some((response, Decision::ReloadEvents))
 }
 
@@ -192,7 +185,8 @@ fn injects(request: &Request, root: &Root) -> bool {
 /// of the file (compressed bytes have no `</body>` to find).
 fn page_bytes(file: &File, metadata: &Metadata, path: &Path) -> Option<Representation> {
     use std::io::Read;
-    if metadata.len() > watch::MAX_PAGE_BYTES || !media_type(path).0.starts_with("text/html") {
+    let (content_type, _) = media_type(path);
+    if metadata.len() > watch::MAX_PAGE_BYTES || !content_type.starts_with("text/html") {
         return None;
     }
     let mut bytes = Vec::with_capacity(metadata.len() as usize);
@@ -201,7 +195,7 @@ fn page_bytes(file: &File, metadata: &Metadata, path: &Path) -> Option<Represent
     Some(Representation {
         size: bytes.len() as u64,
         source: Source::Shared(bytes.into()),
-        content_type: media_type(path).0,
+        content_type,
         validators: Validators::of(&stamp),
         negotiation: Negotiation::default(),
         ranges: true,

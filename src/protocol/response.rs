@@ -11,6 +11,7 @@ use std::io::Write;
 use crate::protocol::added::AddedField;
 use crate::protocol::multipart::Multipart;
 use crate::protocol::persistence::ConnectionField;
+use crate::protocol::request::HttpVersion;
 use crate::protocol::status::Status;
 
 /// The `Server` field value.
@@ -107,6 +108,17 @@ impl Response {
         );
         Response::new(status, Body::Bytes(page.into_bytes()))
             .with_field("Content-Type", "text/html; charset=utf-8")
+    }
+
+    /// The head of a stream of Server-Sent Events, its length unknown:
+    /// chunked to HTTP/1.1, ended by the close to HTTP/1.0, which cannot
+    /// read chunks (RFC 9112 §6.1, §6.3 rule 8). Its sender writes the events.
+    pub fn event_stream(version: HttpVersion) -> Response {
+        let body = match version {
+            HttpVersion::Http11 => Body::Chunked,
+            HttpVersion::Http10 => Body::UntilClose,
+        };
+        Response::new(Status::Ok, body).with_field("Content-Type", "text/event-stream")
     }
 
     /// Adds a field.

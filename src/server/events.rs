@@ -1,21 +1,12 @@
 //! Server-Sent Events, written by hand: the inspector's `/events` and
 //! `--watch`'s reload stream. Each event is one chunk (RFC 9112 §7.1) to
 //! HTTP/1.1; to HTTP/1.0, which cannot read chunks, the body is ended by
-//! the close (RFC 9112 §6.3, rule 8).
+//! the close (RFC 9112 §6.3, rule 8): the head is
+//! [`Response::event_stream`](crate::protocol::Response::event_stream).
 
 use std::io::{self, Write};
 
 use crate::protocol::chunked::{chunk_size_line, CHUNK_END};
-use crate::protocol::{Body, HttpVersion, Response, Status};
-
-/// An event stream's head: chunked to HTTP/1.1, close-delimited to 1.0.
-pub fn head(version: HttpVersion) -> Response {
-    let body = match version {
-        HttpVersion::Http11 => Body::Chunked,
-        HttpVersion::Http10 => Body::UntilClose,
-    };
-    Response::new(Status::Ok, body).with_field("Content-Type", "text/event-stream")
-}
 
 /// One event: `opening`, then `data_len` bytes from `write_data`, then the
 /// blank line that ends it; in a chunk of its own when `chunked`.

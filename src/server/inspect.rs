@@ -32,7 +32,7 @@ use crate::protocol::chunked::LAST_CHUNK;
 use crate::protocol::host::{is_own_authority, is_own_origin};
 use crate::protocol::request::{parse_head, Request};
 use crate::protocol::{Body, ConnectionField, HttpVersion, Method, Response, Status};
-use crate::server::events::{self, write_event};
+use crate::server::events::write_event;
 use crate::server::wire::{self, Outgoing};
 use crate::sys;
 
@@ -171,7 +171,11 @@ fn serve_viewer(stream: &TcpStream, journal: &Journal, deadline: Instant) -> io:
             Ok(())
         }
         "/events" if !head_only => stream_events(stream, journal, request.version),
-        "/events" => answer(stream, uncached(events::head(request.version)), head_only),
+        "/events" => answer(
+            stream,
+            uncached(Response::event_stream(request.version)),
+            head_only,
+        ),
         _ => answer(stream, Response::error(Status::NotFound), head_only),
     }
 }
@@ -264,7 +268,7 @@ fn answer(stream: &TcpStream, response: Response, head_only: bool) -> io::Result
 /// in an event of its own, until the viewer leaves or the server stops;
 /// then the last chunk (when chunked) and the close.
 fn stream_events(stream: &TcpStream, journal: &Journal, version: HttpVersion) -> io::Result<()> {
-    let response = uncached(events::head(version));
+    let response = uncached(Response::event_stream(version));
     let chunked = matches!(response.body, Body::Chunked);
     send_head(stream, &response, false)?;
     let mut out = BufWriter::new(stream);
