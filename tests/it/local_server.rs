@@ -117,13 +117,6 @@ fn open_starts_the_browser_at_the_served_url_or_says_why_not() {
     assert_eq!(client.read_reply(false).status, 200, "serving goes on");
 }
 
-/// One request on a connection of its own.
-fn ask(addr: std::net::SocketAddr, raw: &str) -> crate::common::Reply {
-    let mut client = Client::connect(addr);
-    client.send(raw.as_bytes());
-    client.read_reply(raw.starts_with("HEAD "))
-}
-
 #[test]
 fn the_folder_is_a_positional_argument_and_the_current_directory_by_default() {
     let site = Site::new();
@@ -140,7 +133,7 @@ fn the_folder_is_a_positional_argument_and_the_current_directory_by_default() {
         "{:?}",
         server.banner
     );
-    let reply = ask(server.addr, "GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n");
+    let reply = server.get("GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n");
     assert_eq!(reply.body_text(), "hello from the site\n");
     server.stop();
 
@@ -153,7 +146,7 @@ fn the_folder_is_a_positional_argument_and_the_current_directory_by_default() {
         "{:?}",
         server.banner
     );
-    let reply = ask(server.addr, "GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n");
+    let reply = server.get("GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n");
     assert_eq!(reply.status, 200);
     server.stop();
 
@@ -164,7 +157,7 @@ fn the_folder_is_a_positional_argument_and_the_current_directory_by_default() {
     command.current_dir(&site.root);
     let mut server = Binary::start_command(command, &["--port", "0", "--quiet"], &[]);
     assert!(server.banner[0].ends_with("(./www, found in the current directory)"));
-    let reply = ask(server.addr, "GET / HTTP/1.1\r\nHost: t\r\n\r\n");
+    let reply = server.get("GET / HTTP/1.1\r\nHost: t\r\n\r\n");
     assert_eq!(reply.body_text(), "<p>the lab</p>\n");
     server.stop();
 
@@ -276,9 +269,9 @@ fn cors_answers_other_origins_and_their_preflights_only_when_asked() {
 
     // Without --cors: no CORS field, ever; OPTIONS as before.
     let mut plain = Binary::serving(&www, &["--quiet"]);
-    let reply = ask(plain.addr, simple);
+    let reply = plain.get(simple);
     assert_eq!((reply.status, cors_fields(&reply)), (200, vec![]));
-    let reply = ask(plain.addr, preflight);
+    let reply = plain.get(preflight);
     assert_eq!(reply.status, 204);
     assert_eq!(reply.header("allow"), Some("GET, HEAD, OPTIONS"));
     assert!(cors_fields(&reply).is_empty(), "{}", reply.head);
@@ -291,7 +284,7 @@ fn cors_answers_other_origins_and_their_preflights_only_when_asked() {
         "{:?}",
         any.banner
     );
-    let reply = ask(any.addr, preflight);
+    let reply = any.get(preflight);
     assert_eq!(reply.status, 204);
     assert_eq!(reply.header("access-control-allow-origin"), Some("*"));
     assert_eq!(
@@ -303,7 +296,7 @@ fn cors_answers_other_origins_and_their_preflights_only_when_asked() {
         Some("range, x-lab")
     );
     assert_eq!(reply.header("access-control-max-age"), Some("600"));
-    let reply = ask(any.addr, simple);
+    let reply = any.get(simple);
     assert_eq!(reply.header("access-control-allow-origin"), Some("*"));
     assert!(!values_of(&reply, "vary").join(",").contains("Origin"));
     let trace = any.stderr_until("] closed:");
@@ -317,13 +310,13 @@ fn cors_answers_other_origins_and_their_preflights_only_when_asked() {
     );
     // A field name that is not one is not echoed.
     let bad = preflight.replace("Range, X-Lab", "a b");
-    let reply = ask(any.addr, &bad);
+    let reply = any.get(&bad);
     assert_eq!(reply.header("access-control-allow-headers"), None);
     any.stop();
 
     // --cors ORIGIN: that origin only, and every answer varies on Origin.
     let mut list = Binary::serving(&www, &["--quiet", "--cors", "http://app.test"]);
-    let reply = ask(list.addr, simple);
+    let reply = list.get(simple);
     assert_eq!(
         reply.header("access-control-allow-origin"),
         Some("http://app.test")
@@ -334,16 +327,14 @@ fn cors_answers_other_origins_and_their_preflights_only_when_asked() {
         "{vary}"
     );
     let etag = reply.header("etag").unwrap().to_string();
-    let revalidated = ask(
-        list.addr,
-        &simple.replace("\r\n\r\n", &format!("\r\nIf-None-Match: {etag}\r\n\r\n")),
-    );
+    let revalidated =
+        list.get(&simple.replace("\r\n\r\n", &format!("\r\nIf-None-Match: {etag}\r\n\r\n")));
     assert_eq!(revalidated.status, 304);
     assert_eq!(
         revalidated.header("access-control-allow-origin"),
         Some("http://app.test")
     );
-    let stranger = ask(list.addr, &simple.replace("app.test", "evil.test"));
+    let stranger = list.get(&simple.replace("app.test", "evil.test"));
     assert_eq!(stranger.status, 200);
     assert_eq!(stranger.header("access-control-allow-origin"), None);
     assert!(values_of(&stranger, "vary").join(",").contains("Origin"));
@@ -362,25 +353,18 @@ fn spa_serves_the_page_for_client_routes_and_404_for_assets() {
     site.write("404.html", "<p>no such asset</p>\n");
     let mut server = Binary::serving(&site.root, &["--quiet", "--trace", "--spa"]);
     let html = "Accept: text/html,application/xhtml+xml;q=0.9\r\n";
-    let route = ask(
-        server.addr,
-        &format!("GET /settings/profile HTTP/1.1\r\nHost: t\r\n{html}\r\n"),
-    );
+    let route = server.get(&format!(
+        "GET /settings/profile HTTP/1.1\r\nHost: t\r\n{html}\r\n"
+    ));
     assert_eq!(route.status, 200);
     assert_eq!(route.body_text(), "<p>the app</p>\n");
     // The page's own validators: a revalidation gets 304.
     let etag = route.header("etag").unwrap().to_string();
-    let again = ask(
-        server.addr,
-        &format!(
-            "GET /settings/profile HTTP/1.1\r\nHost: t\r\n{html}If-None-Match: {etag}\r\n\r\n"
-        ),
-    );
+    let again = server.get(&format!(
+        "GET /settings/profile HTTP/1.1\r\nHost: t\r\n{html}If-None-Match: {etag}\r\n\r\n"
+    ));
     assert_eq!(again.status, 304);
-    let head = ask(
-        server.addr,
-        &format!("HEAD /x HTTP/1.1\r\nHost: t\r\n{html}\r\n"),
-    );
+    let head = server.get(&format!("HEAD /x HTTP/1.1\r\nHost: t\r\n{html}\r\n"));
     assert_eq!(head.status, 200);
     for (target, accept) in [
         ("/missing.js", html),
@@ -388,10 +372,7 @@ fn spa_serves_the_page_for_client_routes_and_404_for_assets() {
         ("/settings/profile", "Accept: */*\r\n"),
         ("/settings/profile", ""),
     ] {
-        let reply = ask(
-            server.addr,
-            &format!("GET {target} HTTP/1.1\r\nHost: t\r\n{accept}\r\n"),
-        );
+        let reply = server.get(&format!("GET {target} HTTP/1.1\r\nHost: t\r\n{accept}\r\n"));
         assert_eq!(reply.status, 404, "{target} {accept:?}");
         assert_eq!(
             reply.body_text(),
@@ -399,7 +380,7 @@ fn spa_serves_the_page_for_client_routes_and_404_for_assets() {
             "404.html still applies"
         );
     }
-    let present = ask(server.addr, "GET /app.js HTTP/1.1\r\nHost: t\r\n\r\n");
+    let present = server.get("GET /app.js HTTP/1.1\r\nHost: t\r\n\r\n");
     assert_eq!(present.body_text(), "console.log(1)\n");
     let trace = server.wait_for_stderr("--spa: a client-side route");
     assert!(
@@ -449,7 +430,7 @@ fn watch_injects_its_script_into_whole_html_pages_only() {
     let mut watching = Binary::serving(&site.root, &["--quiet", "--trace", "--watch"]);
     assert!(watching.banner.iter().any(|l| l.contains("(--watch)")));
     let get = |addr, extra: &str| {
-        ask(
+        crate::common::request_once(
             addr,
             &format!("GET /page.html HTTP/1.1\r\nHost: t\r\n{extra}\r\n"),
         )
@@ -483,16 +464,13 @@ fn watch_injects_its_script_into_whole_html_pages_only() {
     assert_eq!(range.body_text(), "<!DOC");
     assert_eq!(range.header("etag"), Some(file_tag));
     // Not HTML: as it is.
-    let text = ask(watching.addr, "GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n");
+    let text = watching.get("GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n");
     assert_eq!(text.body_text(), "hello, world\n");
     // A listing is an HTML page too.
-    let listing = ask(watching.addr, "GET /empty-dir/ HTTP/1.1\r\nHost: t\r\n\r\n");
+    let listing = watching.get("GET /empty-dir/ HTTP/1.1\r\nHost: t\r\n\r\n");
     assert!(listing.body_text().contains(script));
     // Without --watch the path is a dotfile like any other: 404.
-    let none = ask(
-        plain.addr,
-        "GET /.glasshttp/reload HTTP/1.1\r\nHost: t\r\n\r\n",
-    );
+    let none = plain.get("GET /.glasshttp/reload HTTP/1.1\r\nHost: t\r\n\r\n");
     assert_eq!(none.status, 404);
     let trace = watching.wait_for_stderr("--watch: the page with the reload script");
     assert!(trace.contains("an ETag ending -watch"), "{trace}");
@@ -581,10 +559,7 @@ fn watch_streams_one_reload_per_change_and_limits_its_listeners() {
         );
         held.push(client);
     }
-    let refused = ask(
-        server.addr,
-        "GET /.glasshttp/reload HTTP/1.1\r\nHost: t\r\n\r\n",
-    );
+    let refused = server.get("GET /.glasshttp/reload HTTP/1.1\r\nHost: t\r\n\r\n");
     assert_eq!(refused.status, 503);
     let trace = server.wait_for_stderr("live-reload events (--watch)");
     assert!(trace.contains("-> 200 OK, text/event-stream"), "{trace}");

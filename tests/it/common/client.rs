@@ -208,6 +208,13 @@ impl<'a> BothWays<'a> {
     }
 }
 
+/// One request on a connection of its own, and its reply.
+pub fn request_once(addr: SocketAddr, raw: &str) -> Reply {
+    let mut client = Client::connect(addr);
+    client.send(raw.as_bytes());
+    client.read_reply(raw.starts_with("HEAD "))
+}
+
 /// Opens kept-alive connections to `addr`, one `GET /hello.txt` each, and
 /// holds them until one is answered with anything but 200: returns the
 /// held connections (that one last) and its answer. Fails if `most`

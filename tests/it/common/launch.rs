@@ -15,7 +15,7 @@ use std::time::Duration;
 use glasshttp::server::{ShutdownHandle, Summary};
 use glasshttp::{Config, Server};
 
-use super::client::{Client, Reply, SOCKET_TIMEOUT};
+use super::client::{request_once, Client, Reply, SOCKET_TIMEOUT};
 
 /// The command that starts the binary under test (see the module doc).
 pub fn binary_command() -> Command {
@@ -155,9 +155,7 @@ impl TestServer {
 
     /// One request on a fresh connection; the response to it.
     pub fn get(&self, raw: &str) -> Reply {
-        let mut client = self.connect();
-        client.send(raw.as_bytes());
-        client.read_reply(raw.starts_with("HEAD "))
+        request_once(self.addr, raw)
     }
 }
 
@@ -219,6 +217,11 @@ pub struct Binary {
 
 impl Binary {
     /// The binary serving `root` on a free port, with `extra` flags.
+    /// One request on a connection of its own, and its reply.
+    pub fn get(&self, raw: &str) -> Reply {
+        request_once(self.addr, raw)
+    }
+
     pub fn serving(root: &Path, extra: &[&str]) -> Binary {
         Binary::serving_under(binary_command(), root, extra, &[])
     }
