@@ -75,9 +75,10 @@ struct Cli {
     #[arg(long, value_name = "USER:PASSWORD", value_parser = Credentials::parse)]
     auth: Option<Credentials>,
     /// A path prefix that needs the credentials of --auth (repeatable;
+    /// read as a URL path is: %20 or a space, `.` and `..` resolved;
     /// compared without regard to case) [default: /]
     #[arg(long, value_name = "PREFIX", requires = "auth", value_parser = Guard::parse_prefix)]
-    auth_path: Vec<String>,
+    auth_path: Vec<glasshttp::files::target::RequestPath>,
     /// Take uploads at this path (the TCP lab): a POST there is read to
     /// its end and thrown away, a GET there is the form to upload with
     #[arg(long, value_name = "PATH", value_parser = parse_sink)]
@@ -96,8 +97,10 @@ struct Cli {
     /// Add this field to every response, 304s and errors included
     /// (repeatable): 'Name: value'. Framing, connection and per-response
     /// fields are refused; Cache-Control and Server replace the defaults
-    #[arg(long = "header", value_name = "'NAME: VALUE'", value_parser = AddedField::parse)]
-    headers: Vec<AddedField>,
+    // Read by `AddedField::parse_all` after clap, which would echo a
+    // refused value raw (CR, LF and escape sequences included).
+    #[arg(long = "header", value_name = "'NAME: VALUE'")]
+    headers: Vec<String>,
     /// Let pages of other origins read the answers (CORS, with preflight):
     /// bare, any origin (*); with ORIGINs (scheme://host[:port],
     /// repeatable), only those
@@ -213,6 +216,12 @@ fn parse_size(text: &str) -> Result<u64, String> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let added = AddedField::parse_all(&cli.headers).unwrap_or_else(|why| {
+        use clap::CommandFactory;
+        Cli::command()
+            .error(clap::error::ErrorKind::ValueValidation, why)
+            .exit()
+    });
     init_logging(cli.quiet);
 
     let default_max_connections = raise_open_file_limit();
@@ -259,7 +268,7 @@ fn main() -> ExitCode {
             .auth
             .map(|credentials| Guard::new(credentials, &cli.auth_path)),
         sink: cli.sink.map(|sink| sink.with_limit(cli.sink_limit)),
-        added: cli.headers,
+        added,
         cors: cli.cors.map(Cors::from_origins),
         spa: cli.spa,
         sort: cli.sort.unwrap_or_default(),

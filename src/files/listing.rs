@@ -63,6 +63,9 @@ struct Row {
     /// Bytes, for a file (a directory shows `-`).
     size: u64,
     modified: Option<SystemTime>,
+    /// Under a guarded prefix (`--auth-path`) in a public directory: named,
+    /// but its size and time are not shown, nor sorted by.
+    guarded: bool,
 }
 
 impl Row {
@@ -84,6 +87,18 @@ impl Row {
             is_directory,
             size,
             modified,
+            guarded: false,
+        }
+    }
+
+    /// The row of a guarded entry: its name only, sorted as if it had no
+    /// size and no time, so that neither the page nor its order tells them.
+    fn guarded(self) -> Row {
+        Row {
+            size: 0,
+            modified: None,
+            guarded: true,
+            ..self
         }
     }
 }
@@ -119,18 +134,21 @@ pub fn list(root: &Root, request_path: &RequestPath, relative: &Path) -> io::Res
         sys::name_to_segment(name).is_some_and(|segment| target::refuse_segment(segment).is_none())
     };
     let read = root.read_directory(relative, MAX_LISTED, &keep)?;
+    let is_guarded = guarded_entries(root, request_path);
     let mut rows: Vec<Row> = read
         .entries
         .iter()
         .filter_map(|entry| {
             let segment = sys::name_to_segment(&entry.name)?;
-            match entry.kind {
-                EntryKind::File { size, modified } => {
-                    Some(Row::new(segment, false, size, modified))
-                }
-                EntryKind::Directory { modified } => Some(Row::new(segment, true, 0, modified)),
-                EntryKind::Link | EntryKind::Other => None,
-            }
+            let row = match entry.kind {
+                EntryKind::File { size, modified } => Row::new(segment, false, size, modified),
+                EntryKind::Directory { modified } => Row::new(segment, true, 0, modified),
+                EntryKind::Link | EntryKind::Other => return None,
+            };
+            Some(match is_guarded(segment) {
+                true => row.guarded(),
+                false => row,
+            })
         })
         .collect();
     let sort = Sort::from_query(request_path.query.as_deref(), root.sort());
@@ -151,6 +169,23 @@ pub fn list(root: &Root, request_path: &RequestPath, relative: &Path) -> io::Res
         page,
         validators,
     })
+}
+
+/// Which entries of the public directory `request_path` lie under a
+/// guarded prefix (`--auth-path`). In a guarded directory the request had
+/// the credentials already, and every entry is shown whole.
+fn guarded_entries<'a>(
+    root: &'a Root,
+    request_path: &'a RequestPath,
+) -> impl Fn(&[u8]) -> bool + 'a {
+    let guard = root.guard().filter(|guard| !guard.covers(request_path));
+    move |segment| {
+        guard.is_some_and(|guard| {
+            let mut entry = request_path.clone();
+            entry.segments.push(segment.to_vec());
+            guard.covers(&entry)
+        })
+    }
 }
 
 /// The directory's path as a person reads it: decoded, ending in `/`.
@@ -196,12 +231,15 @@ fn render(path: &str, rows: &[Row], truncated: bool, sort: Sort) -> Vec<u8> {
         page.push_str("<tr><td><a href=\"../\">../</a></td><td></td><td></td></tr>\n");
     }
     for row in rows {
-        let size = if row.is_directory {
+        let size = if row.is_directory || row.guarded {
             "-".to_string()
         } else {
             row.size.to_string()
         };
-        let modified = row.modified.map_or_else(String::new, utc_minute);
+        let modified = match row.guarded {
+            true => "needs credentials".to_string(),
+            false => row.modified.map_or_else(String::new, utc_minute),
+        };
         page.push_str(&format!(
             "<tr><td><a href=\"{}\">{}</a></td><td class=\"size\">{size}</td><td>{modified}</td></tr>\n",
             row.href,

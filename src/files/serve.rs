@@ -14,6 +14,7 @@ use std::time::SystemTime;
 
 use crate::files::cache::{self, FileCache};
 use crate::files::conditional::{self, Conditions, EntityTag, Precondition, Validators};
+use crate::files::guard::Guard;
 use crate::files::listing;
 use crate::files::range::{self, Ignored, RangeOutcome};
 use crate::files::root::{OpenError, OpenFailure, Resolved, Root, NOT_FOUND_PAGE};
@@ -94,6 +95,18 @@ pub enum Decision {
     },
 }
 
+impl Decision {
+    /// Whether the connection goes on to stream reload events (`--watch`),
+    /// whatever the credentials' verdict around it.
+    pub fn opens_reload_stream(&self) -> bool {
+        match self {
+            Decision::ReloadEvents => true,
+            Decision::Authorized { then, .. } => then.opens_reload_stream(),
+            _ => false,
+        }
+    }
+}
+
 /// What [`serve`] decided for a file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileDecision {
@@ -137,8 +150,9 @@ pub fn serve(request: &Request, root: &Root, cache: &FileCache) -> (Response, De
         None => decide(request, root, cache),
     };
     // The site's 404 page is looked for only for a 404: every other answer
-    // costs no lookup.
-    let page = (response.status == Status::NotFound)
+    // costs no lookup. It is a page of the site like any other: under a
+    // guarded prefix, only a request with the credentials gets it.
+    let page = (response.status == Status::NotFound && may_see_not_found_page(request, root))
         .then(|| root.not_found_page())
         .flatten();
     let answered = match page {
@@ -168,8 +182,31 @@ fn reload_events(request: &Request, root: &Root) -> Option<(Response, Decision)>
     if !matches!(request.method, Method::Get | Method::Head) {
         return None;
     }
+    // The stream says when the site changes: with the whole site guarded,
+    // it is guarded too (its path is a dotfile, which no prefix can name).
+    let verdict = match root.guard().filter(|guard| guard.covers_everything()) {
+        Some(guard) => match require_credentials(request, guard) {
+            Ok(verdict) => Some(verdict),
+            Err(refused) => return Some(*refused),
+        },
+        None => None,
+    };
     let response = Response::event_stream(request.version).with_field("Cache-Control", "no-store");
-    Some((response, Decision::ReloadEvents))
+    Some(with_verdict((response, Decision::ReloadEvents), verdict))
+}
+
+/// Whether the site's 404 page may be shown to `request`: it lies under
+/// no guarded prefix, or the request has the credentials.
+fn may_see_not_found_page(request: &Request, root: &Root) -> bool {
+    let Some(guard) = root.guard() else {
+        return true;
+    };
+    let page = RequestPath {
+        segments: vec![NOT_FOUND_PAGE.as_bytes().to_vec()],
+        trailing_slash: false,
+        query: None,
+    };
+    !guard.covers(&page) || guard.verify(request).is_granted()
 }
 
 /// `--watch`: whether `request` is one whose HTML gets the reload script:
@@ -253,14 +290,27 @@ fn is_client_route(request: &Request, path: &RequestPath, root: &Root) -> bool {
 }
 
 /// `--spa`: the page instead of the missing route, with its own
-/// validators and preconditions.
-fn fall_back(request: &Request, root: &Root, cache: &FileCache) -> (Response, Decision) {
+/// validators and preconditions; `granted` when the route's own path took
+/// the credentials already.
+fn fall_back(
+    request: &Request,
+    root: &Root,
+    cache: &FileCache,
+    granted: bool,
+) -> (Response, Decision) {
     let missing = request.target().to_string();
     let Some(page) = root.spa() else {
         return (
             Response::error(Status::NotFound),
             Decision::NotOpened(OpenFailure::NotFound),
         );
+    };
+    // The page is a file of the site like any other: under a guarded
+    // prefix, it takes the credentials whatever route it answers for.
+    let verdict = match check_credentials(request, root, page) {
+        _ if granted => None,
+        Ok(verdict) => verdict,
+        Err(refused) => return *refused,
     };
     let (response, decision) = match choose(request, page, root, cache) {
         Chosen::Representation(representation, subject) => {
@@ -272,7 +322,7 @@ fn fall_back(request: &Request, root: &Root, cache: &FileCache) -> (Response, De
         missing,
         then: Box::new(decision),
     };
-    (response, decision)
+    with_verdict((response, decision), verdict)
 }
 
 /// `--cors` on an answer: who may read it, and, for a request from another
@@ -339,12 +389,7 @@ fn decide(request: &Request, root: &Root, cache: &FileCache) -> (Response, Decis
     }
     let path = match target::parse_target(request.target()) {
         Ok(path) => path,
-        Err(refusal) => {
-            return (
-                Response::error(refusal.status()),
-                Decision::BadTarget(refusal),
-            )
-        }
+        Err(refusal) => return refuse_target(request, root, refusal),
     };
     let verdict = match check_credentials(request, root, &path) {
         Ok(verdict) => verdict,
@@ -359,12 +404,30 @@ fn decide(request: &Request, root: &Root, cache: &FileCache) -> (Response, Decis
             Chosen::Answered(_, Decision::NotOpened(OpenFailure::NotFound))
                 if is_client_route(request, &path, root) =>
             {
-                fall_back(request, root, cache)
+                fall_back(request, root, cache, verdict.is_some())
             }
             Chosen::Answered(response, decision) => (response, decision),
         },
     };
     with_verdict(answered, verdict)
+}
+
+/// A target that names no file. With the whole site guarded, the
+/// credentials come first even so: a client without them learns nothing of
+/// the site, not even its 404 page, whatever the path.
+fn refuse_target(request: &Request, root: &Root, refusal: PathError) -> (Response, Decision) {
+    let verdict = match root.guard().filter(|guard| guard.covers_everything()) {
+        Some(guard) => match require_credentials(request, guard) {
+            Ok(verdict) => Some(verdict),
+            Err(refused) => return *refused,
+        },
+        None => None,
+    };
+    let refused = (
+        Response::error(refusal.status()),
+        Decision::BadTarget(refusal),
+    );
+    with_verdict(refused, verdict)
 }
 
 /// The credentials a guarded path takes, before anything is looked up, so
@@ -379,8 +442,17 @@ fn check_credentials(
     let Some(guard) = root.guard().filter(|guard| guard.covers(path)) else {
         return Ok(None);
     };
+    require_credentials(request, guard).map(Some)
+}
+
+/// The verdict on the request's credentials when `guard` applies: the
+/// user's, or the 401 with its challenge.
+fn require_credentials(
+    request: &Request,
+    guard: &Guard,
+) -> Result<Verdict, Box<(Response, Decision)>> {
     match guard.verify(request) {
-        verdict if verdict.is_granted() => Ok(Some(verdict)),
+        verdict if verdict.is_granted() => Ok(verdict),
         verdict => {
             let response = Response::error(Status::Unauthorized)
                 .with_field("WWW-Authenticate", auth::challenge());

@@ -269,16 +269,54 @@ pub fn hide_credentials(head: &[u8]) -> std::borrow::Cow<'_, [u8]> {
         let value = &line[colon + 1..];
         let ending = value.len() - value.trim_ascii_end().len();
         let value = value.trim_ascii();
-        let scheme_len = value.iter().position(|&b| b == b' ').unwrap_or(value.len());
         shown.extend_from_slice(&line[..=colon]);
         shown.push(b' ');
-        shown.extend_from_slice(&value[..scheme_len]);
-        let hidden = value[scheme_len..].trim_ascii().len();
-        let note = format!(" <{hidden} bytes hidden here; the capture has them>");
+        let hidden = match known_scheme(value) {
+            Some(scheme) => {
+                shown.extend_from_slice(scheme);
+                shown.push(b' ');
+                value[scheme.len()..].trim_ascii().len()
+            }
+            None => value.len(),
+        };
+        let note = format!("<{hidden} bytes hidden here; the capture has them>");
         shown.extend_from_slice(note.as_bytes());
         shown.extend_from_slice(&line[line.len() - ending..]);
     }
     std::borrow::Cow::Owned(shown)
+}
+
+/// The authentication schemes shown before the hidden credentials: those
+/// of IANA's HTTP Authentication Scheme Registry, and NTLM.
+const AUTH_SCHEMES: &[&str] = &[
+    "Basic",
+    "Bearer",
+    "Concealed",
+    "Digest",
+    "DPoP",
+    "GNAP",
+    "HOBA",
+    "Mutual",
+    "Negotiate",
+    "NTLM",
+    "OAuth",
+    "PrivateToken",
+    "SCRAM-SHA-1",
+    "SCRAM-SHA-256",
+    "vapid",
+];
+
+/// The scheme that opens a credentials `value`, when it is a known one
+/// followed by a space. Anything else is not shown at all: a malformed
+/// value (`Basic=dXNl…`, or credentials with no scheme) may be nothing but
+/// the secret, so no part of it is taken for a scheme.
+fn known_scheme(value: &[u8]) -> Option<&[u8]> {
+    let end = value.iter().position(|&b| b == b' ')?;
+    let scheme = &value[..end];
+    AUTH_SCHEMES
+        .iter()
+        .any(|known| scheme.eq_ignore_ascii_case(known.as_bytes()))
+        .then_some(scheme)
 }
 
 /// The lines of a head with line endings and control characters made
@@ -618,29 +656,23 @@ fn explain_refusal(request: &Request, verdict: &Verdict, status: Status) -> Vec<
     lines
 }
 
-/// What the `Authorization` field said. The password is never shown: only
-/// its length, masked.
+/// What the `Authorization` field said. Nothing of the password is shown,
+/// not even its length: the mask is always the same.
 fn explain_verdict(verdict: &Verdict) -> Said {
-    let masked = |chars: usize| "*".repeat(chars.min(32));
+    const MASK: &str = "********";
     match verdict {
-        Verdict::Granted {
-            user,
-            password_chars,
-        } => {
-            let (user, mask) = (visible(user.as_bytes()), masked(*password_chars));
+        Verdict::Granted { user } => {
+            let user = visible(user.as_bytes());
             Said::new(
-                format!("Authorization: Basic … -> user {user}, password {mask} ({password_chars} characters) matches"),
-                format!("Authorization: Basic … -> 用户 {user}，密码 {mask}（{password_chars} 个字符）匹配"),
+                format!("Authorization: Basic … -> user {user}, password {MASK} (hidden) matches"),
+                format!("Authorization: Basic … -> 用户 {user}，密码 {MASK}（已隐藏）匹配"),
             )
         }
-        Verdict::Refused {
-            user,
-            password_chars,
-        } => {
-            let (user, mask) = (visible(user.as_bytes()), masked(*password_chars));
+        Verdict::Refused { user } => {
+            let user = visible(user.as_bytes());
             Said::new(
-                format!("Authorization: Basic … -> user {user}, password {mask} ({password_chars} characters) does not match"),
-                format!("Authorization: Basic … -> 用户 {user}，密码 {mask}（{password_chars} 个字符）不匹配"),
+                format!("Authorization: Basic … -> user {user}, password {MASK} (hidden) does not match"),
+                format!("Authorization: Basic … -> 用户 {user}，密码 {MASK}（已隐藏）不匹配"),
             )
         }
         Verdict::Missing => phrase("no Authorization field", "没有 Authorization 字段").into(),
@@ -1128,7 +1160,7 @@ mod tests {
 
     #[test]
     fn credentials_are_hidden_in_shown_heads_table() {
-        let cases: [(&[u8], &[u8]); 4] = [
+        let cases: [(&[u8], &[u8]); 8] = [
             (b"GET / HTTP/1.1\r\nHost: a\r\n\r\n", b"GET / HTTP/1.1\r\nHost: a\r\n\r\n"),
             (
                 b"GET / HTTP/1.1\r\nAuthorization: Basic YWxpY2U6c2VjcmV0\r\n\r\n",
@@ -1141,6 +1173,23 @@ mod tests {
             (
                 b"GET / HTTP/1.1\r\nProxy-Authorization: Bearer t\r\n\r\n",
                 b"GET / HTTP/1.1\r\nProxy-Authorization: Bearer <1 bytes hidden here; the capture has them>\r\n\r\n",
+            ),
+            // Malformed: nothing of the value is taken for a scheme.
+            (
+                b"GET / HTTP/1.1\r\nAuthorization: Basic=dXNlcjpwYXNz\r\n\r\n",
+                b"GET / HTTP/1.1\r\nAuthorization: <18 bytes hidden here; the capture has them>\r\n\r\n",
+            ),
+            (
+                b"GET / HTTP/1.1\r\nAuthorization: dXNlcjpwYXNz\r\n\r\n",
+                b"GET / HTTP/1.1\r\nAuthorization: <12 bytes hidden here; the capture has them>\r\n\r\n",
+            ),
+            (
+                b"GET / HTTP/1.1\r\nAuthorization: dXNlcjpwYXNz more\r\n\r\n",
+                b"GET / HTTP/1.1\r\nAuthorization: <17 bytes hidden here; the capture has them>\r\n\r\n",
+            ),
+            (
+                b"GET / HTTP/1.1\r\nAuthorization: Basic\r\n\r\n",
+                b"GET / HTTP/1.1\r\nAuthorization: <5 bytes hidden here; the capture has them>\r\n\r\n",
             ),
         ];
         for (head, shown) in cases {
@@ -1267,13 +1316,11 @@ mod tests {
         all.push(file(proceed, Some(RangeOutcome::Partial(ranges))));
         let granted = Verdict::Granted {
             user: "alice".into(),
-            password_chars: 6,
         };
         for verdict in [
             granted.clone(),
             Verdict::Refused {
                 user: "alice".into(),
-                password_chars: 3,
             },
             Verdict::Missing,
             Verdict::OtherScheme,

@@ -8,8 +8,16 @@
 //! worked out per response (`Content-Type`, `ETag`, `Content-Range`…).
 //! `Cache-Control` and `Server`, which the server sends with a default
 //! value, are replaced by the operator's.
+//!
+//! A field may be given twice only when it is a list whose lines may each
+//! stand on their own ([`MAY_REPEAT`], and `Set-Cookie`); any other field
+//! appears once in a response (RFC 9110 §5.3), so a second `--header` for it
+//! is refused rather than sending two that contradict each other. A refused
+//! value is shown with its controls written out, so that it can neither
+//! split the error line nor reach the terminal as an escape sequence.
 
 use crate::protocol::fields::is_tchar;
+use crate::protocol::visible::visible;
 
 /// One field to add: its name as given, its value trimmed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,6 +50,20 @@ const REFUSED: &[(&str, &str)] = &[
     ("allow", PER_RESPONSE),
     ("www-authenticate", PER_RESPONSE),
     ("retry-after", PER_RESPONSE),
+];
+/// The fields that may be given more than once, each becoming a line of
+/// its own: lists whose lines a recipient reads as one (RFC 9110 §5.3),
+/// and `Set-Cookie`, which is never combined (RFC 6265 §3).
+const MAY_REPEAT: &[&str] = &[
+    "set-cookie",
+    "link",
+    "content-security-policy",
+    "content-security-policy-report-only",
+    "via",
+    "alt-svc",
+    "server-timing",
+    "timing-allow-origin",
+    "accept-ch",
 ];
 const FRAMING: &str =
     "it frames the message, which the server does for each response (RFC 9112 §6)";
@@ -82,10 +104,39 @@ impl AddedField {
         })
     }
 
+    /// Reads every `--header` value, in order: the first error says which
+    /// value and why, with the value's controls written out.
+    pub fn parse_all(texts: &[String]) -> Result<Vec<AddedField>, String> {
+        let mut fields: Vec<AddedField> = Vec::with_capacity(texts.len());
+        for text in texts {
+            let field = AddedField::parse(text)
+                .map_err(|why| format!("invalid value '{}' for '--header': {why}", shown(text)))?;
+            let repeats = fields.iter().any(|earlier| earlier.replaces(&field.name));
+            let lower = field.name.to_ascii_lowercase();
+            if repeats && !MAY_REPEAT.contains(&lower.as_str()) {
+                return Err(format!(
+                    "--header {} given twice: a response carries one {} field (RFC 9110 §5.3); \
+                     give one --header with every value it needs, joined by commas where it is a list",
+                    field.name, field.name
+                ));
+            }
+            fields.push(field);
+        }
+        Ok(fields)
+    }
+
     /// Whether this field takes the place of the server's field `name`.
     pub fn replaces(&self, name: &str) -> bool {
         self.name.eq_ignore_ascii_case(name)
     }
+}
+
+/// `text` as an error line shows it: CR and LF as `\r` and `\n`, every
+/// other control as `\xNN` ([`visible`]).
+fn shown(text: &str) -> String {
+    visible(text.as_bytes())
+        .replace("\\x0d", "\\r")
+        .replace("\\x0a", "\\n")
 }
 
 #[cfg(test)]
@@ -134,6 +185,37 @@ mod tests {
                 (Ok(got), Ok(want)) => assert_eq!(&got, want, "{text:?}"),
                 (Err(got), Err(want)) => assert!(got.contains(want), "{text:?}: {got}"),
                 (got, want) => panic!("{text:?}: {got:?}, expected {want:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn every_header_value_is_read_and_repeats_checked_table() {
+        let cases: &[(&[&str], Result<usize, &str>)] = &[
+            (&[], Ok(0)),
+            (&["X-A: 1", "X-B: 2"], Ok(2)),
+            (&["Link: <a>", "link: <b>"], Ok(2)),
+            (&["Set-Cookie: a=1", "Set-Cookie: b=2"], Ok(2)),
+            (&["Server: one", "Server: two"], Err("Server given twice")),
+            (
+                &["Cache-Control: a", "cache-control: b"],
+                Err("given twice"),
+            ),
+            (&["X-A: 1", "x-a: 2"], Err("x-a given twice")),
+            (&["X-A: a\r\nb"], Err("'X-A: a\\r\\nb'")),
+            (&["X-A: a\x1b[31m"], Err("'X-A: a\\x1b[31m'")),
+            (&["X-A: a\0"], Err("'X-A: a\\x00'")),
+            (&["X-A: 1", "Bad Name: 2"], Err("'Bad Name: 2'")),
+        ];
+        for (texts, expected) in cases {
+            let texts: Vec<String> = texts.iter().map(|t| t.to_string()).collect();
+            match (AddedField::parse_all(&texts), expected) {
+                (Ok(fields), Ok(count)) => assert_eq!(fields.len(), *count, "{texts:?}"),
+                (Err(why), Err(part)) => {
+                    assert!(why.contains(part), "{texts:?}: {why}");
+                    assert!(!why.contains(['\r', '\n', '\x1b', '\0']), "{why:?}");
+                }
+                (got, _) => panic!("{texts:?}: {got:?}"),
             }
         }
     }

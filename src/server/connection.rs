@@ -313,8 +313,8 @@ impl Connection<'_> {
     fn serve(&mut self, request: &Request, received: Instant, body_unread: bool) -> Next {
         let context = self.context;
         let (response, decision) = files::serve(request, &context.root, &context.cache);
-        if decision == Decision::ReloadEvents && !body_unread {
-            return self.reload(request, response, received);
+        if decision.opens_reload_stream() && !body_unread {
+            return self.reload(request, (response, decision), received);
         }
         self.answer_served(request, (response, decision), received, body_unread)
     }
@@ -322,23 +322,23 @@ impl Connection<'_> {
     /// `--watch`: the reload stream's head, then its events on this
     /// connection until the page goes or the server stops; 503 past
     /// [`reload::MAX_RELOAD_VIEWERS`].
-    fn reload(&mut self, request: &Request, response: Response, received: Instant) -> Next {
+    fn reload(
+        &mut self,
+        request: &Request,
+        (response, decision): (Response, Decision),
+        received: Instant,
+    ) -> Next {
         let context = self.context;
         let Some(watcher) = context.watcher.as_deref() else {
-            return self.answer_served(
-                request,
-                (response, Decision::ReloadEvents),
-                received,
-                false,
-            );
+            return self.answer_served(request, (response, decision), received, false);
         };
         let viewers = &context.reload_viewers;
         if viewers.fetch_add(1, Ordering::SeqCst) >= reload::MAX_RELOAD_VIEWERS {
             viewers.fetch_sub(1, Ordering::SeqCst);
             let busy = Response::error(Status::ServiceUnavailable).with_field("Retry-After", "1");
-            return self.answer_served(request, (busy, Decision::ReloadEvents), received, false);
+            return self.answer_served(request, (busy, decision), received, false);
         }
-        let next = self.answer_served(request, (response, Decision::ReloadEvents), received, false);
+        let next = self.answer_served(request, (response, decision), received, false);
         let next = match next {
             Next::Continue | Next::Close(_) if request.method == Method::Get => {
                 let chunked = request.version == HttpVersion::Http11;

@@ -173,9 +173,9 @@ fn the_log_names_the_user_and_no_trace_log_or_inspector_shows_the_password() {
         "{text}"
     );
     for decided in [
-        "decided: Authorization: Basic … -> user alice, password ******* (7 characters) matches -> proceed",
+        "decided: Authorization: Basic … -> user alice, password ******** (hidden) matches -> proceed",
         "decided: Basic is Base64, an encoding and not encryption: anyone who sees this request (the capture, Wireshark) decodes the password",
-        "decided: GET /hello.txt needs credentials (--auth): Authorization: Basic … -> user alice, password ***** (5 characters) does not match -> 401 Unauthorized, WWW-Authenticate: Basic realm=\"glasshttp\", charset=\"UTF-8\"",
+        "decided: GET /hello.txt needs credentials (--auth): Authorization: Basic … -> user alice, password ******** (hidden) does not match -> 401 Unauthorized, WWW-Authenticate: Basic realm=\"glasshttp\", charset=\"UTF-8\"",
         "> Authorization: Basic <20 bytes hidden here; the capture has them>",
     ] {
         assert!(text.contains(decided), "{decided} not in {text}");
