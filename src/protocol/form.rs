@@ -1,8 +1,10 @@
 //! `multipart/form-data` (RFC 7578, framed as RFC 2046 §5.1.1 says), read
 //! as it streams in: only enough bytes to recognise a delimiter split
 //! across two reads are kept, so a body of any size is read in bounded
-//! memory. What it keeps of each part is its field name, its file name
-//! and its size: the sink reports the parts and discards their bytes.
+//! memory, transport padding included (counted, never kept). What it keeps
+//! of each part is its field name and its file name, each cut to a length
+//! a person reads, and its size: the sink reports the parts and discards
+//! their bytes.
 
 use crate::protocol::fields::trim_ows;
 use crate::protocol::words::{phrase, Phrase};
@@ -13,6 +15,10 @@ pub const MAX_BOUNDARY_BYTES: usize = 70;
 pub const MAX_PART_HEAD_BYTES: usize = 8 * 1024;
 /// The most parts described; more are counted, not described.
 pub const MAX_PARTS: usize = 1000;
+/// The most characters of a field or file name kept, for the report a
+/// person reads: a longer one is cut there and ends in `…`, so that what
+/// an upload costs to describe does not grow with its names.
+pub const MAX_NAME_CHARS: usize = 200;
 
 /// One part as the sink describes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,6 +96,10 @@ pub struct FormReader {
     /// Where the last delimiter was found: if what follows it makes it no
     /// delimiter, reading goes on there.
     before_delimiter: Stage,
+    /// Transport padding (spaces and tabs) read past the last delimiter,
+    /// counted rather than kept: should what follows show it was no
+    /// delimiter, these bytes were content.
+    padding: u64,
 }
 
 impl FormReader {
@@ -106,6 +116,7 @@ impl FormReader {
             more_parts: 0,
             failed: None,
             before_delimiter: Stage::Preamble,
+            padding: 0,
         }
     }
 
@@ -149,6 +160,13 @@ impl FormReader {
         }
     }
 
+    /// Bytes held between two pieces: at most [`MAX_PART_HEAD_BYTES`]
+    /// (a part's head read so far), however the body is cut and however
+    /// much padding it holds.
+    pub fn held_bytes(&self) -> usize {
+        self.carry.len()
+    }
+
     fn find_delimiter(&mut self, input: &[u8], at: usize) -> Step {
         self.before_delimiter = self.stage;
         let length = self.delimiter.len();
@@ -179,14 +197,18 @@ impl FormReader {
         }
     }
 
+    /// Just past a delimiter: padding, then `--` (the close) or CRLF (a
+    /// part). The padding is consumed as it arrives, so however much of it
+    /// a client sends, only the two bytes that decide are ever held.
     fn after_delimiter(&mut self, input: &[u8], at: usize) -> Step {
         let rest = &input[at..];
-        // Transport padding (spaces and tabs) may follow a delimiter.
         let padding = rest
             .iter()
             .take_while(|&&b| b == b' ' || b == b'\t')
             .count();
-        let rest = &rest[padding..];
+        self.padding += padding as u64;
+        let at = at + padding;
+        let rest = &input[at..];
         if rest.len() < 2 {
             return Step::Keep(at);
         }
@@ -198,14 +220,17 @@ impl FormReader {
             // The CRLF stays: it ends the (maybe empty) first header line.
             b"\r\n" => {
                 self.stage = Stage::Head;
-                Step::To(at + padding)
+                self.padding = 0;
+                Step::To(at)
             }
             // A delimiter is followed only by padding and CRLF, or `--`
             // (RFC 2046 §5.1.1): this was a line of content that began
-            // like one.
+            // like one. Reading goes on after the padding, which cannot
+            // begin a delimiter (that starts with CR).
             _ => {
                 self.stage = self.before_delimiter;
-                self.add_content(self.delimiter.len() as u64);
+                self.add_content(self.delimiter.len() as u64 + self.padding);
+                self.padding = 0;
                 Step::To(at)
             }
         }
@@ -272,13 +297,22 @@ fn describe_part(head: &[u8]) -> Part {
         let value = String::from_utf8_lossy(trim_ows(&line[colon + 1..])).into_owned();
         for (name, value) in parameters(&value) {
             match name.to_ascii_lowercase().as_str() {
-                "name" => part.name = Some(value),
-                "filename" => part.filename = Some(value),
+                "name" => part.name = Some(shortened(value)),
+                "filename" => part.filename = Some(shortened(value)),
                 _ => {}
             }
         }
     }
     part
+}
+
+/// `name` cut to [`MAX_NAME_CHARS`] characters and `…` when longer.
+fn shortened(mut name: String) -> String {
+    if let Some((cut, _)) = name.char_indices().nth(MAX_NAME_CHARS) {
+        name.truncate(cut);
+        name.push('…');
+    }
+    name
 }
 
 /// `; name=value` parameters, the value a token or a quoted string with
@@ -384,6 +418,63 @@ epilogue";
         let mut huge_head = b"--XyZ\r\n".to_vec();
         huge_head.extend(std::iter::repeat_n(b'a', MAX_PART_HEAD_BYTES + 10));
         assert_eq!(read_in(4, &huge_head).failed, Some(PART_HEAD_TOO_LARGE));
+    }
+
+    #[test]
+    fn transport_padding_is_consumed_as_it_streams() {
+        // RFC 2046 §5.1.1 lets any amount of padding follow a delimiter:
+        // it must cost no memory however long it is, and be counted as
+        // content when what follows shows the line was no delimiter.
+        let mut reader = FormReader::new(b"XyZ");
+        reader.feed(b"--XyZ");
+        let padding = vec![b' '; 4096];
+        for _ in 0..256 {
+            reader.feed(&padding);
+            assert!(reader.held_bytes() <= 2 * 74, "{}", reader.held_bytes());
+        }
+        reader.feed(b"\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nok\r\n--XyZ \t--");
+        let report = reader.finish();
+        assert_eq!(report.failed, None);
+        assert_eq!(report.parts.len(), 1);
+        assert_eq!(report.parts[0].size, 2);
+
+        // Padding, then something else: the delimiter and its padding were
+        // content, whatever the pieces.
+        let mut body =
+            b"--XyZ\r\nContent-Disposition: form-data; name=\"b\"\r\n\r\nx\r\n--XyZ".to_vec();
+        body.extend_from_slice(&[b'\t'; 1000]);
+        body.extend_from_slice(b"y\r\n--XyZ--");
+        for pieces in [1, 3, 100, body.len()] {
+            let report = read_in(pieces, &body);
+            assert_eq!(report.failed, None, "{pieces} pieces");
+            let content = b"x\r\n--XyZ".len() + 1000 + 1;
+            assert_eq!(report.parts[0].size, content as u64, "{pieces} pieces");
+        }
+    }
+
+    #[test]
+    fn names_are_kept_to_a_display_length() {
+        // Within the head's bound of 8 KiB, as an attacker would send it.
+        let (long, file) = ("<".repeat(7000), "f".repeat(300));
+        let head = format!(
+            "--XyZ\r\nContent-Disposition: form-data; name=\"{long}\"; filename=\"{file}.txt\"\r\n\r\nx\r\n--XyZ--"
+        );
+        let report = read_in(5, head.as_bytes());
+        let part = &report.parts[0];
+        for kept in [part.name.as_deref(), part.filename.as_deref()] {
+            let kept = kept.unwrap();
+            assert_eq!(kept.chars().count(), MAX_NAME_CHARS + 1, "{kept}");
+            assert!(kept.ends_with('…'), "{kept}");
+        }
+        // A short name, and one of exactly the limit in many-byte letters,
+        // are kept whole.
+        let cjk = "名".repeat(MAX_NAME_CHARS);
+        let head = format!(
+            "--XyZ\r\nContent-Disposition: form-data; name=\"a\"; filename=\"{cjk}\"\r\n\r\n\r\n--XyZ--"
+        );
+        let part = &read_in(1, head.as_bytes()).parts[0];
+        assert_eq!(part.name.as_deref(), Some("a"));
+        assert_eq!(part.filename.as_deref(), Some(cjk.as_str()));
     }
 
     #[test]
