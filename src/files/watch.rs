@@ -57,10 +57,16 @@ impl Watcher {
             changed: Condvar::new(),
             stopping: AtomicBool::new(false),
         });
+        // The first walk is done before the server serves: a change made
+        // the moment it has started is then a change, not the state the
+        // watcher starts from. One flag for every walk, the first included:
+        // the warning about a large tree is said once.
+        let mut warned = false;
+        let first = fingerprint(&root, &mut warned);
         let polled = Arc::clone(&watcher);
         thread::Builder::new()
             .name("watch".into())
-            .spawn(move || polled.poll(&root))?;
+            .spawn(move || polled.poll(&root, first, warned))?;
         Ok(watcher)
     }
 
@@ -88,10 +94,10 @@ impl Watcher {
         self.changed.notify_all();
     }
 
-    fn poll(&self, root: &Path) {
-        let mut settled = fingerprint(root, &mut false);
+    /// Walks `root` every [`POLL_INTERVAL`] until stopped, from the
+    /// `settled` state of the first walk.
+    fn poll(&self, root: &Path, mut settled: u64, mut warned: bool) {
         let mut pending: Option<u64> = None;
-        let mut warned = false;
         while !self.stopping.load(Ordering::SeqCst) {
             thread::sleep(POLL_INTERVAL);
             let now = fingerprint(root, &mut warned);
@@ -161,19 +167,141 @@ fn mix(hash: u64, bytes: &[u8]) -> u64 {
     sys::fnv1a_bytes(hash.to_le_bytes().into_iter().chain(bytes.iter().copied()))
 }
 
-/// `page` with [`RELOAD_SCRIPT`] before its last `</body>` (in any case),
-/// or at its end when it has none.
+/// `page` with [`RELOAD_SCRIPT`] before the `</body>` that ends the
+/// document as an HTML parser reads it ([`body_end`]), or at its end when
+/// there is none.
 pub fn inject(page: &[u8]) -> Vec<u8> {
-    let lower = page.to_ascii_lowercase();
-    let at = lower
-        .windows(b"</body>".len())
-        .rposition(|window| window == b"</body>")
-        .unwrap_or(page.len());
+    let at = body_end(page).unwrap_or(page.len());
     let mut injected = Vec::with_capacity(page.len() + RELOAD_SCRIPT.len());
     injected.extend_from_slice(&page[..at]);
     injected.extend_from_slice(RELOAD_SCRIPT.as_bytes());
     injected.extend_from_slice(&page[at..]);
     injected
+}
+
+/// Elements whose content a parser reads as text up to their own end tag
+/// (HTML's raw text and escapable raw text elements, and `noscript`, which
+/// a browser running the script reads the same way): a `</body>` inside
+/// them ends nothing.
+const TEXT_ELEMENTS: &[&[u8]] = &[
+    b"script",
+    b"style",
+    b"textarea",
+    b"title",
+    b"xmp",
+    b"iframe",
+    b"noembed",
+    b"noframes",
+    b"noscript",
+];
+
+/// Where the last `</body>` end tag starts, read as HTML's tokenizer reads
+/// a page (WHATWG HTML §13.2.5), in as much of it as that needs: comments,
+/// `<!…>` and `<?…>`, quoted attribute values and the content of
+/// [`TEXT_ELEMENTS`] are stepped over, so a `</body>` in any of them is not
+/// taken for the end of the body. `<plaintext>` and the script element's
+/// escaped states are not modelled: the first takes the rest of the page,
+/// which then has no end tag, and the second only matters to a page that
+/// writes `<!--` inside a script.
+fn body_end(page: &[u8]) -> Option<usize> {
+    let mut last = None;
+    let mut at = 0;
+    while let Some(offset) = page[at..].iter().position(|&b| b == b'<') {
+        let open = at + offset;
+        let Some((next, is_body_end)) = step_over_markup(page, open) else {
+            // The page ends inside a comment, a tag or a text element:
+            // nothing after `open` is a tag.
+            break;
+        };
+        if is_body_end {
+            last = Some(open);
+        }
+        at = next;
+    }
+    last
+}
+
+/// From the `<` at `open`: where reading goes on, and whether that `<`
+/// opened a `</body>`; `None` when the page ends before the markup does.
+fn step_over_markup(page: &[u8], open: usize) -> Option<(usize, bool)> {
+    let rest = &page[open..];
+    let next = if rest.starts_with(b"<!--") {
+        comment_end(page, open + 4)?
+    } else if rest.starts_with(b"</") && rest.get(2).is_some_and(u8::is_ascii_alphabetic) {
+        let (name, end) = tag(page, open + 2)?;
+        return Some((end, name.eq_ignore_ascii_case(b"body")));
+    } else if rest.get(1).is_some_and(u8::is_ascii_alphabetic) {
+        let (name, end) = tag(page, open + 1)?;
+        match TEXT_ELEMENTS.iter().find(|t| name.eq_ignore_ascii_case(t)) {
+            Some(element) => end_tag_of(page, end, element)?,
+            None => end,
+        }
+    } else if rest.starts_with(b"<!") || rest.starts_with(b"<?") || rest.starts_with(b"</") {
+        // A bogus comment (a doctype among them): up to the next `>`.
+        open + 1 + rest[1..].iter().position(|&b| b == b'>')? + 1
+    } else {
+        open + 1
+    };
+    Some((next, false))
+}
+
+/// Just past the `-->` of a comment whose text starts at `from` (`<!-->`
+/// and `<!--->` end at once); `None` when the page ends inside it.
+fn comment_end(page: &[u8], from: usize) -> Option<usize> {
+    let text = &page[from..];
+    for abrupt in [&b">"[..], b"->"] {
+        if text.starts_with(abrupt) {
+            return Some(from + abrupt.len());
+        }
+    }
+    let close = text.windows(3).position(|w| w == b"-->")?;
+    Some(from + close + 3)
+}
+
+/// A tag whose name starts at `from`: the name, and where the tag ends
+/// (just past its `>`, quoted attribute values stepped over); `None` when
+/// the page ends inside it.
+fn tag(page: &[u8], from: usize) -> Option<(&[u8], usize)> {
+    let is_name_end = |b: &u8| b.is_ascii_whitespace() || *b == b'/' || *b == b'>';
+    let name_len = page[from..].iter().position(is_name_end)?;
+    let mut at = from + name_len;
+    while at < page.len() {
+        match page[at] {
+            b'>' => return Some((&page[from..from + name_len], at + 1)),
+            b'=' => {
+                at += 1;
+                at += page[at..]
+                    .iter()
+                    .take_while(|b| b.is_ascii_whitespace())
+                    .count();
+                if let Some(&quote @ (b'"' | b'\'')) = page.get(at) {
+                    at += 1 + page[at + 1..].iter().position(|&b| b == quote)? + 1;
+                }
+            }
+            _ => at += 1,
+        }
+    }
+    None
+}
+
+/// Where the end tag of the text element `name` starts, searching from
+/// `from`: `</name` followed by white space, `/` or `>`, in any case.
+fn end_tag_of(page: &[u8], from: usize, name: &[u8]) -> Option<usize> {
+    let mut at = from;
+    loop {
+        let open = at + page[at..].windows(2).position(|w| w == b"</")?;
+        let after = open + 2 + name.len();
+        let named = page
+            .get(open + 2..after)
+            .is_some_and(|text| text.eq_ignore_ascii_case(name));
+        let ended = page
+            .get(after)
+            .is_some_and(|b| b.is_ascii_whitespace() || *b == b'/' || *b == b'>');
+        if named && ended {
+            return Some(open);
+        }
+        at = open + 2;
+    }
 }
 
 #[cfg(test)]
@@ -183,7 +311,7 @@ mod tests {
     #[test]
     fn the_script_goes_before_the_last_body_end_or_at_the_end_table() {
         let s = RELOAD_SCRIPT;
-        let cases: [(&str, String); 4] = [
+        let cases: Vec<(&str, String)> = vec![
             ("<body>a</body></html>", format!("<body>a{s}</body></html>")),
             (
                 "<BODY>a</Body >x</BODY>",
@@ -191,11 +319,61 @@ mod tests {
             ),
             ("<p>no body", format!("<p>no body{s}")),
             ("", s.to_string()),
+            // Where an HTML parser sees no end tag, none is taken.
+            (
+                "<body>a</body><!-- </body> -->",
+                format!("<body>a{s}</body><!-- </body> -->"),
+            ),
+            ("<p>a<!-- </body> -->", format!("<p>a<!-- </body> -->{s}")),
+            ("<p>a<!-- </body>", format!("<p>a<!-- </body>{s}")),
+            // Ended inside markup: the real end tag before it still counts.
+            (
+                "<body>a</body><!-- </body>",
+                format!("<body>a{s}</body><!-- </body>"),
+            ),
+            (
+                "<body>a</body><p title=\"</body>",
+                format!("<body>a{s}</body><p title=\"</body>"),
+            ),
+            (
+                "<body>a</body><script></body>",
+                format!("<body>a{s}</body><script></body>"),
+            ),
+            ("<!-->x</body>", format!("<!-->x{s}</body>")),
+            ("a < b </body>", format!("a < b {s}</body>")),
+            ("<a href=></body>", format!("<a href=>{s}</body>")),
+            (
+                "<script>var s = \"</body>\";</script>",
+                format!("<script>var s = \"</body>\";</script>{s}"),
+            ),
+            (
+                "<SCRIPT type=module>'</body>'</SCRIPT ><p>",
+                format!("<SCRIPT type=module>'</body>'</SCRIPT ><p>{s}"),
+            ),
+            (
+                "<style>/* </body> */</style></body>",
+                format!("<style>/* </body> */</style>{s}</body>"),
+            ),
+            (
+                "<textarea></body></textarea><title></body></title>",
+                format!("<textarea></body></textarea><title></body></title>{s}"),
+            ),
+            (
+                "<a title='</body>' href=\"</body>\">x</a></body>",
+                format!("<a title='</body>' href=\"</body>\">x</a>{s}</body>"),
+            ),
+            ("<scripts></body>", format!("<scripts>{s}</body>")),
+            ("</bodyx>", format!("</bodyx>{s}")),
+            (
+                "<!DOCTYPE html></body>",
+                format!("<!DOCTYPE html>{s}</body>"),
+            ),
         ];
         for (page, expected) in cases {
             assert_eq!(
                 String::from_utf8(inject(page.as_bytes())).unwrap(),
-                expected
+                expected,
+                "{page:?}"
             );
         }
     }

@@ -135,6 +135,16 @@ pub struct Config {
     pub watch: bool,
 }
 
+impl Config {
+    /// Whether an observer will show each connection's handshake (the
+    /// trace, the capture, the inspector or the report): then the
+    /// listeners keep each SYN from before they listen. The same answer as
+    /// [`Observers::reads_handshakes`], known before the observers exist.
+    pub fn reads_handshakes(&self) -> bool {
+        self.trace || self.capture.is_some() || self.inspect.is_some() || self.report.is_some()
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Config {
@@ -357,10 +367,16 @@ const PORT_ATTEMPTS: usize = 10;
 /// same port. With port 0 the port is picked on the first address; if
 /// another program holds it on another, a new one is picked.
 fn listen_all(config: &Config) -> Result<Vec<TcpListener>, StartError> {
+    let options = sys::ListenOptions {
+        read: config.idle_timeout,
+        write: config.write_timeout,
+        keep_syns: config.reads_handshakes(),
+    };
     let mut attempt = 0;
     'pick: loop {
         attempt += 1;
-        let first = sys::listen(config.addr).map_err(|error| bind_error(config.addr, error))?;
+        let first =
+            sys::listen(config.addr, &options).map_err(|error| bind_error(config.addr, error))?;
         let port = first
             .local_addr()
             .map_err(|error| StartError::Bind(config.addr, error))?
@@ -368,7 +384,7 @@ fn listen_all(config: &Config) -> Result<Vec<TcpListener>, StartError> {
         let mut listeners = vec![first];
         for &ip in &config.also_listen {
             let addr = SocketAddr::new(ip, port);
-            match sys::listen(addr) {
+            match sys::listen(addr, &options) {
                 Ok(listener) => listeners.push(listener),
                 Err(error) if error.kind() == io::ErrorKind::AddrInUse => {
                     if config.addr.port() == 0 && attempt < PORT_ATTEMPTS {
@@ -405,14 +421,10 @@ impl Server {
             .map(TcpListener::local_addr)
             .collect::<io::Result<Vec<_>>>()
             .map_err(|error| StartError::Bind(config.addr, error))?;
-        for listener in &listeners {
-            sys::prepare_listener(listener, config.idle_timeout, config.write_timeout)
-                .map_err(|error| StartError::Bind(config.addr, error))?;
-        }
+        // After listening, so that a busy port creates no capture or report
+        // file (nor empties an old one).
         let (observers, inspector) = observers_for(config)?;
-        if observers.reads_handshakes() {
-            listeners.iter().for_each(sys::keep_syns);
-        }
+        debug_assert_eq!(observers.reads_handshakes(), config.reads_handshakes());
         let context = Context {
             root,
             cache: FileCache::with_settle_time(config.cache_settle_time)

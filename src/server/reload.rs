@@ -1,8 +1,9 @@
 //! `--watch`'s reload stream: once a page's script has its head (decided
 //! in `files/serve.rs`), the connection's thread writes one `reload` event
 //! each time the watcher sees a change beneath the root, and a comment now
-//! and then so that a page gone away is noticed, until the page goes or the
-//! server stops. At most [`MAX_RELOAD_VIEWERS`] at once, like the
+//! and then (so that proxies keep the stream open), until the page goes or
+//! the server stops. A page that goes is noticed within [`STOP_CHECK`], by
+//! a peek that finds its close, so its slot is free for the next one. At most [`MAX_RELOAD_VIEWERS`] at once, like the
 //! inspector's viewers: each holds a thread.
 
 use std::io::{self, BufWriter, Write};
@@ -13,12 +14,14 @@ use crate::files::watch::Watcher;
 use crate::observe::Tap;
 use crate::protocol::chunked::LAST_CHUNK;
 use crate::server::events::write_event;
+use crate::sys;
 
 /// Reload streams open at once; more get 503.
 pub const MAX_RELOAD_VIEWERS: usize = 16;
 /// How often an idle stream sends a comment.
 const HEARTBEAT: Duration = Duration::from_secs(15);
-/// How often the stream looks whether the server is stopping.
+/// How often the stream looks whether the server is stopping, or the
+/// page has gone.
 const STOP_CHECK: Duration = Duration::from_millis(250);
 
 /// The socket as the stream writes it: every byte handed to the tap first,
@@ -70,6 +73,9 @@ pub fn stream(
                 seen = generation;
                 quiet_since = Instant::now();
             }
+            // The page went (closed, reloaded, navigated away): its slot
+            // is free at once, not when a write to it fails at last.
+            None if sys::has_closed(stream) => return Ok(()),
             None if quiet_since.elapsed() >= HEARTBEAT => {
                 write_event(&mut out, chunked, ": still here", 0, |_| Ok(()))?;
                 out.flush()?;

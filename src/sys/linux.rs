@@ -121,3 +121,16 @@ pub fn has_unread_bytes(stream: &TcpStream) -> bool {
         Ok((n, _)) if n > 0
     )
 }
+
+/// Whether the client has closed its side (or reset the connection): one
+/// non-blocking peek that finds the end of the stream, or an error.
+pub fn has_closed(stream: &TcpStream) -> bool {
+    use rustix::io::Errno;
+    use rustix::net::{recv, RecvFlags};
+    let mut byte = [0u8; 1];
+    match recv(stream, &mut byte, RecvFlags::PEEK | RecvFlags::DONTWAIT) {
+        Ok((n, _)) => n == 0,
+        Err(Errno::AGAIN | Errno::INTR) => false,
+        Err(_) => true,
+    }
+}

@@ -64,10 +64,11 @@ pub use family::{
     FileIdentity, DEFAULT_CONNECTIONS,
 };
 pub use hash::fnv1a_bytes;
-pub use listen::listen;
+pub use listen::{listen, ListenOptions};
 pub use lock::ignoring_poison;
 pub use path::{
-    has_unread_bytes, prepare_accepted, prepare_listener, send_file, wake_acceptor, wake_reader,
+    has_closed, has_unread_bytes, prepare_accepted, prepare_listener, send_file, wake_acceptor,
+    wake_reader,
 };
 pub use progress::{is_timeout, send_wait, WriteProgress};
 pub use stamp::FileStamp;

@@ -104,3 +104,22 @@ pub fn has_unread_bytes(stream: &TcpStream) -> bool {
     let _ = stream.set_nonblocking(false);
     unread
 }
+
+/// Whether the client has closed its side (or reset the connection): a
+/// peek made non-blocking for the moment finds the end of the stream, or
+/// an error other than "nothing yet".
+pub fn has_closed(stream: &TcpStream) -> bool {
+    if stream.set_nonblocking(true).is_err() {
+        return false;
+    }
+    let mut byte = [0u8; 1];
+    let closed = match stream.peek(&mut byte) {
+        Ok(n) => n == 0,
+        Err(error) => !matches!(
+            error.kind(),
+            io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+        ),
+    };
+    let _ = stream.set_nonblocking(false);
+    closed
+}
