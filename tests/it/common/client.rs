@@ -51,7 +51,11 @@ pub struct Client {
 
 impl Client {
     pub fn connect(addr: SocketAddr) -> Client {
-        let stream = TcpStream::connect(addr).expect("connect");
+        Client::over(TcpStream::connect(addr).expect("connect"))
+    }
+
+    /// A client over a connection the test made itself.
+    pub fn over(stream: TcpStream) -> Client {
         stream.set_read_timeout(Some(SOCKET_TIMEOUT)).unwrap();
         stream.set_write_timeout(Some(SOCKET_TIMEOUT)).unwrap();
         Client {
