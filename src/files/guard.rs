@@ -3,8 +3,6 @@
 //! guarded path is checked before anything is looked up, so a 401 tells
 //! nothing of the file: not whether it exists, its size, tag or time.
 
-use std::borrow::Cow;
-
 use crate::files::target::{parse_target, PathError, RequestPath};
 use crate::protocol::auth::{self, Credentials, Verdict};
 use crate::protocol::Request;
@@ -30,7 +28,7 @@ impl Guard {
             .iter()
             .map(|prefix| {
                 let segments = prefix.segments.iter();
-                segments.map(|s| fold_case(s).into_owned()).collect()
+                segments.map(|s| fold_case(s)).collect()
             })
             .collect();
         if prefixes.is_empty() {
@@ -104,17 +102,17 @@ fn is_same_name(folded: &[u8], asked: &[u8]) -> bool {
     if asked.is_ascii() {
         folded.eq_ignore_ascii_case(asked)
     } else {
-        folded == &fold_case(asked)[..]
+        folded == fold_case(asked)
     }
 }
 
 /// A segment with its letters in lower case, for a comparison that
 /// ignores case as Windows and macOS do when they look a name up: Unicode
 /// letters too (`Ä` and `ä`), when the segment is UTF-8.
-fn fold_case(segment: &[u8]) -> Cow<'_, [u8]> {
+fn fold_case(segment: &[u8]) -> Vec<u8> {
     match std::str::from_utf8(segment) {
-        Ok(text) if !text.is_ascii() => Cow::Owned(text.to_lowercase().into_bytes()),
-        _ => Cow::Owned(segment.to_ascii_lowercase()),
+        Ok(text) if !text.is_ascii() => text.to_lowercase().into_bytes(),
+        _ => segment.to_ascii_lowercase(),
     }
 }
 

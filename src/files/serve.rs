@@ -184,12 +184,9 @@ fn reload_events(request: &Request, root: &Root) -> Option<(Response, Decision)>
     }
     // The stream says when the site changes: with the whole site guarded,
     // it is guarded too (its path is a dotfile, which no prefix can name).
-    let verdict = match root.guard().filter(|guard| guard.covers_everything()) {
-        Some(guard) => match require_credentials(request, guard) {
-            Ok(verdict) => Some(verdict),
-            Err(refused) => return Some(*refused),
-        },
-        None => None,
+    let verdict = match check_site_credentials(request, root) {
+        Ok(verdict) => verdict,
+        Err(refused) => return Some(*refused),
     };
     let response = Response::event_stream(request.version).with_field("Cache-Control", "no-store");
     Some(with_verdict((response, Decision::ReloadEvents), verdict))
@@ -412,22 +409,35 @@ fn decide(request: &Request, root: &Root, cache: &FileCache) -> (Response, Decis
     with_verdict(answered, verdict)
 }
 
-/// A target that names no file. With the whole site guarded, the
-/// credentials come first even so: a client without them learns nothing of
-/// the site, not even its 404 page, whatever the path.
+/// A target that names no file. A refused path (a dotfile, `..` above the
+/// root) takes the credentials first when the whole site is guarded: a
+/// client without them learns nothing of the site, not even its 404 page.
+/// A target that is not one at all is a 400 whoever sends it.
 fn refuse_target(request: &Request, root: &Root, refusal: PathError) -> (Response, Decision) {
-    let verdict = match root.guard().filter(|guard| guard.covers_everything()) {
-        Some(guard) => match require_credentials(request, guard) {
-            Ok(verdict) => Some(verdict),
+    let verdict = match refusal {
+        PathError::Refused(_) => match check_site_credentials(request, root) {
+            Ok(verdict) => verdict,
             Err(refused) => return *refused,
         },
-        None => None,
+        PathError::BadTarget => None,
     };
     let refused = (
         Response::error(refusal.status()),
         Decision::BadTarget(refusal),
     );
     with_verdict(refused, verdict)
+}
+
+/// The credentials a request takes when the whole site is guarded, for
+/// what has no path a prefix could name: `Ok(None)` when it is not.
+fn check_site_credentials(
+    request: &Request,
+    root: &Root,
+) -> Result<Option<Verdict>, Box<(Response, Decision)>> {
+    match root.guard().filter(|guard| guard.covers_everything()) {
+        Some(guard) => require_credentials(request, guard).map(Some),
+        None => Ok(None),
+    }
 }
 
 /// The credentials a guarded path takes, before anything is looked up, so
