@@ -151,6 +151,40 @@ fn an_auth_path_that_can_name_nothing_is_refused_at_start_up() {
 }
 
 #[test]
+fn an_upload_report_stays_small_however_long_its_names() {
+    // A thousand parts, each named with 7,000 `<` (each `&lt;` on the
+    // page): the report describes them in names cut to a length a person
+    // reads, not in 28 MB.
+    let site = Site::new();
+    let server = Binary::serving(&site.root, &["--quiet", "--sink", "/upload"]);
+    let name = "<".repeat(7000);
+    let mut body = Vec::new();
+    for _ in 0..1000 {
+        body.extend_from_slice(
+            format!("--B\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\nx\r\n")
+                .as_bytes(),
+        );
+    }
+    body.extend_from_slice(b"--B--\r\n");
+    let mut client = Client::connect(server.addr);
+    client.send(
+        format!(
+            "POST /upload HTTP/1.1\r\nHost: t\r\nContent-Type: multipart/form-data; boundary=B\r\n\
+             Content-Length: {}\r\n\r\n",
+            body.len()
+        )
+        .as_bytes(),
+    );
+    client.send(&body);
+    let reply = client.read_reply(false);
+    assert_eq!(reply.status, 200);
+    let page = reply.body_text();
+    assert_eq!(page.matches("<li>").count(), 1000);
+    assert!(page.len() < 2 << 20, "a report of {} bytes", page.len());
+    assert!(page.contains(&format!("{}…", "&lt;".repeat(200))));
+}
+
+#[test]
 fn a_public_listing_names_a_guarded_file_without_its_size_or_time() {
     let site = Site::new();
     std::fs::create_dir(site.root.join("public")).unwrap();
