@@ -304,22 +304,34 @@ fn fall_back(
     };
     // The page is a file of the site like any other: under a guarded
     // prefix, it takes the credentials whatever route it answers for.
-    let verdict = match check_credentials(request, root, page) {
-        _ if granted => None,
-        Ok(verdict) => verdict,
-        Err(refused) => return *refused,
+    let checked = match granted {
+        true => Ok(None),
+        false => check_credentials(request, root, page),
     };
-    let (response, decision) = match choose(request, page, root, cache) {
-        Chosen::Representation(representation, subject) => {
-            serve_representation(request, representation, subject)
-        }
-        Chosen::Answered(response, decision) => (response, decision),
+    let (response, decision) = match checked {
+        Ok(verdict) => with_verdict(serve_page(request, page, root, cache), verdict),
+        Err(refused) => *refused,
     };
     let decision = Decision::Fallback {
         missing,
         then: Box::new(decision),
     };
-    with_verdict((response, decision), verdict)
+    (response, decision)
+}
+
+/// The `--spa` page itself, with its own validators and preconditions.
+fn serve_page(
+    request: &Request,
+    page: &RequestPath,
+    root: &Root,
+    cache: &FileCache,
+) -> (Response, Decision) {
+    match choose(request, page, root, cache) {
+        Chosen::Representation(representation, subject) => {
+            serve_representation(request, representation, subject)
+        }
+        Chosen::Answered(response, decision) => (response, decision),
+    }
 }
 
 /// `--cors` on an answer: who may read it, and, for a request from another
