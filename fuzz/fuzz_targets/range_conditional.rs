@@ -4,7 +4,9 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use glasshttp::files::conditional::{evaluate, if_range_matches, Conditions, Validators};
+use glasshttp::files::conditional::{
+    evaluate, if_range_matches, Conditions, EntityTag, Validators,
+};
 use glasshttp::files::range::{self, RangeOutcome, MAX_RANGES};
 use glasshttp::protocol::Method;
 use libfuzzer_sys::fuzz_target;
@@ -44,7 +46,7 @@ fuzz_target!(|data: &[u8]| {
         if_range: pick(4),
     };
     let validators = Validators {
-        etag: "\"5-abc\"".to_string(),
+        etag: EntityTag::strong("5-abc".to_string()),
         last_modified: Some(UNIX_EPOCH + Duration::from_secs(1_700_000_000)),
     };
     let now = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
