@@ -58,16 +58,19 @@ impl Observers {
         server: SocketAddr,
         stream: &TcpStream,
     ) -> ConnectionObserver<'_> {
-        let mut observers: Vec<Box<dyn Observer + '_>> =
-            vec![Box::new(access_log::AccessLog::new(client))];
-        if let Some(trace) = &self.trace {
-            observers.push(Box::new(trace.connection(id, self.capture.as_ref())));
+        // The stores (the journal, the capture) hear each event before
+        // anything says it (the trace, the access log): whatever a person
+        // or a test has read on stderr, the inspector already shows.
+        let mut observers: Vec<Box<dyn Observer + '_>> = Vec::with_capacity(4);
+        if let Some(journal) = &self.journal {
+            observers.push(Box::new(journal.connection(id)));
         }
         if let Some(capture) = &self.capture {
             observers.push(Box::new(capture.conversation()));
         }
-        if let Some(journal) = &self.journal {
-            observers.push(Box::new(journal.connection(id)));
+        observers.push(Box::new(access_log::AccessLog::new(client)));
+        if let Some(trace) = &self.trace {
+            observers.push(Box::new(trace.connection(id, self.capture.as_ref())));
         }
         let wants_bytes = observers.iter().any(|observer| observer.wants_bytes());
         let mut connection = ConnectionObserver {
