@@ -41,10 +41,12 @@ fn browser_tools_present(driver_dir: &Path) -> bool {
     if missing.is_empty() {
         return true;
     }
-    if std::env::var_os("CI").is_some() {
+    if common::every_tool_required() {
         panic!("the browser test must run under CI; missing: {missing:?}");
     }
-    eprintln!("skipped: the browser test needs {missing:?} (see .ci/run)");
+    common::say_skipped(&format!(
+        "the browser test needs {missing:?} (apt-get install chromium nodejs; cd tests/browser && npm ci)"
+    ));
     false
 }
 

@@ -316,7 +316,7 @@ fn tshark_reads_a_capture_of_a_lab_session_over_ipv6() {
         return;
     }
     if std::net::TcpListener::bind("[::1]:0").is_err() {
-        eprintln!("skipped: this machine has no IPv6 loopback");
+        crate::common::say_skipped("this machine has no IPv6 loopback");
         return;
     }
     check_capture("::1");
@@ -357,13 +357,13 @@ fn a_client_port_another_protocol_owns_still_reads_as_http() {
             .ok()?;
         Some(socket)
     }) else {
-        eprintln!("skipped: port 44818 is taken");
+        crate::common::say_skipped("port 44818 is taken");
         return;
     };
     let Some(port) =
         (45000..45100).find(|p| std::net::TcpListener::bind(("127.0.0.1", *p)).is_ok())
     else {
-        eprintln!("skipped: no free port above 44818");
+        crate::common::say_skipped("no free port above 44818");
         return;
     };
     let dir = tempfile::tempdir().unwrap();

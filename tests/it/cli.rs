@@ -44,7 +44,7 @@ fn unspecified_address_lists_the_machine_addresses() {
 #[test]
 fn ipv6_loopback_is_served() {
     if std::net::TcpListener::bind("[::1]:0").is_err() {
-        eprintln!("skipped: this machine has no IPv6 loopback");
+        crate::common::say_skipped("this machine has no IPv6 loopback");
         return;
     }
     let site = Site::new();
@@ -73,7 +73,7 @@ fn answers(addr: std::net::SocketAddr) -> bool {
 #[test]
 fn with_no_bind_both_loopback_families_answer_on_one_port() {
     if std::net::TcpListener::bind("[::1]:0").is_err() {
-        eprintln!("skipped: this machine has no IPv6 loopback");
+        crate::common::say_skipped("this machine has no IPv6 loopback");
         return;
     }
     let site = Site::new();
@@ -102,7 +102,7 @@ fn with_no_bind_both_loopback_families_answer_on_one_port() {
 #[test]
 fn bind_to_the_ipv6_wildcard_serves_ipv4_too_and_one_address_is_one_family() {
     if std::net::TcpListener::bind("[::1]:0").is_err() {
-        eprintln!("skipped: this machine has no IPv6 loopback");
+        crate::common::say_skipped("this machine has no IPv6 loopback");
         return;
     }
     let site = Site::new();

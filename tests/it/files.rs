@@ -3,10 +3,9 @@
 
 use crate::common;
 
-use std::os::unix::fs::symlink;
 use std::process::Command;
 
-use crate::common::{BothWays, Site, TestServer};
+use crate::common::{symlink, BothWays, Site, TestServer};
 
 #[test]
 fn traversal_attempts_never_reach_files_outside_the_root() {
@@ -291,6 +290,7 @@ fn the_real_site_serves_its_page_logo_and_audio() {
     );
 }
 
+#[cfg(unix)]
 #[test]
 fn unreadable_file_is_403() {
     if !common::unix_only("a file mode that denies reading") {
@@ -336,6 +336,7 @@ fn unreadable_file_is_403() {
     );
 }
 
+#[cfg(unix)]
 fn is_root() -> bool {
     Command::new("id")
         .arg("-u")

@@ -6,13 +6,17 @@
 //! `Expect: 100-continue` for a request that is refused anyway.
 
 use std::process::Command;
+#[cfg(unix)]
 use std::sync::atomic::{AtomicBool, Ordering};
+#[cfg(unix)]
 use std::sync::Arc;
+#[cfg(unix)]
 use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::common::{self, Binary, Client, Site, TestServer};
 
+#[cfg(unix)]
 #[test]
 fn a_directory_swapped_for_a_symlink_during_lookups_never_leaks_the_outside() {
     if !common::unix_only("symlinks") {
@@ -140,6 +144,7 @@ fn a_client_that_stops_reading_is_dropped_once_the_write_timeout_passes_without_
     );
 }
 
+#[cfg(unix)]
 #[test]
 fn a_socket_file_in_the_root_is_404_without_an_error_line() {
     if !common::unix_only("Unix domain sockets") {
@@ -166,6 +171,7 @@ fn a_socket_file_in_the_root_is_404_without_an_error_line() {
     );
 }
 
+#[cfg(unix)]
 #[test]
 fn when_no_thread_can_be_started_new_clients_get_503_and_accepting_goes_on() {
     if !common::unix_only("RLIMIT_NPROC") || !common::require_program("setpriv") {
@@ -210,6 +216,7 @@ fn when_no_thread_can_be_started_new_clients_get_503_and_accepting_goes_on() {
     }
 }
 
+#[cfg(unix)]
 #[test]
 fn the_default_connection_limit_follows_the_task_limit_too() {
     if !common::unix_only("RLIMIT_NPROC") || !common::require_program("setpriv") {
@@ -470,11 +477,15 @@ fn a_capture_write_error_is_one_warning_that_says_write() {
     if !common::unix_only("a FIFO") {
         return;
     }
-    // The reader takes a few hundred bytes and goes: every write after
-    // that fails (EPIPE).
+    // The reader takes the file's first 4 KiB and goes: every write after
+    // that fails (EPIPE). It must outlast the file's start (the section and
+    // interface blocks, under 1 KiB), or the server cannot even start: a
+    // reader that left after 300 bytes raced the second of those writes.
+    // 300 exchanges write well over a pipe's 64 KiB, so some write comes
+    // after the reader has gone however fast the writer is.
     let site = Site::new();
-    let (fifo, mut reader) = fifo_with_reader(site.outside.path(), "head -c 300 > /dev/null");
-    let mut server = capture_while_serving(&site, &fifo, &[], 50);
+    let (fifo, mut reader) = fifo_with_reader(site.outside.path(), "head -c 4096 > /dev/null");
+    let mut server = capture_while_serving(&site, &fifo, &[], 300);
     let _ = reader.wait();
     server.stop();
     let lines: Vec<String> = server.rest_of_stderr();

@@ -42,3 +42,16 @@ impl Site {
         fs::write(self.root.join(name), contents).unwrap();
     }
 }
+
+/// A symbolic link at `link` to `original`, on any system (on Windows, as a
+/// file or a directory link by what `original` is; that needs the right to
+/// make links, which CI's runners have).
+pub fn symlink(original: impl AsRef<Path>, link: impl AsRef<Path>) -> std::io::Result<()> {
+    #[cfg(unix)]
+    return std::os::unix::fs::symlink(original, link);
+    #[cfg(windows)]
+    return match original.as_ref().is_dir() {
+        true => std::os::windows::fs::symlink_dir(original, link),
+        false => std::os::windows::fs::symlink_file(original, link),
+    };
+}

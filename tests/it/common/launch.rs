@@ -48,7 +48,7 @@ pub fn is_windows_build() -> bool {
 /// and the test needs what only Unix has (signals, FIFOs, rlimits, modes).
 pub fn unix_only(what: &str) -> bool {
     if is_windows_build() {
-        eprintln!("skipped on the Windows build: {what} is Unix-only");
+        super::say_skipped(&format!("on the Windows build: {what} is Unix-only"));
         return false;
     }
     true

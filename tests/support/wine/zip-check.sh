@@ -9,8 +9,13 @@
 set -euo pipefail
 zip="$(realpath "${1:?usage: zip-check.sh OUT.zip}")"
 cd "$(dirname "$0")/../../.."
+source .ci/common.sh
 wine=${WINE:-/usr/lib/wine/wine64}
-export WINEPREFIX=${WINEPREFIX:-$PWD/target/wineprefix}
+need python3 "apt-get install python3"
+need curl "apt-get install curl"
+need x86_64-w64-mingw32-gcc "apt-get install gcc-mingw-w64-x86-64"
+[ -x "$wine" ] || { echo "zip-check.sh: needs Wine at $wine: apt-get install wine64 (or set WINE)" >&2; exit 2; }
+export WINEPREFIX=${WINEPREFIX:-$(cargo_target_dir)/wineprefix}
 export WINEDEBUG=-all
 wineserver=$(dirname "$wine")/wineserver
 "$wineserver" -p 2>/dev/null || true
