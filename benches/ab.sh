@@ -17,8 +17,8 @@ ulimit -n 65536 2>/dev/null || true
 build_release
 work="$(mktemp -d)"
 git -C "$repo" worktree add --quiet --detach "$work/before" "$rev"
-(cd "$work/before" && cargo build --release --quiet --target-dir "$repo/target/ab")
-before_binary="$repo/target/ab/release/glasshttp"
+(cd "$work/before" && cargo build --release --quiet --target-dir "$target_dir/ab")
+before_binary="$target_dir/ab/release/glasshttp"
 root="$work/root"
 mkdir -p "$root"
 cp -r "$repo"/www/. "$root/"

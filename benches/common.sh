@@ -3,14 +3,18 @@
 # Source it; do not run it.
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-# GLASSHTTP_BIN measures another build (say, a baseline) instead of this one.
-binary="${GLASSHTTP_BIN:-$repo/target/release/glasshttp}"
+# Where cargo puts what it builds (CARGO_TARGET_DIR, or target/).
+target_dir="$(cd "$repo" && cargo metadata --format-version 1 --no-deps |
+  python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
+# The release build with line tables (the `profiling` profile), so perf can
+# name lines. GLASSHTTP_BIN measures another build (say, a baseline).
+binary="${GLASSHTTP_BIN:-$target_dir/profiling/glasshttp}"
 
 # The portable path (std only, what Windows and macOS run), built for Linux.
-portable_binary="$repo/target/portable/release/glasshttp"
+portable_binary="$target_dir/portable/profiling/glasshttp"
 
 build_release() {
-  [ -n "${GLASSHTTP_BIN:-}" ] || (cd "$repo" && cargo build --release --quiet)
+  [ -n "${GLASSHTTP_BIN:-}" ] || (cd "$repo" && cargo build --profile profiling --quiet)
 }
 
 # benches/probe.rs, built as a bench target; its path from cargo's report.
@@ -25,7 +29,7 @@ for line in sys.stdin:
 }
 
 build_portable() {
-  (cd "$repo" && cargo build --release --quiet --features portable --target-dir target/portable)
+  (cd "$repo" && cargo build --profile profiling --quiet --features portable --target-dir "$target_dir/portable")
 }
 
 # start_glasshttp ROOT [FLAGS...]: starts the server in the background and

@@ -21,8 +21,8 @@ work="$(mktemp -d)"
 builds=("now=$binary")
 if [ -n "${1:-}" ]; then
   git -C "$repo" worktree add --quiet --detach "$work/before" "$1"
-  (cd "$work/before" && cargo build --release --quiet --target-dir "$repo/target/ab")
-  builds=("before=$repo/target/ab/release/glasshttp" "${builds[@]}")
+  (cd "$work/before" && cargo build --release --quiet --target-dir "$target_dir/ab")
+  builds=("before=$target_dir/ab/release/glasshttp" "${builds[@]}")
 fi
 cleanup() {
   kill "${SERVER_PID:-}" "${VIEWERS_PID:-}" 2>/dev/null || true

@@ -67,7 +67,9 @@ mod imp {
     /// nothing.
     pub fn facts(stream: &TcpStream) -> Option<TcpFacts> {
         let fd = stream.as_raw_fd();
-        let mut info = [0u8; size_of::<libc::tcp_info>()];
+        // Room for the kernel's whole struct (248 bytes in Linux 6), which
+        // may be longer than the C library's declaration of it.
+        let mut info = [0u8; TCP_INFO_BYTES];
         let len = get_option(fd, libc::TCP_INFO, &mut info).ok()?;
         let info = &info[..len];
         let byte = |offset: usize| info.get(offset).copied();
@@ -89,7 +91,12 @@ mod imp {
         // option does not (RFC 7323 §3.2, and what a capture shows).
         let server_mss = advertised + if timestamps { 12 } else { 0 };
         let client_window = word(offset_of!(libc::tcp_info, tcpi_snd_wnd)).unwrap_or(0);
-        let server_window = word(offset_of!(libc::tcp_info, tcpi_rcv_wnd))
+        // tcpi_rcv_wnd (Linux 5.4) follows tcpi_snd_wnd in the kernel's
+        // struct; musl's libc declares the struct without it, so its offset
+        // is taken from the kernel's layout, and an older kernel, which
+        // writes fewer bytes, leaves it out.
+        let receive_window = offset_of!(libc::tcp_info, tcpi_snd_wnd) + 4;
+        let server_window = word(receive_window)
             .filter(|&window| window > 0)
             .or_else(|| word(offset_of!(libc::tcp_info, tcpi_rcv_space)))?;
         Some(TcpFacts {
@@ -105,6 +112,9 @@ mod imp {
         })
     }
 
+    /// Bytes asked for with TCP_INFO: the kernel writes what it has, at
+    /// most this.
+    const TCP_INFO_BYTES: usize = 256;
     const TCPI_OPT_TIMESTAMPS: u8 = 1;
     const TCPI_OPT_SACK: u8 = 2;
     const TCPI_OPT_WSCALE: u8 = 4;
