@@ -447,9 +447,15 @@ fn chromium_finds_every_connection_in_a_report_of_hostile_requests() {
     }
     let site = crate::common::Site::new();
     let report_file = site.outside.path().join("report.html");
-    let mut server = Binary::serving(&site.root, &["--report", report_file.to_str().unwrap()]);
+    let report_flag = [
+        "--report",
+        report_file.to_str().unwrap(),
+        "--trace",
+        "--quiet",
+    ];
+    let mut server = Binary::serving(&site.root, &report_flag);
     let sent = crate::inspector::send_hostile_requests(server.addr);
-    std::thread::sleep(std::time::Duration::from_millis(200));
+    server.wait_for_closes(sent);
     server.stop();
     let shot = Path::new(env!("CARGO_TARGET_TMPDIR")).join("hostile-report.png");
     let printed = run_driver(

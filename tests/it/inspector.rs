@@ -240,15 +240,15 @@ fn report_of(path: &std::path::Path) -> (String, String) {
 fn the_report_is_written_at_shutdown_and_holds_every_connection() {
     let site = Site::new();
     let report = site.outside.path().join("report.html");
-    let mut server = Binary::serving(&site.root, &["--report", report.to_str().unwrap()]);
+    let report_flag = ["--report", report.to_str().unwrap(), "--trace"];
+    let mut server = Binary::serving(&site.root, &report_flag);
     assert!(
         !server.banner.iter().any(|line| line.contains("Inspector")),
         "no inspector without --inspect"
     );
     visit(server.addr);
     // The server is done with both connections before it is asked to stop.
-    server.wait_for_stderr("\"HEAD / HTTP/1.1\" 200");
-    std::thread::sleep(Duration::from_millis(200));
+    server.wait_for_closes(2);
     server.stop();
     let (page, json) = report_of(&report);
     let data: serde_json::Value = serde_json::from_str(&json).unwrap();
@@ -512,9 +512,10 @@ pub fn send_hostile_requests(addr: std::net::SocketAddr) -> usize {
 fn nothing_a_client_sends_can_change_how_the_report_page_parses() {
     let site = Site::new();
     let report = site.outside.path().join("report.html");
-    let mut server = Binary::serving(&site.root, &["--report", report.to_str().unwrap()]);
+    let report_flag = ["--report", report.to_str().unwrap(), "--trace", "--quiet"];
+    let mut server = Binary::serving(&site.root, &report_flag);
     let sent = send_hostile_requests(server.addr);
-    std::thread::sleep(Duration::from_millis(200));
+    server.wait_for_closes(sent);
     server.stop();
     let (_, json) = report_of(&report);
     for unsafe_text in ["<", ">", "&", "\u{2028}", "\u{2029}"] {

@@ -326,6 +326,24 @@ impl Binary {
         }
     }
 
+    /// Waits until the trace (`--trace`) has said that connections 1 to
+    /// `count` closed, in whatever order: the journal and the report have
+    /// recorded each close by then (the stores hear an event before the
+    /// trace says it).
+    pub fn wait_for_closes(&self, count: usize) {
+        let mut open: std::collections::BTreeSet<usize> = (1..=count).collect();
+        while !open.is_empty() {
+            let line = self.next_stderr_line();
+            let closed = line
+                .strip_prefix("[conn ")
+                .and_then(|rest| rest.split_once("] closed:"))
+                .and_then(|(id, _)| id.parse::<usize>().ok());
+            if let Some(id) = closed {
+                open.remove(&id);
+            }
+        }
+    }
+
     /// The stderr lines up to and including the first that contains `needle`.
     pub fn stderr_until(&self, needle: &str) -> Vec<String> {
         let mut lines = Vec::new();
