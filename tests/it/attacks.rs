@@ -10,22 +10,7 @@
 use std::io::Read;
 use std::time::{Duration, Instant};
 
-use base64::Engine;
-
-use crate::common::{self, Binary, Client, Reply, Site};
-
-fn basic(pair: &str) -> String {
-    format!(
-        "Authorization: Basic {}\r\n",
-        base64::engine::general_purpose::STANDARD.encode(pair)
-    )
-}
-
-fn ask(server: &Binary, method_and_path: &str, fields: &str) -> Reply {
-    let mut client = Client::connect(server.addr);
-    client.send(format!("{method_and_path} HTTP/1.1\r\nHost: t\r\n{fields}\r\n").as_bytes());
-    client.read_reply(method_and_path.starts_with("HEAD"))
-}
+use crate::common::{self, basic, read_until, Binary, Client, Site};
 
 #[test]
 fn a_spa_page_under_a_guarded_prefix_asks_for_credentials_through_the_fallback() {
@@ -45,24 +30,20 @@ fn a_spa_page_under_a_guarded_prefix_asks_for_credentials_through_the_fallback()
         ],
     );
     let html = "Accept: text/html\r\n";
-    let direct = ask(&server, "GET /admin/app.html", html);
+    let direct = server.ask("GET /admin/app.html", html);
     assert_eq!(direct.status, 401);
     for method in ["GET", "HEAD"] {
-        let route = ask(&server, &format!("{method} /dashboard"), html);
+        let route = server.ask(&format!("{method} /dashboard"), html);
         assert_eq!(route.status, 401, "{method} /dashboard");
         assert!(!route.body_text().contains("admin app"), "{method}");
         assert!(route.header("www-authenticate").is_some(), "{method}");
     }
-    let granted = ask(
-        &server,
-        "GET /dashboard",
-        &format!("{html}{}", basic("carol:pw")),
-    );
+    let granted = server.ask("GET /dashboard", &format!("{html}{}", basic("carol:pw")));
     assert_eq!(granted.status, 200);
     assert_eq!(granted.body_text(), "<h1>the admin app</h1>\n");
     // Public pages and assets are as before.
-    assert_eq!(ask(&server, "GET /hello.txt", "").status, 200);
-    assert_eq!(ask(&server, "GET /app.js", html).status, 404);
+    assert_eq!(server.ask("GET /hello.txt", "").status, 200);
+    assert_eq!(server.ask("GET /app.js", html).status, 404);
 }
 
 #[test]
@@ -86,13 +67,13 @@ fn auth_path_is_read_as_a_request_target_is() {
             &site.root,
             &["--quiet", "--auth", "a:b", "--auth-path", prefix],
         );
-        let refused = ask(&server, &format!("GET {target}"), "");
+        let refused = server.ask(&format!("GET {target}"), "");
         assert_eq!(refused.status, 401, "--auth-path {prefix:?}, GET {target}");
         // The folder's own spelling, for a file system that tells case.
         let file = target.replace("PRIVATE", "private");
-        let granted = ask(&server, &format!("GET {file}"), &basic("a:b"));
+        let granted = server.ask(&format!("GET {file}"), &basic("a:b"));
         assert_eq!(granted.status, 200, "--auth-path {prefix:?}, GET {target}");
-        assert_eq!(ask(&server, "GET /hello.txt", "").status, 200, "{prefix}");
+        assert_eq!(server.ask("GET /hello.txt", "").status, 200, "{prefix}");
     }
 }
 
@@ -204,7 +185,7 @@ fn a_public_listing_names_a_guarded_file_without_its_size_or_time() {
             "/public/vault",
         ],
     );
-    let listing = ask(&server, "GET /public/", "").body_text();
+    let listing = server.ask("GET /public/", "").body_text();
     let row = |name: &str| {
         listing
             .lines()
@@ -230,12 +211,14 @@ fn a_public_listing_names_a_guarded_file_without_its_size_or_time() {
     assert!(!shown_time(&vault), "{vault}");
     // Sorted by size, the guarded file sits where a size of nothing would,
     // not where its own size would put it.
-    let by_size = ask(&server, "GET /public/?sort=size&order=desc", "").body_text();
+    let by_size = server
+        .ask("GET /public/?sort=size&order=desc", "")
+        .body_text();
     let at = |name: &str| by_size.find(&format!(">{name}<")).unwrap();
     assert!(at("small.txt") < at("plan.txt"), "{by_size}");
     // With the credentials, the file itself is served.
     assert_eq!(
-        ask(&server, "GET /public/plan.txt", &basic("a:b")).status,
+        server.ask("GET /public/plan.txt", &basic("a:b")).status,
         200
     );
 }
@@ -246,11 +229,11 @@ fn with_the_whole_site_guarded_a_404_asks_for_credentials_first() {
     site.write("404.html", "<h1>the site's own 404</h1>\n");
     let server = Binary::serving(&site.root, &["--quiet", "--auth", "a:b"]);
     for path in ["/.hidden", "/no-such-file", "/a/../../x", "/CON"] {
-        let refused = ask(&server, &format!("GET {path}"), "");
+        let refused = server.ask(&format!("GET {path}"), "");
         assert_eq!(refused.status, 401, "{path}");
         assert!(!refused.body_text().contains("own 404"), "{path}");
     }
-    let granted = ask(&server, "GET /.hidden", &basic("a:b"));
+    let granted = server.ask("GET /.hidden", &basic("a:b"));
     assert_eq!(granted.status, 404);
     assert!(granted.body_text().contains("own 404"));
 }
@@ -263,10 +246,10 @@ fn the_404_page_under_a_guarded_prefix_is_not_shown_for_a_public_404() {
         &site.root,
         &["--quiet", "--auth", "a:b", "--auth-path", "/404.html"],
     );
-    let public = ask(&server, "GET /no-such-file", "");
+    let public = server.ask("GET /no-such-file", "");
     assert_eq!(public.status, 404);
     assert!(!public.body_text().contains("own 404"));
-    let granted = ask(&server, "GET /no-such-file", &basic("a:b"));
+    let granted = server.ask("GET /no-such-file", &basic("a:b"));
     assert!(granted.body_text().contains("own 404"));
 }
 
@@ -274,7 +257,7 @@ fn the_404_page_under_a_guarded_prefix_is_not_shown_for_a_public_404() {
 fn the_reload_stream_is_guarded_when_the_whole_site_is() {
     let site = Site::new();
     let server = Binary::serving(&site.root, &["--quiet", "--auth", "a:b", "--watch"]);
-    let refused = ask(&server, "GET /.glasshttp/reload", "");
+    let refused = server.ask("GET /.glasshttp/reload", "");
     assert_eq!(refused.status, 401);
     let mut client = Client::connect(server.addr);
     client.send(
@@ -304,7 +287,7 @@ fn trace_and_report(fields: &str) -> (String, String) {
             report.to_str().unwrap(),
         ],
     );
-    let reply = ask(&server, "GET /hello.txt", fields);
+    let reply = server.ask("GET /hello.txt", fields);
     assert!(matches!(reply.status, 200 | 401), "{}", reply.status);
     server.stop();
     let trace = server.rest_of_stderr().join("\n");
@@ -400,32 +383,13 @@ fn a_field_that_must_not_repeat_is_refused_when_given_twice() {
             "Link: </data.json>; rel=preload",
         ],
     );
-    let reply = ask(&server, "GET /hello.txt", "");
+    let reply = server.ask("GET /hello.txt", "");
     let links = reply
         .headers
         .iter()
         .filter(|(name, _)| name.eq_ignore_ascii_case("link"))
         .count();
     assert_eq!(links, 2);
-}
-
-/// Reads from `client` until `needle` has arrived, or `limit` has passed.
-fn read_until(client: &mut Client, needle: &str, limit: Duration) -> String {
-    client
-        .stream
-        .set_read_timeout(Some(Duration::from_millis(200)))
-        .unwrap();
-    let deadline = Instant::now() + limit;
-    let mut seen = Vec::new();
-    let mut buffer = [0u8; 4096];
-    while Instant::now() < deadline && !String::from_utf8_lossy(&seen).contains(needle) {
-        match client.stream.read(&mut buffer) {
-            Ok(0) => break,
-            Ok(n) => seen.extend_from_slice(&buffer[..n]),
-            Err(_) => {}
-        }
-    }
-    String::from_utf8_lossy(&seen).into_owned()
 }
 
 const SCRIPT: &str = "<script>/* glasshttp --watch */";
@@ -455,7 +419,7 @@ fn the_reload_script_goes_where_a_parser_ends_the_body() {
     }
     let server = Binary::serving(&site.root, &["--quiet", "--watch"]);
     for (name, _, expected) in pages {
-        let body = ask(&server, &format!("GET /{name}"), "").body_text();
+        let body = server.ask(&format!("GET /{name}"), "").body_text();
         let script_at = body.find(SCRIPT).expect("the script");
         let end = body[script_at..].find("</script>").unwrap() + script_at + 9;
         let shown = format!("{}{{S}}{}", &body[..script_at], &body[end..]);

@@ -5,20 +5,7 @@
 
 use base64::Engine;
 
-use crate::common::{require_program, run_binary, Binary, Client, Reply, Site};
-
-fn basic(pair: &str) -> String {
-    format!(
-        "Authorization: Basic {}\r\n",
-        base64::engine::general_purpose::STANDARD.encode(pair)
-    )
-}
-
-fn ask(server: &Binary, method_and_path: &str, fields: &str) -> Reply {
-    let mut client = Client::connect(server.addr);
-    client.send(format!("{method_and_path} HTTP/1.1\r\nHost: t\r\n{fields}\r\n").as_bytes());
-    client.read_reply(method_and_path.starts_with("HEAD"))
-}
+use crate::common::{basic, require_program, run_binary, Binary, Site};
 
 /// A site with a private folder.
 fn private_site() -> Site {
@@ -32,7 +19,7 @@ fn private_site() -> Site {
 fn without_the_credentials_every_request_is_a_401_that_tells_nothing_of_the_file() {
     let site = private_site();
     let server = Binary::serving(&site.root, &["--auth", "alice:s3:cret", "--quiet"]);
-    let granted = ask(&server, "GET /hello.txt", &basic("alice:s3:cret"));
+    let granted = server.ask("GET /hello.txt", &basic("alice:s3:cret"));
     assert_eq!(granted.status, 200);
     let etag = granted.header("etag").unwrap().to_string();
     let cases = [
@@ -65,7 +52,7 @@ fn without_the_credentials_every_request_is_a_401_that_tells_nothing_of_the_file
         ),
     ];
     for (name, request, fields) in cases {
-        let reply = ask(&server, request, &fields);
+        let reply = server.ask(request, &fields);
         assert_eq!(reply.status, 401, "{name}");
         assert_eq!(
             reply.header("www-authenticate"),
@@ -94,16 +81,15 @@ fn without_the_credentials_every_request_is_a_401_that_tells_nothing_of_the_file
     }
     // The scheme in any case, UTF-8 credentials, and then everything works.
     let lower = basic("alice:s3:cret").replace("Basic", "bAsIc");
-    assert_eq!(ask(&server, "GET /hello.txt", &lower).status, 200);
-    let revalidated = ask(
-        &server,
+    assert_eq!(server.ask("GET /hello.txt", &lower).status, 200);
+    let revalidated = server.ask(
         "GET /hello.txt",
         &format!("{}If-None-Match: {etag}\r\n", basic("alice:s3:cret")),
     );
     assert_eq!(revalidated.status, 304);
     let chinese = Binary::serving(&site.root, &["--auth", "李华:密码", "--quiet"]);
     assert_eq!(
-        ask(&chinese, "GET /hello.txt", &basic("李华:密码")).status,
+        chinese.ask("GET /hello.txt", &basic("李华:密码")).status,
         200
     );
 }
@@ -130,7 +116,7 @@ fn auth_path_guards_only_its_prefixes_whatever_their_case() {
             basic(pair)
         };
         assert_eq!(
-            ask(&server, &format!("GET {path}"), &fields).status,
+            server.ask(&format!("GET {path}"), &fields).status,
             status,
             "{path}"
         );
@@ -146,11 +132,11 @@ fn the_log_names_the_user_and_no_trace_log_or_inspector_shows_the_password() {
     );
     let encoded = base64::engine::general_purpose::STANDARD.encode("alice:s3:cret");
     assert_eq!(
-        ask(&server, "GET /hello.txt", &basic("alice:s3:cret")).status,
+        server.ask("GET /hello.txt", &basic("alice:s3:cret")).status,
         200
     );
     assert_eq!(
-        ask(&server, "GET /hello.txt", &basic("alice:wrong")).status,
+        server.ask("GET /hello.txt", &basic("alice:wrong")).status,
         401
     );
     // The two connections' lines may come in either order.

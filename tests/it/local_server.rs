@@ -4,7 +4,7 @@
 use std::fs;
 use std::time::{Duration, Instant};
 
-use crate::common::{unix_only, Binary, Client, Site, TestServer};
+use crate::common::{read_until, unix_only, Binary, Client, Site, TestServer};
 
 #[test]
 fn the_sites_404_html_is_the_body_of_every_404() {
@@ -482,26 +482,6 @@ fn watch_injects_its_script_into_whole_html_pages_only() {
 fn watched_script() -> &'static str {
     "<script>/* glasshttp --watch */window.glasshttpReload=new EventSource('/.glasshttp/reload');\
      window.glasshttpReload.addEventListener('reload',function(){location.reload();});</script>"
-}
-
-/// Reads from `client` until `needle` has arrived, or `limit` has passed.
-fn read_until(client: &mut Client, needle: &str, limit: Duration) -> String {
-    use std::io::Read;
-    client
-        .stream
-        .set_read_timeout(Some(Duration::from_millis(200)))
-        .unwrap();
-    let deadline = Instant::now() + limit;
-    let mut seen = Vec::new();
-    let mut buffer = [0u8; 4096];
-    while Instant::now() < deadline && !String::from_utf8_lossy(&seen).contains(needle) {
-        match client.stream.read(&mut buffer) {
-            Ok(0) => break,
-            Ok(n) => seen.extend_from_slice(&buffer[..n]),
-            Err(_) => {}
-        }
-    }
-    String::from_utf8_lossy(&seen).into_owned()
 }
 
 #[test]

@@ -238,3 +238,34 @@ pub fn hold_until_refused(addr: SocketAddr, most: usize) -> (Vec<Client>, Reply)
         }
     }
 }
+
+/// An `Authorization` field line with Basic credentials for `pair`
+/// (`user:password`), as a client sends it.
+pub fn basic(pair: &str) -> String {
+    use base64::Engine;
+    format!(
+        "Authorization: Basic {}\r\n",
+        base64::engine::general_purpose::STANDARD.encode(pair)
+    )
+}
+
+/// Reads from `client` until `needle` has arrived, or `limit` has passed:
+/// for a stream that never ends (an event stream), where a reply has no
+/// length to wait for.
+pub fn read_until(client: &mut Client, needle: &str, limit: std::time::Duration) -> String {
+    client
+        .stream
+        .set_read_timeout(Some(std::time::Duration::from_millis(200)))
+        .unwrap();
+    let deadline = std::time::Instant::now() + limit;
+    let mut seen = Vec::new();
+    let mut buffer = [0u8; 4096];
+    while std::time::Instant::now() < deadline && !String::from_utf8_lossy(&seen).contains(needle) {
+        match client.stream.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(n) => seen.extend_from_slice(&buffer[..n]),
+            Err(_) => {}
+        }
+    }
+    String::from_utf8_lossy(&seen).into_owned()
+}

@@ -222,6 +222,14 @@ impl Binary {
         request_once(self.addr, raw)
     }
 
+    /// One request, `method_and_path` with `fields` (each ending in CRLF),
+    /// on a connection of its own, and its reply.
+    pub fn ask(&self, method_and_path: &str, fields: &str) -> Reply {
+        let mut client = Client::connect(self.addr);
+        client.send(format!("{method_and_path} HTTP/1.1\r\nHost: t\r\n{fields}\r\n").as_bytes());
+        client.read_reply(method_and_path.starts_with("HEAD"))
+    }
+
     pub fn serving(root: &Path, extra: &[&str]) -> Binary {
         Binary::serving_under(binary_command(), root, extra, &[])
     }
