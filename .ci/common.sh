@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Helpers for the scripts in .ci/ and tests/support/: where cargo puts what
 # it builds, and one line for each missing prerequisite. Source it.
 
