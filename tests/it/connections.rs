@@ -5,6 +5,10 @@ use std::time::Duration;
 
 use crate::common::{Client, Site, TestServer};
 
+/// An idle timeout no test waits out: longer than the client's read
+/// timeout ([`crate::common::SOCKET_TIMEOUT`]).
+const LONG_IDLE: Duration = Duration::from_secs(120);
+
 #[test]
 fn keep_alive_serves_several_requests_on_one_connection() {
     let site = Site::new();
@@ -83,8 +87,11 @@ fn head_dribbled_a_byte_at_a_time_is_parsed() {
 
 #[test]
 fn connection_close_is_answered_with_close_and_the_server_closes() {
+    // An idle timeout far beyond the client's read timeout: a server that
+    // kept the connection open would leave the client waiting, and fail
+    // the test, rather than close it at the idle timeout and pass.
     let site = Site::new();
-    let server = TestServer::start(&site.root);
+    let server = TestServer::start_with(&site.root, LONG_IDLE);
     let mut client = server.connect();
     client.send(b"GET /hello.txt HTTP/1.1\r\nHost: t\r\nConnection: Close\r\n\r\n");
     let reply = client.read_reply(false);
@@ -100,7 +107,7 @@ fn connection_close_is_answered_with_close_and_the_server_closes() {
 #[test]
 fn connection_close_among_other_tokens_is_honoured() {
     let site = Site::new();
-    let server = TestServer::start(&site.root);
+    let server = TestServer::start_with(&site.root, LONG_IDLE);
     let mut client = server.connect();
     client.send(b"GET / HTTP/1.1\r\nHost: t\r\nConnection: te, CLOSE\r\n\r\n");
     assert_eq!(client.read_reply(false).header("connection"), Some("close"));
