@@ -216,82 +216,19 @@ fn parse_size(text: &str) -> Result<u64, String> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let added = AddedField::parse_all(&cli.headers).unwrap_or_else(|why| {
-        use clap::CommandFactory;
-        Cli::command()
-            .error(clap::error::ErrorKind::ValueValidation, why)
-            .exit()
-    });
     init_logging(cli.quiet);
-
-    let default_max_connections = raise_open_file_limit();
-    log::debug!(
-        "the open-file and task limits allow {default_max_connections} connections by default"
-    );
-    // Every flag's default is the server's own (its named constants, or
-    // this), so the two cannot disagree.
-    let defaults = Config::default();
-    let beside_program = std::env::current_exe()
-        .ok()
-        .and_then(|program| Some(program.parent()?.join("www")));
-    let (root, chosen) = choose_root(cli.folder.or(cli.root), beside_program, |dir| dir.is_dir());
-    let config = Config {
-        root: root.clone(),
-        // No --bind: both loopback families, so that `localhost` answers
-        // on whichever a browser tries first. One address is one family.
-        addr: SocketAddr::new(cli.bind.unwrap_or(defaults.addr.ip()), cli.port),
-        also_listen: match cli.bind {
-            None => defaults.also_listen.clone(),
-            Some(_) => Vec::new(),
-        },
-        idle_timeout: Duration::from_secs(cli.idle_timeout),
-        head_timeout: Duration::from_secs(cli.head_timeout),
-        body_timeout: Duration::from_secs(cli.body_timeout),
-        write_timeout: Duration::from_secs(cli.write_timeout),
-        max_connections: cli
-            .max_connections
-            .map_or(default_max_connections, |n| n as usize),
-        shutdown_timeout: Duration::from_secs(cli.shutdown_timeout),
-        keep_alive: !cli.no_keepalive,
-        trace: cli.trace,
-        lang: cli.lang.unwrap_or_else(|| {
-            sys::user_language().map_or(Lang::En, |name| Lang::from_locale(&name))
-        }),
-        capture: cli.capture,
-        capture_limit: cli.capture_limit,
-        listings: !cli.no_listing,
-        compress: !cli.no_compress,
-        inspect: cli.inspect,
-        inspect_keep: cli.inspect_keep as usize,
-        report: cli.report,
-        auth: cli
-            .auth
-            .map(|credentials| Guard::new(credentials, &cli.auth_path)),
-        sink: cli.sink.map(|sink| sink.with_limit(cli.sink_limit)),
-        added,
-        cors: cli.cors.map(Cors::from_origins),
-        spa: cli.spa,
-        sort: cli.sort.unwrap_or_default(),
-        watch: cli.watch,
-        cache_settle_time: cli
-            .cache_settle_ms
-            .map_or(defaults.cache_settle_time, Duration::from_millis),
-    };
+    let open = cli.open;
+    let (config, chosen) = cli.into_config();
     let server = match Server::bind(&config) {
         Ok(server) => server,
-        Err(error) => {
-            eprintln!("glasshttp: error: {error}");
-            sys::hold_own_console_open();
-            return ExitCode::FAILURE;
-        }
+        Err(error) => return start_failed(&error),
     };
     if let Err(error) = stop_on_request(server.shutdown_handle()) {
-        eprintln!("glasshttp: error: cannot handle requests to stop (Ctrl-C, SIGTERM): {error}");
-        sys::hold_own_console_open();
-        return ExitCode::FAILURE;
+        let why = format!("cannot handle requests to stop (Ctrl-C, SIGTERM): {error}");
+        return start_failed(&why);
     }
     print_banner(&server, chosen);
-    if cli.open {
+    if open {
         open_in_browser(server.local_addr());
     }
     let summary = server.run();
@@ -302,6 +239,86 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
         None => ExitCode::SUCCESS,
+    }
+}
+
+/// A start-up error: one line, the window kept open for a double-click
+/// user, and a non-zero exit code.
+fn start_failed(error: &dyn std::fmt::Display) -> ExitCode {
+    eprintln!("glasshttp: error: {error}");
+    sys::hold_own_console_open();
+    ExitCode::FAILURE
+}
+
+/// Every `--header` value read; the first that cannot be added ends the
+/// program as clap ends it for any other flag (one line, exit 2).
+fn added_fields(texts: &[String]) -> Vec<AddedField> {
+    AddedField::parse_all(texts).unwrap_or_else(|why| {
+        use clap::CommandFactory;
+        Cli::command()
+            .error(clap::error::ErrorKind::ValueValidation, why)
+            .exit()
+    })
+}
+
+impl Cli {
+    /// The server's configuration, and why the root is the one it is.
+    fn into_config(self) -> (Config, RootChoice) {
+        let added = added_fields(&self.headers);
+        let default_max_connections = raise_open_file_limit();
+        log::debug!(
+            "the open-file and task limits allow {default_max_connections} connections by default"
+        );
+        // Every flag's default is the server's own (its named constants, or
+        // this), so the two cannot disagree.
+        let defaults = Config::default();
+        let beside_program = std::env::current_exe()
+            .ok()
+            .and_then(|program| Some(program.parent()?.join("www")));
+        let (root, chosen) = choose_root(self.folder.or(self.root), beside_program, |dir| {
+            dir.is_dir()
+        });
+        let secs = Duration::from_secs;
+        let config = Config {
+            root,
+            // No --bind: both loopback families, so that `localhost` answers
+            // on whichever a browser tries first. One address is one family.
+            addr: SocketAddr::new(self.bind.unwrap_or(defaults.addr.ip()), self.port),
+            also_listen: match self.bind {
+                None => defaults.also_listen.clone(),
+                Some(_) => Vec::new(),
+            },
+            idle_timeout: secs(self.idle_timeout),
+            head_timeout: secs(self.head_timeout),
+            body_timeout: secs(self.body_timeout),
+            write_timeout: secs(self.write_timeout),
+            max_connections: self
+                .max_connections
+                .map_or(default_max_connections, |n| n as usize),
+            shutdown_timeout: secs(self.shutdown_timeout),
+            keep_alive: !self.no_keepalive,
+            trace: self.trace,
+            lang: self.lang.unwrap_or_else(|| {
+                sys::user_language().map_or(Lang::En, |name| Lang::from_locale(&name))
+            }),
+            capture: self.capture,
+            capture_limit: self.capture_limit,
+            listings: !self.no_listing,
+            compress: !self.no_compress,
+            inspect: self.inspect,
+            inspect_keep: self.inspect_keep as usize,
+            report: self.report,
+            auth: (self.auth).map(|credentials| Guard::new(credentials, &self.auth_path)),
+            sink: self.sink.map(|sink| sink.with_limit(self.sink_limit)),
+            added,
+            cors: self.cors.map(Cors::from_origins),
+            spa: self.spa,
+            sort: self.sort.unwrap_or_default(),
+            watch: self.watch,
+            cache_settle_time: (self.cache_settle_ms)
+                .map_or(defaults.cache_settle_time, Duration::from_millis),
+        };
+        (config, chosen)
     }
 }
 
@@ -420,7 +437,6 @@ fn init_logging(quiet: bool) {
 
 /// Where the server can be reached, as Flask's development server says it.
 fn print_banner(server: &Server, chosen: RootChoice) {
-    let addr = server.local_addr();
     let mut out = std::io::stdout().lock();
     let _ = writeln!(
         out,
@@ -429,6 +445,15 @@ fn print_banner(server: &Server, chosen: RootChoice) {
         sys::display_path(server.root()),
         chosen.why()
     );
+    print_addresses(&mut out, server);
+    print_features(&mut out, server);
+    let _ = writeln!(out, "Press Ctrl-C to stop");
+    let _ = out.flush();
+}
+
+/// The banner's addresses: where the server and the inspector listen.
+fn print_addresses(out: &mut impl Write, server: &Server) {
+    let addr = server.local_addr();
     if addr.ip().is_unspecified() {
         let _ = writeln!(out, " * Running on all addresses ({})", addr.ip());
         for ip in reachable_addresses(addr.ip()) {
@@ -456,6 +481,11 @@ fn print_banner(server: &Server, chosen: RootChoice) {
             );
         }
     }
+}
+
+/// The banner's features that change what a client gets: `--watch`,
+/// `--cors`, `--auth`, with a warning where credentials cross a network.
+fn print_features(out: &mut impl Write, server: &Server) {
     if server.watches() {
         let _ = writeln!(
             out,
@@ -492,8 +522,6 @@ fn print_banner(server: &Server, chosen: RootChoice) {
             );
         }
     }
-    let _ = writeln!(out, "Press Ctrl-C to stop");
-    let _ = out.flush();
 }
 
 /// `--open`: the served URL in the default browser (`$BROWSER` when set),

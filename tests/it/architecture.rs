@@ -290,7 +290,14 @@ fn modules_import_each_other_in_no_cycle() {
 
 #[test]
 fn no_function_outside_tests_is_longer_than_60_lines() {
-    let (sources, _) = graph();
+    let (mut sources, _) = graph();
+    // main.rs is outside the map of parts, but under the same rule.
+    let main = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/main.rs");
+    sources.push(Source {
+        module: vec!["main".to_string()],
+        code: strip(without_tests(&fs::read_to_string(&main).unwrap())),
+        path: main,
+    });
     let mut long = Vec::new();
     let mut functions = 0;
     for source in &sources {
