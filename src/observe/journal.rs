@@ -213,11 +213,6 @@ impl Journal {
         }
     }
 
-    /// How many connections it keeps.
-    pub fn keep(&self) -> usize {
-        self.keep
-    }
-
     /// The observer of connection `id`.
     pub fn connection(&self, id: u64) -> Journaled<'_> {
         Journaled {

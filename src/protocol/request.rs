@@ -66,16 +66,6 @@ pub enum HttpVersion {
     Http11,
 }
 
-impl HttpVersion {
-    /// The version as written on the wire.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            HttpVersion::Http10 => "HTTP/1.0",
-            HttpVersion::Http11 => "HTTP/1.1",
-        }
-    }
-}
-
 /// Why a request head was refused. Each variant maps to one status in
 /// [`HeadError::status`], the single place where parse errors become statuses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
