@@ -15,7 +15,7 @@
 //! the `use` lines):
 //!
 //! - `server` → `protocol`, `files`, `observe`, `sys`
-//! - `observe` → `protocol`, `files`, `sys` (the lock helper only)
+//! - `observe` → `protocol`, `files`, `sys` (the lock helper and the TCP facts of a connection)
 //! - `files` → `protocol`, `sys`
 //! - `protocol` and `sys` → nothing of the crate
 //!

@@ -13,6 +13,8 @@
 //! | [`listing`] | a directory without an index file as an HTML page, in the order asked |
 //! | [`sort`] | a listing's order: the query's, `--sort`'s, the headers' links |
 //! | [`watch`] | `--watch`: changes beneath the root, and the script that reloads a page |
+//! | [`guard`] | `--auth` and `--auth-path`: which paths need credentials, and whether a request has them |
+//! | [`upload`] | `--sink`: who may upload, the form, and the report of an upload |
 
 pub mod cache;
 pub mod conditional;

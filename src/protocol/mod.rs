@@ -18,6 +18,8 @@
 //! | [`visible`] | client bytes made safe to print on a terminal |
 //! | [`added`] | the operator's fields for every response (`--header`), and those refused |
 //! | [`cors`] | `--cors`: which origins may read, and preflights (Fetch) |
+//! | [`auth`] | Basic credentials (RFC 7617): the `Authorization` value read, and the verdict |
+//! | [`form`] | `multipart/form-data` (RFC 7578) read as it streams, in bounded memory |
 //! | [`words`] | every explanation in English and Chinese: [`words::Phrase`], [`words::Said`], [`words::Lang`] |
 
 pub mod added;

@@ -9,6 +9,8 @@
 //! | [`connection`] | one connection's loop: read, answer, persist or close (RFC 9112 §9), timeouts, lingering |
 //! | [`wire`] | a response onto the socket: writev, files by `sys::send_file`, the observers' tap |
 //! | `inspect` | `--inspect`: the live inspector on a listener of its own, answering only its own names |
+//! | `events` | one server-sent event onto the wire, chunked or close-delimited: the inspector's and the reload stream's |
+//! | `reload` | `--watch`: the reload stream a page's script listens to, one event per change |
 //!
 //! Every open connection is in a registry (taken once per connection, never
 //! per request). Shutting down stops the accept loop, closes the connections

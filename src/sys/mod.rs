@@ -20,6 +20,23 @@
 //! and [`on_termination`] maps each system's "please stop" (SIGINT,
 //! SIGTERM, SIGHUP; Ctrl-C, Ctrl-Break, closing the console) onto one
 //! callback.
+//!
+//! | module | owns |
+//! |---|---|
+//! | `linux` | the fast path: `openat2`, `sendfile`, options inherited from the listener |
+//! | `portable` | every other system, and Linux with `--features portable`: std and the family's lookup |
+//! | `unix` | the Unix family: the walk beneath the root, file identity, names as bytes, limits |
+//! | `windows` | the Windows family: lookup by canonical name, identity, names as Unicode |
+//! | `listen` | listening sockets, every option set before they listen |
+//! | `tcp` | the kernel's TCP facts of a connection (`TCP_INFO`, the saved SYN) |
+//! | `progress` | the write timeout as a deadline on progress |
+//! | `copy` | part of a file sent through memory (the portable path, and observers) |
+//! | `entry` | what a lookup finds, and what a directory holds |
+//! | `stamp` | one version of one file, as the cache compares it |
+//! | `hash` | FNV-1a, to mix a file's identity into its validator |
+//! | `lock` | locks whose poisoning is no reason to stop |
+//! | `console` | the console window of a program started by a double-click |
+//! | `browser` | `--open`: the default browser at a URL |
 
 use std::ffi::OsStr;
 use std::io;

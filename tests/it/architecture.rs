@@ -410,3 +410,53 @@ fn the_source_reader_sees_through_comments_literals_and_groups() {
         vec![("short".to_string(), 1, 3), ("long".to_string(), 4, 4)]
     );
 }
+
+/// Every module is on both maps: a row of its parent's module table (the
+/// `//!` doc of `mod.rs` or `lib.rs`, naming it `` `name` `` or
+/// `` [`name`] ``), and `docs/ARCHITECTURE.md` (as `name.rs`, or `part/`
+/// for a part).
+#[test]
+fn every_module_is_named_in_its_parents_table_and_in_the_architecture() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let architecture =
+        fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/ARCHITECTURE.md"))
+            .unwrap();
+    let mut missing = Vec::new();
+    let mut parts = vec![(src.join("lib.rs"), String::new())];
+    for entry in fs::read_dir(&src).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            let part = path.file_name().unwrap().to_string_lossy().into_owned();
+            parts.push((path.join("mod.rs"), part));
+        }
+    }
+    for (parent, part) in &parts {
+        let text = fs::read_to_string(parent).unwrap();
+        let table: String = text
+            .lines()
+            .filter(|line| line.starts_with("//! |"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        for line in text.lines() {
+            let declared = line
+                .trim_start_matches("pub ")
+                .strip_prefix("mod ")
+                .and_then(|rest| rest.strip_suffix(';'));
+            let Some(module) = declared else { continue };
+            let in_table = table.contains(&format!("| `{module}`"))
+                || table.contains(&format!("| [`{module}`]"));
+            let on_map = match part.as_str() {
+                "" => architecture.contains(&format!("`{module}/`")),
+                _ => architecture.contains(&format!("{module}.rs")),
+            };
+            let place = format!("{part}/{module}");
+            if !in_table {
+                missing.push(format!("{place}: not in {}'s table", parent.display()));
+            }
+            if !on_map {
+                missing.push(format!("{place}: not in docs/ARCHITECTURE.md"));
+            }
+        }
+    }
+    assert!(missing.is_empty(), "{missing:#?}");
+}
