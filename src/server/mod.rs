@@ -5,9 +5,9 @@
 //! |---|---|
 //! | this file | [`Config`], start-up errors, [`Server::run`], the registry of open connections, shutdown |
 //! | `state` | what the threads share: the listeners (one door each, with who accepts there), the registry of open connections, the counters |
-//! | [`workers`] | the connection threads: a few blocked in accept(), followers parked, the limit (503), panic containment |
-//! | [`connection`] | one connection's loop: read, answer, persist or close (RFC 9112 §9), timeouts, lingering |
-//! | [`wire`] | a response onto the socket: writev, files by `sys::send_file`, the observers' tap |
+//! | `workers` | the connection threads: a few blocked in accept(), followers parked, the limit (503), panic containment |
+//! | `connection` | one connection's loop: read, answer, persist or close (RFC 9112 §9), timeouts, lingering |
+//! | `wire` | a response onto the socket: writev, files by `sys::send_file`, the observers' tap |
 //! | `inspect` | `--inspect`: the live inspector on a listener of its own, answering only its own names |
 //! | `events` | one server-sent event onto the wire, chunked or close-delimited: the inspector's and the reload stream's |
 //! | `reload` | `--watch`: the reload stream a page's script listens to, one event per change |
@@ -17,13 +17,13 @@
 //! that are idle, lets those with a request in flight finish it until a
 //! deadline, then closes whatever is left.
 
-pub mod connection;
+mod connection;
 mod events;
 mod inspect;
 mod reload;
 mod state;
-pub mod wire;
-pub mod workers;
+mod wire;
+mod workers;
 
 use std::fmt;
 use std::io;
