@@ -21,8 +21,8 @@
 
 use std::io::{self, BufWriter, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -34,7 +34,7 @@ use crate::protocol::request::{parse_head, Request};
 use crate::protocol::{Body, ConnectionField, HttpVersion, Method, Response, Status};
 use crate::server::events::write_event;
 use crate::server::wire::{self, Outgoing};
-use crate::sys;
+use crate::sys::{self, ignoring_poison};
 
 /// Inspector connections served at once; more get 503.
 const MAX_VIEWERS: usize = 16;
@@ -43,6 +43,9 @@ const VIEWER_WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How often an idle event stream sends a comment, so that a gone viewer
 /// is noticed and its thread ends.
 const EVENT_HEARTBEAT: Duration = Duration::from_secs(15);
+/// How long stopping waits for the event streams to write their last
+/// chunk, once the journal has ended.
+const VIEWERS_END_WAIT: Duration = Duration::from_secs(2);
 /// How long to wait after a failed accept before the next.
 const ACCEPT_RETRY: Duration = Duration::from_millis(50);
 /// The largest request head read.
@@ -53,7 +56,42 @@ pub struct Inspector {
     listener: Arc<TcpListener>,
     journal: Arc<Journal>,
     stopping: Arc<AtomicBool>,
+    viewers: Arc<Viewers>,
     acceptor: Option<JoinHandle<()>>,
+}
+
+/// The viewers being served, counted so that stopping can wait for their
+/// streams to end properly (the last chunk, then the close) before the
+/// process exits under them.
+#[derive(Default)]
+struct Viewers {
+    count: Mutex<usize>,
+    left: Condvar,
+}
+
+impl Viewers {
+    /// Counts one more, unless [`MAX_VIEWERS`] are served already.
+    fn enter(&self) -> bool {
+        let mut count = ignoring_poison(self.count.lock());
+        if *count >= MAX_VIEWERS {
+            return false;
+        }
+        *count += 1;
+        true
+    }
+
+    fn leave(&self) {
+        *ignoring_poison(self.count.lock()) -= 1;
+        self.left.notify_all();
+    }
+
+    /// Waits, at most `wait`, for every viewer to have left.
+    fn wait_for_none(&self, wait: Duration) {
+        let count = ignoring_poison(self.count.lock());
+        let _ = self
+            .left
+            .wait_timeout_while(count, wait, |count| *count > 0);
+    }
 }
 
 impl Inspector {
@@ -66,25 +104,32 @@ impl Inspector {
     ) -> io::Result<Inspector> {
         let listener = Arc::new(listener);
         let stopping = Arc::new(AtomicBool::new(false));
+        let viewers = Arc::new(Viewers::default());
         let acceptor = {
-            let (listener, journal, stopping) = (
+            let shared = (
                 Arc::clone(&listener),
                 Arc::clone(&journal),
                 Arc::clone(&stopping),
+                Arc::clone(&viewers),
             );
             std::thread::Builder::new()
                 .name("inspector".into())
-                .spawn(move || accept_viewers(&listener, &journal, &stopping, head_timeout))?
+                .spawn(move || {
+                    let (listener, journal, stopping, viewers) = shared;
+                    accept_viewers(&listener, &journal, &stopping, &viewers, head_timeout)
+                })?
         };
         Ok(Inspector {
             listener,
             journal,
             stopping,
+            viewers,
             acceptor: Some(acceptor),
         })
     }
 
-    /// Ends every event stream and stops accepting.
+    /// Ends every event stream, stops accepting, and waits (a little) for
+    /// the streams to have written their end.
     pub fn stop(mut self) {
         self.stopping.store(true, Ordering::SeqCst);
         self.journal.end();
@@ -92,6 +137,7 @@ impl Inspector {
         if let Some(acceptor) = self.acceptor.take() {
             let _ = acceptor.join();
         }
+        self.viewers.wait_for_none(VIEWERS_END_WAIT);
     }
 }
 
@@ -99,9 +145,9 @@ fn accept_viewers(
     listener: &TcpListener,
     journal: &Arc<Journal>,
     stopping: &AtomicBool,
+    viewers: &Arc<Viewers>,
     head_timeout: Duration,
 ) {
-    let viewers = Arc::new(AtomicUsize::new(0));
     loop {
         let accepted = listener.accept();
         if stopping.load(Ordering::SeqCst) {
@@ -112,21 +158,20 @@ fn accept_viewers(
             std::thread::sleep(ACCEPT_RETRY);
             continue;
         };
-        if viewers.fetch_add(1, Ordering::SeqCst) >= MAX_VIEWERS {
-            viewers.fetch_sub(1, Ordering::SeqCst);
+        if !viewers.enter() {
             let _ = answer(&stream, Response::error(Status::ServiceUnavailable), false);
             continue;
         }
-        let (journal, counted) = (Arc::clone(journal), Arc::clone(&viewers));
+        let (journal, counted) = (Arc::clone(journal), Arc::clone(viewers));
         let deadline = Instant::now() + head_timeout;
         let spawned = std::thread::Builder::new()
             .name("inspector viewer".into())
             .spawn(move || {
                 let _ = serve_viewer(&stream, &journal, deadline);
-                counted.fetch_sub(1, Ordering::SeqCst);
+                counted.leave();
             });
         if spawned.is_err() {
-            viewers.fetch_sub(1, Ordering::SeqCst);
+            viewers.leave();
             log::warn!("inspector: no thread for a viewer");
         }
     }
