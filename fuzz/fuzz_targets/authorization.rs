@@ -5,7 +5,7 @@
 #![no_main]
 
 use base64::Engine;
-use glasshttp::observe::trace::hide_credentials;
+use glasshttp::observe::explain::hide_credentials;
 use glasshttp::protocol::auth::{verify, Credentials, Verdict};
 use libfuzzer_sys::fuzz_target;
 

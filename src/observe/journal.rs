@@ -23,8 +23,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
+use crate::observe::explain;
 use crate::observe::seam::{ExchangeRecord, Observer, Opening};
-use crate::observe::trace;
 use crate::protocol::visible::visible;
 use crate::protocol::words::Said;
 use crate::protocol::CloseReason;
@@ -378,7 +378,7 @@ impl Stream {
 /// every client byte made safe; cut at [`MAX_HEAD_BYTES`] shown.
 fn head_lines(head: &[u8]) -> Vec<String> {
     let kept = &head[..head.len().min(MAX_HEAD_BYTES)];
-    let mut lines = trace::visible_lines(kept);
+    let mut lines = explain::visible_lines(kept);
     let mut shown = 0;
     let mut cut = kept.len() < head.len();
     for (index, line) in lines.iter_mut().enumerate() {
@@ -456,11 +456,11 @@ impl Observer for Journaled<'_> {
             });
             return;
         }
-        let decision = trace::explain(record);
+        let decision = explain::explain(record);
         let exchange = json!({
             "number": record.number,
             "request_line": visible(record.request_line()),
-            "request_head": head_lines(&trace::hide_credentials(record.request_head)),
+            "request_head": head_lines(&explain::hide_credentials(record.request_head)),
             "status": record.status.code(),
             "reason": record.status.reason(),
             "response_head": head_lines(record.response_head),

@@ -11,13 +11,15 @@
 //! |---|---|
 //! | [`seam`] | the [`Observer`] trait, the [`ExchangeRecord`] and the [`Tap`] |
 //! | [`access_log`] | one escaped Common Log Format line per request |
-//! | [`trace`] | `--trace`: every exchange and decision explained |
+//! | [`trace`] | `--trace`: every connection and exchange, as it happens, on stderr |
+//! | [`explain`] | the words for every decision, in both languages, and heads shown without credentials |
 //! | [`capture`] | `--capture`: the server's conversations as a pcapng file, with the kernel's TCP facts |
 //! | [`page`] | the inspector's page and the report: one self-contained HTML file |
 //! | [`journal`] | `--inspect` and `--report`: the last connections, whole, for the ladder diagrams |
 
 pub mod access_log;
 pub mod capture;
+pub mod explain;
 pub mod journal;
 pub mod page;
 pub mod seam;
