@@ -3,8 +3,9 @@
 //! each time the watcher sees a change beneath the root, and a comment now
 //! and then (so that proxies keep the stream open), until the page goes or
 //! the server stops. A page that goes is noticed within [`STOP_CHECK`], by
-//! a peek that finds its close, so its slot is free for the next one. At most [`MAX_RELOAD_VIEWERS`] at once, like the
-//! inspector's viewers: each holds a thread.
+//! a peek that finds its close, so its slot is free for the next one. At
+//! most [`MAX_RELOAD_VIEWERS`] at once, like the inspector's viewers: each
+//! holds a thread.
 
 use std::io::{self, BufWriter, Write};
 use std::net::TcpStream;
