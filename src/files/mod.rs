@@ -4,7 +4,8 @@
 //!
 //! | module | owns |
 //! |---|---|
-//! | [`serve`] | the orchestrator: method (RFC 9110 §9), target, file, preconditions, range; the [`Decision`](serve::Decision) |
+//! | [`serve`] | the orchestrator: method (RFC 9110 §9), target, file, preconditions, range |
+//! | [`decision`] | what was decided and why: the [`Decision`] every answer comes with |
 //! | [`target`] | target → path: percent-decoding, `..`, dotfiles, names Windows reads otherwise |
 //! | [`root`] | path → open file beneath the root, index files, file-system errors |
 //! | [`conditional`] | validators, entity-tag comparison, preconditions in order (RFC 9110 §8.8, §13) |
@@ -18,6 +19,7 @@
 
 pub mod cache;
 pub mod conditional;
+pub mod decision;
 pub mod guard;
 pub mod listing;
 pub mod range;
@@ -28,4 +30,5 @@ pub mod target;
 pub mod upload;
 pub mod watch;
 
-pub use serve::{serve, Decision, FileDecision};
+pub use decision::{Decision, FileDecision};
+pub use serve::serve;

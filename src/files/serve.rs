@@ -14,6 +14,7 @@ use std::time::SystemTime;
 
 use crate::files::cache::{self, FileCache};
 use crate::files::conditional::{self, Conditions, EntityTag, Precondition, Validators};
+use crate::files::decision::{Decision, FileDecision, Negotiation};
 use crate::files::guard::Guard;
 use crate::files::listing;
 use crate::files::range::{self, Ignored, RangeOutcome};
@@ -34,108 +35,6 @@ use crate::sys::FileStamp;
 /// The methods this server implements (RFC 9110 §9.1: GET and HEAD are
 /// the methods every general-purpose server supports).
 pub const ALLOW: &str = "GET, HEAD, OPTIONS";
-
-/// What [`serve`] decided, and why. The response is built from the same
-/// values, so the trace's explanation cannot drift from the behaviour.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Decision {
-    /// OPTIONS: list the methods (204).
-    ListMethods,
-    /// A method this server does not know (501).
-    UnknownMethod,
-    /// A method it knows but does not apply to files (405).
-    MethodNotAllowed,
-    /// The target cannot name a file (400, or 404 for a refused path).
-    BadTarget(PathError),
-    /// No file could be opened, for this reason (404, 403, 500).
-    NotOpened(OpenFailure),
-    /// A directory named without its trailing slash (301).
-    AddSlash(String),
-    /// A directory without an index file, listed (200, or 304 / 412).
-    Listing {
-        entries: usize,
-        truncated: bool,
-        /// The order shown (`?sort=`, `--sort`).
-        sort: Sort,
-        etag: String,
-        precondition: Precondition,
-    },
-    /// A file: which of its representations, and what its preconditions
-    /// and the Range field decided.
-    File(FileDecision),
-    /// `GET` at the sink (`--sink`): the form to upload with.
-    UploadForm,
-    /// A `POST` at the sink, read to its end and thrown away.
-    Uploaded(Upload),
-    /// A path `--auth` guards, without the credentials it takes (401).
-    Unauthorized(Verdict),
-    /// A path `--auth` guards, with the right credentials: the verdict (the
-    /// user), then what was decided for the path itself.
-    Authorized {
-        verdict: Verdict,
-        then: Box<Decision>,
-    },
-    /// `--spa`: no file at `missing`, a client-side route: the page
-    /// instead, and what was decided for it.
-    Fallback {
-        missing: String,
-        then: Box<Decision>,
-    },
-    /// `--watch`: a page's script asks for reload events; the connection
-    /// streams them.
-    ReloadEvents,
-    /// `--cors`: a preflight, answered 204 with what may be sent.
-    Preflight(Preflight),
-    /// `--cors`: a request from a page of another origin (`Origin`), what
-    /// that origin was granted, then what was decided for the path.
-    CrossOrigin {
-        origin: String,
-        grant: Grant,
-        then: Box<Decision>,
-    },
-}
-
-impl Decision {
-    /// Whether the connection goes on to stream reload events (`--watch`),
-    /// whatever the credentials' verdict around it.
-    pub fn opens_reload_stream(&self) -> bool {
-        match self {
-            Decision::ReloadEvents => true,
-            Decision::Authorized { then, .. } => then.opens_reload_stream(),
-            _ => false,
-        }
-    }
-}
-
-/// What [`serve`] decided for a file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FileDecision {
-    /// The file, relative to the root.
-    pub path: PathBuf,
-    /// The length and tag of the representation chosen.
-    pub size: u64,
-    pub etag: String,
-    pub negotiation: Negotiation,
-    pub precondition: Precondition,
-    /// `None` when a precondition answered first.
-    pub range: Option<RangeOutcome>,
-}
-
-/// Which representation of a file `Accept-Encoding` chose (RFC 9110 §12.5.3).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Negotiation {
-    /// Whether the file has coded variants at all: then every answer
-    /// carries `Vary: Accept-Encoding`.
-    pub varies: bool,
-    /// The coding sent; `None` is the file as it is.
-    pub coding: Option<Coding>,
-    /// The precompressed file sent, when one was; with a coding and no
-    /// sibling, the bytes were compressed in memory.
-    pub sibling: Option<PathBuf>,
-    /// `--watch`: the page with the reload script, a representation of its
-    /// own, never coded.
-    pub reload_script: bool,
-}
 
 /// Answers `request` from the files under `root`, and says why: the
 /// method, then the target, then the file, then its preconditions and range.

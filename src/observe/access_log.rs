@@ -13,7 +13,7 @@ use std::fmt::Write;
 use std::net::IpAddr;
 use std::time::SystemTime;
 
-use crate::files::serve::Decision;
+use crate::files::Decision;
 use crate::observe::seam::{ExchangeRecord, Observer, Outcome};
 use crate::protocol::auth::Verdict;
 use crate::protocol::civil::UtcTime;

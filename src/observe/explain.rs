@@ -9,8 +9,8 @@
 use std::fmt::Write as _;
 
 use crate::files::conditional::{Field, Precondition};
+use crate::files::decision::Negotiation;
 use crate::files::range::RangeOutcome;
-use crate::files::serve::Negotiation;
 use crate::files::serve::ALLOW;
 use crate::files::target::PathError;
 use crate::files::upload::Upload;
@@ -766,7 +766,7 @@ mod tests {
                 path: PathBuf::from(String::from_utf8_lossy(HOSTILE).into_owned()),
                 size: 10,
                 etag: "\"a-b-c\"".into(),
-                negotiation: crate::files::serve::Negotiation {
+                negotiation: crate::files::decision::Negotiation {
                     varies: true,
                     coding: Some(crate::protocol::coding::Coding::Br),
                     sibling: Some(PathBuf::from(String::from_utf8_lossy(HOSTILE).into_owned())),

@@ -1,0 +1,119 @@
+//! What serving decided, and why: the [`Decision`] every answer comes
+//! with, the response is built from, and the trace, the inspector, the
+//! access log and the tests all read, so the explanation cannot drift from
+//! the behaviour. Values only: deciding is `serve.rs`'s, and the words for
+//! each decision are `observe/explain.rs`'s.
+
+use std::path::PathBuf;
+
+use crate::files::conditional::Precondition;
+use crate::files::range::RangeOutcome;
+use crate::files::root::OpenFailure;
+use crate::files::sort::Sort;
+use crate::files::target::PathError;
+use crate::files::upload::Upload;
+use crate::protocol::auth::Verdict;
+use crate::protocol::coding::Coding;
+use crate::protocol::cors::{Grant, Preflight};
+
+/// What [`crate::files::serve`] decided, and why. The response is built from the same
+/// values, so the trace's explanation cannot drift from the behaviour.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// OPTIONS: list the methods (204).
+    ListMethods,
+    /// A method this server does not know (501).
+    UnknownMethod,
+    /// A method it knows but does not apply to files (405).
+    MethodNotAllowed,
+    /// The target cannot name a file (400, or 404 for a refused path).
+    BadTarget(PathError),
+    /// No file could be opened, for this reason (404, 403, 500).
+    NotOpened(OpenFailure),
+    /// A directory named without its trailing slash (301).
+    AddSlash(String),
+    /// A directory without an index file, listed (200, or 304 / 412).
+    Listing {
+        entries: usize,
+        truncated: bool,
+        /// The order shown (`?sort=`, `--sort`).
+        sort: Sort,
+        etag: String,
+        precondition: Precondition,
+    },
+    /// A file: which of its representations, and what its preconditions
+    /// and the Range field decided.
+    File(FileDecision),
+    /// `GET` at the sink (`--sink`): the form to upload with.
+    UploadForm,
+    /// A `POST` at the sink, read to its end and thrown away.
+    Uploaded(Upload),
+    /// A path `--auth` guards, without the credentials it takes (401).
+    Unauthorized(Verdict),
+    /// A path `--auth` guards, with the right credentials: the verdict (the
+    /// user), then what was decided for the path itself.
+    Authorized {
+        verdict: Verdict,
+        then: Box<Decision>,
+    },
+    /// `--spa`: no file at `missing`, a client-side route: the page
+    /// instead, and what was decided for it.
+    Fallback {
+        missing: String,
+        then: Box<Decision>,
+    },
+    /// `--watch`: a page's script asks for reload events; the connection
+    /// streams them.
+    ReloadEvents,
+    /// `--cors`: a preflight, answered 204 with what may be sent.
+    Preflight(Preflight),
+    /// `--cors`: a request from a page of another origin (`Origin`), what
+    /// that origin was granted, then what was decided for the path.
+    CrossOrigin {
+        origin: String,
+        grant: Grant,
+        then: Box<Decision>,
+    },
+}
+
+impl Decision {
+    /// Whether the connection goes on to stream reload events (`--watch`),
+    /// whatever the credentials' verdict around it.
+    pub fn opens_reload_stream(&self) -> bool {
+        match self {
+            Decision::ReloadEvents => true,
+            Decision::Authorized { then, .. } => then.opens_reload_stream(),
+            _ => false,
+        }
+    }
+}
+
+/// What [`crate::files::serve`] decided for a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileDecision {
+    /// The file, relative to the root.
+    pub path: PathBuf,
+    /// The length and tag of the representation chosen.
+    pub size: u64,
+    pub etag: String,
+    pub negotiation: Negotiation,
+    pub precondition: Precondition,
+    /// `None` when a precondition answered first.
+    pub range: Option<RangeOutcome>,
+}
+
+/// Which representation of a file `Accept-Encoding` chose (RFC 9110 §12.5.3).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Negotiation {
+    /// Whether the file has coded variants at all: then every answer
+    /// carries `Vary: Accept-Encoding`.
+    pub varies: bool,
+    /// The coding sent; `None` is the file as it is.
+    pub coding: Option<Coding>,
+    /// The precompressed file sent, when one was; with a coding and no
+    /// sibling, the bytes were compressed in memory.
+    pub sibling: Option<PathBuf>,
+    /// `--watch`: the page with the reload script, a representation of its
+    /// own, never coded.
+    pub reload_script: bool,
+}
