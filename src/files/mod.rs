@@ -6,6 +6,7 @@
 //! |---|---|
 //! | [`serve`] | the orchestrator: method (RFC 9110 §9), target, file, preconditions, range |
 //! | [`decision`] | what was decided and why: the [`Decision`] every answer comes with |
+//! | [`negotiate`] | which representation is sent (`Accept-Encoding`, siblings, compressed bytes), and media types |
 //! | [`target`] | target → path: percent-decoding, `..`, dotfiles, names Windows reads otherwise |
 //! | [`root`] | path → open file beneath the root, index files, file-system errors |
 //! | [`conditional`] | validators, entity-tag comparison, preconditions in order (RFC 9110 §8.8, §13) |
@@ -22,6 +23,7 @@ pub mod conditional;
 pub mod decision;
 pub mod guard;
 pub mod listing;
+pub mod negotiate;
 pub mod range;
 pub mod root;
 pub mod serve;
