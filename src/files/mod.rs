@@ -4,7 +4,8 @@
 //!
 //! | module | owns |
 //! |---|---|
-//! | [`serve`] | the orchestrator: method (RFC 9110 §9), target, file, preconditions, range |
+//! | [`site`] | the layers around the core, in one list: CORS, reload events, credentials, the sink, the SPA fallback, the 404 page |
+//! | [`serve`] | the core: method (RFC 9110 §9), target, file, preconditions, range; knows no flag |
 //! | [`decision`] | what was decided and why: the [`Decision`] every answer comes with |
 //! | [`negotiate`] | which representation is sent (`Accept-Encoding`, siblings, compressed bytes), and media types |
 //! | [`target`] | target → path: percent-decoding, `..`, dotfiles, names Windows reads otherwise |
@@ -27,10 +28,11 @@ pub mod negotiate;
 pub mod range;
 pub mod root;
 pub mod serve;
+pub mod site;
 pub mod sort;
 pub mod target;
 pub mod upload;
 pub mod watch;
 
 pub use decision::{Decision, FileDecision};
-pub use serve::serve;
+pub use site::serve;

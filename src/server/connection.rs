@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use crate::files;
 use crate::files::cache::FileCache;
 use crate::files::root::Root;
-use crate::files::serve::Admission;
+use crate::files::site::Admission;
 use crate::files::upload::{Sink, Upload};
 use crate::files::watch::Watcher;
 use crate::files::Decision;
@@ -235,7 +235,7 @@ impl Connection<'_> {
             Err(next) => return next,
         };
         if request.method == Method::Post {
-            match files::serve::admit_upload(&request, &self.context.root) {
+            match files::site::admit_upload(&request, &self.context.root) {
                 Admission::Elsewhere => {}
                 Admission::Admitted(verdict) => return self.upload(&request, verdict, received),
                 // Refused before a byte of the body is read: the client may
@@ -568,7 +568,7 @@ impl Connection<'_> {
             duration,
             form: form.map(FormReader::finish),
         };
-        let answered = files::serve::answer_upload(upload, verdict);
+        let answered = files::site::answer_upload(upload, verdict);
         self.answer_served(request, answered, received, false)
     }
 

@@ -1,0 +1,355 @@
+//! The site: the features around the core, as layers in one list
+//! ([`serve`]). The core (`serve.rs`) answers "which bytes, and what do the
+//! preconditions and the range say" and knows no flag; each layer here adds
+//! one feature around it, in the order a request meets them, and each says
+//! what it must never reveal or change.
+//!
+//! | layer | the one thing it must never do |
+//! |---|---|
+//! | `--cors` preflight | carry or ask for credentials (Fetch: a preflight has none) |
+//! | `--watch` reload events | stream to a stranger when the whole site is guarded |
+//! | route (method, target) | read a file: a refused path is refused before any lookup |
+//! | `--auth` credentials | tell anything of a guarded file before they match (not whether it exists) |
+//! | `--sink` form | answer anywhere but at the sink's own path |
+//! | core | know a flag |
+//! | `--spa` fallback | serve a guarded page to a route without the credentials |
+//! | `404.html` | show a guarded page to a request without the credentials |
+//! | `--cors` grant | reflect an origin that was not allowed |
+
+use std::path::Path;
+
+use crate::files::cache::FileCache;
+use crate::files::decision::Decision;
+use crate::files::guard::Guard;
+use crate::files::negotiate::content_type;
+use crate::files::root::{OpenFailure, Root, NOT_FOUND_PAGE};
+use crate::files::serve as core;
+use crate::files::target::{self, PathError, RequestPath};
+use crate::files::upload::{self, Upload};
+use crate::files::watch;
+use crate::protocol::auth::{self, Verdict};
+use crate::protocol::cors::{self, Cors, Grant, Preflight};
+use crate::protocol::{Body, Method, Request, Response, Status};
+
+/// Answers `request` from the site under `root`, and says why: each layer
+/// in the order a request meets it, the core in the middle.
+pub fn serve(request: &Request, root: &Root, cache: &FileCache) -> (Response, Decision) {
+    if let Some(preflight) = root.cors().and_then(|cors| cors.preflight(request)) {
+        return answer_preflight(preflight);
+    }
+    let answered = match reload_events(request, root) {
+        Some(answer) => answer,
+        None => serve_route(request, root, cache),
+    };
+    let answered = with_not_found_page(request, root, answered);
+    match root.cors() {
+        Some(cors) => with_cors(request, cors, answered),
+        None => answered,
+    }
+}
+
+/// The layers around the core for a request that names a path: the route,
+/// the credentials, the sink's form, the core, the SPA fallback.
+fn serve_route(request: &Request, root: &Root, cache: &FileCache) -> (Response, Decision) {
+    let path = match core::route(request) {
+        Ok(path) => path,
+        Err(answered) => match *answered {
+            (_, Decision::BadTarget(refusal)) => return refuse_target(request, root, refusal),
+            answered => return answered,
+        },
+    };
+    let verdict = match check_credentials(request, root, &path) {
+        Ok(verdict) => verdict,
+        Err(refused) => return *refused,
+    };
+    let answered = match root.sink().filter(|sink| sink.is_at(&path)) {
+        Some(sink) => (upload::form_page(sink), Decision::UploadForm),
+        None => match core::serve_path(request, &path, root, cache) {
+            (_, Decision::NotOpened(OpenFailure::NotFound))
+                if is_client_route(request, &path, root) =>
+            {
+                fall_back(request, root, cache, verdict.is_some())
+            }
+            answered => answered,
+        },
+    };
+    with_verdict(answered, verdict)
+}
+
+/// Every 404 carries the site's own page when the root holds one. It is
+/// looked for only for a 404 (every other answer costs no lookup), and it
+/// is a page of the site like any other: under a guarded prefix, only a
+/// request with the credentials gets it.
+fn with_not_found_page(
+    request: &Request,
+    root: &Root,
+    (response, decision): (Response, Decision),
+) -> (Response, Decision) {
+    let page = (response.status == Status::NotFound && may_see_not_found_page(request, root))
+        .then(|| root.not_found_page())
+        .flatten();
+    match page {
+        Some(page) => {
+            let response = Response::new(Status::NotFound, Body::Bytes(page))
+                .with_field("Content-Type", content_type(Path::new(NOT_FOUND_PAGE)));
+            (response, decision)
+        }
+        None => (response, decision),
+    }
+}
+
+/// `--watch`: the head of the reload event stream, for a GET or HEAD at
+/// [`watch::RELOAD_PATH`]; the connection then writes the events.
+fn reload_events(request: &Request, root: &Root) -> Option<(Response, Decision)> {
+    if !root.watch() {
+        return None;
+    }
+    let path = request.target().split('?').next().unwrap_or_default();
+    if path != watch::RELOAD_PATH {
+        return None;
+    }
+    if !matches!(request.method, Method::Get | Method::Head) {
+        return None;
+    }
+    // The stream says when the site changes: with the whole site guarded,
+    // it is guarded too (its path is a dotfile, which no prefix can name).
+    let verdict = match check_site_credentials(request, root) {
+        Ok(verdict) => verdict,
+        Err(refused) => return Some(*refused),
+    };
+    let response = Response::event_stream(request.version).with_field("Cache-Control", "no-store");
+    Some(with_verdict((response, Decision::ReloadEvents), verdict))
+}
+
+/// Whether the site's 404 page may be shown to `request`: it lies under
+/// no guarded prefix, or the request has the credentials.
+fn may_see_not_found_page(request: &Request, root: &Root) -> bool {
+    let Some(guard) = root.guard() else {
+        return true;
+    };
+    let page = RequestPath {
+        segments: vec![NOT_FOUND_PAGE.as_bytes().to_vec()],
+        trailing_slash: false,
+        query: None,
+    };
+    !guard.covers(&page) || guard.verify(request).is_granted()
+}
+
+/// Whether a missing path is a client-side route for `--spa`: a GET or
+/// HEAD for a page (a last segment with no extension) from a client that
+/// takes HTML. `/app.js` and `/logo.png` stay 404.
+fn is_client_route(request: &Request, path: &RequestPath, root: &Root) -> bool {
+    let takes_html = request.field_values("accept").any(|value| {
+        crate::protocol::fields::list_items(value).any(|item| {
+            let media = item.split(|&b| b == b';').next().unwrap_or_default();
+            media.trim_ascii().eq_ignore_ascii_case(b"text/html")
+        })
+    });
+    let has_extension = path
+        .segments
+        .last()
+        .is_some_and(|segment| segment.contains(&b'.'));
+    root.spa().is_some()
+        && matches!(request.method, Method::Get | Method::Head)
+        && !has_extension
+        && takes_html
+}
+
+/// `--spa`: the page instead of the missing route, with its own
+/// validators and preconditions; `granted` when the route's own path took
+/// the credentials already.
+fn fall_back(
+    request: &Request,
+    root: &Root,
+    cache: &FileCache,
+    granted: bool,
+) -> (Response, Decision) {
+    let missing = request.target().to_string();
+    let Some(page) = root.spa() else {
+        return (
+            Response::error(Status::NotFound),
+            Decision::NotOpened(OpenFailure::NotFound),
+        );
+    };
+    // The page is a file of the site like any other: under a guarded
+    // prefix, it takes the credentials whatever route it answers for.
+    let checked = match granted {
+        true => Ok(None),
+        false => check_credentials(request, root, page),
+    };
+    let (response, decision) = match checked {
+        Ok(verdict) => with_verdict(core::serve_path(request, page, root, cache), verdict),
+        Err(refused) => *refused,
+    };
+    let decision = Decision::Fallback {
+        missing,
+        then: Box::new(decision),
+    };
+    (response, decision)
+}
+
+/// `--cors` on an answer: who may read it, and, for a request from another
+/// origin, that grant in the decision.
+fn with_cors(
+    request: &Request,
+    cors: &Cors,
+    (mut response, decision): (Response, Decision),
+) -> (Response, Decision) {
+    let origin = request.field_values("origin").next();
+    let grant = cors.grant(origin);
+    add_grant(&mut response, &grant);
+    if grant.allow_origin.is_some() {
+        response = response.with_field("Access-Control-Expose-Headers", cors::EXPOSED.to_string());
+    }
+    match origin {
+        Some(origin) => {
+            let decision = Decision::CrossOrigin {
+                origin: String::from_utf8_lossy(origin).into_owned(),
+                grant,
+                then: Box::new(decision),
+            };
+            (response, decision)
+        }
+        None => (response, decision),
+    }
+}
+
+/// The grant's fields: `Access-Control-Allow-Origin`, and `Origin` added to
+/// `Vary` when the answer depends on it.
+fn add_grant(response: &mut Response, grant: &Grant) {
+    if let Some(origin) = &grant.allow_origin {
+        response
+            .fields
+            .push(("Access-Control-Allow-Origin", origin.clone().into()));
+    }
+    if grant.varies {
+        match response.fields.iter_mut().find(|(name, _)| *name == "Vary") {
+            Some((_, value)) => value.to_mut().push_str(", Origin"),
+            None => response.fields.push(("Vary", "Origin".into())),
+        }
+    }
+}
+
+/// A preflight: 204, the origin's grant, the methods, the headers asked
+/// for when they are field names, and how long the answer may be kept.
+fn answer_preflight(preflight: Preflight) -> (Response, Decision) {
+    let mut response = Response::new(Status::NoContent, Body::Empty)
+        .with_field(
+            "Access-Control-Allow-Methods",
+            cors::ALLOWED_METHODS.to_string(),
+        )
+        .with_field("Access-Control-Max-Age", cors::MAX_AGE_SECS.to_string());
+    if let Some(headers) = preflight.headers.as_ref().filter(|h| !h.is_empty()) {
+        response = response.with_field("Access-Control-Allow-Headers", headers.join(", "));
+    }
+    add_grant(&mut response, &preflight.grant);
+    (response, Decision::Preflight(preflight))
+}
+
+/// A target that names no file. A refused path (a dotfile, `..` above the
+/// root) takes the credentials first when the whole site is guarded: a
+/// client without them learns nothing of the site, not even its 404 page.
+/// A target that is not one at all is a 400 whoever sends it.
+fn refuse_target(request: &Request, root: &Root, refusal: PathError) -> (Response, Decision) {
+    let verdict = match refusal {
+        PathError::Refused(_) => match check_site_credentials(request, root) {
+            Ok(verdict) => verdict,
+            Err(refused) => return *refused,
+        },
+        PathError::BadTarget => None,
+    };
+    let refused = (
+        Response::error(refusal.status()),
+        Decision::BadTarget(refusal),
+    );
+    with_verdict(refused, verdict)
+}
+
+/// The credentials a request takes when the whole site is guarded, for
+/// what has no path a prefix could name: `Ok(None)` when it is not.
+fn check_site_credentials(
+    request: &Request,
+    root: &Root,
+) -> Result<Option<Verdict>, Box<(Response, Decision)>> {
+    match root.guard().filter(|guard| guard.covers_everything()) {
+        Some(guard) => require_credentials(request, guard).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// The credentials a guarded path takes, before anything is looked up, so
+/// that a 401 says nothing of whether the file exists, nor its size, tag or
+/// time: `Ok(None)` for a path no one guards, `Ok(Some)` with the user's
+/// verdict, or the 401.
+fn check_credentials(
+    request: &Request,
+    root: &Root,
+    path: &RequestPath,
+) -> Result<Option<Verdict>, Box<(Response, Decision)>> {
+    let Some(guard) = root.guard().filter(|guard| guard.covers(path)) else {
+        return Ok(None);
+    };
+    require_credentials(request, guard).map(Some)
+}
+
+/// The verdict on the request's credentials when `guard` applies: the
+/// user's, or the 401 with its challenge.
+fn require_credentials(
+    request: &Request,
+    guard: &Guard,
+) -> Result<Verdict, Box<(Response, Decision)>> {
+    match guard.verify(request) {
+        verdict if verdict.is_granted() => Ok(verdict),
+        verdict => {
+            let response = Response::error(Status::Unauthorized)
+                .with_field("WWW-Authenticate", auth::challenge());
+            Err(Box::new((response, Decision::Unauthorized(verdict))))
+        }
+    }
+}
+
+/// The decision, wrapped in the credentials' verdict when there was one.
+fn with_verdict(
+    (response, decision): (Response, Decision),
+    verdict: Option<Verdict>,
+) -> (Response, Decision) {
+    match verdict {
+        Some(verdict) => {
+            let then = Box::new(decision);
+            (response, Decision::Authorized { verdict, then })
+        }
+        None => (response, decision),
+    }
+}
+
+/// Whether a `POST` may be read as an upload (see [`admit_upload`]).
+pub enum Admission {
+    /// It is not for the sink (`--sink`).
+    Elsewhere,
+    /// It may be read; the credentials' verdict, when the path is guarded.
+    Admitted(Option<Verdict>),
+    /// It may not: the 401, answered before a byte of the body is read.
+    Refused(Box<(Response, Decision)>),
+}
+
+/// Whether a `POST` goes to the sink, and may: the credentials are checked
+/// before the body is read, so a wrong password costs no upload. The
+/// verdict goes to [`answer_upload`] once the body has been read.
+pub fn admit_upload(request: &Request, root: &Root) -> Admission {
+    let Some(path) = target::parse_target(request.target()).ok() else {
+        return Admission::Elsewhere;
+    };
+    if !root.sink().is_some_and(|sink| sink.is_at(&path)) {
+        return Admission::Elsewhere;
+    }
+    match check_credentials(request, root, &path) {
+        Ok(verdict) => Admission::Admitted(verdict),
+        Err(refused) => Admission::Refused(refused),
+    }
+}
+
+/// The answer to an upload read to its end.
+pub fn answer_upload(upload: Upload, verdict: Option<Verdict>) -> (Response, Decision) {
+    let response = upload::report_page(&upload);
+    with_verdict((response, Decision::Uploaded(upload)), verdict)
+}
