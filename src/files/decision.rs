@@ -5,16 +5,17 @@
 //! each decision are `observe/explain.rs`'s.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use crate::files::conditional::Precondition;
 use crate::files::range::RangeOutcome;
 use crate::files::root::OpenFailure;
 use crate::files::sort::Sort;
 use crate::files::target::PathError;
-use crate::files::upload::Upload;
 use crate::protocol::auth::Verdict;
 use crate::protocol::coding::Coding;
 use crate::protocol::cors::{Grant, Preflight};
+use crate::protocol::form::FormReport;
 
 /// What [`crate::files::serve`] decided, and why. The response is built from the same
 /// values, so the trace's explanation cannot drift from the behaviour.
@@ -116,4 +117,16 @@ pub struct Negotiation {
     /// `--watch`: the page with the reload script, a representation of its
     /// own, never coded.
     pub reload_script: bool,
+}
+
+/// One upload to `--sink`, as read: what [`Decision::Uploaded`] records
+/// (`files/upload.rs` describes it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Upload {
+    /// Body bytes received (a chunked body's data, without its framing).
+    pub bytes: u64,
+    /// From the first body byte read to the last.
+    pub duration: Duration,
+    /// The parts, for a `multipart/form-data` body.
+    pub form: Option<FormReport>,
 }

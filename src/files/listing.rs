@@ -63,9 +63,9 @@ struct Row {
     /// Bytes, for a file (a directory shows `-`).
     size: u64,
     modified: Option<SystemTime>,
-    /// Under a guarded prefix (`--auth-path`) in a public directory: named,
-    /// but its size and time are not shown, nor sorted by.
-    guarded: bool,
+    /// Named, but its size and time are not shown, nor sorted by: what the
+    /// site's layers ask to withhold (a guarded entry in a public folder).
+    withheld: bool,
 }
 
 impl Row {
@@ -87,17 +87,17 @@ impl Row {
             is_directory,
             size,
             modified,
-            guarded: false,
+            withheld: false,
         }
     }
 
-    /// The row of a guarded entry: its name only, sorted as if it had no
+    /// The row of a withheld entry: its name only, sorted as if it had no
     /// size and no time, so that neither the page nor its order tells them.
-    fn guarded(self) -> Row {
+    fn withheld(self) -> Row {
         Row {
             size: 0,
             modified: None,
-            guarded: true,
+            withheld: true,
             ..self
         }
     }
@@ -129,12 +129,23 @@ fn sort_rows(rows: &mut [Row], sort: Sort) {
 
 /// Lists the directory `relative` beneath `root`, which `request_path`
 /// (ending in `/`) names, in the order its query asks for, else `--sort`'s.
-pub fn list(root: &Root, request_path: &RequestPath, relative: &Path) -> io::Result<Listing> {
+pub fn list(
+    root: &Root,
+    request_path: &RequestPath,
+    relative: &Path,
+    withheld: Option<&dyn Fn(&RequestPath) -> bool>,
+) -> io::Result<Listing> {
     let keep = |name: &OsStr| {
         sys::name_to_segment(name).is_some_and(|segment| target::refuse_segment(segment).is_none())
     };
     let read = root.read_directory(relative, MAX_LISTED, &keep)?;
-    let is_guarded = guarded_entries(root, request_path);
+    let is_withheld = |segment: &[u8]| {
+        withheld.is_some_and(|withheld| {
+            let mut entry = request_path.clone();
+            entry.segments.push(segment.to_vec());
+            withheld(&entry)
+        })
+    };
     let mut rows: Vec<Row> = read
         .entries
         .iter()
@@ -145,8 +156,8 @@ pub fn list(root: &Root, request_path: &RequestPath, relative: &Path) -> io::Res
                 EntryKind::Directory { modified } => Row::new(segment, true, 0, modified),
                 EntryKind::Link | EntryKind::Other => return None,
             };
-            Some(match is_guarded(segment) {
-                true => row.guarded(),
+            Some(match is_withheld(segment) {
+                true => row.withheld(),
                 false => row,
             })
         })
@@ -169,23 +180,6 @@ pub fn list(root: &Root, request_path: &RequestPath, relative: &Path) -> io::Res
         page,
         validators,
     })
-}
-
-/// Which entries of the public directory `request_path` lie under a
-/// guarded prefix (`--auth-path`). In a guarded directory the request had
-/// the credentials already, and every entry is shown whole.
-fn guarded_entries<'a>(
-    root: &'a Root,
-    request_path: &'a RequestPath,
-) -> impl Fn(&[u8]) -> bool + 'a {
-    let guard = root.guard().filter(|guard| !guard.covers(request_path));
-    move |segment| {
-        guard.is_some_and(|guard| {
-            let mut entry = request_path.clone();
-            entry.segments.push(segment.to_vec());
-            guard.covers(&entry)
-        })
-    }
 }
 
 /// The directory's path as a person reads it: decoded, ending in `/`.
@@ -231,12 +225,12 @@ fn render(path: &str, rows: &[Row], truncated: bool, sort: Sort) -> Vec<u8> {
         page.push_str("<tr><td><a href=\"../\">../</a></td><td></td><td></td></tr>\n");
     }
     for row in rows {
-        let size = if row.is_directory || row.guarded {
+        let size = if row.is_directory || row.withheld {
             "-".to_string()
         } else {
             row.size.to_string()
         };
-        let modified = match row.guarded {
+        let modified = match row.withheld {
             true => "needs credentials".to_string(),
             false => row.modified.map_or_else(String::new, utc_minute),
         };

@@ -8,12 +8,9 @@ use std::fs::{File, Metadata};
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::files::guard::Guard;
 use crate::files::sort::Sort;
 use crate::files::target::RequestPath;
-use crate::files::upload::Sink;
 use crate::protocol::coding::Coding;
-use crate::protocol::cors::Cors;
 use crate::protocol::words::{phrase, Phrase};
 use crate::protocol::Status;
 use crate::sys;
@@ -33,18 +30,8 @@ pub struct Root {
     dir: sys::RootDir,
     /// Whether a directory without an index file is listed (else 404).
     listings: bool,
-    /// `--auth`: the paths that need credentials, and which.
-    guard: Option<Guard>,
-    /// `--sink`: where uploads go.
-    sink: Option<Sink>,
-    /// `--cors`: which origins may read the answers.
-    cors: Option<Cors>,
-    /// `--spa`: the page served for a client-side route.
-    spa: Option<RequestPath>,
     /// `--sort`: the listings' order when the query names none.
     sort: Sort,
-    /// `--watch`: HTML pages get the reload script.
-    watch: bool,
 }
 
 /// What a request path names on disk.
@@ -138,42 +125,13 @@ impl Root {
         Ok(Root {
             dir: sys::RootDir::open(dir)?,
             listings: true,
-            guard: None,
-            sink: None,
-            cors: None,
-            spa: None,
             sort: Sort::default(),
-            watch: false,
         })
     }
 
     /// The same root, listing directories without an index file or not.
     pub fn with_listings(self, listings: bool) -> Root {
         Root { listings, ..self }
-    }
-
-    /// The same root, with the paths `guard` covers needing its credentials.
-    pub fn with_guard(self, guard: Option<Guard>) -> Root {
-        Root { guard, ..self }
-    }
-
-    /// The same root, taking uploads at `sink`.
-    /// `--cors`: which origins may read the answers, if any.
-    pub fn with_cors(self, cors: Option<Cors>) -> Root {
-        Root { cors, ..self }
-    }
-
-    pub fn cors(&self) -> Option<&Cors> {
-        self.cors.as_ref()
-    }
-
-    /// `--spa`: the page served for a client-side route, if any.
-    pub fn with_spa(self, spa: Option<RequestPath>) -> Root {
-        Root { spa, ..self }
-    }
-
-    pub fn spa(&self) -> Option<&RequestPath> {
-        self.spa.as_ref()
     }
 
     /// `--sort`: the listings' order when the query names none.
@@ -183,29 +141,6 @@ impl Root {
 
     pub fn sort(&self) -> Sort {
         self.sort
-    }
-
-    /// `--watch`: whether HTML pages get the reload script.
-    pub fn with_watch(self, watch: bool) -> Root {
-        Root { watch, ..self }
-    }
-
-    pub fn watch(&self) -> bool {
-        self.watch
-    }
-
-    pub fn with_sink(self, sink: Option<Sink>) -> Root {
-        Root { sink, ..self }
-    }
-
-    /// Where uploads go, if anywhere.
-    pub fn sink(&self) -> Option<&Sink> {
-        self.sink.as_ref()
-    }
-
-    /// What guards the root's paths, if anything.
-    pub fn guard(&self) -> Option<&Guard> {
-        self.guard.as_ref()
     }
 
     /// The entries of the directory `relative`, as [`sys::RootDir::read_directory`].

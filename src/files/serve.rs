@@ -21,7 +21,6 @@ use crate::files::range::{self, Ignored, RangeOutcome};
 use crate::files::root::{OpenError, Resolved, Root};
 use crate::files::sort::Sort;
 use crate::files::target::{self, RequestPath};
-use crate::files::watch;
 use crate::protocol::byte_range::unsatisfied_content_range;
 use crate::protocol::coding::Coding;
 use crate::protocol::multipart::Multipart;
@@ -33,21 +32,48 @@ use crate::sys::FileStamp;
 /// the methods every general-purpose server supports).
 pub const ALLOW: &str = "GET, HEAD, OPTIONS";
 
-/// `--watch`: whether `request` is one whose HTML gets the reload script:
-/// a GET or HEAD of the whole page (never a range of it).
-fn injects(request: &Request, root: &Root) -> bool {
-    root.watch()
-        && matches!(request.method, Method::Get | Method::Head)
-        && request.field_values("range").next().is_none()
+/// What the site's layers ask of the core for one request, without the
+/// core knowing which feature asks.
+#[derive(Clone, Copy, Default)]
+pub struct Asks<'a> {
+    /// An edit of every whole HTML page (`--watch`'s reload script).
+    pub page_edit: Option<&'a PageEdit>,
+    /// The paths a listing names without their size or time (`--auth`'s
+    /// guarded entries in a public folder).
+    pub withheld: Option<&'a dyn Fn(&RequestPath) -> bool>,
 }
 
-/// An HTML file's own bytes, when they are few enough to hold: under
-/// `--watch` a page is sent as it is, with the script, never a coded form
-/// of the file (compressed bytes have no `</body>` to find).
-fn page_bytes(file: &File, metadata: &Metadata, path: &Path) -> Option<Representation> {
+/// An edit of whole HTML pages: the edited page is a representation of its
+/// own, with its own bytes, length and strong tag (the page's, with
+/// `tag_suffix`), so that neither a cache nor a range mixes it with the
+/// file as it is. It applies to a GET or HEAD of the whole page (never a
+/// range of it), and a page edited is sent as it is, never in a coding
+/// (compressed bytes could not be edited).
+#[derive(Debug)]
+pub struct PageEdit {
+    pub edit: fn(&[u8]) -> Vec<u8>,
+    pub tag_suffix: &'static str,
+    /// The largest page edited; a larger one is sent as it is.
+    pub max_bytes: u64,
+}
+
+/// The edit that applies to `request`: a GET or HEAD of a whole page.
+fn page_edit<'a>(request: &Request, asks: Asks<'a>) -> Option<&'a PageEdit> {
+    let whole_page = matches!(request.method, Method::Get | Method::Head)
+        && request.field_values("range").next().is_none();
+    asks.page_edit.filter(|_| whole_page)
+}
+
+/// An HTML file's own bytes, when they are few enough to hold for `edit`.
+fn page_bytes(
+    file: &File,
+    metadata: &Metadata,
+    path: &Path,
+    edit: &PageEdit,
+) -> Option<Representation> {
     use std::io::Read;
     let (content_type, _) = media_type(path);
-    if metadata.len() > watch::MAX_PAGE_BYTES || !content_type.starts_with("text/html") {
+    if metadata.len() > edit.max_bytes || !content_type.starts_with("text/html") {
         return None;
     }
     let mut bytes = Vec::with_capacity(metadata.len() as usize);
@@ -63,11 +89,9 @@ fn page_bytes(file: &File, metadata: &Metadata, path: &Path) -> Option<Represent
     })
 }
 
-/// `--watch`: an HTML page with the reload script is a representation of
-/// its own: its bytes, its length, and a strong tag of its own (the page's
-/// with `-watch`), so that neither a cache nor a range mixes it with the
-/// file as it is. Anything else, or a page not held in memory, as it is.
-fn with_reload_script(representation: Representation) -> Representation {
+/// An HTML page in memory with `edit` applied, as a representation of its
+/// own; anything else, or a page not held in memory, as it is.
+fn with_page_edit(representation: Representation, edit: &PageEdit) -> Representation {
     let Source::Shared(bytes) = &representation.source else {
         return representation;
     };
@@ -76,9 +100,12 @@ fn with_reload_script(representation: Representation) -> Representation {
     {
         return representation;
     }
-    let page = watch::inject(bytes);
+    let page = (edit.edit)(bytes);
     let validators = Validators {
-        etag: EntityTag::strong(format!("{}-watch", representation.validators.etag.opaque)),
+        etag: EntityTag::strong(format!(
+            "{}{}",
+            representation.validators.etag.opaque, edit.tag_suffix
+        )),
         last_modified: representation.validators.last_modified,
     };
     Representation {
@@ -117,8 +144,9 @@ pub fn serve_path(
     path: &RequestPath,
     root: &Root,
     cache: &FileCache,
+    asks: Asks<'_>,
 ) -> (Response, Decision) {
-    match choose(request, path, root, cache) {
+    match choose(request, path, root, cache, asks) {
         Chosen::Representation(representation, subject) => {
             serve_representation(request, representation, subject)
         }
@@ -210,24 +238,32 @@ impl From<(Response, Decision)> for Chosen {
 /// root opens: a file (in the coding `Accept-Encoding` chooses), a
 /// directory's listing, a redirect to a directory's slash, or why nothing
 /// could be opened.
-fn choose(request: &Request, path: &RequestPath, root: &Root, cache: &FileCache) -> Chosen {
-    let watching = injects(request, root);
-    match choose_as_is(request, path, root, cache, watching) {
-        Chosen::Representation(representation, subject) if watching => {
-            Chosen::Representation(with_reload_script(representation), subject)
-        }
+fn choose(
+    request: &Request,
+    path: &RequestPath,
+    root: &Root,
+    cache: &FileCache,
+    asks: Asks<'_>,
+) -> Chosen {
+    let edit = page_edit(request, asks);
+    match choose_as_is(request, path, root, cache, edit, asks.withheld) {
+        Chosen::Representation(representation, subject) => match edit {
+            Some(edit) => Chosen::Representation(with_page_edit(representation, edit), subject),
+            None => Chosen::Representation(representation, subject),
+        },
         chosen => chosen,
     }
 }
 
-/// What [`choose`] finds before `--watch` adds its script; `watching`
-/// takes an HTML file's own bytes rather than a coded form.
+/// What [`choose`] finds before a page is edited; with an `edit`, an HTML
+/// file's own bytes rather than a coded form.
 fn choose_as_is(
     request: &Request,
     path: &RequestPath,
     root: &Root,
     cache: &FileCache,
-    watching: bool,
+    edit: Option<&PageEdit>,
+    withheld: Option<&dyn Fn(&RequestPath) -> bool>,
 ) -> Chosen {
     if let Some((representation, subject)) = choose_from_cache(request, path, root, cache) {
         return Chosen::Representation(representation, subject);
@@ -238,15 +274,13 @@ fn choose_as_is(
             metadata,
             path,
         }) => {
-            let page = watching
-                .then(|| page_bytes(&file, &metadata, &path))
-                .flatten();
+            let page = edit.and_then(|edit| page_bytes(&file, &metadata, &path, edit));
             let representation =
                 page.unwrap_or_else(|| choose_coding(request, root, file, &metadata, &path, cache));
             Chosen::Representation(representation, Subject::File(path))
         }
         Ok(Resolved::DirectoryWithoutSlash) => redirect_to_slash(path).into(),
-        Ok(Resolved::Listing(directory)) => match listing::list(root, path, &directory) {
+        Ok(Resolved::Listing(directory)) => match listing::list(root, path, &directory, withheld) {
             Ok(listed) => Chosen::Representation(
                 Representation {
                     size: listed.page.len() as u64,
@@ -497,10 +531,18 @@ mod tests {
     use super::*;
     use crate::files::conditional::{Evaluated, Reason};
     use crate::files::root::OpenFailure;
-    use crate::files::site::serve;
     use crate::files::target::PathError;
     use crate::protocol::byte_range::ByteRange;
     use crate::protocol::request::parse_head;
+
+    /// What the core answers to `request` under `root`: the route, then the
+    /// path, with nothing asked of it (no feature on).
+    fn serve(request: &Request, root: &Root, cache: &FileCache) -> (Response, Decision) {
+        match route(request) {
+            Ok(path) => serve_path(request, &path, root, cache, Asks::default()),
+            Err(answered) => *answered,
+        }
+    }
 
     /// What `serve` decides for `raw` under `root`.
     fn decide(root: &Root, raw: &str) -> Decision {

@@ -20,29 +20,82 @@ use std::path::Path;
 
 use crate::files::cache::FileCache;
 use crate::files::decision::Decision;
+use crate::files::decision::Upload;
 use crate::files::guard::Guard;
 use crate::files::negotiate::content_type;
 use crate::files::root::{OpenFailure, Root, NOT_FOUND_PAGE};
 use crate::files::serve as core;
+use crate::files::serve::Asks;
 use crate::files::target::{self, PathError, RequestPath};
-use crate::files::upload::{self, Upload};
+use crate::files::upload::{self, Sink};
 use crate::files::watch;
 use crate::protocol::auth::{self, Verdict};
 use crate::protocol::cors::{self, Cors, Grant, Preflight};
 use crate::protocol::{Body, Method, Request, Response, Status};
 
-/// Answers `request` from the site under `root`, and says why: each layer
+/// The directory served and the features around it: what the layers read.
+#[derive(Debug)]
+pub struct Site {
+    /// The directory itself (its path, listings, their order).
+    pub root: Root,
+    /// `--auth`: the paths that need credentials, and which.
+    pub guard: Option<Guard>,
+    /// `--sink`: where uploads go.
+    pub sink: Option<Sink>,
+    /// `--cors`: which origins may read the answers.
+    pub cors: Option<Cors>,
+    /// `--spa`: the page served for a client-side route.
+    pub spa: Option<RequestPath>,
+    /// `--watch`: HTML pages get the reload script.
+    pub watch: bool,
+}
+
+impl Site {
+    /// `root` with no feature on.
+    pub fn new(root: Root) -> Site {
+        Site {
+            root,
+            guard: None,
+            sink: None,
+            cors: None,
+            spa: None,
+            watch: false,
+        }
+    }
+
+    pub fn guard(&self) -> Option<&Guard> {
+        self.guard.as_ref()
+    }
+
+    pub fn sink(&self) -> Option<&Sink> {
+        self.sink.as_ref()
+    }
+
+    pub fn cors(&self) -> Option<&Cors> {
+        self.cors.as_ref()
+    }
+
+    pub fn spa(&self) -> Option<&RequestPath> {
+        self.spa.as_ref()
+    }
+
+    pub fn watch(&self) -> bool {
+        self.watch
+    }
+}
+
+/// Answers `request` from the `site`, and says why: each layer
 /// in the order a request meets it, the core in the middle.
-pub fn serve(request: &Request, root: &Root, cache: &FileCache) -> (Response, Decision) {
-    if let Some(preflight) = root.cors().and_then(|cors| cors.preflight(request)) {
+pub fn serve(request: &Request, site: &Site, cache: &FileCache) -> (Response, Decision) {
+    if let Some(preflight) = site.cors().and_then(|cors| cors.preflight(request)) {
         return answer_preflight(preflight);
     }
-    let answered = match reload_events(request, root) {
+    let answered = match reload_events(request, site) {
         Some(answer) => answer,
-        None => serve_route(request, root, cache),
+        None => serve_route(request, site, cache),
     };
-    let answered = with_not_found_page(request, root, answered);
-    match root.cors() {
+    let answered = with_not_found_page(request, site, answered);
+    match site.cors() {
         Some(cors) => with_cors(request, cors, answered),
         None => answered,
     }
@@ -50,30 +103,48 @@ pub fn serve(request: &Request, root: &Root, cache: &FileCache) -> (Response, De
 
 /// The layers around the core for a request that names a path: the route,
 /// the credentials, the sink's form, the core, the SPA fallback.
-fn serve_route(request: &Request, root: &Root, cache: &FileCache) -> (Response, Decision) {
+fn serve_route(request: &Request, site: &Site, cache: &FileCache) -> (Response, Decision) {
     let path = match core::route(request) {
         Ok(path) => path,
         Err(answered) => match *answered {
-            (_, Decision::BadTarget(refusal)) => return refuse_target(request, root, refusal),
+            (_, Decision::BadTarget(refusal)) => return refuse_target(request, site, refusal),
             answered => return answered,
         },
     };
-    let verdict = match check_credentials(request, root, &path) {
+    let verdict = match check_credentials(request, site, &path) {
         Ok(verdict) => verdict,
         Err(refused) => return *refused,
     };
-    let answered = match root.sink().filter(|sink| sink.is_at(&path)) {
+    let answered = match site.sink().filter(|sink| sink.is_at(&path)) {
         Some(sink) => (upload::form_page(sink), Decision::UploadForm),
-        None => match core::serve_path(request, &path, root, cache) {
+        None => match serve_core(request, &path, site, cache) {
             (_, Decision::NotOpened(OpenFailure::NotFound))
-                if is_client_route(request, &path, root) =>
+                if is_client_route(request, &path, site) =>
             {
-                fall_back(request, root, cache, verdict.is_some())
+                fall_back(request, site, cache, verdict.is_some())
             }
             answered => answered,
         },
     };
     with_verdict(answered, verdict)
+}
+
+/// The core for `path`, with what the layers ask of it: `--watch`'s edit
+/// of whole pages, and, in a folder no prefix guards, the guarded entries
+/// a listing names without their size or time.
+fn serve_core(
+    request: &Request,
+    path: &RequestPath,
+    site: &Site,
+    cache: &FileCache,
+) -> (Response, Decision) {
+    let guard = site.guard().filter(|guard| !guard.covers(path));
+    let withheld = |entry: &RequestPath| guard.is_some_and(|guard| guard.covers(entry));
+    let asks = Asks {
+        page_edit: site.watch().then_some(&watch::RELOAD_EDIT),
+        withheld: Some(&withheld),
+    };
+    core::serve_path(request, path, &site.root, cache, asks)
 }
 
 /// Every 404 carries the site's own page when the root holds one. It is
@@ -82,11 +153,11 @@ fn serve_route(request: &Request, root: &Root, cache: &FileCache) -> (Response, 
 /// request with the credentials gets it.
 fn with_not_found_page(
     request: &Request,
-    root: &Root,
+    site: &Site,
     (response, decision): (Response, Decision),
 ) -> (Response, Decision) {
-    let page = (response.status == Status::NotFound && may_see_not_found_page(request, root))
-        .then(|| root.not_found_page())
+    let page = (response.status == Status::NotFound && may_see_not_found_page(request, site))
+        .then(|| site.root.not_found_page())
         .flatten();
     match page {
         Some(page) => {
@@ -100,8 +171,8 @@ fn with_not_found_page(
 
 /// `--watch`: the head of the reload event stream, for a GET or HEAD at
 /// [`watch::RELOAD_PATH`]; the connection then writes the events.
-fn reload_events(request: &Request, root: &Root) -> Option<(Response, Decision)> {
-    if !root.watch() {
+fn reload_events(request: &Request, site: &Site) -> Option<(Response, Decision)> {
+    if !site.watch() {
         return None;
     }
     let path = request.target().split('?').next().unwrap_or_default();
@@ -113,7 +184,7 @@ fn reload_events(request: &Request, root: &Root) -> Option<(Response, Decision)>
     }
     // The stream says when the site changes: with the whole site guarded,
     // it is guarded too (its path is a dotfile, which no prefix can name).
-    let verdict = match check_site_credentials(request, root) {
+    let verdict = match check_site_credentials(request, site) {
         Ok(verdict) => verdict,
         Err(refused) => return Some(*refused),
     };
@@ -123,8 +194,8 @@ fn reload_events(request: &Request, root: &Root) -> Option<(Response, Decision)>
 
 /// Whether the site's 404 page may be shown to `request`: it lies under
 /// no guarded prefix, or the request has the credentials.
-fn may_see_not_found_page(request: &Request, root: &Root) -> bool {
-    let Some(guard) = root.guard() else {
+fn may_see_not_found_page(request: &Request, site: &Site) -> bool {
+    let Some(guard) = site.guard() else {
         return true;
     };
     let page = RequestPath {
@@ -138,7 +209,7 @@ fn may_see_not_found_page(request: &Request, root: &Root) -> bool {
 /// Whether a missing path is a client-side route for `--spa`: a GET or
 /// HEAD for a page (a last segment with no extension) from a client that
 /// takes HTML. `/app.js` and `/logo.png` stay 404.
-fn is_client_route(request: &Request, path: &RequestPath, root: &Root) -> bool {
+fn is_client_route(request: &Request, path: &RequestPath, site: &Site) -> bool {
     let takes_html = request.field_values("accept").any(|value| {
         crate::protocol::fields::list_items(value).any(|item| {
             let media = item.split(|&b| b == b';').next().unwrap_or_default();
@@ -149,7 +220,7 @@ fn is_client_route(request: &Request, path: &RequestPath, root: &Root) -> bool {
         .segments
         .last()
         .is_some_and(|segment| segment.contains(&b'.'));
-    root.spa().is_some()
+    site.spa().is_some()
         && matches!(request.method, Method::Get | Method::Head)
         && !has_extension
         && takes_html
@@ -160,12 +231,12 @@ fn is_client_route(request: &Request, path: &RequestPath, root: &Root) -> bool {
 /// the credentials already.
 fn fall_back(
     request: &Request,
-    root: &Root,
+    site: &Site,
     cache: &FileCache,
     granted: bool,
 ) -> (Response, Decision) {
     let missing = request.target().to_string();
-    let Some(page) = root.spa() else {
+    let Some(page) = site.spa() else {
         return (
             Response::error(Status::NotFound),
             Decision::NotOpened(OpenFailure::NotFound),
@@ -175,10 +246,10 @@ fn fall_back(
     // prefix, it takes the credentials whatever route it answers for.
     let checked = match granted {
         true => Ok(None),
-        false => check_credentials(request, root, page),
+        false => check_credentials(request, site, page),
     };
     let (response, decision) = match checked {
-        Ok(verdict) => with_verdict(core::serve_path(request, page, root, cache), verdict),
+        Ok(verdict) => with_verdict(serve_core(request, page, site, cache), verdict),
         Err(refused) => *refused,
     };
     let decision = Decision::Fallback {
@@ -250,9 +321,9 @@ fn answer_preflight(preflight: Preflight) -> (Response, Decision) {
 /// root) takes the credentials first when the whole site is guarded: a
 /// client without them learns nothing of the site, not even its 404 page.
 /// A target that is not one at all is a 400 whoever sends it.
-fn refuse_target(request: &Request, root: &Root, refusal: PathError) -> (Response, Decision) {
+fn refuse_target(request: &Request, site: &Site, refusal: PathError) -> (Response, Decision) {
     let verdict = match refusal {
-        PathError::Refused(_) => match check_site_credentials(request, root) {
+        PathError::Refused(_) => match check_site_credentials(request, site) {
             Ok(verdict) => verdict,
             Err(refused) => return *refused,
         },
@@ -269,9 +340,9 @@ fn refuse_target(request: &Request, root: &Root, refusal: PathError) -> (Respons
 /// what has no path a prefix could name: `Ok(None)` when it is not.
 fn check_site_credentials(
     request: &Request,
-    root: &Root,
+    site: &Site,
 ) -> Result<Option<Verdict>, Box<(Response, Decision)>> {
-    match root.guard().filter(|guard| guard.covers_everything()) {
+    match site.guard().filter(|guard| guard.covers_everything()) {
         Some(guard) => require_credentials(request, guard).map(Some),
         None => Ok(None),
     }
@@ -283,10 +354,10 @@ fn check_site_credentials(
 /// verdict, or the 401.
 fn check_credentials(
     request: &Request,
-    root: &Root,
+    site: &Site,
     path: &RequestPath,
 ) -> Result<Option<Verdict>, Box<(Response, Decision)>> {
-    let Some(guard) = root.guard().filter(|guard| guard.covers(path)) else {
+    let Some(guard) = site.guard().filter(|guard| guard.covers(path)) else {
         return Ok(None);
     };
     require_credentials(request, guard).map(Some)
@@ -335,14 +406,14 @@ pub enum Admission {
 /// Whether a `POST` goes to the sink, and may: the credentials are checked
 /// before the body is read, so a wrong password costs no upload. The
 /// verdict goes to [`answer_upload`] once the body has been read.
-pub fn admit_upload(request: &Request, root: &Root) -> Admission {
+pub fn admit_upload(request: &Request, site: &Site) -> Admission {
     let Some(path) = target::parse_target(request.target()).ok() else {
         return Admission::Elsewhere;
     };
-    if !root.sink().is_some_and(|sink| sink.is_at(&path)) {
+    if !site.sink().is_some_and(|sink| sink.is_at(&path)) {
         return Admission::Elsewhere;
     }
-    match check_credentials(request, root, &path) {
+    match check_credentials(request, site, &path) {
         Ok(verdict) => Admission::Admitted(verdict),
         Err(refused) => Admission::Refused(refused),
     }

@@ -5,10 +5,8 @@
 //! form to upload with. The body is read by the connection (it alone holds
 //! the socket); this module decides who may upload, and what is answered.
 
-use std::time::Duration;
-
+use crate::files::decision::Upload;
 use crate::files::target::{self, RequestPath};
-use crate::protocol::form::FormReport;
 use crate::protocol::visible::{html_escape, visible};
 use crate::protocol::words::Said;
 use crate::protocol::{Body, Response, Status};
@@ -53,17 +51,6 @@ impl Sink {
     pub fn url_path(&self) -> String {
         self.path.to_url_path()
     }
-}
-
-/// One upload, as read.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Upload {
-    /// Body bytes received (a chunked body's data, without its framing).
-    pub bytes: u64,
-    /// From the first body byte read to the last.
-    pub duration: Duration,
-    /// The parts, for a `multipart/form-data` body.
-    pub form: Option<FormReport>,
 }
 
 impl Upload {
@@ -180,7 +167,9 @@ pub fn report_page(upload: &Upload) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::form::FormReport;
     use crate::protocol::form::Part;
+    use std::time::Duration;
 
     #[test]
     fn sinks_are_at_their_path_only() {

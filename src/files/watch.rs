@@ -22,6 +22,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 use std::time::{Duration, UNIX_EPOCH};
 
+use crate::files::serve::PageEdit;
 use crate::sys::{self, ignoring_poison};
 
 /// Where a page's script listens for reloads. A dot-segment: no file can
@@ -39,6 +40,15 @@ pub const POLL_INTERVAL: Duration = Duration::from_millis(250);
 pub const MAX_WATCHED: usize = 20_000;
 /// The largest page given the script; a larger one is sent as it is.
 pub const MAX_PAGE_BYTES: u64 = 8 << 20;
+
+/// What `--watch` asks of the core for every whole HTML page: the script
+/// before the end of its body, as a representation of its own whose tag
+/// ends `-watch`.
+pub const RELOAD_EDIT: PageEdit = PageEdit {
+    edit: inject,
+    tag_suffix: "-watch",
+    max_bytes: MAX_PAGE_BYTES,
+};
 
 /// The watcher of one root, shared by the connections that stream reloads.
 #[derive(Debug)]

@@ -10,10 +10,10 @@ use std::fmt::Write as _;
 
 use crate::files::conditional::{Field, Precondition};
 use crate::files::decision::Negotiation;
+use crate::files::decision::Upload;
 use crate::files::range::RangeOutcome;
 use crate::files::serve::ALLOW;
 use crate::files::target::PathError;
-use crate::files::upload::Upload;
 use crate::files::{Decision, FileDecision};
 use crate::observe::seam::{ExchangeRecord, Outcome};
 use crate::protocol::auth::{self, Verdict};

@@ -15,9 +15,10 @@ use std::time::{Duration, Instant};
 
 use crate::files;
 use crate::files::cache::FileCache;
-use crate::files::root::Root;
+use crate::files::decision::Upload;
 use crate::files::site::Admission;
-use crate::files::upload::{Sink, Upload};
+use crate::files::site::Site;
+use crate::files::upload::Sink;
 use crate::files::watch::Watcher;
 use crate::files::Decision;
 use crate::observe::seam::Delivered;
@@ -67,7 +68,8 @@ const IDLE_GRACE: Duration = Duration::from_millis(100);
 /// observers, and whether the server is shutting down.
 #[derive(Debug)]
 pub struct Context {
-    pub root: Root,
+    /// The directory served and the features around it.
+    pub site: Site,
     /// Small files' bytes, shared by every connection.
     pub cache: FileCache,
     /// How long an idle keep-alive connection stays open.
@@ -235,7 +237,7 @@ impl Connection<'_> {
             Err(next) => return next,
         };
         if request.method == Method::Post {
-            match files::site::admit_upload(&request, &self.context.root) {
+            match files::site::admit_upload(&request, &self.context.site) {
                 Admission::Elsewhere => {}
                 Admission::Admitted(verdict) => return self.upload(&request, verdict, received),
                 // Refused before a byte of the body is read: the client may
@@ -313,7 +315,7 @@ impl Connection<'_> {
     #[inline(never)]
     fn serve(&mut self, request: &Request, received: Instant, body_unread: bool) -> Next {
         let context = self.context;
-        let (response, decision) = files::serve(request, &context.root, &context.cache);
+        let (response, decision) = files::serve(request, &context.site, &context.cache);
         if decision.opens_reload_stream() && !body_unread {
             return self.reload(request, (response, decision), received);
         }
@@ -523,7 +525,7 @@ impl Connection<'_> {
     /// the body stops coming for `--body-timeout`.
     #[inline(never)]
     fn upload(&mut self, request: &Request, verdict: Option<Verdict>, received: Instant) -> Next {
-        let limit = self.context.root.sink().map_or(0, Sink::limit);
+        let limit = self.context.site.sink().map_or(0, Sink::limit);
         let too_large = Refusal {
             status: Status::ContentTooLarge,
             why: phrase(

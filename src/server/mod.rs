@@ -36,6 +36,7 @@ use std::time::{Duration, Instant};
 use crate::files::cache::FileCache;
 use crate::files::guard::Guard;
 use crate::files::root::Root;
+use crate::files::site::Site;
 use crate::files::sort::Sort;
 use crate::files::upload::Sink;
 use crate::files::watch::Watcher;
@@ -415,8 +416,8 @@ fn bind_error(addr: SocketAddr, error: io::Error) -> StartError {
 impl Server {
     /// Checks the root and binds the listening sockets.
     pub fn bind(config: &Config) -> Result<Server, StartError> {
-        let root = open_root(config)?;
-        let root_path = root.path().to_path_buf();
+        let site = open_site(config)?;
+        let root_path = site.root.path().to_path_buf();
         let listeners = listen_all(config)?;
         let local_addrs = listeners
             .iter()
@@ -428,7 +429,7 @@ impl Server {
         let (observers, inspector) = observers_for(config)?;
         debug_assert_eq!(observers.reads_handshakes(), config.reads_handshakes());
         let context = Context {
-            root,
+            site,
             cache: FileCache::with_settle_time(config.cache_settle_time)
                 .with_compression(config.compress),
             keep_alive: config.keep_alive,
@@ -486,7 +487,7 @@ impl Server {
 
     /// What guards the served paths (`--auth`), if anything.
     pub fn guard(&self) -> Option<&Guard> {
-        self.shared.context.root.guard()
+        self.shared.context.site.guard()
     }
 
     /// The canonical directory being served.
@@ -497,11 +498,11 @@ impl Server {
 
     /// `--cors`: which origins may read the answers, if any.
     pub fn cors(&self) -> Option<&Cors> {
-        self.shared.context.root.cors()
+        self.shared.context.site.cors()
     }
 
     pub fn root(&self) -> &Path {
-        self.shared.context.root.path()
+        self.shared.context.site.root.path()
     }
 
     /// A handle that shuts this server down from another thread.
@@ -581,8 +582,8 @@ impl Server {
     }
 }
 
-/// The root, checked, with what the flags say of it.
-fn open_root(config: &Config) -> Result<Root, StartError> {
+/// The root, checked, with what the flags say of it and around it.
+fn open_site(config: &Config) -> Result<Site, StartError> {
     let root = Root::new(&config.root)
         .map_err(|error| match error.kind() {
             io::ErrorKind::NotFound => StartError::RootMissing(config.root.clone()),
@@ -590,17 +591,18 @@ fn open_root(config: &Config) -> Result<Root, StartError> {
             _ => StartError::RootUnreadable(config.root.clone(), error),
         })?
         .with_listings(config.listings)
-        .with_guard(config.auth.clone())
-        .with_sink(config.sink.clone())
-        .with_cors(config.cors.clone())
-        .with_sort(config.sort)
-        .with_watch(config.watch);
-    Ok(match &config.spa {
-        Some(page) => {
-            let path = spa_page(&root, page)?;
-            root.with_spa(Some(path))
-        }
-        None => root,
+        .with_sort(config.sort);
+    let spa = match &config.spa {
+        Some(page) => Some(spa_page(&root, page)?),
+        None => None,
+    };
+    Ok(Site {
+        guard: config.auth.clone(),
+        sink: config.sink.clone(),
+        cors: config.cors.clone(),
+        spa,
+        watch: config.watch,
+        ..Site::new(root)
     })
 }
 

@@ -248,6 +248,57 @@ fn parts_use_only_the_parts_the_crate_map_allows() {
     );
 }
 
+/// The core of serving: what answers "which bytes, and what do the
+/// preconditions and the range say", knowing no flag.
+const CORE: &[&str] = &[
+    "serve",
+    "conditional",
+    "range",
+    "target",
+    "root",
+    "cache",
+    "listing",
+    "negotiate",
+    "decision",
+];
+/// The features, each a layer around the core (`files/site.rs`).
+const FEATURES: &[&str] = &["site", "guard", "upload", "watch"];
+
+#[test]
+fn the_core_uses_no_feature_module() {
+    let (_, edges) = graph();
+    let in_files = |module: &Module, names: &[&str]| {
+        module.len() == 2 && module[0] == "files" && names.contains(&module[1].as_str())
+    };
+    let mut wrong = Vec::new();
+    let mut core_edges = 0;
+    for (from, targets) in &edges {
+        if !in_files(from, CORE) {
+            continue;
+        }
+        for to in targets {
+            core_edges += 1;
+            if in_files(to, FEATURES) {
+                wrong.push(format!("{} -> {}", from.join("::"), to.join("::")));
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "the core reaches into a feature: {wrong:#?}"
+    );
+    assert!(
+        core_edges > 10,
+        "the reader saw only {core_edges} arrows from the core"
+    );
+    // And the site does use the core: the check sees real arrows.
+    let site = edges.get(&vec!["files".to_string(), "site".to_string()]);
+    assert!(
+        site.is_some_and(|targets| targets.iter().any(|t| in_files(t, &["serve"]))),
+        "the reader missed files::site -> files::serve: {edges:#?}"
+    );
+}
+
 /// A cycle in `edges`, as the modules along it, if there is one.
 fn find_cycle(edges: &BTreeMap<Module, BTreeSet<Module>>) -> Option<Vec<String>> {
     // Depth-first; a module met again on the current path closes a cycle.
