@@ -59,9 +59,10 @@ pub struct PageEdit {
 
 /// The edit that applies to `request`: a GET or HEAD of a whole page.
 fn page_edit<'a>(request: &Request, asks: Asks<'a>) -> Option<&'a PageEdit> {
-    let whole_page = matches!(request.method, Method::Get | Method::Head)
-        && request.field_values("range").next().is_none();
-    asks.page_edit.filter(|_| whole_page)
+    asks.page_edit.filter(|_| {
+        matches!(request.method, Method::Get | Method::Head)
+            && request.field_values("range").next().is_none()
+    })
 }
 
 /// An HTML file's own bytes, when they are few enough to hold for `edit`.

@@ -142,7 +142,8 @@ fn serve_core(
     let withheld = |entry: &RequestPath| guard.is_some_and(|guard| guard.covers(entry));
     let asks = Asks {
         page_edit: site.watch().then_some(&watch::RELOAD_EDIT),
-        withheld: Some(&withheld),
+        // Without a guard nothing is withheld, and a listing need not ask.
+        withheld: guard.map(|_| &withheld as &dyn Fn(&RequestPath) -> bool),
     };
     core::serve_path(request, path, &site.root, cache, asks)
 }
