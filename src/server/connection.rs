@@ -14,28 +14,25 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::files;
-use crate::files::cache::FileCache;
 use crate::files::decision::Upload;
 use crate::files::site::Admission;
-use crate::files::site::Site;
 use crate::files::upload::Sink;
-use crate::files::watch::Watcher;
 use crate::files::Decision;
 use crate::observe::seam::Delivered;
-use crate::observe::{ConnectionObserver, ExchangeRecord, Observers, Outcome};
-use crate::protocol::added::AddedField;
+use crate::observe::{ConnectionObserver, ExchangeRecord, Outcome};
 use crate::protocol::auth::Verdict;
 use crate::protocol::body::{
     framing, framing_within, ChunkedDecoder, Framing, FramingError, MAX_BODY_BYTES,
 };
 use crate::protocol::form::{self, FormReader};
-use crate::protocol::persistence::{self, Policy};
+use crate::protocol::persistence;
 use crate::protocol::request::{parse_head, HeadError};
 use crate::protocol::words::{phrase, Phrase};
 use crate::protocol::{
     Body, CloseReason, ConnectionField, HttpVersion, KeepAlive, Method, Request, Response, Status,
 };
 use crate::server::reload;
+use crate::server::state::{ConnectionHandle, Context};
 use crate::server::wire::{self, DateCache, Outgoing};
 use crate::sys::{self, is_timeout};
 
@@ -63,75 +60,6 @@ const HEAD_BYTES: usize = 1024;
 /// connection costs its thread's stack and little else; a busy one never
 /// pays the extra system call.
 const IDLE_GRACE: Duration = Duration::from_millis(100);
-
-/// What every connection shares: the files, the timing policy, the
-/// observers, and whether the server is shutting down.
-#[derive(Debug)]
-pub struct Context {
-    /// The directory served and the features around it.
-    pub site: Site,
-    /// Small files' bytes, shared by every connection.
-    pub cache: FileCache,
-    /// How long an idle keep-alive connection stays open.
-    pub idle_timeout: Duration,
-    /// How long a request head may take from its first byte: a total
-    /// deadline, not per read, so a client dribbling a byte at a time cannot
-    /// hold the connection (slowloris).
-    pub head_timeout: Duration,
-    /// How long a request body may take to arrive whole (an upload at the
-    /// sink: how long it may go without a byte).
-    pub body_timeout: Duration,
-    /// How long one write may make no progress before the client is given
-    /// up, so a client that stops reading cannot hold the connection.
-    pub write_timeout: Duration,
-    /// Whether connections may carry more than one request (off with
-    /// `--no-keepalive`).
-    pub keep_alive: bool,
-    /// The access log, `--trace`, `--capture` and the inspector's journal.
-    pub observers: Observers,
-    /// The operator's fields for every response (`--header`).
-    pub added: Vec<AddedField>,
-    /// `--watch`: what tells the reload streams of a change.
-    pub watcher: Option<std::sync::Arc<Watcher>>,
-    /// Reload streams open now.
-    pub reload_viewers: std::sync::atomic::AtomicUsize,
-    /// Set once when the server starts to shut down.
-    pub shutting_down: AtomicBool,
-}
-
-impl Context {
-    /// Whether the server has started to shut down.
-    pub fn is_shutting_down(&self) -> bool {
-        self.shutting_down.load(Ordering::SeqCst)
-    }
-
-    /// The server's side of every persistence decision, now.
-    fn policy(&self) -> Policy {
-        Policy {
-            keep_alive: self.keep_alive,
-            shutting_down: self.is_shutting_down(),
-        }
-    }
-}
-
-/// The part of a connection the server can reach from outside its thread:
-/// the socket, to close an idle connection at shutdown, and whether a
-/// request is in flight (then the connection is left to finish it).
-#[derive(Debug)]
-pub struct ConnectionHandle {
-    pub stream: TcpStream,
-    pub busy: AtomicBool,
-}
-
-impl ConnectionHandle {
-    /// Wraps an accepted stream.
-    pub fn new(stream: TcpStream) -> ConnectionHandle {
-        ConnectionHandle {
-            stream,
-            busy: AtomicBool::new(false),
-        }
-    }
-}
 
 /// Serves one connection, from `peer` to `local`, to its end and says why
 /// it ended and how many requests it carried. `id` numbers the connection

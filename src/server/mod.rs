@@ -4,7 +4,7 @@
 //! | module | owns |
 //! |---|---|
 //! | this file | [`Config`], start-up errors, [`Server::run`], the registry of open connections, shutdown |
-//! | `state` | what the threads share: the listeners (one door each, with who accepts there), the registry of open connections, the counters |
+//! | `state` | what the threads share: the listeners (one door each, with who accepts there), the registry of open connections, the counters, and the `Context` every connection reads (the site, the cache, the timeouts, the observers) |
 //! | `workers` | the connection threads: a few blocked in accept(), followers parked, the limit (503), panic containment |
 //! | `connection` | one connection's loop: read, answer, persist or close (RFC 9112 §9), timeouts, lingering |
 //! | `wire` | a response onto the socket: writev, files by `sys::send_file`, the observers' tap |
@@ -47,8 +47,8 @@ use crate::observe::Observers;
 use crate::protocol::added::AddedField;
 use crate::protocol::cors::Cors;
 use crate::protocol::words::Lang;
-use crate::server::connection::Context;
 use crate::server::inspect::Inspector;
+use crate::server::state::Context;
 use crate::server::state::{Door, Registry, Shared};
 use crate::sys;
 

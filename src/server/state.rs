@@ -7,11 +7,16 @@
 
 use std::collections::HashMap;
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use crate::server::connection::{ConnectionHandle, Context};
+use crate::files::cache::FileCache;
+use crate::files::site::Site;
+use crate::files::watch::Watcher;
+use crate::observe::Observers;
+use crate::protocol::added::AddedField;
+use crate::protocol::persistence::Policy;
 use crate::sys::ignoring_poison;
 
 /// State shared by the connection threads, the shutdown handle and
@@ -170,4 +175,73 @@ impl Door {
 #[derive(Default)]
 pub struct Parked {
     pub followers: usize,
+}
+
+/// What every connection shares: the files, the timing policy, the
+/// observers, and whether the server is shutting down.
+#[derive(Debug)]
+pub struct Context {
+    /// The directory served and the features around it.
+    pub site: Site,
+    /// Small files' bytes, shared by every connection.
+    pub cache: FileCache,
+    /// How long an idle keep-alive connection stays open.
+    pub idle_timeout: Duration,
+    /// How long a request head may take from its first byte: a total
+    /// deadline, not per read, so a client dribbling a byte at a time cannot
+    /// hold the connection (slowloris).
+    pub head_timeout: Duration,
+    /// How long a request body may take to arrive whole (an upload at the
+    /// sink: how long it may go without a byte).
+    pub body_timeout: Duration,
+    /// How long one write may make no progress before the client is given
+    /// up, so a client that stops reading cannot hold the connection.
+    pub write_timeout: Duration,
+    /// Whether connections may carry more than one request (off with
+    /// `--no-keepalive`).
+    pub keep_alive: bool,
+    /// The access log, `--trace`, `--capture` and the inspector's journal.
+    pub observers: Observers,
+    /// The operator's fields for every response (`--header`).
+    pub added: Vec<AddedField>,
+    /// `--watch`: what tells the reload streams of a change.
+    pub watcher: Option<std::sync::Arc<Watcher>>,
+    /// Reload streams open now.
+    pub reload_viewers: std::sync::atomic::AtomicUsize,
+    /// Set once when the server starts to shut down.
+    pub shutting_down: AtomicBool,
+}
+
+impl Context {
+    /// Whether the server has started to shut down.
+    pub fn is_shutting_down(&self) -> bool {
+        self.shutting_down.load(Ordering::SeqCst)
+    }
+
+    /// The server's side of every persistence decision, now.
+    pub(super) fn policy(&self) -> Policy {
+        Policy {
+            keep_alive: self.keep_alive,
+            shutting_down: self.is_shutting_down(),
+        }
+    }
+}
+
+/// The part of a connection the server can reach from outside its thread:
+/// the socket, to close an idle connection at shutdown, and whether a
+/// request is in flight (then the connection is left to finish it).
+#[derive(Debug)]
+pub struct ConnectionHandle {
+    pub stream: TcpStream,
+    pub busy: AtomicBool,
+}
+
+impl ConnectionHandle {
+    /// Wraps an accepted stream.
+    pub fn new(stream: TcpStream) -> ConnectionHandle {
+        ConnectionHandle {
+            stream,
+            busy: AtomicBool::new(false),
+        }
+    }
 }

@@ -19,7 +19,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 use crate::observe::{ExchangeRecord, Outcome};
 use crate::protocol::{CloseReason, ConnectionField, Response, Status};
-use crate::server::connection::{self, ConnectionHandle};
+use crate::server::connection;
+use crate::server::state::ConnectionHandle;
 use crate::server::state::{Door, Shared};
 use crate::server::wire::{self, Outgoing};
 use crate::sys::{self, ignoring_poison, is_timeout};
@@ -272,7 +273,7 @@ fn serve_guarded(
     handle: &ConnectionHandle,
     addresses: (SocketAddr, SocketAddr),
     id: u64,
-    context: &connection::Context,
+    context: &crate::server::state::Context,
 ) -> Option<(CloseReason, u64)> {
     run_guarded(addresses.0, || {
         connection::serve(handle, addresses, id, context)
