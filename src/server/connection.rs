@@ -695,7 +695,7 @@ impl Connection<'_> {
         let nothing_to_protect = reason.is_client_gone()
             || (reason.is_client_done()
                 && self.pending().is_empty()
-                && !sys::has_unread_bytes(self.stream)
+                && sys::peek(self.stream) != sys::Peeked::Unread
                 // When capturing, linger to record the client's side of the close.
                 && !self.observer.wants_bytes());
         if !nothing_to_protect {

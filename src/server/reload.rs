@@ -76,7 +76,7 @@ pub fn stream(
             }
             // The page went (closed, reloaded, navigated away): its slot
             // is free at once, not when a write to it fails at last.
-            None if sys::has_closed(stream) => return Ok(()),
+            None if sys::peek(stream) == sys::Peeked::Closed => return Ok(()),
             None if quiet_since.elapsed() >= HEARTBEAT => {
                 write_event(&mut out, chunked, ": still here", 0, |_| Ok(()))?;
                 out.flush()?;

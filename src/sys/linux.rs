@@ -16,6 +16,7 @@ use super::entry::Entry;
 use super::progress::{send_wait, WriteProgress};
 use super::stamp::FileStamp;
 use super::unix::{entry_of, lookup_beneath, modified_of, FileIdentity, Handle};
+use super::Peeked;
 
 pub const NAME: &str = "linux (openat2, sendfile)";
 
@@ -112,25 +113,15 @@ pub fn wake_reader(stream: &TcpStream) {
     let _ = stream.shutdown(std::net::Shutdown::Read);
 }
 
-/// Whether the client has sent bytes not read yet: one non-blocking peek.
-pub fn has_unread_bytes(stream: &TcpStream) -> bool {
-    use rustix::net::{recv, RecvFlags};
-    let mut byte = [0u8; 1];
-    matches!(
-        recv(stream, &mut byte, RecvFlags::PEEK | RecvFlags::DONTWAIT),
-        Ok((n, _)) if n > 0
-    )
-}
-
-/// Whether the client has closed its side (or reset the connection): one
-/// non-blocking peek that finds the end of the stream, or an error.
-pub fn has_closed(stream: &TcpStream) -> bool {
+/// What the client has left on the connection: one non-blocking peek.
+pub fn peek(stream: &TcpStream) -> Peeked {
     use rustix::io::Errno;
     use rustix::net::{recv, RecvFlags};
     let mut byte = [0u8; 1];
     match recv(stream, &mut byte, RecvFlags::PEEK | RecvFlags::DONTWAIT) {
-        Ok((n, _)) => n == 0,
-        Err(Errno::AGAIN | Errno::INTR) => false,
-        Err(_) => true,
+        Ok((0, _)) => Peeked::Closed,
+        Ok(_) => Peeked::Unread,
+        Err(Errno::AGAIN | Errno::INTR) => Peeked::Nothing,
+        Err(_) => Peeked::Closed,
     }
 }

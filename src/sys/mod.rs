@@ -82,11 +82,19 @@ pub use family::{
 };
 pub use hash::fnv1a_bytes;
 pub use listen::{listen, ListenOptions};
+
+/// What a non-blocking peek finds on a connection ([`peek`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Peeked {
+    /// The client has sent bytes not read yet.
+    Unread,
+    /// Nothing yet, and the connection is open.
+    Nothing,
+    /// The client has closed its side, or the connection was reset.
+    Closed,
+}
 pub use lock::ignoring_poison;
-pub use path::{
-    has_closed, has_unread_bytes, prepare_accepted, prepare_listener, send_file, wake_acceptor,
-    wake_reader,
-};
+pub use path::{peek, prepare_accepted, prepare_listener, send_file, wake_acceptor, wake_reader};
 pub use progress::{is_timeout, send_wait, WriteProgress};
 pub use stamp::FileStamp;
 /// The user's language as the system names it (`zh_CN.UTF-8`, `zh-CN`,

@@ -16,6 +16,7 @@ use super::stamp::FileStamp;
 use super::unix::{lookup_beneath, Handle};
 #[cfg(windows)]
 use super::windows::{lookup_beneath, Handle};
+use super::Peeked;
 
 pub const NAME: &str = "portable";
 
@@ -93,33 +94,26 @@ pub fn wake_reader(stream: &TcpStream) {
     let _ = stream.shutdown(std::net::Shutdown::Both);
 }
 
-/// Whether the client has sent bytes not read yet: a peek made
-/// non-blocking for the moment (three calls; done once per connection).
-pub fn has_unread_bytes(stream: &TcpStream) -> bool {
+/// What the client has left on the connection: a peek made non-blocking
+/// for the moment (three calls).
+pub fn peek(stream: &TcpStream) -> Peeked {
     if stream.set_nonblocking(true).is_err() {
-        return false;
+        return Peeked::Nothing;
     }
     let mut byte = [0u8; 1];
-    let unread = matches!(stream.peek(&mut byte), Ok(n) if n > 0);
-    let _ = stream.set_nonblocking(false);
-    unread
-}
-
-/// Whether the client has closed its side (or reset the connection): a
-/// peek made non-blocking for the moment finds the end of the stream, or
-/// an error other than "nothing yet".
-pub fn has_closed(stream: &TcpStream) -> bool {
-    if stream.set_nonblocking(true).is_err() {
-        return false;
-    }
-    let mut byte = [0u8; 1];
-    let closed = match stream.peek(&mut byte) {
-        Ok(n) => n == 0,
-        Err(error) => !matches!(
-            error.kind(),
-            io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
-        ),
+    let peeked = match stream.peek(&mut byte) {
+        Ok(0) => Peeked::Closed,
+        Ok(_) => Peeked::Unread,
+        Err(error)
+            if matches!(
+                error.kind(),
+                io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+            ) =>
+        {
+            Peeked::Nothing
+        }
+        Err(_) => Peeked::Closed,
     };
     let _ = stream.set_nonblocking(false);
-    closed
+    peeked
 }
