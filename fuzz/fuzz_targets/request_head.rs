@@ -3,7 +3,8 @@
 #![no_main]
 
 use glasshttp::files::target::parse_target;
-use glasshttp::protocol::body::{framing, ChunkedDecoder, Framing};
+use glasshttp::protocol::body::{framing, Framing, MAX_BODY_BYTES};
+use glasshttp::protocol::chunked::ChunkedDecoder;
 use glasshttp::protocol::request::parse_head;
 use libfuzzer_sys::fuzz_target;
 
@@ -36,10 +37,10 @@ fuzz_target!(|data: &[u8]| {
             Ok(Framing::Chunked) => {
                 // Whole and split in two must agree: framing cannot depend
                 // on how the bytes arrived.
-                let mut whole = ChunkedDecoder::default();
+                let mut whole = ChunkedDecoder::with_limit(MAX_BODY_BYTES);
                 let whole_result = whole.consume(rest);
                 let cut = rest.len() / 2;
-                let mut split = ChunkedDecoder::default();
+                let mut split = ChunkedDecoder::with_limit(MAX_BODY_BYTES);
                 let split_result = split.consume(&rest[..cut]).and_then(|first| {
                     if split.is_done() {
                         Ok(first)

@@ -8,6 +8,7 @@
 
 use std::fmt::Write as _;
 
+use super::describe::Describe;
 use crate::files::conditional::{Field, Precondition};
 use crate::files::decision::Negotiation;
 use crate::files::decision::Upload;
@@ -1206,7 +1207,8 @@ mod tests {
 
     #[test]
     fn every_close_reason_and_refusal_is_explained_in_english_and_in_chinese() {
-        use crate::protocol::body::{ChunkedError, FramingError, NOT_HEX};
+        use crate::protocol::body::FramingError;
+        use crate::protocol::chunked::{ChunkedError, NOT_HEX};
         use crate::protocol::request::HeadError;
         let reasons = [
             CloseReason::ClientClosed,

@@ -23,6 +23,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
+use super::describe::Describe;
 use crate::observe::explain;
 use crate::observe::seam::{ExchangeRecord, Observer, Opening};
 use crate::protocol::visible::visible;

@@ -13,12 +13,14 @@
 //! | [`access_log`] | one escaped Common Log Format line per request |
 //! | [`trace`] | `--trace`: every connection and exchange, as it happens, on stderr |
 //! | [`explain`] | the words for every decision, in both languages, and heads shown without credentials |
+//! | [`describe`] | the words for the protocol's rules: why a connection persists or closes, why a head or body was refused |
 //! | [`capture`] | `--capture`: the server's conversations as a pcapng file, with the kernel's TCP facts |
 //! | [`page`] | the inspector's page and the report: one self-contained HTML file |
 //! | [`journal`] | `--inspect` and `--report`: the last connections, whole, for the ladder diagrams |
 
 pub mod access_log;
 pub mod capture;
+pub mod describe;
 pub mod explain;
 pub mod journal;
 pub mod page;

@@ -14,6 +14,7 @@ use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
 use std::time::Duration;
 
+use super::describe::Describe;
 use crate::observe::capture::Capture;
 use crate::observe::explain::{explain, hide_credentials, visible_lines};
 use crate::observe::seam::{ExchangeRecord, Observer, Opening};

@@ -4,13 +4,13 @@
 //! | module | owns |
 //! |---|---|
 //! | [`coding`] | content codings and `Accept-Encoding` negotiation (RFC 9110 §8.4, §12.5.3) |
-//! | [`chunked`] | the chunked transfer coding as a sender writes it (RFC 9112 §7.1) |
+//! | [`chunked`] | the chunked transfer coding both ways (RFC 9112 §7.1): the encoder for event streams, the decoder for request bodies |
 //! | [`civil`] | a time as a UTC calendar date and clock, for logs and listings |
 //! | [`status`] | the status codes and reason phrases (RFC 9110 §15) |
 //! | [`fields`] | field values as comma-separated tokens (RFC 9110 §5.6) |
 //! | [`request`] | request heads and their limits (RFC 9112 §2–§5) |
 //! | [`host`] | the `Host` value: `uri-host [ ":" port ]` (RFC 9112 §3.2, RFC 3986 §3.2.2) |
-//! | [`body`] | request body framing: Content-Length and chunked (RFC 9112 §6–§7) |
+//! | [`body`] | request body framing (RFC 9112 §6–§7), and the reader that owns a body's progress |
 //! | [`persistence`] | whether a connection persists, its `Connection` field, why it closed (RFC 9112 §9) |
 //! | [`byte_range`] | a byte range and its `Content-Range` (RFC 9110 §14.4) |
 //! | [`multipart`] | `multipart/byteranges` framing (RFC 9110 §14.6) |

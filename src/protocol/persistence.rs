@@ -6,7 +6,6 @@
 
 use crate::protocol::request::{HttpVersion, Request};
 use crate::protocol::status::Status;
-use crate::protocol::words::{phrase, Phrase, Said};
 
 /// The server's side of the decision: whether it allows more than one
 /// request per connection (`--no-keepalive` says no), and whether it is
@@ -85,6 +84,18 @@ impl KeepAlive {
         }
     }
 
+    /// The decision once the server answers without reading the body the
+    /// client holds back for `100 Continue`: a connection that would have
+    /// persisted closes, since the body may still come and would be read as
+    /// the next request.
+    pub fn with_body_unread(self, body_unread: bool) -> KeepAlive {
+        if body_unread && self.close_reason().is_none() {
+            KeepAlive::BodyUnread
+        } else {
+            self
+        }
+    }
+
     /// Why the connection ends after this response, if it does.
     pub fn close_reason(self) -> Option<CloseReason> {
         match self {
@@ -96,59 +107,7 @@ impl KeepAlive {
             KeepAlive::BodyUnread => Some(CloseReason::BodyUnread),
         }
     }
-
-    /// The decision in plain words, in both languages.
-    pub fn describe(self) -> Phrase {
-        match self {
-            KeepAlive::Http11Default => phrase(
-                "HTTP/1.1 without Connection: close -> the connection stays open for the next request",
-                "HTTP/1.1 且没有 Connection: close -> 持久连接：连接保持打开，等待下一个请求",
-            ),
-            KeepAlive::Http10Asked => phrase(
-                "HTTP/1.0 with Connection: keep-alive -> stays open, and the response says keep-alive",
-                "HTTP/1.0 且带有 Connection: keep-alive -> 连接保持打开，响应里也写明 keep-alive",
-            ),
-            KeepAlive::ClientAskedClose => phrase(
-                "Connection: close -> the server closes after this response",
-                "Connection: close -> 服务器发完这个响应后关闭连接",
-            ),
-            KeepAlive::Http10Default => phrase(
-                "HTTP/1.0 without keep-alive -> the server closes after this response",
-                "HTTP/1.0 且没有 keep-alive -> 服务器发完这个响应后关闭连接",
-            ),
-            KeepAlive::DisabledByServer => phrase(
-                "--no-keepalive -> the server closes after this response, Connection: close",
-                "--no-keepalive -> 服务器发完这个响应后关闭连接，并写明 Connection: close",
-            ),
-            KeepAlive::ShuttingDown => phrase(
-                "the server is shutting down -> closes after this response, Connection: close",
-                "服务器正在停止 -> 发完这个响应后关闭连接，并写明 Connection: close",
-            ),
-            KeepAlive::BodyUnread => phrase(
-                "Expect: 100-continue, but the answer needs no body -> no 100 Continue, and the server closes, Connection: close",
-                "请求带有 Expect: 100-continue，但这个回答用不到请求体 -> 不发 100 Continue，服务器关闭连接，并写明 Connection: close",
-            ),
-        }
-    }
 }
-
-/// Why a connection ended: ClientClosedUnused.
-const SPARE_CLOSED: Phrase = phrase(
-    "by the client, and no request arrived: browsers open spare connections ahead of need and close those they do not use",
-    "由客户端关闭，且从未收到请求：浏览器会预先打开备用连接，用不上的就关掉",
-);
-
-/// Why a connection ended: IdleUnused.
-const SPARE_IDLE: Phrase = phrase(
-    "by the server: no request arrived within the idle timeout (browsers open spare connections ahead of need)",
-    "由服务器关闭：空闲超时内没有收到任何请求（浏览器会预先打开备用连接）",
-);
-
-/// Why a connection ended: EventsEnded.
-const EVENTS_ENDED: Phrase = phrase(
-    "by the server: the live-reload event stream ended (its page went away or reloaded)",
-    "由服务器关闭：实时刷新的事件流结束了（页面已离开或已刷新）",
-);
 
 /// Why a connection ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -189,74 +148,6 @@ pub enum CloseReason {
 }
 
 impl CloseReason {
-    /// Who closed, and why, in plain words, in both languages.
-    pub fn describe(self) -> Said {
-        match self {
-            CloseReason::BadRequest(status) => Said::new(
-                format!("by the server, after {status}: the request could not be read"),
-                format!("由服务器关闭，在 {status} 之后：请求无法读取"),
-            ),
-            other => other.words().into(),
-        }
-    }
-
-    /// The words of every reason but the status a refusal names.
-    fn words(self) -> Phrase {
-        match self {
-            CloseReason::ClientClosed => phrase(
-                "by the client, between requests",
-                "由客户端关闭，在两个请求之间",
-            ),
-            CloseReason::ClientClosedUnused => SPARE_CLOSED,
-            CloseReason::IdleUnused => SPARE_IDLE,
-            CloseReason::ClientAskedClose => phrase(
-                "by the server, after the response to Connection: close",
-                "由服务器关闭，在回应带 Connection: close 的请求之后",
-            ),
-            CloseReason::Http10Default => phrase(
-                "by the server, after the response to HTTP/1.0 without keep-alive",
-                "由服务器关闭，在回应不带 keep-alive 的 HTTP/1.0 请求之后",
-            ),
-            CloseReason::NoKeepAlive => phrase(
-                "by the server, after one response (--no-keepalive)",
-                "由服务器关闭，每个连接只发一个响应（--no-keepalive）",
-            ),
-            CloseReason::IdleTimeout => phrase(
-                "by the server, idle for the whole idle timeout",
-                "由服务器关闭：整个空闲超时期间都没有新请求",
-            ),
-            CloseReason::BadRequest(_) => phrase(
-                "by the server: the request could not be read",
-                "由服务器关闭：请求无法读取",
-            ),
-            CloseReason::WriteTimedOut => phrase(
-                "by the server, the client stopped reading (write timeout)",
-                "由服务器关闭：客户端不再读取（写超时）",
-            ),
-            CloseReason::Shutdown => phrase(
-                "by the server, shutting down",
-                "由服务器关闭：服务器正在停止",
-            ),
-            CloseReason::OverLimit => phrase(
-                "by the server, after 503: the connection limit",
-                "由服务器关闭，在 503 之后：已达到连接数上限",
-            ),
-            CloseReason::NoThread => phrase(
-                "by the server, after 503: no thread to serve it",
-                "由服务器关闭，在 503 之后：没有线程可以处理它",
-            ),
-            CloseReason::BodyUnread => phrase(
-                "by the server, after answering without the body held back for 100 Continue",
-                "由服务器关闭：客户端为等 100 Continue 而未发送请求体，服务器不读它就已作答",
-            ),
-            CloseReason::Broken => phrase(
-                "the connection broke (reset or vanished client)",
-                "连接中断（被重置，或客户端消失）",
-            ),
-            CloseReason::EventsEnded => EVENTS_ENDED,
-        }
-    }
-
     /// Whether the client has already let the connection go (or it is
     /// broken), so there is no last response left to protect by lingering.
     pub fn is_client_gone(self) -> bool {
@@ -452,5 +343,32 @@ mod tests {
             assert_eq!(got.connection_field(), *field, "{case}");
             assert_eq!(got.close_reason(), *reason, "{case}");
         }
+    }
+
+    #[test]
+    fn an_unread_body_closes_only_what_would_have_persisted() {
+        use KeepAlive::*;
+        let cases = [
+            (Http11Default, false, Http11Default),
+            (Http11Default, true, BodyUnread),
+            (Http10Asked, true, BodyUnread),
+            (ClientAskedClose, true, ClientAskedClose),
+            (Http10Default, true, Http10Default),
+            (DisabledByServer, true, DisabledByServer),
+            (ShuttingDown, true, ShuttingDown),
+        ];
+        for (decided, body_unread, after) in cases {
+            let got = decided.with_body_unread(body_unread);
+            assert_eq!(got, after, "{decided:?} body_unread={body_unread}");
+            assert_eq!(
+                got.connection_field() == ConnectionField::Close,
+                got.close_reason().is_some()
+            );
+        }
+        assert_eq!(
+            BodyUnread.close_reason(),
+            Some(CloseReason::BodyUnread),
+            "an unread body closes the connection"
+        );
     }
 }

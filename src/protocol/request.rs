@@ -6,13 +6,11 @@
 //! bytes after `n` belong to the next, pipelined, request) or a [`HeadError`]
 //! that carries the status the client must be told.
 
-use std::ops::Range;
-use std::sync::OnceLock;
-
-use crate::protocol::fields::{list_items, quoting_limit, size_in_words};
+use crate::protocol::fields::list_items;
 use crate::protocol::host::check_host;
 use crate::protocol::status::Status;
 use crate::protocol::words::{phrase, Phrase};
+use std::ops::Range;
 
 /// Longest request line accepted, in bytes (RFC 9112 §3: a server that
 /// receives a longer request-target than it wishes to parse answers 414).
@@ -102,56 +100,6 @@ impl HeadError {
                 Status::BadRequest
             }
             HeadError::MethodTooLong => Status::NotImplemented,
-        }
-    }
-
-    /// A short explanation, in both languages, for the log and the trace
-    /// (never the response body).
-    pub fn describe(self) -> Phrase {
-        match self {
-            HeadError::RequestLineTooLong => {
-                static TEXT: OnceLock<(String, String)> = OnceLock::new();
-                quoting_limit(&TEXT, || {
-                    let limit = size_in_words(MAX_REQUEST_LINE_BYTES as u64);
-                    (
-                        format!("request line longer than {limit}"),
-                        format!("请求行超过 {limit}"),
-                    )
-                })
-            }
-            HeadError::HeadTooLarge => {
-                static TEXT: OnceLock<(String, String)> = OnceLock::new();
-                quoting_limit(&TEXT, || {
-                    let limit = size_in_words(MAX_HEAD_BYTES as u64);
-                    (
-                        format!("request head larger than {limit}"),
-                        format!("请求头超过 {limit}"),
-                    )
-                })
-            }
-            HeadError::TooManyHeaders => {
-                static TEXT: OnceLock<(String, String)> = OnceLock::new();
-                quoting_limit(&TEXT, || {
-                    (
-                        format!("more than {MAX_HEADERS} header fields"),
-                        format!("头部字段超过 {MAX_HEADERS} 个"),
-                    )
-                })
-            }
-            HeadError::UnsupportedVersion => phrase(
-                "HTTP version other than 1.0 or 1.1",
-                "HTTP 版本既不是 1.0 也不是 1.1",
-            ),
-            HeadError::BadHost => phrase(
-                "HTTP/1.1 request without exactly one Host",
-                "HTTP/1.1 请求没有恰好一个 Host 字段",
-            ),
-            HeadError::InvalidHost(why) => why,
-            HeadError::MethodTooLong => phrase(
-                "a method longer than the request-line limit",
-                "方法名比请求行的上限还长",
-            ),
-            HeadError::Malformed(why) => why,
         }
     }
 }

@@ -18,18 +18,19 @@ use crate::files::decision::Upload;
 use crate::files::site::Admission;
 use crate::files::upload::Sink;
 use crate::files::Decision;
+use crate::observe::describe::Describe;
 use crate::observe::seam::Delivered;
 use crate::observe::{ConnectionObserver, ExchangeRecord, Outcome};
 use crate::protocol::auth::Verdict;
 use crate::protocol::body::{
-    framing, framing_within, ChunkedDecoder, Framing, FramingError, MAX_BODY_BYTES,
+    framing, framing_within, BodyReader, Framing, FramingError, MAX_BODY_BYTES,
 };
 use crate::protocol::form::{self, FormReader};
 use crate::protocol::persistence;
 use crate::protocol::request::{parse_head, HeadError};
 use crate::protocol::words::{phrase, Phrase};
 use crate::protocol::{
-    Body, CloseReason, ConnectionField, HttpVersion, KeepAlive, Method, Request, Response, Status,
+    Body, CloseReason, ConnectionField, HttpVersion, Method, Request, Response, Status,
 };
 use crate::server::reload;
 use crate::server::state::{ConnectionHandle, Context};
@@ -294,10 +295,8 @@ impl Connection<'_> {
         received: Instant,
         body_unread: bool,
     ) -> Next {
-        let mut keep_alive = persistence::decide(request, self.context.policy());
-        if body_unread && keep_alive.close_reason().is_none() {
-            keep_alive = KeepAlive::BodyUnread;
-        }
+        let keep_alive =
+            persistence::decide(request, self.context.policy()).with_body_unread(body_unread);
         let sent = self.answer(
             request.method == Method::Head,
             &response,
@@ -521,11 +520,7 @@ impl Connection<'_> {
         if self.waits_for_continue(request) {
             self.send_continue()?;
         }
-        let mut remaining = match framing {
-            Framing::Length(n) => n,
-            _ => 0,
-        };
-        let mut chunked = ChunkedDecoder::with_limit(limit);
+        let mut body = BodyReader::new(framing, limit);
         let (mut bytes, mut first, mut last) = (0u64, None, Instant::now());
         loop {
             let pending = self.pending();
@@ -533,30 +528,17 @@ impl Connection<'_> {
                 first.get_or_insert_with(Instant::now);
                 last = Instant::now();
             }
-            let used = match framing {
-                Framing::Chunked => chunked
-                    .consume_data(pending, |piece| {
-                        bytes += piece.len() as u64;
-                        data(piece);
-                    })
-                    .map_err(|error| {
-                        log::debug!("{}: {}", self.peer(), error.describe());
-                        error.status()
-                    })?,
-                _ => {
-                    let used = pending.len().min(remaining as usize);
-                    data(&pending[..used]);
-                    bytes += used as u64;
-                    remaining -= used as u64;
-                    used
-                }
-            };
+            let used = body
+                .read(pending, |piece| {
+                    bytes += piece.len() as u64;
+                    data(piece);
+                })
+                .map_err(|error| {
+                    log::debug!("{}: {}", self.peer(), error.describe());
+                    error.status()
+                })?;
             self.start += used;
-            let done = match framing {
-                Framing::Chunked => chunked.is_done(),
-                _ => remaining == 0,
-            };
-            if done {
+            if body.is_done() {
                 let duration = first.map_or(Duration::ZERO, |first| last - first);
                 return Ok((bytes, duration));
             }
@@ -692,13 +674,9 @@ impl Connection<'_> {
     /// tells the observers.
     #[inline(never)]
     fn close(&mut self, reason: CloseReason) {
-        let nothing_to_protect = reason.is_client_gone()
-            || (reason.is_client_done()
-                && self.pending().is_empty()
-                && sys::peek(self.stream) != sys::Peeked::Unread
-                // When capturing, linger to record the client's side of the close.
-                && !self.observer.wants_bytes());
-        if !nothing_to_protect {
+        let capturing = self.observer.wants_bytes();
+        let unread = || !self.pending().is_empty() || sys::peek(self.stream) == sys::Peeked::Unread;
+        if must_linger(reason, capturing, unread) {
             self.linger();
         }
         self.observer.closed(reason, self.requests);
@@ -742,12 +720,72 @@ impl Connection<'_> {
     }
 }
 
+/// Whether closing for `reason` must linger (RFC 9112 §9.6): unless the
+/// client is gone, or said it was done and sent nothing more, a close with
+/// bytes unread would make the kernel answer with a reset, and the reset can
+/// destroy the last response before the client reads it. When `capturing`,
+/// it lingers anyway, to record the client's side of the close. `unread`
+/// asks the kernel, so it is called only when the answer matters.
+fn must_linger(reason: CloseReason, capturing: bool, unread: impl FnOnce() -> bool) -> bool {
+    if reason.is_client_gone() {
+        return false;
+    }
+    !reason.is_client_done() || capturing || unread()
+}
+
 /// A read that retries when a signal interrupts it.
 fn read_retrying(stream: &TcpStream, buffer: &mut [u8]) -> io::Result<usize> {
     loop {
         match (&mut &*stream).read(buffer) {
             Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
             other => return other,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::Status;
+
+    #[test]
+    fn when_a_close_lingers() {
+        use CloseReason::*;
+        // reason, capturing, bytes unread -> lingers
+        let cases = [
+            // The client is gone: nothing to protect, whatever is unread.
+            (ClientClosed, true, true, false),
+            (Broken, false, true, false),
+            (WriteTimedOut, true, false, false),
+            (OverLimit, false, true, false),
+            // The client said it was done: linger only for what it still
+            // sent, or to record its close.
+            (ClientAskedClose, false, false, false),
+            (ClientAskedClose, false, true, true),
+            (ClientAskedClose, true, false, true),
+            (Http10Default, false, false, false),
+            (Http10Default, false, true, true),
+            (NoKeepAlive, false, false, false),
+            // The server chose to close: the client may be sending already.
+            (IdleTimeout, false, false, true),
+            (Shutdown, false, false, true),
+            (BadRequest(Status::BadRequest), false, false, true),
+            (BodyUnread, false, false, true),
+            (EventsEnded, false, false, true),
+        ];
+        for (reason, capturing, unread, lingers) in cases {
+            let asked = std::cell::Cell::new(false);
+            let got = must_linger(reason, capturing, || {
+                asked.set(true);
+                unread
+            });
+            assert_eq!(
+                got, lingers,
+                "{reason:?} capturing={capturing} unread={unread}"
+            );
+            // The kernel is asked only when its answer decides.
+            let decides = reason.is_client_done() && !capturing;
+            assert_eq!(asked.get(), decides, "{reason:?} capturing={capturing}");
         }
     }
 }
