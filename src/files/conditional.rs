@@ -84,14 +84,6 @@ impl EntityTag<'_> {
         field
     }
 
-    /// The same tag, owning its characters.
-    pub fn into_static(self) -> EntityTag<'static> {
-        EntityTag {
-            weak: self.weak,
-            opaque: Cow::Owned(self.opaque.into_owned()),
-        }
-    }
-
     /// Strong comparison (RFC 9110 §8.8.3.2): both strong, same characters.
     pub fn strong_eq(&self, other: &EntityTag<'_>) -> bool {
         !self.weak && !other.weak && self.opaque == other.opaque
@@ -544,7 +536,7 @@ mod tests {
 
     fn validators() -> Validators {
         Validators {
-            etag: parse_entity_tag(TAG).unwrap().0.into_static(),
+            etag: parse_entity_tag(TAG).unwrap().0,
             last_modified: Some(UNIX_EPOCH + Duration::from_secs(1_700_000_000)),
         }
     }

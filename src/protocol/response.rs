@@ -131,7 +131,8 @@ impl Response {
         self
     }
 
-    /// The value of a field this response carries, if any.
+    /// The value of a field this response carries, if any (for tests).
+    #[cfg(test)]
     pub fn field(&self, name: &str) -> Option<&str> {
         self.fields
             .iter()

@@ -88,6 +88,7 @@ impl fmt::Display for Phrase {
 }
 
 /// Whether `text` has a CJK ideograph in it: what a Chinese rendering must.
+#[cfg(test)]
 pub fn has_cjk(text: &str) -> bool {
     text.chars()
         .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c) || ('\u{3400}'..='\u{4dbf}').contains(&c))
