@@ -107,16 +107,6 @@ peak_rss_tree() {
   echo "$total"
 }
 
-# CPU time (user + system, in clock ticks) of a process and its children
-# (nginx's workers), every thread included.
-cpu_ticks() {
-  local total=0 pid
-  for pid in "$1" $(pgrep -P "$1" || true); do
-    total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || echo 0)))
-  done
-  echo "$total"
-}
-ticks_per_second=$(getconf CLK_TCK)
 
 # wrk_run PID PORT PATH CONNECTIONS [EXTRA...] -> "rate p99 transfer cpu_us_per_request"
 wrk_run() {

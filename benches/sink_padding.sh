@@ -23,16 +23,15 @@ head=$'Content-Disposition: form-data; name="file"; filename="f.bin"\r\n\r\n'
 
 start_glasshttp "$work/root" --sink /upload --sink-limit 4G
 ticks=$(getconf CLK_TCK)
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$GLASS_PID/stat"; }
 
 printf '%-8s %-6s %10s %12s %s\n' body round "CPU (s)" "RSS (MiB)" status
 for round in $(seq "$rounds"); do
   for body in plain padded; do
-    before=$(cpu_ticks)
+    before=$(cpu_ticks "$GLASS_PID")
     status=$(curl -sS -o /dev/null -w '%{http_code}' --max-time 600 \
       -H 'Content-Type: multipart/form-data; boundary=B' \
       --data-binary "@$work/$body" "http://127.0.0.1:$GLASS_PORT/upload")
-    after=$(cpu_ticks)
+    after=$(cpu_ticks "$GLASS_PID")
     cpu=$(awk -v t="$((after - before))" -v hz="$ticks" 'BEGIN {printf "%.2f", t / hz}')
     rss=$(awk -v k="$(rss_kib "$GLASS_PID")" 'BEGIN {printf "%.1f", k / 1024}')
     printf '%-8s %-6s %10s %12s %s\n' "$body" "$round" "$cpu" "$rss" "$status"
