@@ -17,7 +17,9 @@ use glasshttp::protocol::added::AddedField;
 use glasshttp::protocol::auth::Credentials;
 use glasshttp::protocol::cors::Cors;
 use glasshttp::protocol::words::Lang;
-use glasshttp::server::{self, raise_open_file_limit, ShutdownHandle, Summary};
+use glasshttp::server::{
+    self, raise_open_file_limit, CertificateSource, ShutdownHandle, Summary, TlsMax, TlsOptions,
+};
 use glasshttp::sys;
 use glasshttp::{Config, Server};
 
@@ -161,6 +163,31 @@ struct Cli {
     /// Open the served page in the default browser once listening.
     #[arg(long)]
     open: bool,
+    /// Serve HTTPS, with a certificate made for you: a local certificate
+    /// authority, made once in your data folder, signs one for localhost
+    /// and every address served (the banner says how to trust it)
+    #[arg(long)]
+    tls: bool,
+    /// Serve HTTPS with your own certificate chain (PEM) instead; with
+    /// --tls-key
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM)
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// HTTPS on this port, with HTTP still on --port beside it [default:
+    /// --port itself is HTTPS]
+    #[arg(long, value_name = "N")]
+    tls_port: Option<u16>,
+    /// The highest TLS version offered: 1.2 shows the handshake of the
+    /// textbooks (Certificate, ServerHelloDone, ClientKeyExchange in clear)
+    #[arg(long, value_name = "1.2|1.3", value_parser = TlsMax::parse)]
+    tls_max: Option<TlsMax>,
+    /// Append this server's TLS session secrets to FILE (the NSS key log
+    /// format Wireshark reads); SSLKEYLOGFILE does the same. Anyone with
+    /// the file can decrypt those sessions
+    #[arg(long, value_name = "FILE")]
+    keylog: Option<PathBuf>,
 }
 
 /// `[ADDR:]PORT` for `--inspect`: a port alone is on loopback.
@@ -218,7 +245,10 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.quiet);
     let open = cli.open;
-    let (config, chosen) = cli.into_config();
+    let (config, chosen) = match cli.into_config() {
+        Ok(chosen) => chosen,
+        Err(why) => return start_failed(&why),
+    };
     let server = match Server::bind(&config) {
         Ok(server) => server,
         Err(error) => return start_failed(&error),
@@ -229,7 +259,8 @@ fn main() -> ExitCode {
     }
     print_banner(&server, chosen);
     if open {
-        open_in_browser(server.local_addr());
+        let addr = server.local_addr();
+        open_in_browser(addr, server.is_secure(addr));
     }
     let summary = server.run();
     print_summary(&summary);
@@ -262,9 +293,11 @@ fn added_fields(texts: &[String]) -> Vec<AddedField> {
 }
 
 impl Cli {
-    /// The server's configuration, and why the root is the one it is.
-    fn into_config(self) -> (Config, RootChoice) {
+    /// The server's configuration, and why the root is the one it is; or
+    /// why HTTPS cannot be set up.
+    fn into_config(self) -> Result<(Config, RootChoice), String> {
         let added = added_fields(&self.headers);
+        let tls = self.tls_options()?;
         let default_max_connections = raise_open_file_limit();
         log::debug!(
             "the open-file and task limits allow {default_max_connections} connections by default"
@@ -317,8 +350,52 @@ impl Cli {
             watch: self.watch,
             cache_settle_time: (self.cache_settle_ms)
                 .map_or(defaults.cache_settle_time, Duration::from_millis),
+            tls,
         };
-        (config, chosen)
+        Ok((config, chosen))
+    }
+
+    /// `--tls` and its flags, or `None` for HTTP only. A TLS flag without
+    /// `--tls` (or `--tls-cert`) ends the program as clap ends it.
+    fn tls_options(&self) -> Result<Option<TlsOptions>, String> {
+        let certificate = match (&self.tls_cert, &self.tls_key) {
+            (Some(cert), Some(key)) => CertificateSource::Files {
+                cert: cert.clone(),
+                key: key.clone(),
+            },
+            _ if self.tls => CertificateSource::MadeHere(sys::data_dir().ok_or(
+                "--tls: no data folder for the local CA (set HOME, or APPDATA on Windows), \
+                 or pass --tls-cert and --tls-key",
+            )?),
+            _ => {
+                let stray = [
+                    ("--tls-port", self.tls_port.is_some()),
+                    ("--tls-max", self.tls_max.is_some()),
+                    ("--keylog", self.keylog.is_some()),
+                ];
+                if let Some((flag, _)) = stray.iter().find(|(_, given)| *given) {
+                    use clap::CommandFactory;
+                    Cli::command()
+                        .error(
+                            clap::error::ErrorKind::MissingRequiredArgument,
+                            format!("{flag} needs --tls (or --tls-cert and --tls-key)"),
+                        )
+                        .exit()
+                }
+                return Ok(None);
+            }
+        };
+        let keylog = self.keylog.clone().or_else(|| {
+            std::env::var_os("SSLKEYLOGFILE")
+                .filter(|path| !path.is_empty())
+                .map(PathBuf::from)
+        });
+        Ok(Some(TlsOptions {
+            certificate,
+            port: self.tls_port,
+            max: self.tls_max.unwrap_or_default(),
+            keylog,
+        }))
     }
 }
 
@@ -446,6 +523,7 @@ fn print_banner(server: &Server, chosen: RootChoice) {
         chosen.why()
     );
     print_addresses(&mut out, server);
+    print_tls(&mut out, server);
     print_features(&mut out, server);
     let _ = writeln!(out, "Press Ctrl-C to stop");
     let _ = out.flush();
@@ -453,23 +531,20 @@ fn print_banner(server: &Server, chosen: RootChoice) {
 
 /// The banner's addresses: where the server and the inspector listen.
 fn print_addresses(out: &mut impl Write, server: &Server) {
-    let addr = server.local_addr();
-    if addr.ip().is_unspecified() {
-        let _ = writeln!(out, " * Running on all addresses ({})", addr.ip());
-        for ip in reachable_addresses(addr.ip()) {
-            let _ = writeln!(
-                out,
-                " * Running on {}",
-                url(SocketAddr::new(ip, addr.port()))
-            );
-        }
-    } else {
-        for addr in server.local_addrs() {
-            let _ = writeln!(out, " * Running on {}", url(*addr));
+    for &addr in server.local_addrs() {
+        let secure = server.is_secure(addr);
+        if addr.ip().is_unspecified() {
+            let _ = writeln!(out, " * Running on all addresses ({})", addr.ip());
+            for ip in reachable_addresses(addr.ip()) {
+                let each = SocketAddr::new(ip, addr.port());
+                let _ = writeln!(out, " * Running on {}", url(each, secure));
+            }
+        } else {
+            let _ = writeln!(out, " * Running on {}", url(addr, secure));
         }
     }
     if let Some(inspector) = server.inspector_addr() {
-        let _ = writeln!(out, " * Inspector on {}", url(inspector));
+        let _ = writeln!(out, " * Inspector on {}", url(inspector, false));
         if !inspector.ip().is_loopback() {
             let _ = writeln!(
                 out,
@@ -480,6 +555,39 @@ fn print_addresses(out: &mut impl Write, server: &Server) {
                 inspector.port()
             );
         }
+    }
+}
+
+/// The banner's HTTPS lines: the version cap, the certificate and how to
+/// trust its CA on each system, and what the key log exposes.
+fn print_tls(out: &mut impl Write, server: &Server) {
+    let Some(tls) = server.tls() else {
+        return;
+    };
+    let _ = writeln!(out, " * HTTPS: TLS 1.2 up to {} (--tls-max)", tls.max.name());
+    if let Some(ca) = &tls.ca_file {
+        let ca = sys::display_path(ca);
+        let made = if tls.ca_made_now { "made now" } else { "kept from before" };
+        let _ = writeln!(
+            out,
+            " * Certificate: made at this start for localhost and the addresses above, signed by \
+             glasshttp's local CA ({made}): {ca}\n \
+             * Until you trust that CA, browsers warn that the connection is not private: \
+             the client checks who signed the certificate. To trust it once (yours alone):\n   \
+             Windows: certutil -user -addstore Root \"{ca}\"\n   \
+             macOS:   security add-trusted-cert -r trustRoot -k ~/Library/Keychains/login.keychain-db \"{ca}\"\n   \
+             Linux:   sudo cp \"{ca}\" /usr/local/share/ca-certificates/glasshttp-ca.crt && sudo update-ca-certificates\n   \
+             Firefox: Settings > Privacy & Security > Certificates > View Certificates > Authorities > Import\n   \
+             curl:    curl --cacert \"{ca}\" https://localhost:PORT/"
+        );
+    }
+    if let Some(keylog) = &tls.keylog {
+        let _ = writeln!(
+            out,
+            " * Key log: this server's session secrets are appended to {}; anyone with that file \
+             can decrypt these sessions (Wireshark: TLS > (Pre)-Master-Secret log filename)",
+            sys::display_path(keylog)
+        );
     }
 }
 
@@ -527,13 +635,13 @@ fn print_features(out: &mut impl Write, server: &Server) {
 /// `--open`: the served URL in the default browser (`$BROWSER` when set),
 /// from its own thread so that a slow launcher never delays serving. If no
 /// browser starts, one line says so and the server goes on.
-fn open_in_browser(addr: SocketAddr) {
+fn open_in_browser(addr: SocketAddr, secure: bool) {
     let ip = match addr.ip() {
         IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::from([127, 0, 0, 1]),
         IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(std::net::Ipv6Addr::LOCALHOST),
         ip => ip,
     };
-    let url = url(SocketAddr::new(ip, addr.port()));
+    let url = url(SocketAddr::new(ip, addr.port()), secure);
     std::thread::spawn(move || {
         if let Err(error) = sys::open_browser(&url) {
             let why = error.to_string().replace('\n', "; ");
@@ -563,10 +671,11 @@ fn reachable_addresses(unspecified: IpAddr) -> Vec<IpAddr> {
     ips
 }
 
-fn url(addr: SocketAddr) -> String {
+fn url(addr: SocketAddr, secure: bool) -> String {
+    let scheme = if secure { "https" } else { "http" };
     match addr.ip() {
-        IpAddr::V4(ip) => format!("http://{ip}:{}/", addr.port()),
-        IpAddr::V6(ip) => format!("http://[{ip}]:{}/", addr.port()),
+        IpAddr::V4(ip) => format!("{scheme}://{ip}:{}/", addr.port()),
+        IpAddr::V6(ip) => format!("{scheme}://[{ip}]:{}/", addr.port()),
     }
 }
 

@@ -147,6 +147,10 @@ fn close_words(reason: CloseReason) -> Phrase {
             "the connection broke (reset or vanished client)",
             "连接中断（被重置，或客户端消失）",
         ),
+        CloseReason::TlsFailed => phrase(
+            "by the server: the TLS handshake did not finish (the line above says why)",
+            "由服务器关闭：TLS 握手没有完成（原因见上一行）",
+        ),
         CloseReason::EventsEnded => EVENTS_ENDED,
     }
 }
@@ -201,6 +205,10 @@ impl Describe for HeadError {
                 "方法名比请求行的上限还长",
             ),
             HeadError::Malformed(why) => why,
+            HeadError::LooksLikeTls => phrase(
+                "this looks like TLS (a ClientHello: 16 03): use http://, or start glasshttp with --tls",
+                "这看起来是 TLS（ClientHello：16 03）：请用 http://，或用 --tls 启动 glasshttp",
+            ),
         }
     }
 }

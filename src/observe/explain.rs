@@ -1225,6 +1225,7 @@ mod tests {
             CloseReason::NoThread,
             CloseReason::BodyUnread,
             CloseReason::Broken,
+            CloseReason::TlsFailed,
             CloseReason::EventsEnded,
         ];
         for reason in reasons {
@@ -1243,6 +1244,7 @@ mod tests {
                 | CloseReason::NoThread
                 | CloseReason::BodyUnread
                 | CloseReason::Broken
+                | CloseReason::TlsFailed
                 | CloseReason::EventsEnded => {}
             }
             let said = reason.describe();
@@ -1257,6 +1259,7 @@ mod tests {
             HeadError::InvalidHost(crate::protocol::words::phrase("empty Host", "Host 为空")),
             HeadError::MethodTooLong,
             HeadError::Malformed(crate::protocol::words::phrase("x", "某")),
+            HeadError::LooksLikeTls,
         ];
         let framing = [
             FramingError::LengthAndTransferEncoding,

@@ -135,6 +135,18 @@ impl ConnectionObserver<'_> {
         self.each(|observer| observer.closed(reason, requests));
     }
 
+    pub fn secured(&mut self, handshake: &seam::Secured) {
+        self.each(|observer| observer.secured(handshake));
+    }
+
+    pub fn secrets(&mut self, lines: &[u8]) {
+        self.each(|observer| observer.secrets(lines));
+    }
+
+    pub fn close_notify(&mut self, by_client: bool) {
+        self.each(|observer| observer.close_notify(by_client));
+    }
+
     fn each(&mut self, mut event: impl FnMut(&mut dyn Observer)) {
         for observer in &mut self.observers {
             event(observer.as_mut());

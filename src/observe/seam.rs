@@ -4,11 +4,12 @@
 
 use std::hash::{BuildHasher, Hasher};
 use std::net::SocketAddr;
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use etherparse::{TcpHeader, TcpOptionElement};
 
 use crate::files::Decision;
+use crate::protocol::tls_hello::ClientHello;
 use crate::protocol::words::Phrase;
 use crate::protocol::{CloseReason, KeepAlive, Request, Status};
 use crate::sys::TcpFacts;
@@ -18,6 +19,14 @@ use crate::sys::TcpFacts;
 /// over.
 pub trait Tap {
     fn sent(&mut self, bytes: &[u8]);
+}
+
+/// The tap again, for one more call, leaving `tap` usable afterwards.
+pub fn reborrow<'s>(tap: &'s mut Option<&mut dyn Tap>) -> Option<&'s mut dyn Tap> {
+    match tap {
+        Some(tap) => Some(&mut **tap),
+        None => None,
+    }
 }
 
 /// One observer of one connection. Every method has a default that does
@@ -42,6 +51,46 @@ pub trait Observer {
     fn exchanged(&mut self, _record: &ExchangeRecord<'_>) {}
     /// The connection ended, after `requests` exchanges.
     fn closed(&mut self, _reason: CloseReason, _requests: u64) {}
+    /// HTTPS: the TLS handshake finished, or failed.
+    fn secured(&mut self, _handshake: &Secured) {}
+    /// HTTPS: session secrets, as key log lines, made before the bytes
+    /// they decrypt are reported.
+    fn secrets(&mut self, _lines: &[u8]) {}
+    /// HTTPS: a close_notify alert, from the client (`true`) or the server.
+    fn close_notify(&mut self, _by_client: bool) {}
+}
+
+/// A TLS handshake, as the observers explain it.
+#[derive(Debug, Clone)]
+pub struct Secured {
+    /// What the client offered, when its hello could be read.
+    pub hello: Option<ClientHello>,
+    /// What was agreed, or why the handshake failed (the TLS library's
+    /// words, which name the alert).
+    pub outcome: Result<Agreed, String>,
+    /// From the connection's first TLS byte to the handshake's end.
+    pub took: Duration,
+}
+
+/// What a finished handshake agreed.
+#[derive(Debug, Clone)]
+pub struct Agreed {
+    /// The version, as its number (`0x0304` is TLS 1.3).
+    pub version: u16,
+    /// The highest version the server offers (`--tls-max`).
+    pub max_version: u16,
+    /// The cipher suite, by its IANA name.
+    pub suite: String,
+    /// The key exchange group, when one was used.
+    pub group: Option<String>,
+    /// The application protocol agreed by ALPN, if any.
+    pub alpn: Option<String>,
+    /// Whether a session was resumed (no certificate sent).
+    pub resumed: bool,
+    /// Whether the server asked for another key share (HelloRetryRequest).
+    pub retried: bool,
+    /// The chain sent, one line per certificate, leaf first.
+    pub chain: std::sync::Arc<[String]>,
 }
 
 /// A connection just accepted: who, when, and what the kernel tells of

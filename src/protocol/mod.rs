@@ -7,6 +7,7 @@
 //! | [`chunked`] | the chunked transfer coding both ways (RFC 9112 §7.1): the encoder for event streams, the decoder for request bodies |
 //! | [`civil`] | a time as a UTC calendar date and clock, for logs and listings |
 //! | [`status`] | the status codes and reason phrases (RFC 9110 §15) |
+//! | [`tls_hello`] | the TLS ClientHello as Wireshark shows it (versions, suites, SNI, ALPN, key shares), for the explanation |
 //! | [`fields`] | field values as comma-separated tokens (RFC 9110 §5.6) |
 //! | [`request`] | request heads and their limits (RFC 9112 §2–§5) |
 //! | [`host`] | the `Host` value: `uri-host [ ":" port ]` (RFC 9112 §3.2, RFC 3986 §3.2.2) |
@@ -38,6 +39,7 @@ pub mod persistence;
 pub mod request;
 pub mod response;
 pub mod status;
+pub mod tls_hello;
 pub mod visible;
 pub mod words;
 

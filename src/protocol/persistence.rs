@@ -142,6 +142,8 @@ pub enum CloseReason {
     BodyUnread,
     /// The client vanished mid-request, or a read or write failed.
     Broken,
+    /// HTTPS: the TLS handshake did not finish (refused, or too slow).
+    TlsFailed,
     /// A `--watch` reload stream ended: its page went away, or the server
     /// is stopping.
     EventsEnded,
@@ -159,6 +161,8 @@ impl CloseReason {
                 | CloseReason::WriteTimedOut
                 | CloseReason::OverLimit
                 | CloseReason::NoThread
+                // The alert said it all; no HTTP response to protect.
+                | CloseReason::TlsFailed
         )
     }
 

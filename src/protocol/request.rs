@@ -85,6 +85,9 @@ pub enum HeadError {
     MethodTooLong,
     /// Anything else that is not a valid request head; the text says what.
     Malformed(Phrase),
+    /// A TLS handshake (`16 03`) where a request line belongs: an
+    /// `https://` address aimed at a plain HTTP port.
+    LooksLikeTls,
 }
 
 impl HeadError {
@@ -96,9 +99,10 @@ impl HeadError {
                 Status::RequestHeaderFieldsTooLarge
             }
             HeadError::UnsupportedVersion => Status::HttpVersionNotSupported,
-            HeadError::BadHost | HeadError::InvalidHost(_) | HeadError::Malformed(_) => {
-                Status::BadRequest
-            }
+            HeadError::BadHost
+            | HeadError::InvalidHost(_)
+            | HeadError::Malformed(_)
+            | HeadError::LooksLikeTls => Status::BadRequest,
             HeadError::MethodTooLong => Status::NotImplemented,
         }
     }

@@ -8,7 +8,7 @@
 //! the client's unread bytes cannot make the kernel reset the connection and
 //! destroy that last response (RFC 9112 §9.6).
 
-use std::io::{self, Read};
+use std::io;
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -32,6 +32,7 @@ use crate::protocol::words::{phrase, Phrase};
 use crate::protocol::{
     Body, CloseReason, ConnectionField, HttpVersion, Method, Request, Response, Status,
 };
+use crate::server::link::{read_retrying, Link};
 use crate::server::reload;
 use crate::server::state::{ConnectionHandle, Context};
 use crate::server::wire::{self, DateCache, Outgoing};
@@ -64,18 +65,22 @@ const IDLE_GRACE: Duration = Duration::from_millis(100);
 
 /// Serves one connection, from `peer` to `local`, to its end and says why
 /// it ended and how many requests it carried. `id` numbers the connection
-/// for the observers.
+/// for the observers; a `secure` one (accepted on an HTTPS door) starts
+/// with the TLS handshake.
 pub fn serve(
     handle: &ConnectionHandle,
     (peer, local): (SocketAddr, SocketAddr),
     id: u64,
     context: &Context,
+    secure: bool,
 ) -> (CloseReason, u64) {
     let stream = &handle.stream;
     // TCP_NODELAY, the write timeout and the idle read timeout are already
     // set (see `sys::prepare_listener` and `sys::prepare_accepted`).
     let mut connection = Connection {
         stream,
+        link: Link::Plain(stream),
+        wrong_scheme: false,
         busy: &handle.busy,
         context,
         observer: context.observers.connection(id, peer, local, stream),
@@ -87,13 +92,24 @@ pub fn serve(
         dates: DateCache::default(),
         requests: 0,
     };
-    let reason = connection.run();
+    let reason = match secure {
+        true => connection.secure().err(),
+        false => None,
+    };
+    let reason = reason.unwrap_or_else(|| connection.run());
     connection.close(reason);
     (reason, connection.requests)
 }
 
 struct Connection<'a> {
+    /// The socket, for what is asked of it beneath any TLS: timeouts,
+    /// peeks, shutdown.
     stream: &'a TcpStream,
+    /// What the requests are read from and the answers written to.
+    link: Link<'a>,
+    /// Plain HTTP arrived at an HTTPS door: every request is answered 400
+    /// with the way to the right address.
+    wrong_scheme: bool,
     busy: &'a AtomicBool,
     context: &'a Context,
     observer: ConnectionObserver<'a>,
@@ -132,6 +148,16 @@ enum Incoming {
     Broken,
 }
 
+/// Why plain HTTP at an HTTPS door is refused.
+const PLAIN_ON_HTTPS: Phrase = phrase(
+    "plain HTTP at the HTTPS port: the address must start with https://",
+    "在 HTTPS 端口上收到明文 HTTP：地址应以 https:// 开头",
+);
+/// The answer to it, which the browser shows as it is.
+const PLAIN_ON_HTTPS_PAGE: &str = "400 Bad Request: this port speaks HTTPS.\n\
+    Use the same address with https:// in front (https://localhost:PORT/).\n\
+    此端口使用 HTTPS：请在地址前写 https://。\n";
+
 /// A request that cannot be answered normally, and the status it gets
 /// before the connection closes.
 struct Refusal {
@@ -140,6 +166,49 @@ struct Refusal {
 }
 
 impl Connection<'_> {
+    /// HTTPS: waits for the client's first byte. A TLS handshake record
+    /// starts the handshake (within the head timeout); anything else is
+    /// plain HTTP at the wrong door, and every request on it gets a 400 that
+    /// says so. `Err` when the connection is over before a request.
+    #[cfg(feature = "tls")]
+    fn secure(&mut self) -> Result<(), CloseReason> {
+        use crate::server::tls::{HandshakeEnd, Session};
+        let Some(settings) = self.context.tls.as_ref() else {
+            return Ok(());
+        };
+        let mut first = [0u8; 1];
+        // The listener's idle timeout is still the socket's: a browser's
+        // spare connection waits as long over HTTPS as over HTTP.
+        match self.stream.peek(&mut first) {
+            Ok(0) => return Err(CloseReason::ClientClosedUnused),
+            Ok(_) => {}
+            Err(error) if is_timeout(&error) => return Err(CloseReason::IdleUnused),
+            Err(_) => return Err(CloseReason::Broken),
+        }
+        if !crate::protocol::tls_hello::looks_like_tls(&[first[0], 3]) {
+            self.wrong_scheme = true;
+            return Ok(());
+        }
+        let deadline = Instant::now() + self.context.head_timeout;
+        let write_timeout = self.context.write_timeout;
+        let observer = &mut self.observer;
+        match Session::accept(self.stream, settings, deadline, write_timeout, observer) {
+            Ok(session) => {
+                self.link = Link::Tls(self.stream, Box::new(session));
+                // The handshake set its own read timeouts.
+                self.read_timeout = None;
+                Ok(())
+            }
+            Err(HandshakeEnd::Gone) => Err(CloseReason::Broken),
+            Err(HandshakeEnd::TimedOut | HandshakeEnd::Refused) => Err(CloseReason::TlsFailed),
+        }
+    }
+
+    #[cfg(not(feature = "tls"))]
+    fn secure(&mut self) -> Result<(), CloseReason> {
+        Ok(())
+    }
+
     fn run(&mut self) -> CloseReason {
         loop {
             if let Next::Close(reason) = self.exchange() {
@@ -165,6 +234,13 @@ impl Connection<'_> {
             Ok(request) => request,
             Err(next) => return next,
         };
+        if self.wrong_scheme {
+            let refusal = Refusal {
+                status: Status::BadRequest,
+                why: PLAIN_ON_HTTPS,
+            };
+            return self.refuse(request.raw(), refusal, received);
+        }
         if request.method == Method::Post {
             match files::site::admit_upload(&request, &self.context.site) {
                 Admission::Elsewhere => {}
@@ -275,8 +351,9 @@ impl Connection<'_> {
             Next::Continue | Next::Close(_) if request.method == Method::Get => {
                 let chunked = request.version == HttpVersion::Http11;
                 let stopping = || context.is_shutting_down();
-                let _ =
-                    reload::stream(self.stream, self.observer.tap(), watcher, chunked, stopping);
+                let framing = (chunked, context.write_timeout);
+                let tap = self.observer.tap();
+                let _ = reload::stream(&mut self.link, tap, watcher, framing, stopping);
                 Next::Close(CloseReason::EventsEnded)
             }
             other => other,
@@ -322,7 +399,12 @@ impl Connection<'_> {
     #[inline(never)]
     fn refuse(&mut self, head: &[u8], refusal: Refusal, received: Instant) -> Next {
         log::debug!("{}: refused: {}", self.peer(), refusal.why);
-        let response = Response::error(refusal.status);
+        let response = match self.wrong_scheme {
+            // In plain text, as nginx answers it: a browser shows it as is.
+            true => Response::new(refusal.status, Body::Bytes(PLAIN_ON_HTTPS_PAGE.into()))
+                .with_field("Content-Type", "text/plain; charset=utf-8"),
+            false => Response::error(refusal.status),
+        };
         let sent = self.answer(false, &response, ConnectionField::Close);
         let outcome = Outcome::Unreadable { why: refusal.why };
         self.observe(head, outcome, &response, &sent, received);
@@ -347,7 +429,7 @@ impl Connection<'_> {
             added: &self.context.added,
         };
         let sent = wire::send(
-            self.stream,
+            &mut self.link,
             outgoing,
             &mut self.scratch,
             self.observer.tap(),
@@ -384,6 +466,12 @@ impl Connection<'_> {
     fn next_request(&mut self) -> Incoming {
         let mut head_deadline: Option<Instant> = None;
         loop {
+            if self.requests == 0
+                && !self.link.is_tls()
+                && crate::protocol::tls_hello::looks_like_tls(self.pending())
+            {
+                return Incoming::Refused(HeadError::LooksLikeTls);
+            }
             if !self.pending().is_empty() {
                 match parse_head(self.pending()) {
                     Ok(Some((request, head_len))) => {
@@ -570,7 +658,7 @@ impl Connection<'_> {
             added: &self.context.added,
         };
         wire::send(
-            self.stream,
+            &mut self.link,
             outgoing,
             &mut self.scratch,
             self.observer.tap(),
@@ -617,6 +705,9 @@ impl Connection<'_> {
     /// Gives the buffers back and waits up to `timeout` for the next byte
     /// (or the close) without taking it. False when nothing came.
     fn sleep_until_readable(&mut self, timeout: Duration) -> io::Result<bool> {
+        if self.link.has_unread() {
+            return Ok(true);
+        }
         if timeout.is_zero() {
             return Ok(false);
         }
@@ -658,15 +749,10 @@ impl Connection<'_> {
             self.buffer.resize(self.end + READ_CHUNK_BYTES, 0);
         }
         let len = self.end;
-        let result = read_retrying(self.stream, &mut self.buffer[len..]);
+        let result = self
+            .link
+            .read(&mut self.buffer[len..], &mut self.observer);
         self.end += *result.as_ref().unwrap_or(&0);
-        if self.observer.wants_bytes() {
-            match result {
-                Ok(0) => self.observer.client_closed(),
-                Ok(_) => self.observer.received(&self.buffer[len..self.end]),
-                Err(_) => {}
-            }
-        }
         result
     }
 
@@ -674,8 +760,13 @@ impl Connection<'_> {
     /// tells the observers.
     #[inline(never)]
     fn close(&mut self, reason: CloseReason) {
+        if !reason.is_client_gone() {
+            self.link.notify_close(&mut self.observer);
+        }
         let capturing = self.observer.wants_bytes();
-        let unread = || !self.pending().is_empty() || sys::peek(self.stream) == sys::Peeked::Unread;
+        let unread = !self.pending().is_empty() || self.link.has_unread();
+        let stream = self.stream;
+        let unread = || unread || sys::peek(stream) == sys::Peeked::Unread;
         if must_linger(reason, capturing, unread) {
             self.linger();
         }
@@ -733,15 +824,6 @@ fn must_linger(reason: CloseReason, capturing: bool, unread: impl FnOnce() -> bo
     !reason.is_client_done() || capturing || unread()
 }
 
-/// A read that retries when a signal interrupts it.
-fn read_retrying(stream: &TcpStream, buffer: &mut [u8]) -> io::Result<usize> {
-    loop {
-        match (&mut &*stream).read(buffer) {
-            Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
-            other => return other,
-        }
-    }
-}
 
 #[cfg(test)]
 mod tests {

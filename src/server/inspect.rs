@@ -33,6 +33,7 @@ use crate::protocol::host::{is_own_authority, is_own_origin};
 use crate::protocol::request::{parse_head, Request};
 use crate::protocol::{Body, ConnectionField, HttpVersion, Method, Response, Status};
 use crate::server::events::write_event;
+use crate::server::link::Link;
 use crate::server::wire::{self, Outgoing};
 use crate::sys::{self, ignoring_poison};
 
@@ -293,7 +294,7 @@ fn send_head(stream: &TcpStream, response: &Response, head_only: bool) -> io::Re
         added: &[],
     };
     wire::send(
-        stream,
+        &mut Link::Plain(stream),
         outgoing,
         &mut Vec::new(),
         None,

@@ -11,17 +11,25 @@
 //! | `inspect` | `--inspect`: the live inspector on a listener of its own, answering only its own names |
 //! | `events` | one server-sent event onto the wire, chunked or close-delimited: the inspector's and the reload stream's |
 //! | `reload` | `--watch`: the reload stream a page's script listens to, one event per change |
+//! | `link` | a connection's byte stream: the socket, or TLS over it |
+//! | `tls` | HTTPS: the TLS session (rustls, graviola's cryptography), the key log, what the handshake agreed |
+//! | `certificate` | the certificate HTTPS is served with: a local CA's leaf made at start, or the user's PEM files |
 //!
 //! Every open connection is in a registry (taken once per connection, never
 //! per request). Shutting down stops the accept loop, closes the connections
 //! that are idle, lets those with a request in flight finish it until a
 //! deadline, then closes whatever is left.
 
+#[cfg(feature = "tls")]
+mod certificate;
 mod connection;
 mod events;
 mod inspect;
+mod link;
 mod reload;
 mod state;
+#[cfg(feature = "tls")]
+mod tls;
 mod wire;
 mod workers;
 
@@ -73,6 +81,67 @@ pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(30);
 pub const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a shutdown waits for responses in flight by default.
 pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The highest TLS version offered (`--tls-max`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TlsMax {
+    /// TLS 1.2 only: the handshake of the textbooks' traces, the
+    /// Certificate, ServerHelloDone and ClientKeyExchange in clear.
+    Tls12,
+    /// TLS 1.3, and 1.2 for clients without it.
+    #[default]
+    Tls13,
+}
+
+impl TlsMax {
+    /// `1.2` or `1.3`, as `--tls-max` takes it.
+    pub fn parse(text: &str) -> Result<TlsMax, String> {
+        match text {
+            "1.2" => Ok(TlsMax::Tls12),
+            "1.3" => Ok(TlsMax::Tls13),
+            _ => Err("1.2 or 1.3".to_string()),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            TlsMax::Tls12 => "TLS 1.2",
+            TlsMax::Tls13 => "TLS 1.3",
+        }
+    }
+}
+
+/// Where HTTPS's certificate comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CertificateSource {
+    /// A leaf made at start, signed by the local CA kept in this folder.
+    MadeHere(PathBuf),
+    /// The user's own PEM files (`--tls-cert`, `--tls-key`).
+    Files { cert: PathBuf, key: PathBuf },
+}
+
+/// `--tls`: serve HTTPS, and how.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsOptions {
+    pub certificate: CertificateSource,
+    /// `--tls-port`: HTTPS on this port beside HTTP on `Config::addr`'s;
+    /// `None`: `Config::addr`'s port is HTTPS.
+    pub port: Option<u16>,
+    pub max: TlsMax,
+    /// `--keylog` (or `SSLKEYLOGFILE`): where the session secrets go.
+    pub keylog: Option<PathBuf>,
+}
+
+/// What the banner says of HTTPS.
+#[derive(Debug, Clone)]
+pub struct TlsBanner {
+    /// The local CA's certificate, the file to trust, when one is used.
+    pub ca_file: Option<PathBuf>,
+    /// Whether that CA was made at this start.
+    pub ca_made_now: bool,
+    pub max: TlsMax,
+    pub keylog: Option<PathBuf>,
+}
 
 /// What the server is asked to do.
 #[derive(Debug, Clone)]
@@ -136,6 +205,8 @@ pub struct Config {
     pub sort: Sort,
     /// `--watch`: reload pages when a file beneath the root changes.
     pub watch: bool,
+    /// `--tls`: HTTPS.
+    pub tls: Option<TlsOptions>,
 }
 
 impl Config {
@@ -177,6 +248,7 @@ impl Default for Config {
             spa: None,
             sort: Sort::default(),
             watch: false,
+            tls: None,
             cache_settle_time: crate::files::cache::SETTLE_TIME,
         }
     }
@@ -219,11 +291,15 @@ pub enum StartError {
     Inspector(SocketAddr, io::Error),
     Report(PathBuf, io::Error),
     Spa(String),
+    /// HTTPS cannot be served: the certificate, the key, the key log, the
+    /// processor, or a build without TLS; the text says which.
+    Tls(String),
 }
 
 impl fmt::Display for StartError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            StartError::Tls(why) => f.write_str(why),
             StartError::Spa(page) => write!(
                 f,
                 "--spa {page}: no such file under the root (name a page in it, such as index.html)"
@@ -293,6 +369,10 @@ pub struct Summary {
 /// A bound server, ready to [`Server::run`].
 pub struct Server {
     local_addrs: Vec<SocketAddr>,
+    /// How many of `local_addrs`, from the first, are HTTP (the rest are
+    /// HTTPS).
+    plain_addrs: usize,
+    tls: Option<TlsBanner>,
     shared: Arc<Shared>,
     /// `--inspect`'s listener, until [`Server::run`] starts it.
     inspector: Option<TcpListener>,
@@ -403,6 +483,68 @@ fn listen_all(config: &Config) -> Result<Vec<TcpListener>, StartError> {
     }
 }
 
+/// Every listener: HTTP's, then HTTPS's, and how many are HTTP. With
+/// `--tls` and no `--tls-port` every one is HTTPS.
+fn listen_every_door(config: &Config) -> Result<(Vec<TcpListener>, usize), StartError> {
+    let Some(tls) = &config.tls else {
+        let listeners = listen_all(config)?;
+        let plain = listeners.len();
+        return Ok((listeners, plain));
+    };
+    let Some(port) = tls.port else {
+        return Ok((listen_all(config)?, 0));
+    };
+    let mut listeners = listen_all(config)?;
+    let plain = listeners.len();
+    let secure = Config {
+        addr: SocketAddr::new(config.addr.ip(), port),
+        ..config.clone()
+    };
+    listeners.extend(listen_all(&secure)?);
+    Ok((listeners, plain))
+}
+
+/// HTTPS's settings and what the banner says of them: the processor
+/// checked first, then the certificate (made here, or the user's files),
+/// then the key log.
+#[cfg(feature = "tls")]
+fn secure_doors(
+    options: &TlsOptions,
+    ips: &[IpAddr],
+    capturing: bool,
+) -> Result<(tls::TlsSettings, TlsBanner), StartError> {
+    if !tls::provider_runs_here() {
+        return Err(StartError::Tls(
+            "--tls: this processor lacks AVX2, ADX or BMI2, which the TLS library's \
+             cryptography needs; serve HTTP without --tls"
+                .to_string(),
+        ));
+    }
+    let mut served: Vec<IpAddr> = Vec::new();
+    for ip in ips {
+        if ip.is_unspecified() {
+            let interfaces = if_addrs::get_if_addrs().unwrap_or_default();
+            served.extend(interfaces.iter().map(|interface| interface.ip()));
+        } else {
+            served.push(*ip);
+        }
+    }
+    let identity = match &options.certificate {
+        CertificateSource::MadeHere(dir) => certificate::made_here(dir, &served),
+        CertificateSource::Files { cert, key } => certificate::from_files(cert, key),
+    }
+    .map_err(|error| StartError::Tls(error.to_string()))?;
+    let banner = TlsBanner {
+        ca_file: identity.ca_file.clone(),
+        ca_made_now: identity.ca_made_now,
+        max: options.max,
+        keylog: options.keylog.clone(),
+    };
+    let settings = tls::TlsSettings::new(identity, options.max, options.keylog.as_deref(), capturing)
+        .map_err(StartError::Tls)?;
+    Ok((settings, banner))
+}
+
 /// The start-up error for a failed bind of `addr`.
 fn bind_error(addr: SocketAddr, error: io::Error) -> StartError {
     match error.kind() {
@@ -418,12 +560,32 @@ impl Server {
     pub fn bind(config: &Config) -> Result<Server, StartError> {
         let site = open_site(config)?;
         let root_path = site.root.path().to_path_buf();
-        let listeners = listen_all(config)?;
+        let (listeners, plain_addrs) = listen_every_door(config)?;
         let local_addrs = listeners
             .iter()
             .map(TcpListener::local_addr)
             .collect::<io::Result<Vec<_>>>()
             .map_err(|error| StartError::Bind(config.addr, error))?;
+        #[cfg(feature = "tls")]
+        let (tls, tls_banner) = match &config.tls {
+            Some(options) => {
+                let ips: Vec<IpAddr> = local_addrs.iter().map(SocketAddr::ip).collect();
+                let capturing = config.capture.is_some();
+                let (settings, banner) = secure_doors(options, &ips, capturing)?;
+                (Some(settings), Some(banner))
+            }
+            None => (None, None),
+        };
+        #[cfg(not(feature = "tls"))]
+        let tls_banner = match config.tls {
+            Some(_) => {
+                return Err(StartError::Tls(
+                    "--tls: this glasshttp was built without TLS (cargo feature \"tls\")"
+                        .to_string(),
+                ))
+            }
+            None => None,
+        };
         // After listening, so that a busy port creates no capture or report
         // file (nor empties an old one).
         let (observers, inspector) = observers_for(config)?;
@@ -448,14 +610,22 @@ impl Server {
             },
             reload_viewers: std::sync::atomic::AtomicUsize::new(0),
             shutting_down: AtomicBool::new(false),
+            #[cfg(feature = "tls")]
+            tls,
         };
         log::debug!("file and socket calls: {}", sys::PATH);
         Ok(Server {
             inspector,
             report: config.report.clone(),
             local_addrs,
+            plain_addrs,
+            tls: tls_banner,
             shared: Arc::new(Shared {
-                doors: listeners.into_iter().map(Door::new).collect(),
+                doors: listeners
+                    .into_iter()
+                    .enumerate()
+                    .map(|(n, listener)| Door::new(listener, n >= plain_addrs))
+                    .collect(),
                 context,
                 max_connections: config.max_connections.max(1),
                 shutdown_timeout: config.shutdown_timeout,
@@ -478,6 +648,17 @@ impl Server {
     /// of [`Config::also_listen`] that the system has.
     pub fn local_addrs(&self) -> &[SocketAddr] {
         &self.local_addrs
+    }
+
+    /// Whether the listener at `addr` (one of [`Server::local_addrs`])
+    /// speaks HTTPS.
+    pub fn is_secure(&self, addr: SocketAddr) -> bool {
+        self.local_addrs[self.plain_addrs..].contains(&addr)
+    }
+
+    /// What the banner says of HTTPS, with `--tls`.
+    pub fn tls(&self) -> Option<&TlsBanner> {
+        self.tls.as_ref()
     }
 
     /// Where the inspector listens, with `--inspect`.

@@ -8,13 +8,14 @@
 //! holds a thread.
 
 use std::io::{self, BufWriter, Write};
-use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use crate::files::watch::Watcher;
+use crate::observe::seam::reborrow;
 use crate::observe::Tap;
 use crate::protocol::chunked::LAST_CHUNK;
 use crate::server::events::write_event;
+use crate::server::link::Link;
 use crate::sys;
 
 /// Reload streams open at once; more get 503.
@@ -27,17 +28,16 @@ const STOP_CHECK: Duration = Duration::from_millis(250);
 
 /// The socket as the stream writes it: every byte handed to the tap first,
 /// as the wire writer does, so the capture keeps the events too.
-struct Tapped<'a, 't> {
-    stream: &'a TcpStream,
+struct Tapped<'a, 'l, 't> {
+    link: &'a mut Link<'l>,
     tap: Option<&'t mut dyn Tap>,
+    progress: sys::WriteProgress,
 }
 
-impl Write for Tapped<'_, '_> {
+impl Write for Tapped<'_, '_, '_> {
     fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
-        if let Some(tap) = self.tap.as_deref_mut() {
-            tap.sent(bytes);
-        }
-        (&mut &*self.stream).write_all(bytes)?;
+        self.link
+            .send(bytes, reborrow(&mut self.tap), &mut self.progress)?;
         Ok(bytes.len())
     }
 
@@ -46,17 +46,24 @@ impl Write for Tapped<'_, '_> {
     }
 }
 
-/// Writes reload events on `stream` (in chunks when `chunked`) until a
-/// write fails or `stopping` says so; then the last chunk.
+/// Writes reload events on `link` (in chunks when `chunked`) until a
+/// write fails or `stopping` says so; then the last chunk. A write may go
+/// `write_timeout` without progress.
 pub fn stream(
-    stream: &TcpStream,
+    link: &mut Link<'_>,
     tap: Option<&mut dyn Tap>,
     watcher: &Watcher,
-    chunked: bool,
+    (chunked, write_timeout): (bool, Duration),
     stopping: impl Fn() -> bool,
 ) -> io::Result<()> {
+    let socket = link.socket();
+    let progress = sys::WriteProgress::new(write_timeout);
     // Each event goes out in one write, as one segment.
-    let mut out = BufWriter::new(Tapped { stream, tap });
+    let mut out = BufWriter::new(Tapped {
+        link,
+        tap,
+        progress,
+    });
     let mut seen = watcher.generation();
     let mut quiet_since = Instant::now();
     while !stopping() {
@@ -76,7 +83,7 @@ pub fn stream(
             }
             // The page went (closed, reloaded, navigated away): its slot
             // is free at once, not when a write to it fails at last.
-            None if sys::peek(stream) == sys::Peeked::Closed => return Ok(()),
+            None if sys::peek(socket) == sys::Peeked::Closed => return Ok(()),
             None if quiet_since.elapsed() >= HEARTBEAT => {
                 write_event(&mut out, chunked, ": still here", 0, |_| Ok(()))?;
                 out.flush()?;

@@ -131,6 +131,8 @@ impl Registry {
 /// A listening socket and the threads that take turns to accept on it.
 pub struct Door {
     pub listener: TcpListener,
+    /// Whether connections here speak HTTPS.
+    pub secure: bool,
     /// The address every connection here arrives at, when the listener's
     /// is one address (not `0.0.0.0` or `::`): then no connection asks.
     pub local: Option<SocketAddr>,
@@ -151,13 +153,14 @@ impl Door {
             .unwrap_or_else(|| stream.local_addr().unwrap_or(peer))
     }
 
-    pub fn new(listener: TcpListener) -> Door {
+    pub fn new(listener: TcpListener, secure: bool) -> Door {
         let local = listener
             .local_addr()
             .ok()
             .filter(|addr| !addr.ip().is_unspecified());
         Door {
             listener,
+            secure,
             local,
             acceptors: AtomicUsize::new(0),
             parked: Mutex::default(),
@@ -210,6 +213,9 @@ pub struct Context {
     pub reload_viewers: std::sync::atomic::AtomicUsize,
     /// Set once when the server starts to shut down.
     pub shutting_down: AtomicBool,
+    /// HTTPS: what the secure doors' connections share.
+    #[cfg(feature = "tls")]
+    pub tls: Option<crate::server::tls::TlsSettings>,
 }
 
 impl Context {

@@ -1,17 +1,18 @@
 //! The wire writer: a response head and its body onto the socket, in as few
 //! system calls as the body allows (head and in-memory body in one
 //! `writev`, file bodies by [`sys::send_file`]), with every byte handed to a
-//! [`Tap`] first when an observer wants the bytes (the capture).
+//! [`Tap`] first when an observer wants the bytes (the capture). Over
+//! HTTPS the same bytes go through the TLS session of the [`Link`].
 
 use std::fs::File;
 use std::io::{self, Write};
-use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use crate::observe::seam::{Delivered, Tap};
+use crate::observe::seam::{reborrow, Delivered, Tap};
 use crate::protocol::added::AddedField;
 use crate::protocol::multipart::Multipart;
 use crate::protocol::{Body, ConnectionField, Response, Source};
+use crate::server::link::Link;
 use crate::sys;
 
 /// A response about to go out, and what its head needs besides.
@@ -28,7 +29,7 @@ pub struct Outgoing<'a> {
 }
 
 /// Writes the head of `outgoing` into `head` by the one head writer
-/// ([`Response::write_head`]), then head and body onto `stream`: head and
+/// ([`Response::write_head`]), then head and body onto `link`: head and
 /// an in-memory body in one write, a file body by sendfile(2) from the
 /// file's offset, and nothing after the head for a body its sender writes
 /// (chunked, close-delimited, or streamed). `head` keeps what was sent, for
@@ -38,7 +39,7 @@ pub struct Outgoing<'a> {
 /// `write_timeout` is how long the writes may go without the socket
 /// accepting a byte (see [`sys::WriteProgress`]).
 pub fn send(
-    stream: &TcpStream,
+    link: &mut Link<'_>,
     outgoing: Outgoing<'_>,
     head: &mut Vec<u8>,
     tap: Option<&mut dyn Tap>,
@@ -54,7 +55,7 @@ pub fn send(
     head.clear();
     response.write_head(head, connection, date, added);
     let mut out = Out {
-        stream,
+        link,
         tap,
         first_write: None,
         progress: sys::WriteProgress::new(write_timeout),
@@ -95,18 +96,28 @@ pub fn send(
 }
 
 /// The socket, as [`send`] writes to it.
-struct Out<'a, 't> {
-    stream: &'a TcpStream,
+struct Out<'a, 'l, 't> {
+    link: &'a mut Link<'l>,
     tap: Option<&'t mut dyn Tap>,
     first_write: Option<Instant>,
     progress: sys::WriteProgress,
 }
 
-impl Out<'_, '_> {
+impl Out<'_, '_, '_> {
     /// Writes `first` then `second` with as few system calls as the socket
     /// allows (usually one writev), without copying one next to the other.
     fn write_all(&mut self, first: &[u8], second: &[u8]) -> io::Result<()> {
-        if let Some(tap) = self.tap.as_deref_mut() {
+        let stream = match self.link {
+            Link::Plain(stream) => *stream,
+            #[cfg(feature = "tls")]
+            Link::Tls(stream, session) => {
+                // One flush for both, so a small response is one write.
+                session.send(stream, &[first, second], reborrow(&mut self.tap), &mut self.progress)?;
+                self.first_write.get_or_insert_with(Instant::now);
+                return Ok(());
+            }
+        };
+        if let Some(tap) = reborrow(&mut self.tap) {
             // Handed over before the write: once written, the client may
             // answer (and another connection be recorded) before this thread
             // runs again, and the capture must keep the order of events.
@@ -115,7 +126,7 @@ impl Out<'_, '_> {
         let mut slices = [io::IoSlice::new(first), io::IoSlice::new(second)];
         let mut remaining: &mut [io::IoSlice<'_>] = &mut slices;
         while remaining.iter().any(|slice| !slice.is_empty()) {
-            let written = (&mut &*self.stream).write_vectored(remaining);
+            let written = (&mut &*stream).write_vectored(remaining);
             if let Some(n) = self.progress.judge(written)? {
                 self.first_write.get_or_insert_with(Instant::now);
                 io::IoSlice::advance_slices(&mut remaining, n);
@@ -149,14 +160,11 @@ impl Out<'_, '_> {
         self.write_all(&layout.closing, &[])
     }
 
-    /// Sends `len` bytes of `file` from `offset`: by [`sys::send_file`], or
-    /// through memory when a tap must see the bytes.
+    /// Sends `len` bytes of `file` from `offset` (see [`Link::send_file`]).
     fn send_file(&mut self, file: &File, offset: u64, len: u64) -> io::Result<u64> {
-        if self.tap.is_none() {
-            sys::send_file(self.stream, file, offset, len, &mut self.progress)?;
-        } else {
-            sys::copy_range(file, offset, len, |chunk| self.write_all(chunk, &[]))?;
-        }
+        let tap = reborrow(&mut self.tap);
+        self.link
+            .send_file(file, offset, len, tap, &mut self.progress)?;
         Ok(len)
     }
 }

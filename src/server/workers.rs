@@ -22,6 +22,7 @@ use crate::protocol::{CloseReason, ConnectionField, Response, Status};
 use crate::server::connection;
 use crate::server::state::ConnectionHandle;
 use crate::server::state::{Door, Shared};
+use crate::server::link::Link;
 use crate::server::wire::{self, Outgoing};
 use crate::sys::{self, ignoring_poison, is_timeout};
 
@@ -191,7 +192,7 @@ fn serve_one(shared: &Shared, door: &Door, stream: TcpStream, peer: SocketAddr) 
         return;
     }
     let local = door.local_of(&handle.stream, peer);
-    let served = serve_guarded(&handle, (peer, local), id, &shared.context);
+    let served = serve_guarded(&handle, (peer, local), id, &shared.context, door.secure);
     shared.connections.fetch_add(1, Ordering::Relaxed);
     if let Some((reason, requests)) = served {
         shared.requests.fetch_add(requests, Ordering::Relaxed);
@@ -232,7 +233,8 @@ fn refuse(shared: &Shared, stream: &TcpStream, peer: SocketAddr, id: u64, why: R
     let _ = stream.set_nonblocking(true);
     // The socket is non-blocking and the 503 small: a write that would wait
     // is given up at once (no time allowed without progress).
-    let sent = wire::send(stream, outgoing, &mut head, observer.tap(), Duration::ZERO);
+    let mut link = Link::Plain(stream);
+    let sent = wire::send(&mut link, outgoing, &mut head, observer.tap(), Duration::ZERO);
     let record = ExchangeRecord::new(1, &[], outcome, response.status, &head, received, sent.ok());
     observer.exchanged(&record);
     // Read what the client already sent, so closing does not reset the
@@ -274,9 +276,10 @@ fn serve_guarded(
     addresses: (SocketAddr, SocketAddr),
     id: u64,
     context: &crate::server::state::Context,
+    secure: bool,
 ) -> Option<(CloseReason, u64)> {
     run_guarded(addresses.0, || {
-        connection::serve(handle, addresses, id, context)
+        connection::serve(handle, addresses, id, context, secure)
     })
 }
 

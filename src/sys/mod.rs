@@ -29,7 +29,7 @@
 //! | `windows` | the Windows family: lookup by canonical name, identity, names as Unicode |
 //! | `listen` | listening sockets, every option set before they listen |
 //! | `tcp` | the kernel's TCP facts of a connection (`TCP_INFO`, the saved SYN) |
-//! | `progress` | the write timeout as a deadline on progress |
+//! | `progress` | the write timeout as a deadline on progress; timeouts told apart, reads retried |
 //! | `copy` | part of a file sent through memory (the portable path, and observers) |
 //! | `entry` | what a lookup finds, and what a directory holds |
 //! | `stamp` | one version of one file, as the cache compares it |
@@ -37,6 +37,7 @@
 //! | `lock` | locks whose poisoning is no reason to stop |
 //! | `console` | the console window of a program started by a double-click |
 //! | `browser` | `--open`: the default browser at a URL |
+//! | `private` | the user's data folder, and files only their owner may read (the CA's key, the key log) |
 
 use std::ffi::OsStr;
 use std::io;
@@ -59,6 +60,7 @@ mod entry;
 mod hash;
 mod listen;
 mod lock;
+mod private;
 mod progress;
 mod stamp;
 mod tcp;
@@ -82,6 +84,7 @@ pub use family::{
 };
 pub use hash::fnv1a_bytes;
 pub use listen::{listen, ListenOptions};
+pub use private::{create_private_dir, data_dir, machine_name, open_private};
 
 /// What a non-blocking peek finds on a connection ([`peek`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,7 +98,7 @@ pub enum Peeked {
 }
 pub use lock::ignoring_poison;
 pub use path::{peek, prepare_accepted, prepare_listener, send_file, wake_acceptor, wake_reader};
-pub use progress::{is_timeout, send_wait, WriteProgress};
+pub use progress::{is_timeout, read_retrying, send_wait, WriteProgress};
 pub use stamp::FileStamp;
 /// The user's language as the system names it (`zh_CN.UTF-8`, `zh-CN`,
 /// `en-US`): the environment on Linux and the BSDs, the user's settings on

@@ -78,6 +78,18 @@ pub fn is_timeout(error: &io::Error) -> bool {
     )
 }
 
+/// A read of `stream` that retries when a signal interrupts it; what it
+/// waits for (a timeout) is the socket's.
+pub fn read_retrying(stream: &std::net::TcpStream, buffer: &mut [u8]) -> io::Result<usize> {
+    use std::io::Read;
+    loop {
+        match (&mut &*stream).read(buffer) {
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
+            other => return other,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
