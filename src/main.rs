@@ -564,10 +564,18 @@ fn print_tls(out: &mut impl Write, server: &Server) {
     let Some(tls) = server.tls() else {
         return;
     };
-    let _ = writeln!(out, " * HTTPS: TLS 1.2 up to {} (--tls-max)", tls.max.name());
+    let _ = writeln!(
+        out,
+        " * HTTPS: TLS 1.2 up to {} (--tls-max)",
+        tls.max.name()
+    );
     if let Some(ca) = &tls.ca_file {
         let ca = sys::display_path(ca);
-        let made = if tls.ca_made_now { "made now" } else { "kept from before" };
+        let made = if tls.ca_made_now {
+            "made now"
+        } else {
+            "kept from before"
+        };
         let _ = writeln!(
             out,
             " * Certificate: made at this start for localhost and the addresses above, signed by \

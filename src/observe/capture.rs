@@ -42,6 +42,7 @@ use pcap_file::pcapng::blocks::interface_description::{
     InterfaceDescriptionBlock, InterfaceDescriptionOption,
 };
 use pcap_file::pcapng::blocks::section_header::{SectionHeaderBlock, SectionHeaderOption};
+use pcap_file::pcapng::blocks::RawBlock;
 use pcap_file::pcapng::PcapNgWriter;
 use pcap_file::DataLink;
 
@@ -64,7 +65,7 @@ pub const FINISH_WAIT: Duration = Duration::from_secs(2);
 
 /// What the file's section comment says: that the headers are
 /// reconstructed, and on this system which fields come from the kernel.
-pub fn section_comment() -> String {
+pub fn section_comment(tls: bool) -> String {
     let common = "TCP/IP headers reconstructed by glasshttp from its socket events: this is \
         not a packet capture. Real: the HTTP bytes and their order, the addresses and ports, \
         and the times of accepts, reads, writes and closes.";
@@ -81,9 +82,18 @@ pub fn section_comment() -> String {
          data segments are 1460 bytes, every window is 65535 and the handshake has one \
          time. All of these are made up."
     };
+    let secrets = if tls {
+        " HTTPS: the TCP payloads are the TLS records as they went on the wire, and before \
+         each session's first encrypted record a Decryption Secrets Block holds its TLS secrets \
+         (the NSS key log lines), so Wireshark and tshark show the decrypted HTTP with no \
+         setting. Whoever has this file can read those sessions: hand it in knowing that, or \
+         remove the secrets first (editcap --discard-all-secrets)."
+    } else {
+        ""
+    };
     format!(
-        "{common}{kernel} Retransmissions, window updates and resets do not appear: for \
-         those, capture the real traffic (Npcap, tcpdump)."
+        "{common}{kernel}{secrets} Retransmissions, window updates and resets do not appear: \
+         for those, capture the real traffic (Npcap, tcpdump)."
     )
 }
 
@@ -97,7 +107,15 @@ struct Packet {
     time: Duration,
     bytes: Vec<u8>,
     comment: Option<&'static str>,
+    /// The bytes are TLS key log lines, for a Decryption Secrets Block,
+    /// not a packet.
+    secrets: bool,
 }
+
+/// A Decryption Secrets Block (pcapng, block type 0x0000000A).
+const SECRETS_BLOCK: u32 = 0x0000_000A;
+/// Its secrets type: a TLS key log ("TLSK").
+const TLS_KEY_LOG: u32 = 0x544c_534b;
 
 /// The pcapng file, shared by every connection: the queue to its writer.
 pub struct Capture {
@@ -127,11 +145,11 @@ impl Capture {
     /// Creates (or truncates) `path` and writes the section, with its
     /// comment, and the one interface: raw IP packets, nanosecond times.
     /// At most `limit_bytes` are written, the header included.
-    pub fn create(path: &Path, limit_bytes: u64) -> io::Result<Capture> {
+    pub fn create(path: &Path, limit_bytes: u64, tls: bool) -> io::Result<Capture> {
         let file = File::create(path)?;
         let section = SectionHeaderBlock {
             options: vec![
-                SectionHeaderOption::Comment(section_comment().into()),
+                SectionHeaderOption::Comment(section_comment(tls).into()),
                 SectionHeaderOption::UserApplication(
                     concat!("glasshttp ", env!("CARGO_PKG_VERSION")).into(),
                 ),
@@ -256,6 +274,19 @@ impl Sink {
                 );
                 return false;
             }
+            if packet.secrets {
+                let block = secrets_block(&packet.bytes);
+                if let Err(error) = self.writer.write_raw_block(&block) {
+                    let why = write_error(error);
+                    log::warn!(
+                        "capture: cannot write {}: {why}; recording stops",
+                        self.name
+                    );
+                    return false;
+                }
+                self.written_bytes += size;
+                continue;
+            }
             let block = EnhancedPacketBlock {
                 interface_id: 0,
                 timestamp: packet.time,
@@ -281,10 +312,32 @@ impl Sink {
     }
 }
 
+/// A Decryption Secrets Block holding `lines` (pcapng §4.7), in the
+/// section's byte order (big-endian, the crate's default): the secrets'
+/// type and length, then the lines, padded to 4 bytes.
+fn secrets_block(lines: &[u8]) -> RawBlock<'static> {
+    let mut body = Vec::with_capacity(8 + lines.len() + 3);
+    body.extend_from_slice(&TLS_KEY_LOG.to_be_bytes());
+    body.extend_from_slice(&(lines.len() as u32).to_be_bytes());
+    body.extend_from_slice(lines);
+    body.resize(body.len().div_ceil(4) * 4, 0);
+    let len = 12 + body.len() as u32;
+    RawBlock {
+        type_: SECRETS_BLOCK,
+        initial_len: len,
+        body: Cow::Owned(body),
+        trailer_len: len,
+    }
+}
+
 /// The bytes an enhanced packet block takes: 28 of header, the data and
-/// each option padded to 4, the end of options, 4 of trailer.
+/// each option padded to 4, the end of options, 4 of trailer (a secrets
+/// block: 12 of frame, 8 of header, the lines padded to 4).
 fn block_bytes(packet: &Packet) -> u64 {
     let padded = |len: usize| len.div_ceil(4) as u64 * 4;
+    if packet.secrets {
+        return 20 + padded(packet.bytes.len());
+    }
     let options = packet.comment.map_or(0, |text| 4 + padded(text.len()) + 4);
     28 + padded(packet.bytes.len()) + options + 4
 }
@@ -604,6 +657,7 @@ impl Conversation<'_> {
                 time,
                 bytes,
                 comment,
+                secrets: false,
             });
         }
     }
@@ -680,6 +734,17 @@ impl Observer for Conversation<'_> {
             self.server_closed = true;
             self.fin(Side::Server);
         }
+    }
+
+    /// HTTPS: the session's secrets, before the records they decrypt, so
+    /// that Wireshark opens the file decrypted with no setting.
+    fn secrets(&mut self, lines: &[u8]) {
+        self.capture.write(vec![Packet {
+            time: timestamp(),
+            bytes: lines.to_vec(),
+            comment: None,
+            secrets: true,
+        }]);
     }
 
     /// A close the server saw as its own end: its FIN, if not yet sent.

@@ -13,6 +13,7 @@
 //! | [`access_log`] | one escaped Common Log Format line per request |
 //! | [`trace`] | `--trace`: every connection and exchange, as it happens, on stderr |
 //! | [`explain`] | the words for every decision, in both languages, and heads shown without credentials |
+//! | [`secured`] | the TLS handshake in words: the ClientHello, the ServerHello's choice and why, the chain, close_notify |
 //! | [`describe`] | the words for the protocol's rules: why a connection persists or closes, why a head or body was refused |
 //! | [`capture`] | `--capture`: the server's conversations as a pcapng file, with the kernel's TCP facts |
 //! | [`page`] | the inspector's page and the report: one self-contained HTML file |
@@ -25,6 +26,7 @@ pub mod explain;
 pub mod journal;
 pub mod page;
 pub mod seam;
+pub mod secured;
 pub mod trace;
 
 use std::net::{SocketAddr, TcpStream};

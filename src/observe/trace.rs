@@ -17,7 +17,8 @@ use std::time::Duration;
 use super::describe::Describe;
 use crate::observe::capture::Capture;
 use crate::observe::explain::{explain, hide_credentials, visible_lines};
-use crate::observe::seam::{ExchangeRecord, Observer, Opening};
+use crate::observe::seam::{ExchangeRecord, Observer, Opening, Secured};
+use crate::observe::secured::{explain_close_notify, explain_handshake};
 use crate::protocol::added::AddedField;
 use crate::protocol::words::{phrase, Lang, Said};
 use crate::protocol::CloseReason;
@@ -48,6 +49,15 @@ impl Observer for TracedConnection<'_> {
 
     fn exchanged(&mut self, record: &ExchangeRecord<'_>) {
         self.trace.exchange(self.id, record);
+    }
+
+    fn secured(&mut self, handshake: &Secured) {
+        self.trace.lines(self.id, &explain_handshake(handshake));
+    }
+
+    fn close_notify(&mut self, by_client: bool) {
+        self.trace
+            .lines(self.id, &[explain_close_notify(by_client)]);
     }
 
     fn closed(&mut self, reason: CloseReason, requests: u64) {
@@ -168,6 +178,16 @@ impl Trace {
             format!("响应体：{bytes} 字节；请求到达后 {first} 写出首字节，{last} 写完末字节"),
         );
         let _ = writeln!(out, "{tag} {}", said.get(lang));
+        emit(&out);
+    }
+
+    /// Lines of connection `id` outside any exchange (its TLS handshake).
+    fn lines(&self, id: u64, lines: &[Said]) {
+        let tag = self.paint(BOLD, &format!("[conn {id}]"));
+        let mut out = String::new();
+        for said in lines {
+            let _ = writeln!(out, "{tag} {}", said.get(self.lang));
+        }
         emit(&out);
     }
 

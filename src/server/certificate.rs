@@ -22,8 +22,8 @@ use std::time::{Duration, SystemTime};
 use graviola::hashing::{Hash, Sha256};
 use graviola::signing::ecdsa::{SigningKey as EcdsaKey, P256};
 use rcgen::{
-    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose,
-    IsCa, Issuer, KeyIdMethod, KeyUsagePurpose, PublicKeyData, SerialNumber, SignatureAlgorithm,
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
+    Issuer, KeyIdMethod, KeyUsagePurpose, PublicKeyData, SerialNumber, SignatureAlgorithm,
     SigningKey, PKCS_ECDSA_P256_SHA256,
 };
 use rustls::pki_types::pem::PemObject;
@@ -158,14 +158,22 @@ fn ca_params(
     path: &Path,
 ) -> Result<CertificateParams, CertificateError> {
     let (_, cert) = x509_parser::parse_x509_certificate(der).map_err(|error| {
-        failed(path, format!("cannot be read ({error}); delete the folder to make a new CA"))
+        failed(
+            path,
+            format!("cannot be read ({error}); delete the folder to make a new CA"),
+        )
     })?;
     let common_name = cert
         .subject()
         .iter_common_name()
         .next()
         .and_then(|name| name.as_str().ok())
-        .ok_or_else(|| failed(path, "has no common name; delete the folder to make a new CA"))?;
+        .ok_or_else(|| {
+            failed(
+                path,
+                "has no common name; delete the folder to make a new CA",
+            )
+        })?;
     let mut params = ca_template(common_name);
     stamp(&mut params, key, CA_VALIDITY).map_err(|why| failed(path, why))?;
     Ok(params)
@@ -213,9 +221,14 @@ fn load_ca(cert_path: &Path, key_path: &Path) -> Result<(String, P256Key), Certi
         Ok(PrivateKeyDer::Pkcs8(der)) => P256Key::from_pkcs8(der.secret_pkcs8_der()),
         _ => Err("not the PKCS#8 key glasshttp writes".to_string()),
     }
-    .map_err(|why| failed(key_path, format!("{why}; delete the folder to make a new CA")))?;
-    let cert = String::from_utf8(read(cert_path)?)
-        .map_err(|_| failed(cert_path, "not a PEM file"))?;
+    .map_err(|why| {
+        failed(
+            key_path,
+            format!("{why}; delete the folder to make a new CA"),
+        )
+    })?;
+    let cert =
+        String::from_utf8(read(cert_path)?).map_err(|_| failed(cert_path, "not a PEM file"))?;
     Ok((cert, key))
 }
 
@@ -237,11 +250,7 @@ fn name(common_name: &str) -> DistinguishedName {
 /// serial number (RFC 5280 §4.1.2.2: positive, at most 20 octets), the key
 /// identifier (RFC 7093 method 1: SHA-256 of the key, cut to 160 bits),
 /// and the validity, from a day ago.
-fn stamp(
-    params: &mut CertificateParams,
-    key: &P256Key,
-    validity: Duration,
-) -> Result<(), String> {
+fn stamp(params: &mut CertificateParams, key: &P256Key, validity: Duration) -> Result<(), String> {
     let mut serial = [0u8; 16];
     graviola::random::fill(&mut serial).map_err(|error| format!("no randomness: {error:?}"))?;
     serial[0] &= 0x7f;
@@ -358,7 +367,12 @@ mod tests {
         let (_, ca) = x509_parser::parse_x509_certificate(&first.chain[1]).unwrap();
         assert_eq!(leaf.issuer(), ca.subject());
         assert!(ca.is_ca());
-        let sans = &leaf.subject_alternative_name().unwrap().unwrap().value.general_names;
+        let sans = &leaf
+            .subject_alternative_name()
+            .unwrap()
+            .unwrap()
+            .value
+            .general_names;
         let mut shown: Vec<String> = sans
             .iter()
             .map(|name| match name {
@@ -376,7 +390,10 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(dir.join(CA_KEY_FILE)).unwrap().permissions().mode();
+            let mode = std::fs::metadata(dir.join(CA_KEY_FILE))
+                .unwrap()
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
         std::fs::remove_dir_all(&dir).unwrap();

@@ -32,7 +32,7 @@ use crate::protocol::words::{phrase, Phrase};
 use crate::protocol::{
     Body, CloseReason, ConnectionField, HttpVersion, Method, Request, Response, Status,
 };
-use crate::server::link::{read_retrying, Link};
+use crate::server::link::Link;
 use crate::server::reload;
 use crate::server::state::{ConnectionHandle, Context};
 use crate::server::wire::{self, DateCache, Outgoing};
@@ -172,7 +172,7 @@ impl Connection<'_> {
     /// says so. `Err` when the connection is over before a request.
     #[cfg(feature = "tls")]
     fn secure(&mut self) -> Result<(), CloseReason> {
-        use crate::server::tls::{HandshakeEnd, Session};
+        use crate::server::tls::Session;
         let Some(settings) = self.context.tls.as_ref() else {
             return Ok(());
         };
@@ -199,8 +199,8 @@ impl Connection<'_> {
                 self.read_timeout = None;
                 Ok(())
             }
-            Err(HandshakeEnd::Gone) => Err(CloseReason::Broken),
-            Err(HandshakeEnd::TimedOut | HandshakeEnd::Refused) => Err(CloseReason::TlsFailed),
+            // The trace has said why (the alert, the timeout, the close).
+            Err(_) => Err(CloseReason::TlsFailed),
         }
     }
 
@@ -749,9 +749,7 @@ impl Connection<'_> {
             self.buffer.resize(self.end + READ_CHUNK_BYTES, 0);
         }
         let len = self.end;
-        let result = self
-            .link
-            .read(&mut self.buffer[len..], &mut self.observer);
+        let result = self.link.read(&mut self.buffer[len..], &mut self.observer);
         self.end += *result.as_ref().unwrap_or(&0);
         result
     }
@@ -796,7 +794,7 @@ impl Connection<'_> {
             if left.is_zero() || self.stream.set_read_timeout(Some(left)).is_err() {
                 break;
             }
-            match read_retrying(self.stream, sink) {
+            match sys::read_retrying(self.stream, sink) {
                 Ok(0) => {
                     self.observer.client_closed();
                     break;
@@ -823,7 +821,6 @@ fn must_linger(reason: CloseReason, capturing: bool, unread: impl FnOnce() -> bo
     }
     !reason.is_client_done() || capturing || unread()
 }
-
 
 #[cfg(test)]
 mod tests {

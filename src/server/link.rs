@@ -4,7 +4,7 @@
 //! they went on the wire either way (TLS records over HTTPS).
 
 use std::fs::File;
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::net::TcpStream;
 
 use crate::observe::seam::reborrow;
@@ -31,7 +31,7 @@ impl<'a> Link<'a> {
     ) -> io::Result<usize> {
         match self {
             Link::Plain(stream) => {
-                let result = read_retrying(stream, buffer);
+                let result = sys::read_retrying(stream, buffer);
                 if observer.wants_bytes() {
                     match result {
                         Ok(0) => observer.client_closed(),
@@ -125,15 +125,5 @@ impl<'a> Link<'a> {
     /// Whether this is HTTPS.
     pub fn is_tls(&self) -> bool {
         !matches!(self, Link::Plain(_))
-    }
-}
-
-/// A read that retries when a signal interrupts it.
-pub fn read_retrying(stream: &TcpStream, buffer: &mut [u8]) -> io::Result<usize> {
-    loop {
-        match (&mut &*stream).read(buffer) {
-            Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
-            other => return other,
-        }
     }
 }

@@ -82,34 +82,7 @@ pub const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a shutdown waits for responses in flight by default.
 pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The highest TLS version offered (`--tls-max`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum TlsMax {
-    /// TLS 1.2 only: the handshake of the textbooks' traces, the
-    /// Certificate, ServerHelloDone and ClientKeyExchange in clear.
-    Tls12,
-    /// TLS 1.3, and 1.2 for clients without it.
-    #[default]
-    Tls13,
-}
-
-impl TlsMax {
-    /// `1.2` or `1.3`, as `--tls-max` takes it.
-    pub fn parse(text: &str) -> Result<TlsMax, String> {
-        match text {
-            "1.2" => Ok(TlsMax::Tls12),
-            "1.3" => Ok(TlsMax::Tls13),
-            _ => Err("1.2 or 1.3".to_string()),
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            TlsMax::Tls12 => "TLS 1.2",
-            TlsMax::Tls13 => "TLS 1.3",
-        }
-    }
-}
+pub use crate::protocol::tls_hello::TlsMax;
 
 /// Where HTTPS's certificate comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -418,7 +391,7 @@ impl ShutdownHandle {
 fn observers_for(config: &Config) -> Result<(Observers, Option<TcpListener>), StartError> {
     let capture = match &config.capture {
         Some(path) => Some(
-            Capture::create(path, config.capture_limit)
+            Capture::create(path, config.capture_limit, config.tls.is_some())
                 .map_err(|error| StartError::Capture(path.clone(), error))?,
         ),
         None => None,
@@ -504,11 +477,82 @@ fn listen_every_door(config: &Config) -> Result<(Vec<TcpListener>, usize), Start
     Ok((listeners, plain))
 }
 
+/// What every connection reads, around the `site`.
+fn context_for(
+    config: &Config,
+    site: Site,
+    observers: Observers,
+    tls: TlsPart,
+) -> Result<Context, StartError> {
+    let root_path = site.root.path().to_path_buf();
+    let watcher = match config.watch {
+        true => Some(
+            Watcher::start(root_path.clone())
+                .map_err(|error| StartError::RootUnreadable(root_path, error))?,
+        ),
+        false => None,
+    };
+    #[cfg(not(feature = "tls"))]
+    let () = tls;
+    Ok(Context {
+        site,
+        cache: FileCache::with_settle_time(config.cache_settle_time)
+            .with_compression(config.compress),
+        keep_alive: config.keep_alive,
+        observers,
+        idle_timeout: config.idle_timeout,
+        head_timeout: config.head_timeout,
+        body_timeout: config.body_timeout,
+        write_timeout: config.write_timeout,
+        added: config.added.clone(),
+        watcher,
+        reload_viewers: std::sync::atomic::AtomicUsize::new(0),
+        shutting_down: AtomicBool::new(false),
+        #[cfg(feature = "tls")]
+        tls,
+    })
+}
+
+/// What the HTTPS doors share: TLS settings, in a build with TLS.
+#[cfg(feature = "tls")]
+type TlsPart = Option<tls::TlsSettings>;
+#[cfg(not(feature = "tls"))]
+type TlsPart = ();
+
+/// `--tls` in a build without TLS: a clear refusal.
+#[cfg(not(feature = "tls"))]
+fn secure_doors(
+    config: &Config,
+    _addrs: &[SocketAddr],
+) -> Result<(TlsPart, Option<TlsBanner>), StartError> {
+    match config.tls {
+        Some(_) => Err(StartError::Tls(
+            "--tls: this glasshttp was built without TLS (cargo feature \"tls\")".to_string(),
+        )),
+        None => Ok(((), None)),
+    }
+}
+
+/// With `--tls`, HTTPS's settings for the doors at `addrs`, and what the
+/// banner says of them.
+#[cfg(feature = "tls")]
+fn secure_doors(
+    config: &Config,
+    addrs: &[SocketAddr],
+) -> Result<(TlsPart, Option<TlsBanner>), StartError> {
+    let Some(options) = &config.tls else {
+        return Ok((None, None));
+    };
+    let ips: Vec<IpAddr> = addrs.iter().map(SocketAddr::ip).collect();
+    let (settings, banner) = tls_settings(options, &ips, config.capture.is_some())?;
+    Ok((Some(settings), Some(banner)))
+}
+
 /// HTTPS's settings and what the banner says of them: the processor
 /// checked first, then the certificate (made here, or the user's files),
 /// then the key log.
 #[cfg(feature = "tls")]
-fn secure_doors(
+fn tls_settings(
     options: &TlsOptions,
     ips: &[IpAddr],
     capturing: bool,
@@ -540,8 +584,9 @@ fn secure_doors(
         max: options.max,
         keylog: options.keylog.clone(),
     };
-    let settings = tls::TlsSettings::new(identity, options.max, options.keylog.as_deref(), capturing)
-        .map_err(StartError::Tls)?;
+    let settings =
+        tls::TlsSettings::new(identity, options.max, options.keylog.as_deref(), capturing)
+            .map_err(StartError::Tls)?;
     Ok((settings, banner))
 }
 
@@ -559,60 +604,18 @@ impl Server {
     /// Checks the root and binds the listening sockets.
     pub fn bind(config: &Config) -> Result<Server, StartError> {
         let site = open_site(config)?;
-        let root_path = site.root.path().to_path_buf();
         let (listeners, plain_addrs) = listen_every_door(config)?;
         let local_addrs = listeners
             .iter()
             .map(TcpListener::local_addr)
             .collect::<io::Result<Vec<_>>>()
             .map_err(|error| StartError::Bind(config.addr, error))?;
-        #[cfg(feature = "tls")]
-        let (tls, tls_banner) = match &config.tls {
-            Some(options) => {
-                let ips: Vec<IpAddr> = local_addrs.iter().map(SocketAddr::ip).collect();
-                let capturing = config.capture.is_some();
-                let (settings, banner) = secure_doors(options, &ips, capturing)?;
-                (Some(settings), Some(banner))
-            }
-            None => (None, None),
-        };
-        #[cfg(not(feature = "tls"))]
-        let tls_banner = match config.tls {
-            Some(_) => {
-                return Err(StartError::Tls(
-                    "--tls: this glasshttp was built without TLS (cargo feature \"tls\")"
-                        .to_string(),
-                ))
-            }
-            None => None,
-        };
+        let (tls, tls_banner) = secure_doors(config, &local_addrs)?;
         // After listening, so that a busy port creates no capture or report
         // file (nor empties an old one).
         let (observers, inspector) = observers_for(config)?;
         debug_assert_eq!(observers.reads_handshakes(), config.reads_handshakes());
-        let context = Context {
-            site,
-            cache: FileCache::with_settle_time(config.cache_settle_time)
-                .with_compression(config.compress),
-            keep_alive: config.keep_alive,
-            observers,
-            idle_timeout: config.idle_timeout,
-            head_timeout: config.head_timeout,
-            body_timeout: config.body_timeout,
-            write_timeout: config.write_timeout,
-            added: config.added.clone(),
-            watcher: match config.watch {
-                true => Some(
-                    Watcher::start(root_path.clone())
-                        .map_err(|error| StartError::RootUnreadable(root_path.clone(), error))?,
-                ),
-                false => None,
-            },
-            reload_viewers: std::sync::atomic::AtomicUsize::new(0),
-            shutting_down: AtomicBool::new(false),
-            #[cfg(feature = "tls")]
-            tls,
-        };
+        let context = context_for(config, site, observers, tls)?;
         log::debug!("file and socket calls: {}", sys::PATH);
         Ok(Server {
             inspector,

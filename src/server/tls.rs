@@ -20,13 +20,11 @@ use std::time::{Duration, Instant};
 use rustls::crypto::CryptoProvider;
 use rustls::{HandshakeKind, KeyLog, ServerConfig, ServerConnection};
 
+use crate::observe::seam::reborrow;
 use crate::observe::seam::{Agreed, Secured};
 use crate::observe::{ConnectionObserver, Tap};
-use crate::protocol::tls_hello::{self, ClientHello};
+use crate::protocol::tls_hello::{self, ClientHello, TlsMax};
 use crate::server::certificate::Identity;
-use crate::server::link::read_retrying;
-use crate::server::TlsMax;
-use crate::observe::seam::reborrow;
 use crate::sys::{self, ignoring_poison};
 
 /// The most received bytes kept to read the ClientHello from.
@@ -71,7 +69,11 @@ impl TlsSettings {
         keylog: Option<&Path>,
         capturing: bool,
     ) -> Result<TlsSettings, String> {
-        let chain = identity.chain.iter().map(|der| describe_certificate(der)).collect();
+        let chain = identity
+            .chain
+            .iter()
+            .map(|der| describe_certificate(der))
+            .collect();
         let versions: &[&rustls::SupportedProtocolVersion] = match max {
             TlsMax::Tls12 => &[&rustls::version::TLS12],
             TlsMax::Tls13 => &[&rustls::version::TLS13, &rustls::version::TLS12],
@@ -91,9 +93,9 @@ impl TlsSettings {
             })?;
         config.alpn_protocols = vec![b"http/1.1".to_vec()];
         let file = match keylog {
-            Some(path) => Some(Mutex::new(sys::open_private(path, true).map_err(|error| {
-                format!("cannot write the key log {}: {error}", path.display())
-            })?)),
+            Some(path) => Some(Mutex::new(sys::open_private(path, true).map_err(
+                |error| format!("cannot write the key log {}: {error}", path.display()),
+            )?)),
             None => None,
         };
         let secrets = Arc::new(Secrets {
@@ -110,6 +112,42 @@ impl TlsSettings {
             chain,
             max,
         })
+    }
+}
+
+/// Why the TLS library refused a handshake, as the lab asks it: what did
+/// not match, and the alert sent (RFC 8446 §6.2) or received.
+fn why_refused(error: &rustls::Error, max: TlsMax) -> String {
+    use rustls::{AlertDescription, Error, PeerIncompatible};
+    match error {
+        Error::PeerIncompatible(
+            PeerIncompatible::Tls12NotOffered
+            | PeerIncompatible::Tls12NotOfferedOrEnabled
+            | PeerIncompatible::SupportedVersionsExtensionRequired,
+        ) => format!(
+            "no TLS version in common: the server allows TLS 1.2 up to {} (--tls-max); \
+             alert protocol_version sent",
+            max.name()
+        ),
+        Error::PeerIncompatible(PeerIncompatible::NoCipherSuitesInCommon) => {
+            "no cipher suite in common; alert handshake_failure sent".to_string()
+        }
+        Error::PeerIncompatible(PeerIncompatible::NoKxGroupsInCommon) => {
+            "no key exchange group in common; alert handshake_failure sent".to_string()
+        }
+        Error::PeerIncompatible(other) => {
+            format!("the client's hello cannot be answered ({other:?}); alert sent")
+        }
+        Error::AlertReceived(
+            alert @ (AlertDescription::UnknownCA
+            | AlertDescription::BadCertificate
+            | AlertDescription::CertificateUnknown),
+        ) => format!(
+            "the client sent the alert {alert:?}: it does not trust the certificate (trust \
+             the local CA the banner names, or tell the client to skip the check)"
+        ),
+        Error::AlertReceived(alert) => format!("the client sent the alert {alert:?}"),
+        other => format!("{other}; alert sent"),
     }
 }
 
@@ -174,8 +212,21 @@ pub enum HandshakeEnd {
     Gone,
     /// It did not finish within the head timeout.
     TimedOut,
-    /// The TLS library refused it; the alert was sent.
-    Refused,
+    /// The TLS library refused it, and sent the alert this names.
+    Refused(String),
+}
+
+impl HandshakeEnd {
+    /// Why, in the trace's words.
+    fn why(&self) -> String {
+        match self {
+            HandshakeEnd::Gone => "the client closed before the handshake ended (a browser \
+                that does not trust the certificate often does)"
+                .to_string(),
+            HandshakeEnd::TimedOut => "no whole handshake within --head-timeout".to_string(),
+            HandshakeEnd::Refused(why) => why.clone(),
+        }
+    }
 }
 
 /// One connection's TLS session over its socket.
@@ -207,8 +258,7 @@ impl Session {
     ) -> Result<Session, HandshakeEnd> {
         let started = Instant::now();
         let conn = ServerConnection::new(Arc::clone(&settings.config)).map_err(|error| {
-            log::warn!("cannot start a TLS session: {error}");
-            HandshakeEnd::Refused
+            HandshakeEnd::Refused(format!("cannot start a TLS session: {error}"))
         })?;
         let mut session = Session {
             conn,
@@ -220,76 +270,73 @@ impl Session {
             client_notified: false,
             server_notified: false,
         };
-        let mut first_bytes = Vec::new();
-        let mut hello: Option<ClientHello> = None;
-        let result = loop {
-            if !session.conn.is_handshaking() {
-                break Ok(());
-            }
-            if let Err(error) = session.flush(stream, observer.tap()) {
-                log::debug!("TLS handshake write failed: {error}");
-                break Err(HandshakeEnd::Gone);
-            }
-            let Some(left) = deadline.checked_duration_since(Instant::now()) else {
-                break Err(HandshakeEnd::TimedOut);
-            };
-            if left.is_zero() || stream.set_read_timeout(Some(left)).is_err() {
-                break Err(HandshakeEnd::TimedOut);
-            }
-            let n = match read_retrying(stream, &mut session.raw) {
-                Ok(0) => break Err(HandshakeEnd::Gone),
-                Ok(n) => n,
-                Err(error) if sys::is_timeout(&error) => break Err(HandshakeEnd::TimedOut),
-                Err(_) => break Err(HandshakeEnd::Gone),
-            };
-            if hello.is_none() && first_bytes.len() < MAX_HELLO_BYTES {
-                first_bytes.extend_from_slice(&session.raw[..n]);
-                hello = tls_hello::parse_client_hello(&first_bytes);
-                session.random = hello.as_ref().map(|hello| hello.random);
-            }
-            if let Err(error) = session.take_in(n, observer) {
-                let why = match error.get_ref() {
-                    Some(inner) => inner.to_string(),
-                    None => error.to_string(),
-                };
-                observer.secured(&Secured {
-                    hello: hello.clone(),
-                    outcome: Err(why),
-                    took: started.elapsed(),
-                });
-                break Err(HandshakeEnd::Refused);
+        let mut hello = None;
+        let result = session
+            .handshake(stream, settings.max, deadline, observer, &mut hello)
+            // The last flight (the server's Finished, session tickets).
+            .and_then(|()| {
+                let flushed = session.flush(stream, observer.tap());
+                flushed.map_err(|_| HandshakeEnd::Gone)
+            });
+        let outcome = match &result {
+            Ok(()) => Ok(session.agreed(settings)),
+            Err(end) => {
+                // The alert, if one is waiting (the library queued it).
+                let _ = session.flush(stream, observer.tap());
+                Err(end.why())
             }
         };
-        if let Err(end) = result {
-            // The alert, if one is waiting (the library queued it).
-            let _ = session.flush(stream, observer.tap());
-            let why = match end {
-                HandshakeEnd::Refused => None,
-                HandshakeEnd::TimedOut => Some("no whole handshake within --head-timeout"),
-                HandshakeEnd::Gone => Some(
-                    "the client closed before the handshake ended (a browser that does not \
-                     trust the certificate often does)",
-                ),
-            };
-            if let Some(why) = why {
-                observer.secured(&Secured {
-                    hello,
-                    outcome: Err(why.to_string()),
-                    took: started.elapsed(),
-                });
-            }
-            return Err(end);
-        }
-        // The last flight (the server's Finished, session tickets).
-        session
-            .flush(stream, observer.tap())
-            .map_err(|_| HandshakeEnd::Gone)?;
         observer.secured(&Secured {
             hello,
-            outcome: Ok(session.agreed(settings)),
+            outcome,
             took: started.elapsed(),
         });
-        Ok(session)
+        result.map(|()| session)
+    }
+
+    /// Reads and answers handshake messages until the handshake is done,
+    /// noting the ClientHello in `hello` as soon as it is whole.
+    fn handshake(
+        &mut self,
+        stream: &TcpStream,
+        max: TlsMax,
+        deadline: Instant,
+        observer: &mut ConnectionObserver<'_>,
+        hello: &mut Option<ClientHello>,
+    ) -> Result<(), HandshakeEnd> {
+        let mut first_bytes = Vec::new();
+        while self.conn.is_handshaking() {
+            self.flush(stream, observer.tap())
+                .map_err(|_| HandshakeEnd::Gone)?;
+            let left = deadline
+                .checked_duration_since(Instant::now())
+                .filter(|left| !left.is_zero())
+                .ok_or(HandshakeEnd::TimedOut)?;
+            stream
+                .set_read_timeout(Some(left))
+                .map_err(|_| HandshakeEnd::Gone)?;
+            let n = match sys::read_retrying(stream, &mut self.raw) {
+                Ok(0) => return Err(HandshakeEnd::Gone),
+                Ok(n) => n,
+                Err(error) if sys::is_timeout(&error) => return Err(HandshakeEnd::TimedOut),
+                Err(_) => return Err(HandshakeEnd::Gone),
+            };
+            if hello.is_none() && first_bytes.len() < MAX_HELLO_BYTES {
+                first_bytes.extend_from_slice(&self.raw[..n]);
+                *hello = tls_hello::parse_client_hello(&first_bytes);
+                self.random = hello.as_ref().map(|hello| hello.random);
+            }
+            self.take_in(n, observer).map_err(|error| {
+                let refused = error
+                    .get_ref()
+                    .and_then(|e| e.downcast_ref::<rustls::Error>());
+                HandshakeEnd::Refused(match refused {
+                    Some(refused) => why_refused(refused, max),
+                    None => error.to_string(),
+                })
+            })?;
+        }
+        Ok(())
     }
 
     fn agreed(&self, settings: &TlsSettings) -> Agreed {
@@ -366,7 +413,7 @@ impl Session {
                 Err(error) if error.kind() == io::ErrorKind::UnexpectedEof => return Ok(0),
                 Err(error) => return Err(error),
             }
-            let n = read_retrying(stream, &mut self.raw)?;
+            let n = sys::read_retrying(stream, &mut self.raw)?;
             if n == 0 {
                 if observer.wants_bytes() {
                     observer.client_closed();

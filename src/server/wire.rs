@@ -112,7 +112,12 @@ impl Out<'_, '_, '_> {
             #[cfg(feature = "tls")]
             Link::Tls(stream, session) => {
                 // One flush for both, so a small response is one write.
-                session.send(stream, &[first, second], reborrow(&mut self.tap), &mut self.progress)?;
+                session.send(
+                    stream,
+                    &[first, second],
+                    reborrow(&mut self.tap),
+                    &mut self.progress,
+                )?;
                 self.first_write.get_or_insert_with(Instant::now);
                 return Ok(());
             }

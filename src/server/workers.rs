@@ -20,9 +20,9 @@ use std::time::{Duration, Instant, SystemTime};
 use crate::observe::{ExchangeRecord, Outcome};
 use crate::protocol::{CloseReason, ConnectionField, Response, Status};
 use crate::server::connection;
+use crate::server::link::Link;
 use crate::server::state::ConnectionHandle;
 use crate::server::state::{Door, Shared};
-use crate::server::link::Link;
 use crate::server::wire::{self, Outgoing};
 use crate::sys::{self, ignoring_poison, is_timeout};
 
@@ -234,7 +234,13 @@ fn refuse(shared: &Shared, stream: &TcpStream, peer: SocketAddr, id: u64, why: R
     // The socket is non-blocking and the 503 small: a write that would wait
     // is given up at once (no time allowed without progress).
     let mut link = Link::Plain(stream);
-    let sent = wire::send(&mut link, outgoing, &mut head, observer.tap(), Duration::ZERO);
+    let sent = wire::send(
+        &mut link,
+        outgoing,
+        &mut head,
+        observer.tap(),
+        Duration::ZERO,
+    );
     let record = ExchangeRecord::new(1, &[], outcome, response.status, &head, received, sent.ok());
     observer.exchanged(&record);
     // Read what the client already sent, so closing does not reset the

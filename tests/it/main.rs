@@ -24,4 +24,5 @@ mod listing;
 mod local_server;
 mod resilience;
 mod sink;
+mod tls;
 mod trace;

@@ -279,19 +279,12 @@ impl Binary {
                 break;
             }
         }
-        let url_line = banner
-            .iter()
-            .find(|l| l.contains("http://"))
-            .unwrap_or_else(|| {
-                let said: Vec<String> = stderr_lines.try_iter().collect();
-                panic!("banner without a URL: {banner:?}; stderr: {said:?}")
-            });
-        let authority = url_line
-            .split("http://")
-            .nth(1)
-            .unwrap()
-            .trim_end_matches('/');
-        let addr = authority.parse().expect("banner URL is an address");
+        let Some(addr) =
+            banner_addr(&banner, "http://").or_else(|| banner_addr(&banner, "https://"))
+        else {
+            let said: Vec<String> = stderr_lines.try_iter().collect();
+            panic!("banner without a URL: {banner:?}; stderr: {said:?}")
+        };
         Binary {
             child,
             banner,
@@ -299,6 +292,11 @@ impl Binary {
             stdout_lines,
             stderr_lines,
         }
+    }
+
+    /// The first HTTPS address in the banner (`--tls`).
+    pub fn https_addr(&self) -> SocketAddr {
+        banner_addr(&self.banner, "https://").expect("an https:// address in the banner")
     }
 
     /// Sends a signal to the server process (`TERM`, `INT`).
@@ -410,4 +408,13 @@ pub fn run_binary(args: &[&str]) -> std::process::Output {
         .stdin(Stdio::null())
         .output()
         .expect("run glasshttp")
+}
+
+/// The address of the first "Running on" URL with `scheme` in `banner`.
+fn banner_addr(banner: &[String], scheme: &str) -> Option<SocketAddr> {
+    let line = banner
+        .iter()
+        .find(|line| line.contains("Running on") && line.contains(scheme))?;
+    let authority = line.split(scheme).nth(1)?.trim_end_matches('/');
+    authority.parse().ok()
 }
