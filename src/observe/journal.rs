@@ -25,7 +25,9 @@ use serde_json::{json, Value};
 
 use super::describe::Describe;
 use crate::observe::explain;
-use crate::observe::seam::{ExchangeRecord, Observer, Opening};
+use crate::observe::seam::{ExchangeRecord, Observer, Opening, Secured};
+use crate::observe::secured;
+use crate::protocol::tls_hello;
 use crate::protocol::visible::visible;
 use crate::protocol::words::Said;
 use crate::protocol::CloseReason;
@@ -85,6 +87,8 @@ pub struct ConnectionView {
     dropped_exchanges: u64,
     /// The `closed` object, once closed.
     closed: Option<Arc<str>>,
+    /// HTTPS: the `tls` object, once the handshake has ended.
+    tls: Option<Arc<str>>,
 }
 
 impl ConnectionView {
@@ -105,6 +109,8 @@ impl ConnectionView {
             self.dropped_exchanges
         )?;
         out.write_all(self.closed.as_deref().unwrap_or("null").as_bytes())?;
+        out.write_all(b",\"tls\":")?;
+        out.write_all(self.tls.as_deref().unwrap_or("null").as_bytes())?;
         out.write_all(b"}")
     }
 
@@ -113,11 +119,12 @@ impl ConnectionView {
     pub fn json_len(&self) -> usize {
         let commas = self.exchanges.len().saturating_sub(1);
         let framing = format!(
-            "{{,\"exchanges\":[],\"dropped_exchanges\":{},\"closed\":}}",
+            "{{,\"exchanges\":[],\"dropped_exchanges\":{},\"closed\":,\"tls\":}}",
             self.dropped_exchanges
         );
         let closed = self.closed.as_ref().map_or("null".len(), |c| c.len());
-        framing.len() + self.opened.len() + commas + closed + self.exchanges_len()
+        let tls = self.tls.as_ref().map_or("null".len(), |t| t.len());
+        framing.len() + self.opened.len() + commas + closed + tls + self.exchanges_len()
     }
 
     fn exchanges_len(&self) -> usize {
@@ -126,7 +133,8 @@ impl ConnectionView {
 
     /// The bytes of JSON it holds, as the budget counts them.
     fn held(&self) -> usize {
-        self.opened.len() + self.exchanges_len() + self.closed.as_ref().map_or(0, |c| c.len())
+        let tls = self.tls.as_ref().map_or(0, |t| t.len());
+        self.opened.len() + self.exchanges_len() + self.closed.as_ref().map_or(0, |c| c.len()) + tls
     }
 }
 
@@ -292,6 +300,7 @@ impl Journal {
                 exchanges: Vec::new(),
                 dropped_exchanges: 0,
                 closed: None,
+                tls: None,
             };
             state.connections.push_back(Kept {
                 id,
@@ -348,6 +357,8 @@ struct Stream {
     client_fin: bool,
     server_fin: bool,
     fins: Vec<Value>,
+    /// HTTPS: each close_notify, before the FINs.
+    close_notifies: Vec<Value>,
 }
 
 impl Stream {
@@ -478,6 +489,23 @@ impl Observer for Journaled<'_> {
         });
     }
 
+    fn secured(&mut self, handshake: &Secured) {
+        let tls = self.tls_view(handshake);
+        self.journal.update(self.id, |connection| {
+            let added = tls.len();
+            connection.tls = Some(tls);
+            added
+        });
+    }
+
+    fn close_notify(&mut self, by_client: bool) {
+        let at = self.journal.millis(Instant::now());
+        let by = if by_client { "client" } else { "server" };
+        self.stream
+            .close_notifies
+            .push(json!({ "by": by, "at_ms": at }));
+    }
+
     /// The connection ended: the server's FIN is sent by now, if it was not
     /// before; the side whose FIN came first closed actively and waits in
     /// TIME_WAIT (RFC 9293 §3.6).
@@ -492,6 +520,7 @@ impl Observer for Journaled<'_> {
             "at_ms": at,
             "why": { "en": why.en, "zh": why.zh },
             "requests": requests,
+            "close_notifies": std::mem::take(&mut self.stream.close_notifies),
             "fins": fins,
             "time_wait": time_wait,
         })
@@ -502,6 +531,36 @@ impl Observer for Journaled<'_> {
             connection.closed = Some(closed);
             added
         });
+    }
+}
+
+impl Journaled<'_> {
+    /// HTTPS: the handshake as the ladder draws it (its messages in order,
+    /// the encrypted ones marked) and its explanation.
+    fn tls_view(&self, handshake: &Secured) -> Arc<str> {
+        let messages: Vec<Value> = secured::messages(handshake)
+            .iter()
+            .map(|m| {
+                json!({
+                    "by": if m.by_client { "client" } else { "server" },
+                    "name": m.name,
+                    "encrypted": m.encrypted,
+                })
+            })
+            .collect();
+        let version = match &handshake.outcome {
+            Ok(agreed) => Some(tls_hello::version_name(agreed.version)),
+            Err(_) => None,
+        };
+        json!({
+            "ok": handshake.outcome.is_ok(),
+            "version": version,
+            "took_ms": handshake.took.as_secs_f64() * 1000.0,
+            "messages": messages,
+            "lines": both(&secured::explain_handshake(handshake)),
+        })
+        .to_string()
+        .into()
     }
 }
 

@@ -44,6 +44,78 @@ pub fn explain_close_notify(by_client: bool) -> Said {
     }
 }
 
+/// One handshake message as the inspector's ladder draws it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Message {
+    pub by_client: bool,
+    pub name: &'static str,
+    /// Sent under the handshake's keys: Wireshark shows it only decrypted.
+    pub encrypted: bool,
+}
+
+/// The messages of `secured`, in the order they went (RFC 8446 §2 for TLS
+/// 1.3, RFC 5246 §7.3 with ECDHE for 1.2): what the agreed version and a
+/// full or resumed handshake send. A failed handshake is its ClientHello,
+/// when it came, and the server's alert, when one was sent.
+pub fn messages(secured: &Secured) -> Vec<Message> {
+    let m = |by_client, name, encrypted| Message {
+        by_client,
+        name,
+        encrypted,
+    };
+    let agreed = match &secured.outcome {
+        Ok(agreed) => agreed,
+        Err(_) => {
+            let mut sent = Vec::new();
+            if secured.hello.is_some() {
+                sent.push(m(true, "ClientHello", false));
+            }
+            sent.push(m(false, "Alert", false));
+            return sent;
+        }
+    };
+    let mut sent = vec![m(true, "ClientHello", false)];
+    if agreed.retried {
+        sent.extend([
+            m(false, "HelloRetryRequest", false),
+            m(true, "ClientHello", false),
+        ]);
+    }
+    sent.push(m(false, "ServerHello", false));
+    match (agreed.version >= 0x0304, agreed.resumed) {
+        (true, false) => sent.extend([
+            m(false, "EncryptedExtensions", true),
+            m(false, "Certificate", true),
+            m(false, "CertificateVerify", true),
+            m(false, "Finished", true),
+            m(true, "Finished", true),
+            m(false, "NewSessionTicket", true),
+        ]),
+        (true, true) => sent.extend([
+            m(false, "EncryptedExtensions", true),
+            m(false, "Finished", true),
+            m(true, "Finished", true),
+        ]),
+        (false, false) => sent.extend([
+            m(false, "Certificate", false),
+            m(false, "ServerKeyExchange", false),
+            m(false, "ServerHelloDone", false),
+            m(true, "ClientKeyExchange", false),
+            m(true, "ChangeCipherSpec", false),
+            m(true, "Finished", true),
+            m(false, "ChangeCipherSpec", false),
+            m(false, "Finished", true),
+        ]),
+        (false, true) => sent.extend([
+            m(false, "ChangeCipherSpec", false),
+            m(false, "Finished", true),
+            m(true, "ChangeCipherSpec", false),
+            m(true, "Finished", true),
+        ]),
+    }
+    sent
+}
+
 fn explain_hello(hello: &ClientHello) -> Said {
     let versions = list(hello.versions.iter().map(|&v| version_name(v)));
     let suites = hello.cipher_suites.len();
@@ -228,5 +300,46 @@ mod tests {
             let said = explain_close_notify(by_client);
             assert_both(&said.en, &said.zh, &said.en);
         }
+    }
+
+    #[test]
+    fn the_ladder_draws_the_messages_each_version_sends() {
+        let names = |version, resumed| {
+            let secured = Secured {
+                hello: None,
+                outcome: Ok(agreed(version, 0x0304, resumed)),
+                took: Duration::ZERO,
+            };
+            messages(&secured)
+                .iter()
+                .map(|m| {
+                    let side = if m.by_client { "C" } else { "S" };
+                    let lock = if m.encrypted { "*" } else { "" };
+                    format!("{side}:{}{lock}", m.name)
+                })
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        // The textbook's TLS 1.2 trace: the Certificate and ServerHelloDone
+        // in clear, the first encrypted message the client's Finished.
+        assert_eq!(
+            names(0x0303, false),
+            "C:ClientHello S:ServerHello S:Certificate S:ServerKeyExchange S:ServerHelloDone \
+             C:ClientKeyExchange C:ChangeCipherSpec C:Finished* S:ChangeCipherSpec S:Finished*"
+        );
+        // TLS 1.3: everything after the ServerHello encrypted.
+        assert_eq!(
+            names(0x0304, false),
+            "C:ClientHello S:ServerHello S:EncryptedExtensions* S:Certificate* \
+             S:CertificateVerify* S:Finished* C:Finished* S:NewSessionTicket*"
+        );
+        assert!(!names(0x0304, true).contains("Certificate"));
+        let failed = Secured {
+            hello: Some(ClientHello::default()),
+            outcome: Err("no TLS version in common".into()),
+            took: Duration::ZERO,
+        };
+        let sent: Vec<&str> = messages(&failed).iter().map(|m| m.name).collect();
+        assert_eq!(sent, ["ClientHello", "Alert"]);
     }
 }

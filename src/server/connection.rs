@@ -758,7 +758,9 @@ impl Connection<'_> {
     /// tells the observers.
     #[inline(never)]
     fn close(&mut self, reason: CloseReason) {
-        if !reason.is_client_gone() {
+        // TLS: say so before the FIN, and answer the client's own
+        // close_notify (RFC 5246 §7.2.1); not on a link already broken.
+        if !reason.is_client_gone() || reason == CloseReason::ClientClosed {
             self.link.notify_close(&mut self.observer);
         }
         let capturing = self.observer.wants_bytes();

@@ -84,7 +84,7 @@ fn work(shared: &Arc<Shared>, door: usize) {
                 break;
             }
             let id = shared.next_id.fetch_add(1, Ordering::Relaxed) + 1;
-            refuse(shared, &stream, peer, id, Refused::NoThread);
+            refuse(shared, (&stream, here.secure), peer, id, Refused::NoThread);
         }
     }
 }
@@ -188,7 +188,13 @@ fn serve_one(shared: &Shared, door: &Door, stream: TcpStream, peer: SocketAddr) 
     }
     let handle = Arc::new(ConnectionHandle::new(stream));
     if !shared.open.insert(id, &handle, shared.max_connections) {
-        refuse(shared, &handle.stream, peer, id, Refused::OverLimit);
+        refuse(
+            shared,
+            (&handle.stream, door.secure),
+            peer,
+            id,
+            Refused::OverLimit,
+        );
         return;
     }
     let local = door.local_of(&handle.stream, peer);
@@ -203,9 +209,16 @@ fn serve_one(shared: &Shared, door: &Door, stream: TcpStream, peer: SocketAddr) 
 }
 
 /// Answers 503 without serving: the response is small enough for an empty
-/// socket buffer, so the write cannot block.
+/// socket buffer, so the write cannot block. At an HTTPS door (`secure`)
+/// the connection is closed without an answer.
 #[inline(never)]
-fn refuse(shared: &Shared, stream: &TcpStream, peer: SocketAddr, id: u64, why: Refused) {
+fn refuse(
+    shared: &Shared,
+    (stream, secure): (&TcpStream, bool),
+    peer: SocketAddr,
+    id: u64,
+    why: Refused,
+) {
     shared.refused.fetch_add(1, Ordering::Relaxed);
     let (outcome, reason) = match why {
         Refused::OverLimit => {
@@ -216,6 +229,12 @@ fn refuse(shared: &Shared, stream: &TcpStream, peer: SocketAddr, id: u64, why: R
         }
         Refused::NoThread => (Outcome::NoThread, CloseReason::NoThread),
     };
+    if secure {
+        // A 503 over HTTPS needs a TLS handshake first, which the accepting
+        // thread must not wait for: the connection is closed at once.
+        let _ = stream.shutdown(Shutdown::Both);
+        return;
+    }
     let local = stream.local_addr().unwrap_or(peer);
     let mut observer = shared.context.observers.connection(id, peer, local, stream);
     let received = Instant::now();

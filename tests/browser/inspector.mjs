@@ -77,6 +77,13 @@ if (mode === 'live') {
   check('segments', await segments(report));
   check('notes', await notes(report));
   check('closed', await report.$$eval('text.closed-why', (t) => t.map((n) => n.textContent)));
+  // HTTPS: each TLS message drawn, in order, and the handshake's note.
+  check('tls', await report.$$eval('g.tls', (groups) => groups.map((g) => ({
+    kind: g.dataset.kind, name: g.dataset.name || null, by: g.dataset.by,
+    encrypted: g.dataset.encrypted === 'true' || g.dataset.kind === 'close_notify',
+    text: g.querySelector('text').textContent,
+  }))));
+  check('tls-notes', await report.$$eval('text.tls-note', (t) => t.map((n) => n.textContent)));
   await report.screenshot({ path: screenshot, fullPage: false });
 }
 await context.close();

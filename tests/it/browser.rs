@@ -53,11 +53,17 @@ fn browser_tools_present(driver_dir: &Path) -> bool {
 /// Runs the driver `script` with `args` under node, for two minutes at
 /// most; what it printed, once it has succeeded.
 fn run_driver(script: &Path, args: &[&std::ffi::OsStr]) -> String {
+    run_driver_with(script, args, &[])
+}
+
+/// As [`run_driver`], with `env` set for the driver (and its Chromium).
+fn run_driver_with(script: &Path, args: &[&std::ffi::OsStr], env: &[(&str, &str)]) -> String {
     let output = Command::new("timeout")
         .arg("120")
         .arg("node")
         .arg(script)
         .args(args)
+        .envs(env.iter().copied())
         .output()
         .expect("run node");
     let printed = String::from_utf8_lossy(&output.stdout).into_owned();
@@ -75,19 +81,59 @@ fn chromium_loads_the_page_logo_and_audio_revalidates_on_reload_and_shows_a_404(
     if !browser_tools_present(&driver_dir) {
         return;
     }
-    let root = www();
-    let server = Binary::serving(&root, &[]);
-    let profile = tempfile::tempdir().unwrap();
-    let screenshot = Path::new(env!("CARGO_TARGET_TMPDIR")).join("lab-page.png");
-    let _ = std::fs::remove_file(&screenshot);
+    let server = Binary::serving(&www(), &[]);
     let base = format!("http://{}", server.addr);
-    let printed = run_driver(
+    walk_the_lab(&server, &base, "lab-page.png", &[]);
+}
+
+#[test]
+fn chromium_loads_the_lab_over_https_trusting_the_local_ca() {
+    let driver_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
+    if !browser_tools_present(&driver_dir) || !common::require_program("openssl") {
+        return;
+    }
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().to_str().unwrap();
+    let env = [("XDG_DATA_HOME", dir), ("APPDATA", dir)];
+    let server = Binary::serving_under(common::binary_command(), &www(), &["--tls"], &env);
+    let ca = home.path().join("glasshttp").join("glasshttp-ca.pem");
+    // What `--ignore-certificate-errors-spki-list` takes: the CA key's
+    // SHA-256, in base64, as trusting the CA would.
+    let spki = Command::new("sh")
+        .arg("-c")
+        .arg(
+            "openssl x509 -pubkey -noout -in \"$1\" | openssl pkey -pubin -outform der \
+             | openssl dgst -sha256 -binary | openssl base64",
+        )
+        .arg("sh")
+        .arg(&ca)
+        .output()
+        .unwrap();
+    let spki = String::from_utf8(spki.stdout).unwrap();
+    let base = format!("https://localhost:{}", server.https_addr().port());
+    walk_the_lab(
+        &server,
+        &base,
+        "lab-page-https.png",
+        &[("CHROMIUM_SPKI", spki.trim())],
+    );
+}
+
+/// The lab in Chromium at `base`: the page, logo and audio (206), the
+/// reload's 304s and a 404, from the browser's records and the access log.
+fn walk_the_lab(server: &Binary, base: &str, screenshot: &str, env: &[(&str, &str)]) {
+    let driver_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
+    let profile = tempfile::tempdir().unwrap();
+    let screenshot = Path::new(env!("CARGO_TARGET_TMPDIR")).join(screenshot);
+    let _ = std::fs::remove_file(&screenshot);
+    let printed = run_driver_with(
         &driver_dir.join("lab.mjs"),
         &[
             base.as_ref(),
             profile.path().as_os_str(),
             screenshot.as_os_str(),
         ],
+        env,
     );
 
     let mut seen = Vec::new();
@@ -391,6 +437,75 @@ fn chromium_watches_the_lab_live_in_the_inspector_and_reads_the_report_offline()
             shot.display()
         );
     }
+}
+
+#[test]
+fn chromium_reads_the_tls_handshake_in_the_report() {
+    let driver_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
+    if !browser_tools_present(&driver_dir) || !common::require_program("curl") {
+        return;
+    }
+    let site = Site::new();
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().to_str().unwrap();
+    let report_file = site.outside.path().join("report.html");
+    let flags = [
+        "--tls",
+        "--tls-max",
+        "1.2",
+        "--report",
+        report_file.to_str().unwrap(),
+    ];
+    let mut server = Binary::serving_under(
+        common::binary_command(),
+        &site.root,
+        &flags,
+        &[("XDG_DATA_HOME", dir), ("APPDATA", dir)],
+    );
+    let url = format!("https://127.0.0.1:{}/hello.txt", server.https_addr().port());
+    let reply = Command::new("curl").args(["-sk", &url]).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&reply.stdout), "hello, world\n");
+    server.stop();
+    let shot = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report-tls.png");
+    let printed = run_driver(
+        &driver_dir.join("inspector.mjs"),
+        &[
+            "report".as_ref(),
+            report_file.as_os_str(),
+            tempfile::tempdir().unwrap().path().as_os_str(),
+            shot.as_os_str(),
+        ],
+    );
+    let checks = checks_of(&printed);
+    let drawn = checks["tls"].as_array().unwrap();
+    let named: Vec<String> = drawn
+        .iter()
+        .filter(|m| m["kind"] == "tls")
+        .map(|m| {
+            let by = if m["by"] == "client" { "C" } else { "S" };
+            let lock = if m["encrypted"] == true { "*" } else { "" };
+            format!("{by}:{}{lock}", m["name"].as_str().unwrap())
+        })
+        .collect();
+    // TLS 1.2 as the Kurose & Ross trace has it, between the TCP handshake
+    // and the first request.
+    assert_eq!(
+        named.join(" "),
+        "C:ClientHello S:ServerHello S:Certificate S:ServerKeyExchange S:ServerHelloDone \
+         C:ClientKeyExchange C:ChangeCipherSpec C:Finished* S:ChangeCipherSpec S:Finished*"
+    );
+    let notifies: Vec<&serde_json::Value> = drawn
+        .iter()
+        .filter(|m| m["kind"] == "close_notify")
+        .collect();
+    assert!(!notifies.is_empty(), "{drawn:?}");
+    let notes = checks["tls-notes"].as_array().unwrap();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.as_str().unwrap().contains("TLS 握手 · TLS 1.2")),
+        "{notes:?}"
+    );
 }
 
 /// The handshake drawn for every connection: SYN, SYN-ACK, ACK, each dashed

@@ -360,3 +360,81 @@ fn the_upload_step_of_both_guides_holds() {
         reply.body_text()
     );
 }
+
+/// Step W10 of both guides: HTTP and HTTPS side by side, with the guide's
+/// flags: both in the banner, the CA the guide names, curl trusting it,
+/// plain HTTP at the HTTPS port told to use https://, the key log written,
+/// and the capture decrypted by tshark with no setting.
+#[test]
+fn the_https_step_of_both_guides_holds() {
+    if !["curl", "tshark"].into_iter().all(require_program) {
+        return;
+    }
+    let command = ".\\glasshttp.exe --tls --tls-port 8443 --tls-max 1.2 --keylog keys.log \
+                   --capture lab-https.pcapng --trace";
+    for guide in ["docs/LAB.md", "docs/LAB.zh-CN.md"] {
+        let text =
+            std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(guide)).unwrap();
+        for quoted in [
+            command,
+            "certutil -user -addstore Root \"$env:APPDATA\\glasshttp\\glasshttp-ca.pem\"",
+            "curl.exe -s -D - -o NUL --cacert \"$env:APPDATA\\glasshttp\\glasshttp-ca.pem\" https://localhost:8443/",
+            "(Pre)-Master-Secret log filename",
+        ] {
+            assert!(text.contains(quoted), "{guide} lacks {quoted}");
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let args: Vec<&str> = command
+        .split_whitespace()
+        .skip(1)
+        .map(|arg| if arg == "8443" { "0" } else { arg })
+        .collect();
+    let mut binary = common::binary_command();
+    binary.current_dir(dir.path());
+    let env = [
+        ("XDG_DATA_HOME", data),
+        ("APPDATA", data),
+        ("SSLKEYLOGFILE", ""),
+    ];
+    let mut server = Binary::serving_under(binary, &www(), &args, &env);
+    let banner = server.banner.join("\n");
+    let ca = dir.path().join("glasshttp").join("glasshttp-ca.pem");
+    assert!(banner.contains(&ca.display().to_string()), "{banner}");
+    let https = format!("https://localhost:{}/", server.https_addr().port());
+    let page = Command::new("curl")
+        .args(["-s", "-D", "-", "-o", "/dev/null", "--cacert"])
+        .arg(&ca)
+        .arg(&https)
+        .output()
+        .unwrap();
+    assert_eq!(statuses(&String::from_utf8_lossy(&page.stdout)), ["200"]);
+    let plain = format!("http://127.0.0.1:{}/", server.https_addr().port());
+    let refused = Command::new("curl").args(["-s", &plain]).output().unwrap();
+    let refused = String::from_utf8_lossy(&refused.stdout);
+    assert!(refused.contains("https://"), "{refused}");
+    let trace = server.stderr_until("ServerHello").join("\n");
+    assert!(
+        trace.contains("--tls-max TLS 1.2 caps the server"),
+        "{trace}"
+    );
+    server.stop();
+    let keys = std::fs::read_to_string(dir.path().join("keys.log")).unwrap();
+    assert!(keys.starts_with("CLIENT_RANDOM "), "{keys}");
+    let decrypted = Command::new("tshark")
+        .args([
+            "-r",
+            "lab-https.pcapng",
+            "-Y",
+            "http.request",
+            "-T",
+            "fields",
+        ])
+        .args(["-e", "http.request.uri"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let requests = String::from_utf8_lossy(&decrypted.stdout);
+    assert!(requests.lines().any(|uri| uri == "/"), "{requests}");
+}
