@@ -20,7 +20,7 @@ pub enum Link<'a> {
     Tls(&'a TcpStream, Box<Session>),
 }
 
-impl<'a> Link<'a> {
+impl Link<'_> {
     /// Reads what the client sent into `buffer`, reporting the bytes as
     /// read from the socket to the observers that want them; 0 at its
     /// close. Waits as long as the socket's read timeout.
@@ -113,12 +113,14 @@ impl<'a> Link<'a> {
         let _ = observer;
     }
 
-    /// The socket beneath.
-    pub fn socket(&self) -> &'a TcpStream {
+    /// Whether the client has left a stream it only listens to (the reload
+    /// stream): its FIN, or, over TLS, anything at all, which can only be
+    /// its close_notify.
+    pub fn listener_gone(&self) -> bool {
         match self {
-            Link::Plain(stream) => stream,
+            Link::Plain(stream) => sys::peek(stream) == sys::Peeked::Closed,
             #[cfg(feature = "tls")]
-            Link::Tls(stream, _) => stream,
+            Link::Tls(stream, _) => sys::peek(stream) != sys::Peeked::Nothing,
         }
     }
 

@@ -56,7 +56,6 @@ pub fn stream(
     (chunked, write_timeout): (bool, Duration),
     stopping: impl Fn() -> bool,
 ) -> io::Result<()> {
-    let socket = link.socket();
     let progress = sys::WriteProgress::new(write_timeout);
     // Each event goes out in one write, as one segment.
     let mut out = BufWriter::new(Tapped {
@@ -83,7 +82,7 @@ pub fn stream(
             }
             // The page went (closed, reloaded, navigated away): its slot
             // is free at once, not when a write to it fails at last.
-            None if sys::peek(socket) == sys::Peeked::Closed => return Ok(()),
+            None if out.get_ref().link.listener_gone() => return Ok(()),
             None if quiet_since.elapsed() >= HEARTBEAT => {
                 write_event(&mut out, chunked, ": still here", 0, |_| Ok(()))?;
                 out.flush()?;

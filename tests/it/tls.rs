@@ -479,3 +479,137 @@ fn tls_flags_without_tls_are_refused() {
         assert!(stderr.contains("needs --tls"), "{stderr}");
     }
 }
+
+#[test]
+fn credentials_uploads_and_pipelining_work_the_same_over_tls() {
+    if !require_program("curl") || !require_program("openssl") {
+        return;
+    }
+    let site = Site::new();
+    let home = DataHome::new();
+    let flags = [
+        "--auth",
+        "alice:s3cret",
+        "--auth-path",
+        "/docs/",
+        "--sink",
+        "/upload",
+        "--trace",
+    ];
+    let mut server = serve_tls(&site.root, &home, &flags);
+    let base = format!("https://localhost:{}", server.https_addr().port());
+    let ca = home.ca();
+    let ca = ca.to_str().unwrap();
+    let code = |args: &[&str]| {
+        let mut all = vec!["--cacert", ca, "-o", "/dev/null", "-w", "%{http_code}"];
+        all.extend_from_slice(args);
+        text(&curl(&all).stdout)
+    };
+    assert_eq!(code(&[&format!("{base}/docs/")]), "401");
+    assert_eq!(
+        code(&["-u", "alice:s3cret", &format!("{base}/docs/")]),
+        "200"
+    );
+    let upload = site.outside.path().join("upload.bin");
+    std::fs::write(&upload, vec![7u8; 300_000]).unwrap();
+    let form = format!("file=@{}", upload.display());
+    let answer = curl(&["--cacert", ca, "-F", &form, &format!("{base}/upload")]);
+    assert!(
+        text(&answer.stdout).contains("300000"),
+        "{}",
+        text(&answer.stdout)
+    );
+    // Two requests in one write, over one TLS session: two answers, in order.
+    let mut child = Command::new("openssl")
+        .args([
+            "s_client",
+            "-quiet",
+            "-ign_eof",
+            "-connect",
+            &server.https_addr().to_string(),
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let pipelined = "GET /hello.txt HTTP/1.1\r\nHost: a\r\n\r\n\
+                     GET /style.css HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n";
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(pipelined.as_bytes())
+        .unwrap();
+    let output = text(&child.wait_with_output().unwrap().stdout);
+    let hello = output.find("hello, world").expect(&output);
+    let style = output.find("h1 { color: red }").expect(&output);
+    assert!(hello < style, "{output}");
+    // A graceful stop says close_notify to an idle connection before its FIN.
+    let mut idle = Command::new("openssl")
+        .args([
+            "s_client",
+            "-quiet",
+            "-connect",
+            &server.https_addr().to_string(),
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let opened = server.wait_for_stderr("TLS handshake done");
+    let id = opened.split(']').next().unwrap().to_string() + "]";
+    server.ask_to_stop();
+    loop {
+        let line = server.next_stderr_line();
+        if line.starts_with(&id) && line.contains("close_notify sent by the server") {
+            break;
+        }
+    }
+    drop(idle.stdin.take());
+    let _ = idle.wait();
+}
+
+#[test]
+fn a_reload_stream_over_tls_frees_its_slot_when_the_page_goes() {
+    if !require_program("openssl") {
+        return;
+    }
+    let site = Site::new();
+    let home = DataHome::new();
+    let mut server = serve_tls(&site.root, &home, &["--watch", "--trace"]);
+    // -no_ign_eof: the end of its input makes s_client say close_notify
+    // and leave, as a page's TLS does when it goes.
+    let mut page = Command::new("openssl")
+        .args([
+            "s_client",
+            "-quiet",
+            "-no_ign_eof",
+            "-connect",
+            &server.https_addr().to_string(),
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = page.stdin.take().unwrap();
+    stdin
+        .write_all(
+            b"GET /.glasshttp/reload HTTP/1.1\r\nHost: a\r\nAccept: text/event-stream\r\n\r\n",
+        )
+        .unwrap();
+    let answered = server.wait_for_stderr("response head");
+    assert!(answered.contains("[conn 1 #1]"), "{answered}");
+    // The page goes: its TLS says close_notify. The stream ends within a
+    // quarter of a second, not at the next heartbeat's failed write (15 s).
+    drop(stdin);
+    let closed = server.wait_for_stderr("[conn 1] closed:");
+    assert!(
+        closed.contains("live-reload event stream ended"),
+        "{closed}"
+    );
+    let _ = page.wait();
+    server.stop();
+}
