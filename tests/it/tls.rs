@@ -496,7 +496,7 @@ fn credentials_uploads_and_pipelining_work_the_same_over_tls() {
         "/upload",
         "--trace",
     ];
-    let mut server = serve_tls(&site.root, &home, &flags);
+    let server = serve_tls(&site.root, &home, &flags);
     let base = format!("https://localhost:{}", server.https_addr().port());
     let ca = home.ca();
     let ca = ca.to_str().unwrap();
