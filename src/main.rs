@@ -363,10 +363,19 @@ impl Cli {
                 cert: cert.clone(),
                 key: key.clone(),
             },
-            _ if self.tls => CertificateSource::MadeHere(sys::data_dir().ok_or(
-                "--tls: no data folder for the local CA (set HOME, or APPDATA on Windows), \
-                 or pass --tls-cert and --tls-key",
-            )?),
+            // GLASSHTTP_CA_DIR, as mkcert's CAROOT: where the local CA
+            // lives, when not in the data folder (a shared lab machine, a
+            // test, a Wine prefix that sets its own APPDATA).
+            _ if self.tls => CertificateSource::MadeHere(
+                std::env::var_os("GLASSHTTP_CA_DIR")
+                    .filter(|dir| !dir.is_empty())
+                    .map(PathBuf::from)
+                    .or_else(sys::data_dir)
+                    .ok_or(
+                        "--tls: no data folder for the local CA (set HOME, or APPDATA on \
+                         Windows, or GLASSHTTP_CA_DIR), or pass --tls-cert and --tls-key",
+                    )?,
+            ),
             _ => {
                 let stray = [
                     ("--tls-port", self.tls_port.is_some()),

@@ -94,9 +94,9 @@ fn chromium_loads_the_lab_over_https_trusting_the_local_ca() {
     }
     let home = tempfile::tempdir().unwrap();
     let dir = home.path().to_str().unwrap();
-    let env = [("XDG_DATA_HOME", dir), ("APPDATA", dir)];
+    let env = [("GLASSHTTP_CA_DIR", dir)];
     let server = Binary::serving_under(common::binary_command(), &www(), &["--tls"], &env);
-    let ca = home.path().join("glasshttp").join("glasshttp-ca.pem");
+    let ca = home.path().join("glasshttp-ca.pem");
     // What `--ignore-certificate-errors-spki-list` takes: the CA key's
     // SHA-256, in base64, as trusting the CA would.
     let spki = Command::new("sh")
@@ -460,7 +460,7 @@ fn chromium_reads_the_tls_handshake_in_the_report() {
         common::binary_command(),
         &site.root,
         &flags,
-        &[("XDG_DATA_HOME", dir), ("APPDATA", dir)],
+        &[("GLASSHTTP_CA_DIR", dir)],
     );
     let url = format!("https://127.0.0.1:{}/hello.txt", server.https_addr().port());
     let reply = Command::new("curl").args(["-sk", &url]).output().unwrap();

@@ -385,7 +385,6 @@ fn the_https_step_of_both_guides_holds() {
         }
     }
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().to_str().unwrap();
     let args: Vec<&str> = command
         .split_whitespace()
         .skip(1)
@@ -393,9 +392,9 @@ fn the_https_step_of_both_guides_holds() {
         .collect();
     let mut binary = common::binary_command();
     binary.current_dir(dir.path());
+    let ca_dir = dir.path().join("glasshttp");
     let env = [
-        ("XDG_DATA_HOME", data),
-        ("APPDATA", data),
+        ("GLASSHTTP_CA_DIR", ca_dir.to_str().unwrap()),
         ("SSLKEYLOGFILE", ""),
     ];
     let mut server = Binary::serving_under(binary, &www(), &args, &env);

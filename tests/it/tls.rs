@@ -15,22 +15,21 @@ use crate::common::{binary_command, require_program, unix_only, Binary, Site};
 /// that points the server at it, on every system.
 struct DataHome {
     dir: tempfile::TempDir,
+    ca_dir: String,
 }
 
 impl DataHome {
     fn new() -> DataHome {
-        DataHome {
-            dir: tempfile::tempdir().unwrap(),
-        }
+        let dir = tempfile::tempdir().unwrap();
+        let ca_dir = dir.path().join("glasshttp").to_str().unwrap().to_string();
+        DataHome { dir, ca_dir }
     }
 
+    /// The CA's folder, named by `GLASSHTTP_CA_DIR`, which a Wine prefix
+    /// passes on (it sets `APPDATA` itself); the data folder proper has a
+    /// test of its own.
     fn env(&self) -> Vec<(&str, &str)> {
-        let dir = self.dir.path().to_str().unwrap();
-        vec![
-            ("XDG_DATA_HOME", dir),
-            ("APPDATA", dir),
-            ("SSLKEYLOGFILE", ""),
-        ]
+        vec![("GLASSHTTP_CA_DIR", &self.ca_dir), ("SSLKEYLOGFILE", "")]
     }
 
     fn ca(&self) -> PathBuf {
@@ -91,6 +90,27 @@ fn curl_trusts_the_ca_the_banner_names_and_nothing_else() {
         let mode = std::fs::metadata(key).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
     }
+}
+
+#[test]
+fn the_local_ca_lives_in_the_users_data_folder() {
+    // Wine's prefix sets APPDATA itself: this is for the native build.
+    if !unix_only("the data folder from XDG_DATA_HOME") {
+        return;
+    }
+    let site = Site::new();
+    let home = tempfile::tempdir().unwrap();
+    let data = home.path().to_str().unwrap();
+    let env = [
+        ("XDG_DATA_HOME", data),
+        ("GLASSHTTP_CA_DIR", ""),
+        ("SSLKEYLOGFILE", ""),
+    ];
+    let mut server = Binary::serving_under(binary_command(), &site.root, &["--tls"], &env);
+    let ca = home.path().join("glasshttp").join("glasshttp-ca.pem");
+    assert!(server.banner.join("\n").contains(&ca.display().to_string()));
+    assert!(ca.exists());
+    server.stop();
 }
 
 #[test]
