@@ -39,9 +39,10 @@ struct Cli {
     /// network (:: on IPv4 too) [default: 127.0.0.1 and ::1]
     #[arg(long, value_name = "ADDR")]
     bind: Option<IpAddr>,
-    /// Port to listen on; 0 picks any free port.
-    #[arg(long, value_name = "N", default_value_t = server::DEFAULT_PORT)]
-    port: u16,
+    /// Port to listen on; 0 picks any free port [default: 8080, or the next
+    /// free one up to 8089 when 8080 is in use]
+    #[arg(long, value_name = "N")]
+    port: Option<u16>,
     /// Seconds an idle keep-alive connection stays open.
     #[arg(long, value_name = "SECS", default_value_t = server::DEFAULT_IDLE_TIMEOUT.as_secs(),
           value_parser = clap::value_parser!(u64).range(1..=3600))]
@@ -251,13 +252,13 @@ fn main() -> ExitCode {
     };
     let server = match Server::bind(&config) {
         Ok(server) => server,
-        Err(error) => return start_failed(&error),
+        Err(error) => return start_failed(&error.in_lang(config.lang)),
     };
     if let Err(error) = stop_on_request(server.shutdown_handle()) {
         let why = format!("cannot handle requests to stop (Ctrl-C, SIGTERM): {error}");
         return start_failed(&why);
     }
-    print_banner(&server, chosen);
+    print_banner(&server, chosen, config.lang);
     if open {
         let addr = server.local_addr();
         open_in_browser(addr, server.is_secure(addr));
@@ -316,7 +317,11 @@ impl Cli {
             root,
             // No --bind: both loopback families, so that `localhost` answers
             // on whichever a browser tries first. One address is one family.
-            addr: SocketAddr::new(self.bind.unwrap_or(defaults.addr.ip()), self.port),
+            addr: SocketAddr::new(
+                self.bind.unwrap_or(defaults.addr.ip()),
+                self.port.unwrap_or(server::DEFAULT_PORT),
+            ),
+            port_fallback: self.port.is_none(),
             also_listen: match self.bind {
                 None => defaults.also_listen.clone(),
                 Some(_) => Vec::new(),
@@ -522,7 +527,7 @@ fn init_logging(quiet: bool) {
 }
 
 /// Where the server can be reached, as Flask's development server says it.
-fn print_banner(server: &Server, chosen: RootChoice) {
+fn print_banner(server: &Server, chosen: RootChoice, lang: Lang) {
     let mut out = std::io::stdout().lock();
     let _ = writeln!(
         out,
@@ -532,6 +537,7 @@ fn print_banner(server: &Server, chosen: RootChoice) {
         chosen.why()
     );
     print_addresses(&mut out, server);
+    print_moved(&mut out, server, lang);
     print_tls(&mut out, server);
     print_features(&mut out, server);
     let _ = writeln!(out, "Press Ctrl-C to stop");
@@ -565,6 +571,24 @@ fn print_addresses(out: &mut impl Write, server: &Server) {
             );
         }
     }
+}
+
+/// Why the banner's port is not the one asked for, in `lang`.
+fn print_moved(out: &mut impl Write, server: &Server, lang: Lang) {
+    let Some(asked) = server.moved_from() else {
+        return;
+    };
+    let port = server.local_addr().port();
+    let said = match lang {
+        Lang::En => format!(
+            " * Port {asked} is in use (glasshttp may already be running in another window): \
+             serving on {port} instead"
+        ),
+        Lang::Zh => format!(
+            " * 端口 {asked} 已被占用（glasshttp 可能已经在另一个窗口中运行）：改用端口 {port}"
+        ),
+    };
+    let _ = writeln!(out, "{said}");
 }
 
 /// The banner's HTTPS lines: the version cap, the certificate and how to

@@ -180,7 +180,14 @@ pub struct Config {
     pub watch: bool,
     /// `--tls`: HTTPS.
     pub tls: Option<TlsOptions>,
+    /// No `--port` was given: when `addr`'s port is taken, serve on the
+    /// next free one of the [`FALLBACK_PORTS`] after it (a second
+    /// double-click, the first window hidden behind the browser).
+    pub port_fallback: bool,
 }
+
+/// How many ports after the default one are tried when it is taken.
+pub const FALLBACK_PORTS: u16 = 9;
 
 impl Config {
     /// Whether an observer will show each connection's handshake (the
@@ -222,6 +229,7 @@ impl Default for Config {
             sort: Sort::default(),
             watch: false,
             tls: None,
+            port_fallback: false,
             cache_settle_time: crate::files::cache::SETTLE_TIME,
         }
     }
@@ -290,9 +298,12 @@ impl fmt::Display for StartError {
             StartError::RootUnreadable(path, error) => {
                 write!(f, "root {} cannot be opened: {error}", path.display())
             }
-            StartError::AddrInUse(addr) => {
-                write!(f, "{addr} is already in use; pass --port")
-            }
+            StartError::AddrInUse(addr) => write!(
+                f,
+                "{addr} is already in use: glasshttp may already be running in another window; \
+                 close it, or pass --port {} (or --port 0 for any free port)",
+                addr.port().wrapping_add(1).max(1)
+            ),
             StartError::PermissionDenied(addr) => write!(
                 f,
                 "not allowed to listen on {addr} (ports below 1024 need privileges); pass --port"
@@ -315,6 +326,21 @@ impl fmt::Display for StartError {
             StartError::Report(path, error) => {
                 write!(f, "cannot write the report {}: {error}", path.display())
             }
+        }
+    }
+}
+
+impl StartError {
+    /// The error in `lang`: the ones a double-click user meets (a port in
+    /// use) in Chinese too; the rest as [`fmt::Display`] writes them.
+    pub fn in_lang(&self, lang: Lang) -> String {
+        match (self, lang) {
+            (StartError::AddrInUse(addr), Lang::Zh) => format!(
+                "{addr} 已被占用：glasshttp 可能已经在另一个窗口中运行；关闭那个窗口，\
+                 或者加上 --port {}（或 --port 0，使用任意空闲端口）",
+                addr.port().wrapping_add(1).max(1)
+            ),
+            _ => self.to_string(),
         }
     }
 }
@@ -342,6 +368,8 @@ pub struct Summary {
 /// A bound server, ready to [`Server::run`].
 pub struct Server {
     local_addrs: Vec<SocketAddr>,
+    /// The port asked for, when it was taken and another served instead.
+    moved_from: Option<u16>,
     /// How many of `local_addrs`, from the first, are HTTP (the rest are
     /// HTTPS).
     plain_addrs: usize,
@@ -453,6 +481,40 @@ fn listen_all(config: &Config) -> Result<Vec<TcpListener>, StartError> {
             }
         }
         return Ok(listeners);
+    }
+}
+
+/// Every listener, as [`listen_every_door`]; with `port_fallback`, on the
+/// next free port when the asked one is in use, and which port that was.
+fn listen_falling_back(
+    config: &Config,
+) -> Result<(Vec<TcpListener>, usize, Option<u16>), StartError> {
+    let asked = config.addr.port();
+    let mut port = asked;
+    loop {
+        let tried = Config {
+            addr: SocketAddr::new(config.addr.ip(), port),
+            ..config.clone()
+        };
+        match listen_every_door(&tried) {
+            Ok((listeners, plain)) => {
+                let moved = (port != asked).then_some(asked);
+                return Ok((listeners, plain, moved));
+            }
+            Err(StartError::AddrInUse(addr))
+                if config.port_fallback
+                    && addr.port() == port
+                    && port != 0
+                    && port < asked.saturating_add(FALLBACK_PORTS) =>
+            {
+                port += 1;
+            }
+            // The first port's error, which names the port asked for.
+            Err(StartError::AddrInUse(_)) if port != asked => {
+                return Err(StartError::AddrInUse(config.addr));
+            }
+            Err(error) => return Err(error),
+        }
     }
 }
 
@@ -604,7 +666,7 @@ impl Server {
     /// Checks the root and binds the listening sockets.
     pub fn bind(config: &Config) -> Result<Server, StartError> {
         let site = open_site(config)?;
-        let (listeners, plain_addrs) = listen_every_door(config)?;
+        let (listeners, plain_addrs, moved_from) = listen_falling_back(config)?;
         let local_addrs = listeners
             .iter()
             .map(TcpListener::local_addr)
@@ -622,6 +684,7 @@ impl Server {
             report: config.report.clone(),
             local_addrs,
             plain_addrs,
+            moved_from,
             tls: tls_banner,
             shared: Arc::new(Shared {
                 doors: listeners
@@ -657,6 +720,12 @@ impl Server {
     /// speaks HTTPS.
     pub fn is_secure(&self, addr: SocketAddr) -> bool {
         self.local_addrs[self.plain_addrs..].contains(&addr)
+    }
+
+    /// The port asked for, when it was in use and [`Server::local_addr`]'s
+    /// serves instead.
+    pub fn moved_from(&self) -> Option<u16> {
+        self.moved_from
     }
 
     /// What the banner says of HTTPS, with `--tls`.

@@ -134,7 +134,11 @@ fn start_up_errors_are_clear_and_exit_non_zero() {
             "port in use",
             vec!["--root", root, "--port", &busy_port],
             1,
-            format!("127.0.0.1:{busy_port} is already in use; pass --port"),
+            format!(
+                "127.0.0.1:{busy_port} is already in use: glasshttp may already be running in \
+                 another window; close it, or pass --port {} (or --port 0 for any free port)",
+                busy.local_addr().unwrap().port() + 1
+            ),
         ),
         (
             "missing root",
@@ -345,4 +349,56 @@ fn open_descriptors(pid: u32) -> usize {
     std::fs::read_dir(format!("/proc/{pid}/fd"))
         .map(|entries| entries.count())
         .unwrap_or(0)
+}
+
+/// A second double-click, the first window hidden behind the browser: with
+/// no `--port`, a taken 8080 moves the server to the next free port, and
+/// the banner says why, in the system's language; an explicit `--port`
+/// that is taken is an error that names the likely cause, in Chinese too.
+#[test]
+fn a_taken_default_port_moves_to_the_next_and_says_why() {
+    let site = Site::new();
+    let root = site.root.to_str().unwrap();
+    // Hold 8080 (or find it held already: the server must move either way).
+    let _held = TcpListener::bind("127.0.0.1:8080");
+    if TcpListener::bind("127.0.0.1:8080").is_ok() {
+        crate::common::say_skipped("port 8080 cannot be held for the test");
+        return;
+    }
+    let mut command = crate::common::binary_command();
+    command.args(["--root", root, "--bind", "127.0.0.1"]);
+    let mut server = crate::common::Binary::start_command(command, &[] as &[&str], &[]);
+    let banner = server.banner.join("\n");
+    assert!((8081..=8089).contains(&server.addr.port()), "{banner}");
+    assert!(
+        banner.contains(&format!(
+            "Port 8080 is in use (glasshttp may already be running in another window): \
+             serving on {} instead",
+            server.addr.port()
+        )),
+        "{banner}"
+    );
+    server.stop();
+    let busy = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = busy.local_addr().unwrap().port().to_string();
+    let output = crate::common::binary_command()
+        .args([
+            "--root",
+            root,
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            &port,
+            "--lang",
+            "zh",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("已被占用：glasshttp 可能已经在另一个窗口中运行"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("--port 0"), "{stderr}");
 }
