@@ -306,10 +306,7 @@ impl Cli {
         // Every flag's default is the server's own (its named constants, or
         // this), so the two cannot disagree.
         let defaults = Config::default();
-        let beside_program = std::env::current_exe()
-            .ok()
-            .and_then(|program| Some(program.parent()?.join("www")));
-        let (root, chosen) = choose_root(self.folder.or(self.root), beside_program, |dir| {
+        let (root, chosen) = choose_root(self.folder.or(self.root), beside_program(), |dir| {
             dir.is_dir()
         });
         let secs = Duration::from_secs;
@@ -411,6 +408,12 @@ impl Cli {
             keylog,
         }))
     }
+}
+
+/// The `www` folder beside the program (the Windows folder's).
+fn beside_program() -> Option<PathBuf> {
+    let program = std::env::current_exe().ok()?;
+    Some(program.parent()?.join("www"))
 }
 
 /// Why the served folder is the one it is, for the banner.

@@ -46,7 +46,9 @@ use pcap_file::pcapng::blocks::RawBlock;
 use pcap_file::pcapng::PcapNgWriter;
 use pcap_file::DataLink;
 
-use crate::observe::seam::{Observer, Opening};
+use crate::observe::explain;
+use crate::observe::seam::{ExchangeRecord, Observer, Opening};
+use crate::protocol::words::Lang;
 use crate::sys::TcpFacts;
 
 /// Payload bytes per segment when the system tells no MSS: an Ethernet
@@ -106,7 +108,7 @@ type Batch = Vec<Packet>;
 struct Packet {
     time: Duration,
     bytes: Vec<u8>,
-    comment: Option<&'static str>,
+    comment: Option<Cow<'static, str>>,
     /// The bytes are TLS key log lines, for a Decryption Secrets Block,
     /// not a packet.
     secrets: bool,
@@ -120,6 +122,8 @@ const TLS_KEY_LOG: u32 = 0x544c_534b;
 /// The pcapng file, shared by every connection: the queue to its writer.
 pub struct Capture {
     queue: SyncSender<Batch>,
+    /// The language of the comments on each request and answer.
+    lang: Lang,
     counts: Arc<Counts>,
 }
 
@@ -145,7 +149,7 @@ impl Capture {
     /// Creates (or truncates) `path` and writes the section, with its
     /// comment, and the one interface: raw IP packets, nanosecond times.
     /// At most `limit_bytes` are written, the header included.
-    pub fn create(path: &Path, limit_bytes: u64, tls: bool) -> io::Result<Capture> {
+    pub fn create(path: &Path, limit_bytes: u64, tls: bool, lang: Lang) -> io::Result<Capture> {
         let file = File::create(path)?;
         let section = SectionHeaderBlock {
             options: vec![
@@ -180,7 +184,11 @@ impl Capture {
         thread::Builder::new()
             .name("capture".into())
             .spawn(move || sink.run(batches))?;
-        Ok(Capture { queue, counts })
+        Ok(Capture {
+            queue,
+            lang,
+            counts,
+        })
     }
 
     /// Packets dropped so far because the writer could not keep up.
@@ -202,10 +210,16 @@ impl Capture {
 
     /// The record of one connection; it starts, with its three-way
     /// handshake, when the connection is [`Observer::opened`].
-    pub fn conversation(&self) -> Conversation<'_> {
+    /// The conversation of connection `id`.
+    pub fn conversation(&self, id: u64) -> Conversation<'_> {
         let unknown = SocketAddr::from(([0, 0, 0, 0], 0));
         Conversation {
             capture: self,
+            id,
+            lang: self.lang,
+            client_comment: None,
+            server_comment: None,
+            exchanges: 0,
             client: unknown,
             server: unknown,
             client_next: 0,
@@ -294,7 +308,7 @@ impl Sink {
                 data: Cow::Owned(packet.bytes),
                 options: packet
                     .comment
-                    .map(|text| EnhancedPacketOption::Comment(text.into()))
+                    .map(EnhancedPacketOption::Comment)
                     .into_iter()
                     .collect(),
             };
@@ -338,7 +352,10 @@ fn block_bytes(packet: &Packet) -> u64 {
     if packet.secrets {
         return 20 + padded(packet.bytes.len());
     }
-    let options = packet.comment.map_or(0, |text| 4 + padded(text.len()) + 4);
+    let options = packet
+        .comment
+        .as_ref()
+        .map_or(0, |text| 4 + padded(text.len()) + 4);
     28 + padded(packet.bytes.len()) + options + 4
 }
 
@@ -422,6 +439,16 @@ impl Shape {
 /// One connection's TCP stream, as it is reconstructed.
 pub struct Conversation<'a> {
     capture: &'a Capture,
+    /// The connection's number, for the comments on its data.
+    id: u64,
+    /// The language of the decisions' comments (`--lang`).
+    lang: Lang,
+    /// The comment the next data segment from each side carries: the
+    /// request's number for the client's, the decisions for the server's.
+    client_comment: Option<String>,
+    server_comment: Option<String>,
+    /// Exchanges answered so far.
+    exchanges: u64,
     client: SocketAddr,
     server: SocketAddr,
     /// The sequence number of each side's next byte.
@@ -485,14 +512,14 @@ impl Conversation<'_> {
         } else {
             SYN_MADE
         };
-        self.segment(&mut batch, syn_at, self.syn(opening), Some(comment));
+        self.segment(&mut batch, syn_at, self.syn(opening), Some(comment.into()));
         self.client_next = self.client_next.wrapping_add(1);
         let syn_ack_at = syn_at + Duration::from_micros(1).min(rtt);
         let syn_ack = self.syn_ack(opening);
-        self.segment(&mut batch, syn_ack_at, syn_ack, Some(SYN_ACK_MADE));
+        self.segment(&mut batch, syn_ack_at, syn_ack, Some(SYN_ACK_MADE.into()));
         self.server_next = self.server_next.wrapping_add(1);
         let ack = self.plain(Side::Client, ack(), &[]);
-        let comment = opening.tcp.is_some().then_some(ACK_MADE);
+        let comment = opening.tcp.is_some().then_some(ACK_MADE.into());
         self.segment(&mut batch, accepted, ack, comment);
         self.capture.write(batch);
     }
@@ -578,7 +605,12 @@ impl Conversation<'_> {
                 ..Flags::default()
             };
             let segment = self.plain(from, flags, chunk);
-            self.segment(&mut batch, now, segment, None);
+            let comment = match (index, from) {
+                (0, Side::Client) => self.client_comment.take().map(Cow::Owned),
+                (0, Side::Server) => self.server_comment.take().map(Cow::Owned),
+                _ => None,
+            };
+            self.segment(&mut batch, now, segment, comment);
             let next = self.next_mut(from);
             *next = next.wrapping_add(chunk.len() as u32);
         }
@@ -617,7 +649,7 @@ impl Conversation<'_> {
         batch: &mut Batch,
         time: Duration,
         segment: Segment<'_>,
-        comment: Option<&'static str>,
+        comment: Option<Cow<'static, str>>,
     ) {
         let (source, destination, seq, acknowledged) = match segment.from {
             Side::Client => (self.client, self.server, self.client_next, self.server_next),
@@ -698,6 +730,7 @@ fn negotiated(
 
 impl Observer for Conversation<'_> {
     fn opened(&mut self, opening: &Opening) {
+        self.name_next_request();
         self.client = canonical(opening.client);
         self.server = canonical(opening.server);
         self.client_next = opening.client_isn;
@@ -712,8 +745,30 @@ impl Observer for Conversation<'_> {
         true
     }
 
+    /// The first request's segment is named when the connection opens;
+    /// over TLS, after the handshake, when the records carry HTTP.
     fn received(&mut self, bytes: &[u8]) {
         self.data(Side::Client, bytes);
+    }
+
+    fn secured(&mut self, _handshake: &super::seam::Secured) {
+        self.name_next_request();
+    }
+
+    /// The answer about to go: its first segment carries its decisions, in
+    /// `--lang`'s language, which Wireshark shows in the packet's details
+    /// and gathers under Expert Info; the client's next segment is the next
+    /// request.
+    fn responding(&mut self, record: &ExchangeRecord<'_>) {
+        let lines = explain::explain(record);
+        let words: Vec<&str> = lines.iter().map(|said| said.get(self.lang)).collect();
+        let tag = match self.lang {
+            Lang::En => format!("[conn {} #{}]", self.id, record.number),
+            Lang::Zh => format!("[连接 {} #{}]", self.id, record.number),
+        };
+        self.server_comment = Some(format!("{tag} {}: {}", record.status, words.join("; ")));
+        self.exchanges = record.number;
+        self.name_next_request();
     }
 
     fn sent(&mut self, bytes: &[u8]) {
@@ -750,6 +805,18 @@ impl Observer for Conversation<'_> {
     /// A close the server saw as its own end: its FIN, if not yet sent.
     fn closed(&mut self, _reason: crate::protocol::CloseReason, _requests: u64) {
         self.server_closed();
+    }
+}
+
+impl Conversation<'_> {
+    /// Arms the comment of the client's next data segment: the request it
+    /// starts, by its number on the connection.
+    fn name_next_request(&mut self) {
+        let number = self.exchanges + 1;
+        self.client_comment = Some(match self.lang {
+            Lang::En => format!("[conn {} #{number}] request", self.id),
+            Lang::Zh => format!("[连接 {} #{number}] 请求", self.id),
+        });
     }
 }
 

@@ -72,7 +72,7 @@ impl Observers {
             observers.push(Box::new(journal.connection(id)));
         }
         if let Some(capture) = &self.capture {
-            observers.push(Box::new(capture.conversation()));
+            observers.push(Box::new(capture.conversation(id)));
         }
         observers.push(Box::new(access_log::AccessLog::new(client)));
         if let Some(trace) = &self.trace {
@@ -135,6 +135,10 @@ impl ConnectionObserver<'_> {
 
     pub fn closed(&mut self, reason: CloseReason, requests: u64) {
         self.each(|observer| observer.closed(reason, requests));
+    }
+
+    pub fn responding(&mut self, record: &ExchangeRecord<'_>) {
+        self.each(|observer| observer.responding(record));
     }
 
     pub fn secured(&mut self, handshake: &seam::Secured) {

@@ -51,6 +51,9 @@ pub trait Observer {
     fn exchanged(&mut self, _record: &ExchangeRecord<'_>) {}
     /// The connection ended, after `requests` exchanges.
     fn closed(&mut self, _reason: CloseReason, _requests: u64) {}
+    /// An answer is about to be written (told only when an observer wants
+    /// the bytes): its record, without what the writes will tell.
+    fn responding(&mut self, _record: &ExchangeRecord<'_>) {}
     /// HTTPS: the TLS handshake finished, or failed.
     fn secured(&mut self, _handshake: &Secured) {}
     /// HTTPS: session secrets, as key log lines, made before the bytes

@@ -374,6 +374,14 @@ impl Connection<'_> {
     ) -> Next {
         let keep_alive =
             persistence::decide(request, self.context.policy()).with_body_unread(body_unread);
+        if self.observer.wants_bytes() {
+            let outcome = Outcome::Served {
+                request,
+                decision: &decision,
+                keep_alive,
+            };
+            self.responding(request.raw(), outcome, response.status, received);
+        }
         let sent = self.answer(
             request.method == Method::Head,
             &response,
@@ -405,6 +413,10 @@ impl Connection<'_> {
                 .with_field("Content-Type", "text/plain; charset=utf-8"),
             false => Response::error(refusal.status),
         };
+        if self.observer.wants_bytes() {
+            let outcome = Outcome::Unreadable { why: refusal.why };
+            self.responding(head, outcome, response.status, received);
+        }
         let sent = self.answer(false, &response, ConnectionField::Close);
         let outcome = Outcome::Unreadable { why: refusal.why };
         self.observe(head, outcome, &response, &sent, received);
@@ -439,6 +451,21 @@ impl Connection<'_> {
             log::debug!("{}: write failed: {error}", self.peer());
         }
         sent
+    }
+
+    /// Tells the observers that want the bytes (the capture) what the
+    /// answer about to go decides, before its first byte.
+    fn responding(
+        &mut self,
+        request_head: &[u8],
+        outcome: Outcome<'_>,
+        status: Status,
+        received: Instant,
+    ) {
+        let number = self.requests + 1;
+        let record =
+            ExchangeRecord::new(number, request_head, outcome, status, &[], received, None);
+        self.observer.responding(&record);
     }
 
     /// Tells the observers about the exchange just answered.

@@ -419,8 +419,13 @@ impl ShutdownHandle {
 fn observers_for(config: &Config) -> Result<(Observers, Option<TcpListener>), StartError> {
     let capture = match &config.capture {
         Some(path) => Some(
-            Capture::create(path, config.capture_limit, config.tls.is_some())
-                .map_err(|error| StartError::Capture(path.clone(), error))?,
+            Capture::create(
+                path,
+                config.capture_limit,
+                config.tls.is_some(),
+                config.lang,
+            )
+            .map_err(|error| StartError::Capture(path.clone(), error))?,
         ),
         None => None,
     };

@@ -399,3 +399,50 @@ fn a_client_port_another_protocol_owns_still_reads_as_http() {
     );
     assert_eq!(http.lines().count(), 2, "request and response: {http}");
 }
+
+/// The decisions ride in the file a student hands in: the first segment of
+/// each request names it, and the first of each answer carries why, in
+/// `--lang`'s language, as Wireshark shows packet comments.
+#[test]
+fn each_request_and_answer_is_commented_with_its_decisions() {
+    if !require_program("tshark") {
+        return;
+    }
+    let site = crate::common::Site::new();
+    let capture = site.outside.path().join("commented.pcapng");
+    let capture_flag = capture.to_str().unwrap();
+    let mut server = Binary::serving(&site.root, &["--capture", capture_flag, "--lang", "zh"]);
+    let mut client = Client::connect(server.addr);
+    client.send(b"GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n");
+    let first = client.read_reply(false);
+    let etag = first.header("etag").unwrap().to_string();
+    client.send(
+        format!("GET /hello.txt HTTP/1.1\r\nHost: t\r\nIf-None-Match: {etag}\r\n\r\n").as_bytes(),
+    );
+    assert_eq!(client.read_reply(false).status, 304);
+    drop(client);
+    server.stop();
+    let comments = tshark(
+        &capture,
+        server.addr.port(),
+        &["-Y", "frame.comment", "-T", "fields", "-e", "frame.comment"],
+    );
+    let lines: Vec<&str> = comments
+        .lines()
+        .filter(|l| l.starts_with("[连接"))
+        .collect();
+    assert_eq!(lines[0], "[连接 1 #1] 请求", "{comments}");
+    assert!(
+        lines[1].starts_with("[连接 1 #1] 200 OK: GET /hello.txt -> 文件 /hello.txt"),
+        "{comments}"
+    );
+    assert_eq!(lines[2], "[连接 1 #2] 请求", "{comments}");
+    assert!(
+        lines[3].starts_with("[连接 1 #2] 304 Not Modified"),
+        "{comments}"
+    );
+    assert!(
+        lines[3].contains("If-None-Match 与当前的 ETag 匹配"),
+        "{comments}"
+    );
+}
