@@ -40,6 +40,9 @@ pub struct TracedConnection<'a> {
     id: u64,
     /// The capture, to say when it has dropped packets.
     capture: Option<&'a Capture>,
+    /// Whether the client's FIN was read (while lingering, or as an end
+    /// of stream).
+    client_fin: bool,
 }
 
 impl Observer for TracedConnection<'_> {
@@ -60,7 +63,15 @@ impl Observer for TracedConnection<'_> {
             .lines(self.id, &[explain_close_notify(by_client)]);
     }
 
+    fn client_closed(&mut self) {
+        self.client_fin = true;
+    }
+
     fn closed(&mut self, reason: CloseReason, requests: u64) {
+        let server_first = !reason.is_client_gone() && reason != CloseReason::EventsEnded;
+        if server_first && !self.client_fin {
+            self.trace.lines(self.id, &[UNSEEN_FIN.into()]);
+        }
         self.trace.closed(self.id, reason, requests);
         let dropped = self.capture.map_or(0, Capture::dropped);
         if dropped > 0 {
@@ -78,6 +89,13 @@ impl Observer for TracedConnection<'_> {
         }
     }
 }
+
+/// A close the server began, whose answer it never read.
+const UNSEEN_FIN: crate::protocol::words::Phrase = phrase(
+    "the client's FIN was not seen before the server closed its socket: the kernel answers it \
+     alone (FIN_WAIT_2, then TIME_WAIT), and no program sees it",
+    "服务器关闭套接字之前没有看到客户端的 FIN：之后由内核单独应答（FIN_WAIT_2，然后 TIME_WAIT），没有程序看得到它",
+);
 
 impl Trace {
     /// A trace on stderr in `lang`, coloured when stderr is a terminal that
@@ -103,6 +121,7 @@ impl Trace {
             trace: self,
             id,
             capture,
+            client_fin: false,
         }
     }
 

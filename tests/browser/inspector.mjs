@@ -26,6 +26,29 @@ const segments = (page) => page.$$eval('g.segment', (groups) => groups.map((g) =
   dashed: getComputedStyle(g.querySelector('line')).strokeDasharray !== 'none',
   text: g.querySelector('text').textContent,
 })));
+// Every label inside its drawing and clear of every other: a list of what
+// is not, each with its text.
+const layout = (page) => page.$$eval('svg', (svgs) => {
+  const problems = [];
+  for (const svg of svgs) {
+    const frame = svg.getBoundingClientRect();
+    const boxes = [...svg.querySelectorAll('text')]
+      .map((t) => ({ text: t.textContent, box: t.getBoundingClientRect() }))
+      .filter(({ box }) => box.width > 0);
+    for (const { text, box } of boxes) {
+      if (box.left < frame.left - 0.5 || box.right > frame.right + 0.5) problems.push(`outside: ${text}`);
+    }
+    for (let i = 0; i < boxes.length; i++) {
+      for (let j = i + 1; j < boxes.length; j++) {
+        const [a, b] = [boxes[i].box, boxes[j].box];
+        const across = Math.min(a.right, b.right) - Math.max(a.left, b.left);
+        const down = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);
+        if (across > 1 && down > 1) problems.push(`overlap: ${boxes[i].text} | ${boxes[j].text}`);
+      }
+    }
+  }
+  return problems;
+});
 const notes = (page) => page.$$eval('text.kernel-note, text.time-wait', (t) => t.map((n) => n.textContent));
 const waitForStatus = (page, status) => page.waitForFunction(
   (wanted) => [...document.querySelectorAll('g.exchange')].some((g) => g.dataset.status === wanted),
@@ -59,8 +82,10 @@ if (mode === 'live') {
   // Both heads of the first exchange, as sent, with their line ends shown.
   await inspector.locator('g.exchange', { hasText: 'GET / HTTP/1.1' }).first().click();
   check('details', await inspector.innerText('#details'));
+  check('layout', await layout(inspector));
   await inspector.click('#language');
   check('title-zh', await inspector.innerText('h1'));
+  check('layout-zh', await layout(inspector));
   check('decisions-zh', await decisions(inspector));
   check('connections', await inspector.$$eval('section.connection', (s) => s.length));
 } else {
@@ -77,6 +102,8 @@ if (mode === 'live') {
   check('segments', await segments(report));
   check('notes', await notes(report));
   check('closed', await report.$$eval('text.closed-why', (t) => t.map((n) => n.textContent)));
+  check('layout', await layout(report));
+  check('unseen', await report.$$eval('g.segment[data-kind="fin-unseen"]', (g) => g.length));
   // HTTPS: each TLS message drawn, in order, and the handshake's note.
   check('tls', await report.$$eval('g.tls', (groups) => groups.map((g) => ({
     kind: g.dataset.kind, name: g.dataset.name || null, by: g.dataset.by,

@@ -363,6 +363,10 @@ fn chromium_watches_the_lab_live_in_the_inspector_and_reads_the_report_offline()
         "{details}"
     );
     assert_eq!(live["title-zh"], "glasshttp 检查器");
+    // No label outside its drawing or over another, in either language.
+    for key in ["layout", "layout-zh"] {
+        assert_eq!(live[key], serde_json::json!([]), "{key}");
+    }
     // The switch changes the decisions too, not only the labels.
     let decisions_zh = list(&live["decisions-zh"]).join("\n");
     for said in ["文件 /index.html", "根目录下没有这个文件 -> 404 Not Found"] {
@@ -411,6 +415,11 @@ fn chromium_watches_the_lab_live_in_the_inspector_and_reads_the_report_offline()
     }
     assert!(!decisions.contains("the file /"), "{decisions}");
     check_handshakes(&offline["segments"], &offline["notes"], "由内核处理");
+    assert_eq!(
+        offline["layout"],
+        serde_json::json!([]),
+        "the report's labels"
+    );
     // Every connection is closed by the time of the report: each ends with
     // its FINs in the order they came, and who waits in TIME_WAIT.
     let segments = offline["segments"].as_array().unwrap();

@@ -452,3 +452,28 @@ fn the_trace_follows_the_systems_language_unless_lang_says_otherwise() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("expected en or zh"), "{stderr}");
 }
+
+/// A close the server begins (the idle timeout) while the client holds the
+/// connection: its FIN never reaches glasshttp, and the trace says who
+/// answers it instead of implying four segments.
+#[test]
+fn a_server_first_close_says_the_clients_fin_went_unseen() {
+    let site = crate::common::Site::new();
+    let server = Binary::serving(&site.root, &["--trace", "--idle-timeout", "1"]);
+    let mut client = Client::connect(server.addr);
+    client.send(b"GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n");
+    assert_eq!(client.read_reply(false).status, 200);
+    let lines = server.stderr_until("[conn 1] closed:");
+    let closed = lines.last().unwrap();
+    assert!(
+        closed.contains("idle for the whole idle timeout"),
+        "{closed}"
+    );
+    let unseen = &lines[lines.len() - 2];
+    assert!(
+        unseen.contains("the client's FIN was not seen before the server closed its socket"),
+        "{lines:#?}"
+    );
+    assert!(unseen.contains("FIN_WAIT_2, then TIME_WAIT"), "{unseen}");
+    drop(client);
+}
