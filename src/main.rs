@@ -319,6 +319,7 @@ impl Cli {
                 self.port.unwrap_or(server::DEFAULT_PORT),
             ),
             port_fallback: self.port.is_none(),
+            command: shown_command(std::env::args()),
             also_listen: match self.bind {
                 None => defaults.also_listen.clone(),
                 Some(_) => Vec::new(),
@@ -408,6 +409,30 @@ impl Cli {
             keylog,
         }))
     }
+}
+
+/// The command line as the report shows it: `--auth`'s password hidden.
+fn shown_command(args: impl Iterator<Item = String>) -> String {
+    let hide = |value: &str| match value.split_once(':') {
+        Some((user, _)) => format!("{user}:********"),
+        None => "********".to_string(),
+    };
+    let mut shown = Vec::new();
+    let mut secret_next = false;
+    for arg in args {
+        let arg = match arg.strip_prefix("--auth=") {
+            Some(value) => format!("--auth={}", hide(value)),
+            None if secret_next => hide(&arg),
+            None => arg,
+        };
+        secret_next = arg == "--auth";
+        shown.push(if arg.contains(' ') {
+            format!("\"{arg}\"")
+        } else {
+            arg
+        });
+    }
+    shown.join(" ")
 }
 
 /// The `www` folder beside the program (the Windows folder's).
@@ -733,6 +758,23 @@ mod tests {
         assert_eq!(default, glasshttp::observe::capture::DEFAULT_LIMIT_BYTES);
         let default = Cli::parse_from(["glasshttp", "--sink", "/upload"]).sink_limit;
         assert_eq!(default, glasshttp::files::upload::DEFAULT_SINK_LIMIT);
+    }
+
+    #[test]
+    fn the_reports_command_line_hides_the_password() {
+        let cases = [
+            (
+                "glasshttp --auth alice:s3cret www",
+                "glasshttp --auth alice:******** www",
+            ),
+            ("glasshttp --auth=bob:pw:x", "glasshttp --auth=bob:********"),
+            ("glasshttp --trace --port 0", "glasshttp --trace --port 0"),
+        ];
+        for (given, shown) in cases {
+            let args = given.split(' ').map(String::from);
+            assert_eq!(shown_command(args), shown);
+            assert!(!shown.contains("s3cret") && !shown.contains("pw"));
+        }
     }
 
     #[test]

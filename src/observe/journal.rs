@@ -52,6 +52,8 @@ pub struct Journal {
     changed: Condvar,
     keep: usize,
     started: Instant,
+    /// The same moment on the wall clock, for the report's summary.
+    started_at: std::time::SystemTime,
 }
 
 #[derive(Debug, Default)]
@@ -219,7 +221,13 @@ impl Journal {
             changed: Condvar::new(),
             keep: keep.max(1),
             started: Instant::now(),
+            started_at: std::time::SystemTime::now(),
         }
+    }
+
+    /// When the journal began: the moment every `_ms` time counts from.
+    pub fn started_at(&self) -> std::time::SystemTime {
+        self.started_at
     }
 
     /// The observer of connection `id`.

@@ -8,20 +8,60 @@ use crate::observe::journal::Snapshot;
 const TEMPLATE: &str = include_str!("inspector.html");
 /// Where a report's connections go: the live page leaves it `null`.
 const EMBEDDED: &str = r#"<script id="embedded" type="application/json">null</script>"#;
+/// Where a report's summary goes.
+const SUMMARY: &str = r#"<script id="summary-data" type="application/json">null</script>"#;
+
+/// What a report says of the whole run, above the connections.
+#[derive(Debug, Clone)]
+pub struct ReportSummary {
+    /// The command line, credentials hidden.
+    pub command: String,
+    /// When the server started (every time in the ladders counts from
+    /// it) and stopped.
+    pub started: std::time::SystemTime,
+    pub stopped: std::time::SystemTime,
+    /// Connections served and requests answered in all, those the report
+    /// no longer keeps included.
+    pub connections: u64,
+    pub requests: u64,
+}
+
+impl ReportSummary {
+    fn json(&self) -> serde_json::Value {
+        let utc = |at| {
+            let t = crate::protocol::civil::UtcTime::of(at);
+            format!(
+                "{}-{:02}-{:02} {:02}:{:02}:{:02} UTC",
+                t.year, t.month, t.day, t.hour, t.minute, t.second
+            )
+        };
+        serde_json::json!({
+            "command": self.command,
+            "started": utc(self.started),
+            "stopped": utc(self.stopped),
+            "connections": self.connections,
+            "requests": self.requests,
+        })
+    }
+}
 
 /// The live inspector's page.
 pub fn live() -> &'static str {
     TEMPLATE
 }
 
-/// A self-contained report of `snapshot`.
-pub fn report(snapshot: &Snapshot) -> String {
+/// A self-contained report of `snapshot`, opening with `summary`.
+pub fn report(snapshot: &Snapshot, summary: &ReportSummary) -> String {
     let mut json = Vec::new();
     // Writing into a Vec cannot fail.
     let _ = snapshot.write_json(&mut json);
     let json = script_safe(&String::from_utf8_lossy(&json));
     let embedded = format!(r#"<script id="embedded" type="application/json">{json}</script>"#);
-    TEMPLATE.replacen(EMBEDDED, &embedded, 1)
+    let said = script_safe(&summary.json().to_string());
+    let summary = format!(r#"<script id="summary-data" type="application/json">{said}</script>"#);
+    TEMPLATE
+        .replacen(EMBEDDED, &embedded, 1)
+        .replacen(SUMMARY, &summary, 1)
 }
 
 /// JSON that cannot change how an HTML parser reads the script element it
@@ -75,7 +115,16 @@ mod tests {
             dropped: 1,
             connections: Vec::new(),
         };
-        let page = report(&empty);
+        let summary = ReportSummary {
+            command: "glasshttp --report r.html".into(),
+            started: std::time::UNIX_EPOCH,
+            stopped: std::time::UNIX_EPOCH + std::time::Duration::from_secs(86_461),
+            connections: 7,
+            requests: 9,
+        };
+        let page = report(&empty, &summary);
+        assert!(!page.contains(SUMMARY));
+        assert!(page.contains("1970-01-02 00:01:01 UTC"), "{page}");
         assert!(!page.contains(EMBEDDED));
         assert!(page.contains(r#"{"keep":3,"dropped":1,"#), "{page}");
         assert_eq!(

@@ -180,6 +180,8 @@ pub struct Config {
     pub watch: bool,
     /// `--tls`: HTTPS.
     pub tls: Option<TlsOptions>,
+    /// The command line as the report shows it, credentials hidden.
+    pub command: String,
     /// No `--port` was given: when `addr`'s port is taken, serve on the
     /// next free one of the [`FALLBACK_PORTS`] after it (a second
     /// double-click, the first window hidden behind the browser).
@@ -230,6 +232,7 @@ impl Default for Config {
             watch: false,
             tls: None,
             port_fallback: false,
+            command: String::new(),
             cache_settle_time: crate::files::cache::SETTLE_TIME,
         }
     }
@@ -378,6 +381,8 @@ pub struct Server {
     /// `--inspect`'s listener, until [`Server::run`] starts it.
     inspector: Option<TcpListener>,
     report: Option<PathBuf>,
+    /// The command line, for the report.
+    command: String,
 }
 
 /// Starts a graceful shutdown from another thread (a signal handler's).
@@ -687,6 +692,7 @@ impl Server {
         Ok(Server {
             inspector,
             report: config.report.clone(),
+            command: config.command.clone(),
             local_addrs,
             plain_addrs,
             moved_from,
@@ -800,7 +806,17 @@ impl Server {
             inspector.stop();
         }
         if let (Some(path), Some(journal)) = (&self.report, journal) {
-            match std::fs::write(path, crate::observe::page::report(&journal.snapshot())) {
+            let said = crate::observe::page::ReportSummary {
+                command: self.command.clone(),
+                started: journal.started_at(),
+                stopped: std::time::SystemTime::now(),
+                connections: summary.connections,
+                requests: summary.requests,
+            };
+            match std::fs::write(
+                path,
+                crate::observe::page::report(&journal.snapshot(), &said),
+            ) {
                 Ok(()) => log::info!("report written to {}", path.display()),
                 Err(error) => {
                     let failure = StartError::Report(path.clone(), error).to_string();

@@ -103,6 +103,13 @@ if (mode === 'live') {
   check('notes', await notes(report));
   check('closed', await report.$$eval('text.closed-why', (t) => t.map((n) => n.textContent)));
   check('layout', await layout(report));
+  check('summary', await report.innerText('#summary'));
+  await report.fill('#filter', '404');
+  check('filtered-404', await report.$$eval('section.connection', (s) => s.filter((x) => !x.hidden).length));
+  await report.fill('#filter', '/no-such-path-in-the-lab');
+  check('filtered-nothing', await report.$$eval('section.connection', (s) => s.filter((x) => !x.hidden).length));
+  await report.fill('#filter', '');
+  check('filtered-none', await report.$$eval('section.connection', (s) => s.filter((x) => !x.hidden).length));
   check('unseen', await report.$$eval('g.segment[data-kind="fin-unseen"]', (g) => g.length));
   // HTTPS: each TLS message drawn, in order, and the handshake's note.
   check('tls', await report.$$eval('g.tls', (groups) => groups.map((g) => ({

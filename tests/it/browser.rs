@@ -420,6 +420,24 @@ fn chromium_watches_the_lab_live_in_the_inspector_and_reads_the_report_offline()
         serde_json::json!([]),
         "the report's labels"
     );
+    // The first screen: the command, when, the totals and each status.
+    let summary = offline["summary"].as_str().unwrap();
+    for said in [
+        "--report",
+        "启动时间",
+        " UTC",
+        "状态码",
+        "200 × ",
+        "404 × ",
+        "从服务器启动的那一刻算起",
+    ] {
+        assert!(summary.contains(said), "{said} not in {summary}");
+    }
+    // Filtered, only the connections that hold a match stay.
+    let shown = |key: &str| offline[key].as_u64().unwrap();
+    assert!(shown("filtered-404") >= 1, "{offline:#?}");
+    assert_eq!(shown("filtered-nothing"), 0);
+    assert_eq!(offline["filtered-none"], offline["connections"]);
     // Every connection is closed by the time of the report: each ends with
     // its FINs in the order they came, and who waits in TIME_WAIT.
     let segments = offline["segments"].as_array().unwrap();
