@@ -161,6 +161,11 @@ struct Cli {
     /// them) into one self-contained HTML file.
     #[arg(long, value_name = "FILE.html")]
     report: Option<PathBuf>,
+    /// At shutdown, write every exchange kept as an HTTP Archive (HAR 1.2)
+    /// with the server's timings, for the browser's DevTools (Network,
+    /// Import HAR).
+    #[arg(long, value_name = "FILE.har")]
+    har: Option<PathBuf>,
     /// Open the served page in the default browser once listening.
     #[arg(long)]
     open: bool,
@@ -344,6 +349,7 @@ impl Cli {
             inspect: self.inspect,
             inspect_keep: self.inspect_keep as usize,
             report: self.report,
+            har: self.har,
             auth: (self.auth).map(|credentials| Guard::new(credentials, &self.auth_path)),
             sink: self.sink.map(|sink| sink.with_limit(self.sink_limit)),
             added,

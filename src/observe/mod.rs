@@ -17,12 +17,14 @@
 //! | [`describe`] | the words for the protocol's rules: why a connection persists or closes, why a head or body was refused |
 //! | [`capture`] | `--capture`: the server's conversations as a pcapng file, with the kernel's TCP facts |
 //! | [`page`] | the inspector's page and the report: one self-contained HTML file |
+//! | [`har`] | `--har`: the exchanges kept, as an HTTP Archive (HAR 1.2) for the browser's DevTools |
 //! | [`journal`] | `--inspect` and `--report`: the last connections, whole, for the ladder diagrams |
 
 pub mod access_log;
 pub mod capture;
 pub mod describe;
 pub mod explain;
+pub mod har;
 pub mod journal;
 pub mod page;
 pub mod seam;

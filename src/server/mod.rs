@@ -164,6 +164,8 @@ pub struct Config {
     pub inspect_keep: usize,
     /// `--report`: the HTML file written at shutdown.
     pub report: Option<PathBuf>,
+    /// `--har`: the HTTP Archive written at shutdown.
+    pub har: Option<PathBuf>,
     /// `--auth`: the paths that need credentials (Basic, RFC 7617), and which.
     pub auth: Option<Guard>,
     /// `--sink`: where uploads are read and thrown away, and how large.
@@ -197,7 +199,11 @@ impl Config {
     /// listeners keep each SYN from before they listen. The same answer as
     /// [`Observers::reads_handshakes`], known before the observers exist.
     pub fn reads_handshakes(&self) -> bool {
-        self.trace || self.capture.is_some() || self.inspect.is_some() || self.report.is_some()
+        self.trace
+            || self.capture.is_some()
+            || self.inspect.is_some()
+            || self.report.is_some()
+            || self.har.is_some()
     }
 }
 
@@ -223,6 +229,7 @@ impl Default for Config {
             inspect: None,
             inspect_keep: crate::observe::journal::DEFAULT_KEEP,
             report: None,
+            har: None,
             auth: None,
             sink: None,
             added: Vec::new(),
@@ -274,6 +281,7 @@ pub enum StartError {
     Capture(PathBuf, io::Error),
     Inspector(SocketAddr, io::Error),
     Report(PathBuf, io::Error),
+    Har(PathBuf, io::Error),
     Spa(String),
     /// HTTPS cannot be served: the certificate, the key, the key log, the
     /// processor, or a build without TLS; the text says which.
@@ -329,6 +337,9 @@ impl fmt::Display for StartError {
             StartError::Report(path, error) => {
                 write!(f, "cannot write the report {}: {error}", path.display())
             }
+            StartError::Har(path, error) => {
+                write!(f, "cannot write the HAR file {}: {error}", path.display())
+            }
         }
     }
 }
@@ -381,6 +392,7 @@ pub struct Server {
     /// `--inspect`'s listener, until [`Server::run`] starts it.
     inspector: Option<TcpListener>,
     report: Option<PathBuf>,
+    har: Option<PathBuf>,
     /// The command line, for the report.
     command: String,
 }
@@ -437,13 +449,16 @@ fn observers_for(config: &Config) -> Result<(Observers, Option<TcpListener>), St
     if let Some(path) = &config.report {
         std::fs::File::create(path).map_err(|error| StartError::Report(path.clone(), error))?;
     }
+    if let Some(path) = &config.har {
+        std::fs::File::create(path).map_err(|error| StartError::Har(path.clone(), error))?;
+    }
     let listener = match config.inspect {
         Some(addr) => {
             Some(TcpListener::bind(addr).map_err(|error| StartError::Inspector(addr, error))?)
         }
         None => None,
     };
-    let wanted = listener.is_some() || config.report.is_some();
+    let wanted = listener.is_some() || config.report.is_some() || config.har.is_some();
     let observers = Observers {
         trace: config
             .trace
@@ -692,6 +707,7 @@ impl Server {
         Ok(Server {
             inspector,
             report: config.report.clone(),
+            har: config.har.clone(),
             command: config.command.clone(),
             local_addrs,
             plain_addrs,
@@ -805,7 +821,7 @@ impl Server {
         if let Some(inspector) = inspector {
             inspector.stop();
         }
-        if let (Some(path), Some(journal)) = (&self.report, journal) {
+        if let (Some(path), Some(journal)) = (&self.report, &journal) {
             let said = crate::observe::page::ReportSummary {
                 command: self.command.clone(),
                 started: journal.started_at(),
@@ -820,6 +836,16 @@ impl Server {
                 Ok(()) => log::info!("report written to {}", path.display()),
                 Err(error) => {
                     let failure = StartError::Report(path.clone(), error).to_string();
+                    summary.report_error = Some(failure);
+                }
+            }
+        }
+        if let (Some(path), Some(journal)) = (&self.har, &journal) {
+            let archive = crate::observe::har::har(&journal.snapshot(), journal.started_at());
+            match std::fs::write(path, archive) {
+                Ok(()) => log::info!("HAR written to {}", path.display()),
+                Err(error) => {
+                    let failure = StartError::Har(path.clone(), error).to_string();
                     summary.report_error = Some(failure);
                 }
             }

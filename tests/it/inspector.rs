@@ -591,3 +591,68 @@ fn an_inspector_off_loopback_says_what_it_exposes_and_answers_to_that_address() 
     );
     assert_eq!(reply.status, 421, "an address it was not reached on");
 }
+
+/// `--har`: at shutdown, every exchange kept as HAR 1.2, with the server's
+/// timings, the connection it came on, and credentials hidden.
+#[test]
+fn the_har_holds_every_exchange_with_the_servers_timings() {
+    let site = crate::common::Site::new();
+    let har = site.outside.path().join("lab.har");
+    let flags = [
+        "--har",
+        har.to_str().unwrap(),
+        "--auth",
+        "alice:s3cret",
+        "--auth-path",
+        "/docs/",
+    ];
+    let mut server = Binary::serving(&site.root, &flags);
+    let mut client = Client::connect(server.addr);
+    client.send(b"GET /hello.txt HTTP/1.1\r\nHost: lab.test\r\n\r\n");
+    let first = client.read_reply(false);
+    let etag = first.header("etag").unwrap().to_string();
+    let again =
+        format!("GET /hello.txt HTTP/1.1\r\nHost: lab.test\r\nIf-None-Match: {etag}\r\n\r\n");
+    client.send(again.as_bytes());
+    assert_eq!(client.read_reply(false).status, 304);
+    client.send(
+        b"GET /docs/ HTTP/1.1\r\nHost: lab.test\r\nAuthorization: Basic YWxpY2U6czNjcmV0\r\n\r\n",
+    );
+    assert_eq!(client.read_reply(false).status, 200);
+    drop(client);
+    server.stop();
+    let text = std::fs::read_to_string(&har).unwrap();
+    assert!(
+        !text.contains("YWxpY2U6czNjcmV0"),
+        "credentials never in the file"
+    );
+    let archive: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let log = &archive["log"];
+    assert_eq!(log["version"], "1.2");
+    let entries = log["entries"].as_array().unwrap();
+    let statuses: Vec<u64> = entries
+        .iter()
+        .map(|e| e["response"]["status"].as_u64().unwrap())
+        .collect();
+    assert_eq!(statuses, [200, 304, 200]);
+    let first = &entries[0];
+    assert_eq!(first["request"]["method"], "GET");
+    assert_eq!(first["request"]["url"], "http://lab.test/hello.txt");
+    assert_eq!(first["response"]["content"]["size"], 13);
+    assert_eq!(
+        first["response"]["content"]["mimeType"],
+        "text/plain; charset=utf-8"
+    );
+    assert!(first["startedDateTime"].as_str().unwrap().ends_with('Z'));
+    for entry in entries {
+        for timing in ["send", "wait", "receive"] {
+            assert!(entry["timings"][timing].as_f64().unwrap() >= 0.0, "{entry}");
+        }
+        // One keep-alive connection.
+        assert_eq!(entry["connection"], entries[0]["connection"]);
+    }
+    assert!(entries[1]["comment"]
+        .as_str()
+        .unwrap()
+        .contains("304 Not Modified"));
+}
