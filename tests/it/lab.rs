@@ -439,3 +439,50 @@ fn the_https_step_of_both_guides_holds() {
     let requests = String::from_utf8_lossy(&decrypted.stdout);
     assert!(requests.lines().any(|uri| uri == "/"), "{requests}");
 }
+
+/// Step W11 of both guides: chunked transfer coding, in an answer (the
+/// reload stream) and in a request (an upload to the sink), with the
+/// guide's commands.
+#[test]
+fn the_chunked_step_of_both_guides_holds() {
+    use crate::common::Client;
+    for guide in ["docs/LAB.md", "docs/LAB.zh-CN.md"] {
+        let text =
+            std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(guide)).unwrap();
+        for quoted in [
+            ".\\glasshttp.exe --watch --trace",
+            "curl.exe -s -N -D - --max-time 20 http://127.0.0.1:8080/.glasshttp/reload",
+            "curl.exe -s -H \"Transfer-Encoding: chunked\" -F \"file=@alice.txt\" http://127.0.0.1:8080/upload",
+        ] {
+            assert!(text.contains(quoted), "{guide} lacks {quoted}");
+        }
+    }
+    let site = crate::common::Site::new();
+    let watching = Binary::serving(&site.root, &["--watch"]);
+    let mut stream = Client::connect(watching.addr);
+    stream.send(b"GET /.glasshttp/reload HTTP/1.1\r\nHost: t\r\n\r\n");
+    let head =
+        crate::common::read_until(&mut stream, "\r\n\r\n", std::time::Duration::from_secs(10));
+    assert!(
+        head.contains("Transfer-Encoding: chunked") && !head.contains("Content-Length"),
+        "{head}"
+    );
+    let sink = Binary::serving(&site.root, &["--sink", "/upload"]);
+    let mut client = Client::connect(sink.addr);
+    let body = "--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"alice.txt\"\r\n\r\nhello\r\n--b--\r\n";
+    client.send(
+        format!(
+            "POST /upload HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\
+             Content-Type: multipart/form-data; boundary=b\r\n\r\n{:X}\r\n{body}\r\n0\r\n\r\n",
+            body.len()
+        )
+        .as_bytes(),
+    );
+    let answer = client.read_reply(false);
+    assert_eq!(answer.status, 200);
+    assert!(
+        answer.body_text().contains(&body.len().to_string()),
+        "{}",
+        answer.body_text()
+    );
+}
