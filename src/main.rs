@@ -304,10 +304,7 @@ impl Cli {
     fn into_config(self) -> Result<(Config, RootChoice), String> {
         let added = added_fields(&self.headers);
         let tls = self.tls_options()?;
-        let default_max_connections = raise_open_file_limit();
-        log::debug!(
-            "the open-file and task limits allow {default_max_connections} connections by default"
-        );
+        let default_max_connections = default_max_connections();
         // Every flag's default is the server's own (its named constants, or
         // this), so the two cannot disagree.
         let defaults = Config::default();
@@ -415,6 +412,14 @@ impl Cli {
             keylog,
         }))
     }
+}
+
+/// The connection limit when `--max-connections` is not given: what the
+/// open-file and task limits allow, raised first where they can be.
+fn default_max_connections() -> usize {
+    let most = raise_open_file_limit();
+    log::debug!("the open-file and task limits allow {most} connections by default");
+    most
 }
 
 /// The command line as the report shows it: `--auth`'s password hidden.

@@ -594,9 +594,17 @@ fn explain_file(request: &Request, file: &FileDecision, status: Status) -> Vec<S
         .map(|part| visible(part.as_os_str().to_string_lossy().as_bytes()))
         .collect();
     let path = path.join("/");
+    // A coded representation's size is its own, not the file's on disk.
+    let (coded_en, coded_zh) = match negotiation.coding {
+        Some(coding) => (
+            format!(" as {}", coding.token()),
+            format!(" 的 {} 压缩形式", coding.token()),
+        ),
+        None => (String::new(), String::new()),
+    };
     let mut lines = vec![Said::new(
-        format!("{method} {target} -> the file /{path}, {size} bytes, ETag {etag}"),
-        format!("{method} {target} -> 文件 /{path}，{size} 字节，ETag {etag}"),
+        format!("{method} {target} -> the file /{path}{coded_en}, {size} bytes, ETag {etag}"),
+        format!("{method} {target} -> 文件 /{path}{coded_zh}，{size} 字节，ETag {etag}"),
     )];
     lines.extend(explain_negotiation(request, negotiation));
     if negotiation.reload_script {

@@ -73,7 +73,6 @@ fn entry(connection: &Value, exchange: &Value, started: SystemTime) -> Value {
     } else {
         format!("{scheme}://{host}{target}")
     };
-    let body = exchange["body_bytes"].as_u64().unwrap_or(0);
     let server = connection["server"].as_str().unwrap_or_default();
     let server_ip = server.rsplit_once(':').map_or(server, |(ip, _)| ip);
     let decision = exchange["decision"]["en"]
@@ -81,33 +80,21 @@ fn entry(connection: &Value, exchange: &Value, started: SystemTime) -> Value {
         .cloned()
         .unwrap_or_default();
     let decision: Vec<&str> = decision.iter().filter_map(Value::as_str).collect();
+    let request = json!({
+        "method": method,
+        "url": url,
+        "httpVersion": version,
+        "cookies": [],
+        "headers": headers(&request_head),
+        "queryString": [],
+        "headersSize": -1,
+        "bodySize": -1,
+    });
     json!({
         "startedDateTime": iso8601(started + Duration::from_secs_f64(received.max(0.0) / 1000.0)),
         "time": (last - received).max(0.0),
-        "request": {
-            "method": method,
-            "url": url,
-            "httpVersion": version,
-            "cookies": [],
-            "headers": headers(&request_head),
-            "queryString": [],
-            "headersSize": -1,
-            "bodySize": -1,
-        },
-        "response": {
-            "status": exchange["status"],
-            "statusText": exchange["reason"],
-            "httpVersion": "HTTP/1.1",
-            "cookies": [],
-            "headers": headers(&response_head),
-            "content": {
-                "size": body,
-                "mimeType": field(&response_head, "content-type").unwrap_or_default(),
-            },
-            "redirectURL": field(&response_head, "location").unwrap_or_default(),
-            "headersSize": -1,
-            "bodySize": body,
-        },
+        "request": request,
+        "response": response(exchange, &response_head),
         "cache": {},
         "timings": {
             "blocked": -1, "dns": -1, "connect": -1, "ssl": -1,
@@ -118,6 +105,25 @@ fn entry(connection: &Value, exchange: &Value, started: SystemTime) -> Value {
         "serverIPAddress": server_ip.trim_start_matches('[').trim_end_matches(']'),
         "connection": connection["id"].to_string(),
         "comment": decision.join("; "),
+    })
+}
+
+/// The response part of an entry.
+fn response(exchange: &Value, head: &[(String, String)]) -> Value {
+    let body = exchange["body_bytes"].as_u64().unwrap_or(0);
+    json!({
+        "status": exchange["status"],
+        "statusText": exchange["reason"],
+        "httpVersion": "HTTP/1.1",
+        "cookies": [],
+        "headers": headers(head),
+        "content": {
+            "size": body,
+            "mimeType": field(head, "content-type").unwrap_or_default(),
+        },
+        "redirectURL": field(head, "location").unwrap_or_default(),
+        "headersSize": -1,
+        "bodySize": body,
     })
 }
 
