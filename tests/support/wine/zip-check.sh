@@ -91,5 +91,30 @@ code=0
 check "a missing root is an error" yes \
   "$([ "$code" -ne 0 ] && grep -q 'does not exist' "$work/error" && echo yes || echo "no ($code)")"
 
+# The guides open with a double-click: HTML, whole, every link inside the
+# folder resolving (the other guide, or a heading of the same one).
+for guide in LAB.html LAB.zh-CN.html; do
+  check "$guide: a page with its tables and commands" yes \
+    "$(grep -q '<table' "$folder/docs/$guide" && grep -q '<pre><code' "$folder/docs/$guide" && echo yes || echo no)"
+  check "$guide: every link resolves inside the folder" "" "$(python3 - "$folder/docs" "$guide" <<'PY'
+import html, os, re, sys, urllib.parse
+folder, name = sys.argv[1], sys.argv[2]
+def ids(page):
+    return set(re.findall(r' id="([^"]+)"', open(os.path.join(folder, page), encoding="utf-8").read()))
+text = open(os.path.join(folder, name), encoding="utf-8").read()
+for href in re.findall(r'href="([^"]*)"', text):
+    href = urllib.parse.unquote(html.unescape(href))
+    if href.startswith(("http://", "https://")):
+        continue
+    page, _, anchor = href.partition("#")
+    page = page or name
+    if not os.path.exists(os.path.join(folder, page)) or (anchor and anchor not in ids(page)):
+        print(href)
+PY
+)"
+done
+check "START-HERE.txt names the HTML guides" yes \
+  "$(grep -q 'docs\\LAB.html' "$folder/START-HERE.txt" && grep -q 'docs\\LAB.zh-CN.html' "$folder/START-HERE.txt" && echo yes || echo no)"
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
