@@ -16,6 +16,23 @@ use std::process::Command;
 use crate::common::{www, Binary, Site};
 use crate::listing::listed_site;
 
+/// The report at `report_file`, read offline by inspector.mjs in a
+/// Chinese browser, its screenshot saved as `shot`: what it printed.
+fn read_report(report_file: &Path, shot: &str) -> String {
+    let driver_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
+    let shot = Path::new(env!("CARGO_TARGET_TMPDIR")).join(shot);
+    let profile = tempfile::tempdir().unwrap();
+    run_driver(
+        &driver_dir.join("inspector.mjs"),
+        &[
+            "report".as_ref(),
+            report_file.as_os_str(),
+            profile.path().as_os_str(),
+            shot.as_os_str(),
+        ],
+    )
+}
+
 /// One response the browser saw: phase, status on the wire, Range sent, path.
 #[derive(Debug, PartialEq)]
 struct Seen {
@@ -493,16 +510,7 @@ fn chromium_reads_the_tls_handshake_in_the_report() {
     let reply = Command::new("curl").args(["-sk", &url]).output().unwrap();
     assert_eq!(String::from_utf8_lossy(&reply.stdout), "hello, world\n");
     server.stop();
-    let shot = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report-tls.png");
-    let printed = run_driver(
-        &driver_dir.join("inspector.mjs"),
-        &[
-            "report".as_ref(),
-            report_file.as_os_str(),
-            tempfile::tempdir().unwrap().path().as_os_str(),
-            shot.as_os_str(),
-        ],
-    );
+    let printed = read_report(&report_file, "report-tls.png");
     let checks = checks_of(&printed);
     let drawn = checks["tls"].as_array().unwrap();
     let named: Vec<String> = drawn
@@ -599,16 +607,7 @@ fn chromium_finds_every_connection_in_a_report_of_hostile_requests() {
     let sent = crate::inspector::send_hostile_requests(server.addr);
     server.wait_for_closes(sent);
     server.stop();
-    let shot = Path::new(env!("CARGO_TARGET_TMPDIR")).join("hostile-report.png");
-    let printed = run_driver(
-        &driver_dir.join("inspector.mjs"),
-        &[
-            "report".as_ref(),
-            report_file.as_os_str(),
-            tempfile::tempdir().unwrap().path().as_os_str(),
-            shot.as_os_str(),
-        ],
-    );
+    let printed = read_report(&report_file, "hostile-report.png");
     let offline = checks_of(&printed);
     assert_eq!(offline["connections"], sent as u64, "{printed}");
 }

@@ -37,6 +37,15 @@ impl DataHome {
     }
 }
 
+/// A site served over HTTPS with `extra` flags: the site, the CA's home,
+/// and the server.
+fn served(extra: &[&str]) -> (Site, DataHome, Binary) {
+    let site = Site::new();
+    let home = DataHome::new();
+    let server = serve_tls(&site.root, &home, extra);
+    (site, home, server)
+}
+
 /// The binary serving `root` over HTTPS with `extra` flags.
 fn serve_tls(root: &Path, home: &DataHome, extra: &[&str]) -> Binary {
     let mut flags = vec!["--tls"];
@@ -61,9 +70,7 @@ fn curl_trusts_the_ca_the_banner_names_and_nothing_else() {
     if !require_program("curl") {
         return;
     }
-    let site = Site::new();
-    let home = DataHome::new();
-    let mut server = serve_tls(&site.root, &home, &[]);
+    let (_site, home, mut server) = served(&[]);
     let ca = home.ca();
     let banner = server.banner.join("\n");
     // The folder as given, then the file (after a backslash on Windows).
@@ -142,6 +149,20 @@ fn the_local_ca_is_made_once_and_trusted_across_starts() {
         text(&reply.stderr)
     );
     second.stop();
+}
+
+/// `openssl s_client -quiet` at `addr` with `flags`, its input a pipe and
+/// its output read by the test when it wants (errors thrown away).
+fn quiet_client(addr: std::net::SocketAddr, flags: &[&str]) -> std::process::Child {
+    Command::new("openssl")
+        .args(["s_client", "-quiet"])
+        .args(flags)
+        .args(["-connect", &addr.to_string()])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("run openssl")
 }
 
 /// `openssl s_client` at `addr` with `version_flag`: what it printed.
@@ -296,9 +317,7 @@ fn the_key_log_holds_the_secrets_curl_holds() {
 
 #[test]
 fn plain_http_at_the_https_port_is_told_to_use_https() {
-    let site = Site::new();
-    let home = DataHome::new();
-    let mut server = serve_tls(&site.root, &home, &["--trace"]);
+    let (_site, _home, mut server) = served(&["--trace"]);
     let mut stream = TcpStream::connect(server.https_addr()).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
@@ -339,9 +358,7 @@ fn http_and_https_side_by_side_with_tls_port() {
     if !require_program("curl") {
         return;
     }
-    let site = Site::new();
-    let home = DataHome::new();
-    let mut server = serve_tls(&site.root, &home, &["--tls-port", "0"]);
+    let (_site, home, mut server) = served(&["--tls-port", "0"]);
     let banner = server.banner.join("\n");
     assert!(banner.contains("http://127.0.0.1:") && banner.contains("https://127.0.0.1:"));
     let http = format!("http://{}/hello.txt", server.addr);
@@ -368,9 +385,7 @@ fn ranges_conditionals_and_keep_alive_work_the_same_over_tls() {
     if !require_program("curl") {
         return;
     }
-    let site = Site::new();
-    let home = DataHome::new();
-    let mut server = serve_tls(&site.root, &home, &[]);
+    let (_site, home, mut server) = served(&[]);
     let url = format!("https://localhost:{}/hello.txt", server.https_addr().port());
     let ca = home.ca();
     let ca = ca.to_str().unwrap();
@@ -402,21 +417,8 @@ fn the_server_says_close_notify_before_it_closes_an_idle_connection() {
     if !require_program("openssl") {
         return;
     }
-    let site = Site::new();
-    let home = DataHome::new();
-    let mut server = serve_tls(&site.root, &home, &["--trace", "--idle-timeout", "1"]);
-    let mut child = Command::new("openssl")
-        .args([
-            "s_client",
-            "-connect",
-            &server.https_addr().to_string(),
-            "-quiet",
-        ])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let (_site, _home, mut server) = served(&["--trace", "--idle-timeout", "1"]);
+    let mut child = quiet_client(server.https_addr(), &[]);
     let line = server.wait_for_stderr("close_notify sent by the server");
     assert!(line.contains("[conn 1]"), "{line}");
     let closed = server.wait_for_stderr("closed:");
@@ -428,9 +430,7 @@ fn the_server_says_close_notify_before_it_closes_an_idle_connection() {
 
 #[test]
 fn a_handshake_that_does_not_finish_is_held_to_the_head_timeout() {
-    let site = Site::new();
-    let home = DataHome::new();
-    let mut server = serve_tls(&site.root, &home, &["--trace", "--head-timeout", "1"]);
+    let (_site, _home, mut server) = served(&["--trace", "--head-timeout", "1"]);
     let mut stream = TcpStream::connect(server.https_addr()).unwrap();
     // The start of a handshake record, and nothing more.
     stream.write_all(&[22, 3, 1, 0, 200, 1]).unwrap();
@@ -542,19 +542,7 @@ fn credentials_uploads_and_pipelining_work_the_same_over_tls() {
         text(&answer.stdout)
     );
     // Two requests in one write, over one TLS session: two answers, in order.
-    let mut child = Command::new("openssl")
-        .args([
-            "s_client",
-            "-quiet",
-            "-ign_eof",
-            "-connect",
-            &server.https_addr().to_string(),
-        ])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = quiet_client(server.https_addr(), &["-ign_eof"]);
     let pipelined = "GET /hello.txt HTTP/1.1\r\nHost: a\r\n\r\n\
                      GET /style.css HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n";
     child
@@ -568,18 +556,7 @@ fn credentials_uploads_and_pipelining_work_the_same_over_tls() {
     let style = output.find("h1 { color: red }").expect(&output);
     assert!(hello < style, "{output}");
     // A graceful stop says close_notify to an idle connection before its FIN.
-    let mut idle = Command::new("openssl")
-        .args([
-            "s_client",
-            "-quiet",
-            "-connect",
-            &server.https_addr().to_string(),
-        ])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut idle = quiet_client(server.https_addr(), &[]);
     let opened = server.wait_for_stderr("TLS handshake done");
     let id = opened.split(']').next().unwrap().to_string() + "]";
     server.ask_to_stop();
@@ -598,24 +575,10 @@ fn a_reload_stream_over_tls_frees_its_slot_when_the_page_goes() {
     if !require_program("openssl") {
         return;
     }
-    let site = Site::new();
-    let home = DataHome::new();
-    let mut server = serve_tls(&site.root, &home, &["--watch", "--trace"]);
+    let (_site, _home, mut server) = served(&["--watch", "--trace"]);
     // -no_ign_eof: the end of its input makes s_client say close_notify
     // and leave, as a page's TLS does when it goes.
-    let mut page = Command::new("openssl")
-        .args([
-            "s_client",
-            "-quiet",
-            "-no_ign_eof",
-            "-connect",
-            &server.https_addr().to_string(),
-        ])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut page = quiet_client(server.https_addr(), &["-no_ign_eof"]);
     let mut stdin = page.stdin.take().unwrap();
     stdin
         .write_all(
