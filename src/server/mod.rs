@@ -673,7 +673,13 @@ fn tls_settings(
     };
     let settings =
         tls::TlsSettings::new(identity, options.max, options.keylog.as_deref(), capturing)
-            .map_err(StartError::Tls)?;
+            .map_err(|why| match &options.certificate {
+                // The user's own pair: name both files, as a missing one is.
+                CertificateSource::Files { cert, key } if !why.contains("key log") => {
+                    StartError::Tls(format!("{} and {}: {why}", cert.display(), key.display()))
+                }
+                _ => StartError::Tls(why),
+            })?;
     Ok((settings, banner))
 }
 

@@ -479,6 +479,9 @@ fn certificate_files_that_cannot_be_used_are_one_line_and_exit_1() {
         let stderr = text(&output.stderr);
         assert_eq!(output.status.code(), Some(1), "{cert:?}: {stderr}");
         assert!(stderr.contains(words), "{words}: {stderr}");
+        // The line names the file it is about.
+        let named = cert.file_name().unwrap().to_str().unwrap();
+        assert!(stderr.contains(named), "{named}: {stderr}");
         assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
     }
 }
