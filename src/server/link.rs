@@ -110,6 +110,7 @@ impl Link<'_> {
             #[cfg(feature = "tls")]
             Link::Tls(stream, session) => session.notify_close(stream, observer),
         }
+        // Read only by TLS: a build without it has nothing to tell.
         let _ = observer;
     }
 
