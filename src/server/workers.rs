@@ -210,7 +210,10 @@ fn serve_one(shared: &Shared, door: &Door, stream: TcpStream, peer: SocketAddr) 
 
 /// Answers 503 without serving: the response is small enough for an empty
 /// socket buffer, so the write cannot block. At an HTTPS door (`secure`)
-/// the connection is closed without an answer.
+/// past the limit, the thread that would have served the connection runs
+/// the TLS handshake first (within the head timeout) and sends the 503
+/// over it; the last acceptor (no thread to be had) cannot wait for a
+/// handshake, and closes the connection at once.
 #[inline(never)]
 fn refuse(
     shared: &Shared,
@@ -220,23 +223,17 @@ fn refuse(
     why: Refused,
 ) {
     shared.refused.fetch_add(1, Ordering::Relaxed);
-    let (outcome, reason) = match why {
-        Refused::OverLimit => {
-            let limit = shared.max_connections;
-            let message = format!("connection limit ({limit}) reached");
-            warn_once_a_second(shared, &message);
-            (Outcome::OverLimit { limit }, CloseReason::OverLimit)
-        }
-        Refused::NoThread => (Outcome::NoThread, CloseReason::NoThread),
-    };
-    if secure {
-        // A 503 over HTTPS needs a TLS handshake first, which the accepting
-        // thread must not wait for: the connection is closed at once.
+    let (outcome, reason) = why.outcome(shared);
+    if secure && reason == CloseReason::NoThread {
         let _ = stream.shutdown(Shutdown::Both);
         return;
     }
     let local = stream.local_addr().unwrap_or(peer);
     let mut observer = shared.context.observers.connection(id, peer, local, stream);
+    let Some(mut link) = refusal_link(shared, (stream, secure), &mut observer) else {
+        observer.closed(CloseReason::TlsFailed, 0);
+        return;
+    };
     let received = Instant::now();
     let response = Response::error(Status::ServiceUnavailable)
         .with_field("Retry-After", RETRY_AFTER_SECS.to_string());
@@ -249,17 +246,16 @@ fn refuse(
         added: &shared.context.added,
     };
     let mut head = Vec::with_capacity(256);
+    // Over TCP the socket is non-blocking and the 503 small: a write that
+    // would wait is given up at once (no time allowed without progress).
+    // Over TLS the handshake has shown the client reads.
+    let patience = match secure {
+        true => shared.context.write_timeout,
+        false => Duration::ZERO,
+    };
+    let sent = wire::send(&mut link, outgoing, &mut head, observer.tap(), patience);
+    link.notify_close(&mut observer);
     let _ = stream.set_nonblocking(true);
-    // The socket is non-blocking and the 503 small: a write that would wait
-    // is given up at once (no time allowed without progress).
-    let mut link = Link::Plain(stream);
-    let sent = wire::send(
-        &mut link,
-        outgoing,
-        &mut head,
-        observer.tap(),
-        Duration::ZERO,
-    );
     let record = ExchangeRecord::new(1, &[], outcome, response.status, &head, received, sent.ok());
     observer.exchanged(&record);
     // Read what the client already sent, so closing does not reset the
@@ -271,6 +267,56 @@ fn refuse(
     let _ = stream.shutdown(Shutdown::Write);
     observer.server_closed();
     observer.closed(reason, 1);
+}
+
+/// The link a refusal is written on: the socket, made non-blocking; or,
+/// at an HTTPS door, TLS over it, once the handshake has finished within
+/// the head timeout (`None` when it did not).
+fn refusal_link<'a>(
+    shared: &Shared,
+    (stream, secure): (&'a TcpStream, bool),
+    observer: &mut crate::observe::ConnectionObserver<'_>,
+) -> Option<Link<'a>> {
+    if !secure {
+        let _ = stream.set_nonblocking(true);
+        return Some(Link::Plain(stream));
+    }
+    #[cfg(feature = "tls")]
+    {
+        let context = &shared.context;
+        let settings = context.tls.as_ref()?;
+        let deadline = Instant::now() + context.head_timeout;
+        let session = crate::server::tls::Session::accept(
+            stream,
+            settings,
+            deadline,
+            context.write_timeout,
+            observer,
+        )
+        .ok()?;
+        Some(Link::Tls(stream, Box::new(session)))
+    }
+    #[cfg(not(feature = "tls"))]
+    {
+        let _ = (shared, observer);
+        None
+    }
+}
+
+impl Refused {
+    /// What the observers are told, and why the connection closes; past
+    /// the limit, a warning too (once a second).
+    fn outcome(self, shared: &Shared) -> (Outcome<'static>, CloseReason) {
+        match self {
+            Refused::OverLimit => {
+                let limit = shared.max_connections;
+                let message = format!("connection limit ({limit}) reached");
+                warn_once_a_second(shared, &message);
+                (Outcome::OverLimit { limit }, CloseReason::OverLimit)
+            }
+            Refused::NoThread => (Outcome::NoThread, CloseReason::NoThread),
+        }
+    }
 }
 
 /// Why a connection is answered 503 without being served.

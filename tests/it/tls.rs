@@ -601,3 +601,27 @@ fn a_reload_stream_over_tls_frees_its_slot_when_the_page_goes() {
     let _ = page.wait();
     server.stop();
 }
+
+#[test]
+fn past_the_limit_an_https_client_gets_its_503_over_tls() {
+    if !require_program("curl") || !require_program("openssl") {
+        return;
+    }
+    let (_site, _home, mut server) = served(&["--max-connections", "1", "--trace"]);
+    // The one connection allowed, held open.
+    let mut held = quiet_client(server.https_addr(), &[]);
+    server.wait_for_stderr("TLS handshake done");
+    let url = format!("https://127.0.0.1:{}/hello.txt", server.https_addr().port());
+    let refused = curl(&["-k", "-D", "-", "-o", "/dev/null", &url]);
+    let head = text(&refused.stdout);
+    assert!(
+        head.starts_with("HTTP/1.1 503 Service Unavailable\r\n"),
+        "{head}{}",
+        text(&refused.stderr)
+    );
+    assert!(head.contains("Retry-After: 1\r\n"), "{head}");
+    drop(held.stdin.take());
+    let _ = held.kill();
+    let _ = held.wait();
+    server.stop();
+}
