@@ -486,3 +486,73 @@ fn the_chunked_step_of_both_guides_holds() {
         answer.body_text()
     );
 }
+
+/// The Windows part of the Chinese guide quotes the trace a Chinese system
+/// prints (`--lang zh`, the default there), and each quoted line is one the
+/// trace prints for the same requests.
+#[test]
+fn the_chinese_windows_part_quotes_the_chinese_trace() {
+    use crate::common::Client;
+    let guide =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/LAB.zh-CN.md"))
+            .unwrap();
+    let start = guide.find("## 在 Windows 11 上").unwrap();
+    let end = guide.find("## 命令行分步指南").unwrap();
+    let windows_part = &guide[start..end];
+    for english in ["decided:", "] closed:", "no such file under the root"] {
+        assert!(
+            !windows_part.contains(english),
+            "English trace quoted: {english}"
+        );
+    }
+    let audio = std::fs::metadata(www().join("introduction.mp3"))
+        .unwrap()
+        .len();
+    let quotes = [
+        format!("决策：范围请求 Range bytes=0- -> 206 Partial Content，bytes 0-{}/{audio}", audio - 1),
+        "根目录下没有这个文件 -> 404 Not Found".to_string(),
+        "If-None-Match 与当前的 ETag 匹配 -> 304 Not Modified，没有响应体".to_string(),
+        "但它没有被评估：按照 RFC 9110 §13.2.2，只有在没有 If-None-Match 时才看它".to_string(),
+        "连接关闭：由服务器关闭：空闲超时内没有收到任何请求（浏览器会预先打开备用连接）（这个连接上共 0 个请求）"
+            .to_string(),
+    ];
+    let server = Binary::serving(
+        &www(),
+        &[
+            "--trace",
+            "--no-compress",
+            "--idle-timeout",
+            "1",
+            "--lang",
+            "zh",
+        ],
+    );
+    let mut edge = Client::connect(server.addr);
+    let mut get = |path: &str, fields: &str| {
+        edge.send(
+            format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n{EDGE}{fields}\r\n").as_bytes(),
+        );
+        edge.read_reply(false)
+    };
+    let page = get("/", "");
+    get("/introduction.mp3", "Range: bytes=0-\r\n");
+    get("/favicon.ico", "");
+    let validators = format!(
+        "If-None-Match: {}\r\nIf-Modified-Since: {}\r\n",
+        page.header("etag").unwrap(),
+        page.header("last-modified").unwrap()
+    );
+    assert_eq!(get("/", &validators).status, 304);
+    let _spare = Client::connect(server.addr);
+    let trace = server.stderr_until("空闲超时内没有收到任何请求");
+    for quote in &quotes {
+        assert!(
+            windows_part.contains(quote.as_str()),
+            "the guide lacks {quote}"
+        );
+        assert!(
+            trace.iter().any(|line| line.contains(quote.as_str())),
+            "{quote}: {trace:#?}"
+        );
+    }
+}
