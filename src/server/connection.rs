@@ -172,10 +172,9 @@ impl Connection<'_> {
     /// says so. `Err` when the connection is over before a request.
     #[cfg(feature = "tls")]
     fn secure(&mut self) -> Result<(), CloseReason> {
-        use crate::server::tls::Session;
-        let Some(settings) = self.context.tls.as_ref() else {
+        if self.context.tls.is_none() {
             return Ok(());
-        };
+        }
         let mut first = [0u8; 1];
         // The listener's idle timeout is still the socket's: a browser's
         // spare connection waits as long over HTTPS as over HTTP.
@@ -189,18 +188,15 @@ impl Connection<'_> {
             self.wrong_scheme = true;
             return Ok(());
         }
-        let deadline = Instant::now() + self.context.head_timeout;
-        let write_timeout = self.context.write_timeout;
-        let observer = &mut self.observer;
-        match Session::accept(self.stream, settings, deadline, write_timeout, observer) {
-            Ok(session) => {
+        match self.context.handshake(self.stream, &mut self.observer) {
+            Some(Ok(session)) => {
                 self.link = Link::Tls(self.stream, Box::new(session));
                 // The handshake set its own read timeouts.
                 self.read_timeout = None;
                 Ok(())
             }
             // The trace has said why (the alert, the timeout, the close).
-            Err(_) => Err(CloseReason::TlsFailed),
+            _ => Err(CloseReason::TlsFailed),
         }
     }
 

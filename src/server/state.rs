@@ -218,6 +218,30 @@ pub struct Context {
     pub tls: Option<crate::server::tls::TlsSettings>,
 }
 
+#[cfg(feature = "tls")]
+impl Context {
+    /// HTTPS: the TLS handshake on `stream`, held to the head timeout, the
+    /// observer told what it agreed or why it failed; `None` when the server
+    /// serves no TLS. The one way a connection, served or refused, starts
+    /// its TLS.
+    pub(super) fn handshake(
+        &self,
+        stream: &TcpStream,
+        observer: &mut crate::observe::ConnectionObserver<'_>,
+    ) -> Option<Result<crate::server::tls::Session, crate::server::tls::HandshakeEnd>> {
+        let settings = self.tls.as_ref()?;
+        let deadline = Instant::now() + self.head_timeout;
+        let session = crate::server::tls::Session::accept(
+            stream,
+            settings,
+            deadline,
+            self.write_timeout,
+            observer,
+        );
+        Some(session)
+    }
+}
+
 impl Context {
     /// Whether the server has started to shut down.
     pub fn is_shutting_down(&self) -> bool {

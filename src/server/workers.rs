@@ -283,17 +283,7 @@ fn refusal_link<'a>(
     }
     #[cfg(feature = "tls")]
     {
-        let context = &shared.context;
-        let settings = context.tls.as_ref()?;
-        let deadline = Instant::now() + context.head_timeout;
-        let session = crate::server::tls::Session::accept(
-            stream,
-            settings,
-            deadline,
-            context.write_timeout,
-            observer,
-        )
-        .ok()?;
+        let session = shared.context.handshake(stream, observer)?.ok()?;
         Some(Link::Tls(stream, Box::new(session)))
     }
     #[cfg(not(feature = "tls"))]
