@@ -384,9 +384,6 @@ pub struct Server {
     local_addrs: Vec<SocketAddr>,
     /// The port asked for, when it was taken and another served instead.
     moved_from: Option<u16>,
-    /// How many of `local_addrs`, from the first, are HTTP (the rest are
-    /// HTTPS).
-    plain_addrs: usize,
     tls: Option<TlsBanner>,
     shared: Arc<Shared>,
     /// `--inspect`'s listener, until [`Server::run`] starts it.
@@ -716,7 +713,6 @@ impl Server {
             har: config.har.clone(),
             command: config.command.clone(),
             local_addrs,
-            plain_addrs,
             moved_from,
             tls: tls_banner,
             shared: Arc::new(Shared {
@@ -752,7 +748,11 @@ impl Server {
     /// Whether the listener at `addr` (one of [`Server::local_addrs`])
     /// speaks HTTPS.
     pub fn is_secure(&self, addr: SocketAddr) -> bool {
-        self.local_addrs[self.plain_addrs..].contains(&addr)
+        // `local_addrs` and the doors are in the same order.
+        let doors = self.local_addrs.iter().zip(&self.shared.doors);
+        doors
+            .into_iter()
+            .any(|(&at, door)| at == addr && door.secure)
     }
 
     /// The port asked for, when it was in use and [`Server::local_addr`]'s
