@@ -246,6 +246,16 @@ pub struct Session {
     server_notified: bool,
 }
 
+/// Secrets the capture never took (the session ended before its next
+/// read) are let go with it, so the shared table keeps none for long.
+impl Drop for Session {
+    fn drop(&mut self) {
+        if let Some(random) = &self.random {
+            self.secrets.take(random);
+        }
+    }
+}
+
 impl Session {
     /// Runs the handshake on `stream`, within `deadline`, telling the
     /// observer what each side offered and agreed (or why it failed).
