@@ -625,3 +625,89 @@ fn past_the_limit_an_https_client_gets_its_503_over_tls() {
     let _ = held.wait();
     server.stop();
 }
+
+#[test]
+fn sslkeylogfile_is_read_as_keylog_is() {
+    if !require_program("curl") {
+        return;
+    }
+    let site = Site::new();
+    let home = DataHome::new();
+    let log = site.outside.path().join("from-env.keys");
+    let log_path = log.to_str().unwrap();
+    let env = [
+        ("GLASSHTTP_CA_DIR", home.ca_dir.as_str()),
+        ("SSLKEYLOGFILE", log_path),
+    ];
+    let mut server = Binary::serving_under(binary_command(), &site.root, &["--tls"], &env);
+    assert!(server
+        .banner
+        .join("\n")
+        .contains("can decrypt these sessions"));
+    let url = format!("https://127.0.0.1:{}/hello.txt", server.https_addr().port());
+    assert_eq!(
+        text(&curl(&["-k", "--tls-max", "1.2", &url]).stdout),
+        "hello, world\n"
+    );
+    server.stop();
+    let keys = std::fs::read_to_string(&log).unwrap();
+    assert!(keys.starts_with("CLIENT_RANDOM "), "{keys}");
+}
+
+#[test]
+fn a_client_that_does_not_trust_the_certificate_is_one_trace_line_naming_its_alert() {
+    if !require_program("curl") {
+        return;
+    }
+    let (_site, _home, mut server) = served(&["--trace"]);
+    let url = format!("https://localhost:{}/hello.txt", server.https_addr().port());
+    // curl trusts the system's roots only: the local CA is not among them.
+    let refused = curl(&[&url]);
+    assert_eq!(refused.status.code(), Some(60), "{}", text(&refused.stderr));
+    let failed = server.wait_for_stderr("TLS handshake failed");
+    assert!(
+        failed.contains("it does not trust the certificate"),
+        "{failed}"
+    );
+    let closed = server.wait_for_stderr("closed:");
+    assert!(closed.contains("TLS handshake did not finish"), "{closed}");
+    server.stop();
+}
+
+#[test]
+fn compression_listings_and_cors_are_the_same_over_tls() {
+    if !require_program("curl") {
+        return;
+    }
+    let site = Site::new();
+    site.write("big.txt", "glass ".repeat(2000));
+    let home = DataHome::new();
+    // No settle time: the file is cached, and compressed, at once.
+    let mut server = serve_tls(&site.root, &home, &["--cors", "--cache-settle-ms", "0"]);
+    let base = format!("https://localhost:{}", server.https_addr().port());
+    let ca = home.ca();
+    let ca = ca.to_str().unwrap();
+    let head = |args: &[&str]| {
+        let mut all = vec!["--cacert", ca, "-s", "-D", "-", "-o", "/dev/null"];
+        all.extend_from_slice(args);
+        text(&curl(&all).stdout)
+    };
+    let compressed = head(&["-H", "Accept-Encoding: gzip", &format!("{base}/big.txt")]);
+    assert!(
+        compressed.contains("Content-Encoding: gzip"),
+        "{compressed}"
+    );
+    let listing = curl(&["--cacert", ca, "-s", &format!("{base}/empty-dir/")]);
+    assert!(
+        text(&listing.stdout).contains("<table"),
+        "{}",
+        text(&listing.stdout)
+    );
+    let cors = head(&[
+        "-H",
+        "Origin: https://example.test",
+        &format!("{base}/hello.txt"),
+    ]);
+    assert!(cors.contains("Access-Control-Allow-Origin: *"), "{cors}");
+    server.stop();
+}
