@@ -206,6 +206,12 @@ fn flags_for(config: &Config) -> Vec<String> {
     flags
 }
 
+/// How long a started program may take to print each line of its banner.
+/// Longer than a socket's wait: a process is slow to start under Wine
+/// (the Windows build's suite), most of all with a dozen tests starting
+/// theirs at once on two cores, where 10 s was seen running out.
+const START_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// The real binary, started with `args`, whose banner has been read.
 pub struct Binary {
     pub child: Child,
@@ -272,7 +278,7 @@ impl Binary {
         let stdout_lines = forward_lines(child.stdout.take().unwrap());
         let stderr_lines = forward_lines(child.stderr.take().unwrap());
         let mut banner = Vec::new();
-        while let Ok(line) = stdout_lines.recv_timeout(SOCKET_TIMEOUT) {
+        while let Ok(line) = stdout_lines.recv_timeout(START_TIMEOUT) {
             let done = line.starts_with("Press Ctrl-C");
             banner.push(line);
             if done {
