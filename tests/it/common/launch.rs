@@ -324,8 +324,33 @@ impl Binary {
     /// Asks the server to stop and checks that it exits cleanly.
     pub fn stop(&mut self) {
         self.ask_to_stop();
+        if let Some(status) = self.exit_after_stop() {
+            assert!(status.success(), "exit after a request to stop: {status}");
+        }
+    }
+
+    /// Waits for the server to exit once asked to stop: its exit status, or
+    /// none, after saying so, when Wine itself crashed. Wine 8 turns SIGINT
+    /// into the console's Ctrl-C event by creating a thread inside its
+    /// signal handler, which is not safe there, and now and then the wine64
+    /// process dies of SIGSEGV (twice in CI runs; never in a thousand stops
+    /// looped on a loaded machine). A Windows
+    /// program cannot end by a Unix signal (its own faults end it with an
+    /// NTSTATUS exit code), so such an end is Wine's, not the server's.
+    pub fn exit_after_stop(&mut self) -> Option<std::process::ExitStatus> {
         let status = self.child.wait().unwrap();
-        assert!(status.success(), "exit after a request to stop: {status}");
+        if is_windows_build() {
+            #[cfg(unix)]
+            if let Some(signal) = std::os::unix::process::ExitStatusExt::signal(&status) {
+                let printed: Vec<String> = self.stdout_lines.try_iter().collect();
+                super::say_skipped(&format!(
+                    "Wine itself ended by signal {signal} while delivering the request to \
+                     stop (the program had printed {printed:?})"
+                ));
+                return None;
+            }
+        }
+        Some(status)
     }
 
     /// Waits for the first stderr line containing `needle`.
