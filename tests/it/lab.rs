@@ -65,7 +65,16 @@ fn statuses_are_found_in_order() {
 
 #[test]
 fn every_command_of_the_lab_walkthrough_runs_and_prints_the_pasted_statuses() {
-    run_walkthrough("docs/LAB.md");
+    let Some(printed) = run_walkthrough("docs/LAB.md", "en") else {
+        return;
+    };
+    // The lines in Chinese show `--lang zh`: the Chinese run checks them.
+    let quoted = quoted_trace(
+        &guide("docs/LAB.md"),
+        "## The walkthrough from the command line",
+    );
+    let english: Vec<String> = quoted.into_iter().filter(|line| !has_cjk(line)).collect();
+    assert_each_quote_was_printed(&english, &printed);
 }
 
 #[test]
@@ -89,13 +98,124 @@ fn every_command_of_the_chinese_walkthrough_runs_and_prints_the_pasted_statuses(
         commands(&english),
         "the same steps in both guides"
     );
-    run_walkthrough("docs/LAB.zh-CN.md");
+    // The Chinese guide quotes what a Chinese system prints (`--lang zh`,
+    // the default there), and so do the English guide's lines in Chinese.
+    let Some(printed) = run_walkthrough("docs/LAB.zh-CN.md", "zh") else {
+        return;
+    };
+    let mut quoted = quoted_trace(&guide("docs/LAB.zh-CN.md"), "## 命令行分步指南");
+    let english_guide = quoted_trace(
+        &guide("docs/LAB.md"),
+        "## The walkthrough from the command line",
+    );
+    quoted.extend(english_guide.into_iter().filter(|line| has_cjk(line)));
+    assert_each_quote_was_printed(&quoted, &printed);
 }
 
-/// Runs every `$ command` of the guide at `path` against the real binary.
-fn run_walkthrough(path: &str) {
+fn guide(path: &str) -> String {
+    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(path)).expect(path)
+}
+
+fn has_cjk(line: &str) -> bool {
+    line.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))
+}
+
+/// The trace lines (`[conn ...`) that the ```text blocks of `markdown`
+/// quote after the heading `from`. A system that tells nothing of the
+/// handshake (Windows) prints another handshake line: those are left out
+/// there.
+fn quoted_trace(markdown: &str, from: &str) -> Vec<String> {
+    let start = markdown.find(from).expect(from);
+    let mut quoted = Vec::new();
+    let mut in_text = false;
+    for line in markdown[start..].lines() {
+        if line.starts_with("```") {
+            in_text = line == "```text";
+        } else if in_text && line.starts_with("[conn ") {
+            let handshake = line.contains("three-way handshake") || line.contains("三次握手");
+            if !handshake || common::kernel_tells_tcp() {
+                quoted.push(line.to_string());
+            }
+        }
+    }
+    quoted
+}
+
+/// A trace line with what differs from run to run masked: every word that
+/// holds a digit (ports, times, sizes, versions, ranges, and ETags, whose
+/// parts a file's age decides) and the names of days and months.
+fn trace_shape(line: &str) -> String {
+    const NAMES: [&str; 19] = [
+        "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun", "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+        "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let mut shape = String::new();
+    let mut word = String::new();
+    let flush = |word: &mut String, shape: &mut String| {
+        if word.bytes().any(|b| b.is_ascii_digit()) {
+            shape.push('#');
+        } else if NAMES.contains(&word.as_str()) {
+            shape.push('@');
+        } else {
+            shape.push_str(word);
+        }
+        word.clear();
+    };
+    for c in line.chars() {
+        if c.is_ascii_alphanumeric() || c == '-' {
+            word.push(c);
+        } else {
+            flush(&mut word, &mut shape);
+            shape.push(c);
+        }
+    }
+    flush(&mut word, &mut shape);
+    shape
+}
+
+#[test]
+fn trace_shapes_mask_what_differs_between_runs() {
+    let cases = [
+        (
+            "[conn 2] opened: client 127.0.0.1:55040 -> server 127.0.0.1:8080",
+            "[conn #] opened: client #.#.#.#:# -> server #.#.#.#:#",
+        ),
+        (
+            "[conn 2 #1] decided: GET / -> the file /index.html, 3002 bytes, ETag \"bba-18eae544bc1c445a\"",
+            "[conn # ##] decided: GET / -> the file /index.html, # bytes, ETag \"#\"",
+        ),
+        (
+            "[conn 2 #1]   < Date: Tue, 24 Nov 2026 09:21:34 GMT\\r\\n",
+            "[conn # ##]   < Date: @, # @ # #:#:# GMT\\r\\n",
+        ),
+    ];
+    for (line, shape) in cases {
+        assert_eq!(trace_shape(line), shape, "{line}");
+    }
+}
+
+/// Each quoted trace line is one the trace printed, but for what differs
+/// from run to run.
+fn assert_each_quote_was_printed(quoted: &[String], printed: &[String]) {
+    assert!(quoted.len() >= 10, "the guide lost its trace: {quoted:#?}");
+    let printed: std::collections::HashSet<String> =
+        printed.iter().map(|line| trace_shape(line)).collect();
+    let unprinted: Vec<&String> = quoted
+        .iter()
+        .filter(|line| !printed.contains(&trace_shape(line)))
+        .collect();
+    assert!(
+        unprinted.is_empty(),
+        "quoted but never printed: {unprinted:#?}\nprinted: {printed:#?}"
+    );
+}
+
+/// Runs every `$ command` of the guide at `path` against the real binary,
+/// its trace in `lang`, and returns what the servers wrote to stderr; or
+/// nothing when a client it needs is missing.
+fn run_walkthrough(path: &str, lang: &str) -> Option<Vec<String>> {
     if !["curl", "nc", "tshark"].into_iter().all(require_program) {
-        return;
+        return None;
     }
     let markdown =
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(path)).expect(path);
@@ -103,12 +223,14 @@ fn run_walkthrough(path: &str) {
     assert!(steps.len() >= 10, "the walkthrough lost its commands");
     let dir = tempfile::tempdir().unwrap();
     let mut server: Option<Binary> = None;
+    let mut stderr = Vec::new();
     for step in &steps {
         if let Some(args) = step.command.strip_prefix("cargo run --release -- ") {
             if let Some(mut old) = server.take() {
                 old.stop();
+                stderr.extend(old.rest_of_stderr());
             }
-            let started = start(args, dir.path());
+            let started = start(&format!("{args} --lang {lang}"), dir.path());
             let pasted_banner: Vec<&str> = step.pasted.lines().collect();
             assert_eq!(
                 started.banner.len(),
@@ -160,6 +282,11 @@ fn run_walkthrough(path: &str) {
             "{command}\nprinted:\n{printed}"
         );
     }
+    if let Some(mut last) = server {
+        last.stop();
+        stderr.extend(last.rest_of_stderr());
+    }
+    Some(stderr)
 }
 
 /// What an Edge request adds to a head: the codings and languages it asks for.
