@@ -247,8 +247,41 @@ fn parse_size(text: &str) -> Result<u64, String> {
         .ok_or_else(|| format!("{text:?} is zero or too large"))
 }
 
+/// The system's language (`LC_ALL`, `LC_MESSAGES`, `LANG`; on Windows and
+/// macOS the user's): what `--lang` defaults to, and `--help`'s footer.
+fn system_lang() -> Lang {
+    sys::user_language().map_or(Lang::En, |name| Lang::from_locale(&name))
+}
+
+/// The footer of `--help`: where the lab guides are, in `lang`. A student
+/// who double-clicked the Windows folder's program and then typed
+/// `glasshttp --help` learns there that the guides open the same way.
+fn help_footer(lang: Lang) -> &'static str {
+    match lang {
+        Lang::En => {
+            "The lab guides: LAB.html (English) and LAB.zh-CN.html (中文) in the Windows folder \
+             open with a double-click; in the source they are docs/LAB.md and docs/LAB.zh-CN.md. \
+             This note and --lang's default follow the system's language."
+        }
+        Lang::Zh => {
+            "实验指南：Windows 文件夹中的 LAB.zh-CN.html（中文）和 LAB.html（English）\
+             双击即可打开；源代码中是 docs/LAB.zh-CN.md 和 docs/LAB.md。\
+             这段说明和 --lang 的默认值都跟随系统语言。"
+        }
+    }
+}
+
+/// The command line, read with `--help`'s footer in the system's language.
+fn parse_command_line() -> Cli {
+    use clap::{CommandFactory, FromArgMatches};
+    let matches = Cli::command()
+        .after_help(help_footer(system_lang()))
+        .get_matches();
+    Cli::from_arg_matches(&matches).unwrap_or_else(|error| error.exit())
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = parse_command_line();
     init_logging(cli.quiet);
     let open = cli.open;
     let (config, chosen) = match cli.into_config() {
@@ -336,9 +369,7 @@ impl Cli {
             shutdown_timeout: secs(self.shutdown_timeout),
             keep_alive: !self.no_keepalive,
             trace: self.trace,
-            lang: self.lang.unwrap_or_else(|| {
-                sys::user_language().map_or(Lang::En, |name| Lang::from_locale(&name))
-            }),
+            lang: self.lang.unwrap_or_else(system_lang),
             capture: self.capture,
             capture_limit: self.capture_limit,
             listings: !self.no_listing,

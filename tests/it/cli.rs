@@ -211,6 +211,33 @@ fn help_and_version_describe_the_program() {
     );
 }
 
+/// `--help` ends by saying where the lab guides are and that they open with
+/// a double-click, in the system's language (the Windows build reads it
+/// from Wine, which takes it from the same variables).
+#[test]
+fn help_names_the_guides_in_the_systems_language() {
+    let help_under = |locale: &str| {
+        let output = common::binary_command()
+            .arg("--help")
+            .env("LC_ALL", locale)
+            .output()
+            .expect("run glasshttp --help");
+        assert!(output.status.success());
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let chinese = help_under("zh_CN.UTF-8");
+    assert!(
+        chinese.contains("LAB.zh-CN.html（中文）和 LAB.html（English）双击即可打开"),
+        "{chinese}"
+    );
+    let english = help_under("C");
+    assert!(
+        english.contains("LAB.html (English) and LAB.zh-CN.html (中文) in the Windows folder open with a double-click"),
+        "{english}"
+    );
+    assert!(!english.contains("双击"), "{english}");
+}
+
 #[test]
 fn access_log_writes_one_common_log_format_line_per_request() {
     let site = Site::new();
