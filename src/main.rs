@@ -36,12 +36,13 @@ struct Cli {
     #[arg(long, value_name = "DIR")]
     root: Option<PathBuf>,
     /// Address to listen on, IPv4 or IPv6; 0.0.0.0 or :: serve the whole
-    /// network (:: on IPv4 too) [default: 127.0.0.1 and ::1]
-    #[arg(long, value_name = "ADDR")]
-    bind: Option<IpAddr>,
+    /// network (:: on IPv4 too); localhost is both loopbacks [default:
+    /// 127.0.0.1 and ::1]
+    #[arg(short, long, value_name = "ADDR", value_parser = parse_bind)]
+    bind: Option<Bind>,
     /// Port to listen on; 0 picks any free port [default: 8080, or the next
     /// free one up to 8089 when 8080 is in use]
-    #[arg(long, value_name = "N")]
+    #[arg(short, long, value_name = "N")]
     port: Option<u16>,
     /// Seconds an idle keep-alive connection stays open.
     #[arg(long, value_name = "SECS", default_value_t = server::DEFAULT_IDLE_TIMEOUT.as_secs(),
@@ -91,7 +92,7 @@ struct Cli {
           value_parser = parse_size)]
     sink_limit: u64,
     /// Do not write the access log.
-    #[arg(long)]
+    #[arg(short, long)]
     quiet: bool,
     /// Explain every connection and exchange on stderr: heads as received
     /// and sent, each decision and why, timing, who closed and why.
@@ -105,14 +106,19 @@ struct Cli {
     #[arg(long = "header", value_name = "'NAME: VALUE'")]
     headers: Vec<String>,
     /// Let pages of other origins read the answers (CORS, with preflight):
-    /// bare, any origin (*); with ORIGINs (scheme://host[:port],
+    /// bare, any origin (*); with --cors=ORIGIN (scheme://host[:port],
     /// repeatable), only those
+    // An optional value is taken only after `=`: `glasshttp --cors ~/site`
+    // serves ~/site to any origin, as the peers read it.
     #[arg(long, value_name = "ORIGIN", num_args = 0..=1, default_missing_value = "",
-          action = clap::ArgAction::Append, value_parser = parse_cors_origin)]
+          require_equals = true, action = clap::ArgAction::Append,
+          value_parser = parse_cors_origin)]
     cors: Option<Vec<String>>,
     /// Answer a GET for a missing page (no extension, Accept: text/html)
-    /// with FILE and 200, for client-side routes; assets still get 404
-    #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "index.html")]
+    /// with FILE (--spa=FILE; bare, index.html) and 200, for client-side
+    /// routes; assets still get 404
+    #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "index.html",
+          require_equals = true)]
     spa: Option<String>,
     /// The listings' order when the URL names none: name, size or time,
     /// with :asc or :desc [default: name; sizes and times start largest and
@@ -167,7 +173,7 @@ struct Cli {
     #[arg(long, value_name = "FILE.har")]
     har: Option<PathBuf>,
     /// Open the served page in the default browser once listening.
-    #[arg(long)]
+    #[arg(short, long)]
     open: bool,
     /// Serve HTTPS, with a certificate made for you: a local certificate
     /// authority, made once in your data folder, signs one for localhost
@@ -194,6 +200,28 @@ struct Cli {
     /// the file can decrypt those sessions
     #[arg(long, value_name = "FILE")]
     keylog: Option<PathBuf>,
+}
+
+/// What `--bind` names: both loopbacks (`localhost`), or one address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Bind {
+    Localhost,
+    Addr(IpAddr),
+}
+
+/// `--bind`: an IPv4 or IPv6 address, or `localhost` (any case), which is
+/// the default's two loopbacks rather than whichever one a name lookup
+/// would give first.
+fn parse_bind(text: &str) -> Result<Bind, String> {
+    if text.eq_ignore_ascii_case("localhost") {
+        return Ok(Bind::Localhost);
+    }
+    text.parse().map(Bind::Addr).map_err(|_| {
+        format!(
+            "{text:?} is not an IP address: give one of this machine's (127.0.0.1, ::1, \
+             0.0.0.0 for the whole network) or localhost"
+        )
+    })
 }
 
 /// `[ADDR:]PORT` for `--inspect`: a port alone is on loopback.
@@ -345,17 +373,21 @@ impl Cli {
             dir.is_dir()
         });
         let secs = Duration::from_secs;
+        let bind = match self.bind {
+            Some(Bind::Addr(ip)) => Some(ip),
+            Some(Bind::Localhost) | None => None,
+        };
         let config = Config {
             root,
             // No --bind: both loopback families, so that `localhost` answers
             // on whichever a browser tries first. One address is one family.
             addr: SocketAddr::new(
-                self.bind.unwrap_or(defaults.addr.ip()),
+                bind.unwrap_or(defaults.addr.ip()),
                 self.port.unwrap_or(server::DEFAULT_PORT),
             ),
             port_fallback: self.port.is_none(),
             command: shown_command(std::env::args()),
-            also_listen: match self.bind {
+            also_listen: match bind {
                 None => defaults.also_listen.clone(),
                 Some(_) => Vec::new(),
             },
@@ -800,6 +832,81 @@ mod tests {
         assert_eq!(default, glasshttp::observe::capture::DEFAULT_LIMIT_BYTES);
         let default = Cli::parse_from(["glasshttp", "--sink", "/upload"]).sink_limit;
         assert_eq!(default, glasshttp::files::upload::DEFAULT_SINK_LIMIT);
+    }
+
+    #[test]
+    fn bind_takes_an_address_or_localhost() {
+        let cases = [
+            ("localhost", Ok(Bind::Localhost)),
+            ("LocalHost", Ok(Bind::Localhost)),
+            ("127.0.0.1", Ok(Bind::Addr([127, 0, 0, 1].into()))),
+            ("::1", Ok(Bind::Addr(std::net::Ipv6Addr::LOCALHOST.into()))),
+            ("0.0.0.0", Ok(Bind::Addr([0, 0, 0, 0].into()))),
+            ("example.com", Err("\"example.com\" is not an IP address")),
+            ("127.0.0.1:8080", Err("is not an IP address")),
+            ("", Err("is not an IP address")),
+        ];
+        for (text, expected) in cases {
+            match (parse_bind(text), expected) {
+                (Ok(bind), Ok(want)) => assert_eq!(bind, want, "{text}"),
+                (Err(why), Err(part)) => assert!(why.contains(part), "{text}: {why}"),
+                (got, want) => panic!("{text}: {got:?}, expected {want:?}"),
+            }
+        }
+    }
+
+    /// The habits people bring from python -m http.server, miniserve and
+    /// serve: short flags, and an optional value that never swallows the
+    /// folder after it.
+    #[test]
+    fn short_flags_and_optional_values_read_as_the_peers_read_them() {
+        let cases: [(&[&str], &str); 8] = [
+            (&["-p", "9000"], "port=9000"),
+            (
+                &["-b", "localhost", "-q", "-o"],
+                "bind=localhost quiet open",
+            ),
+            (&["--spa", "site"], "spa=index.html folder=site"),
+            (&["--spa=app.html", "site"], "spa=app.html folder=site"),
+            (&["--cors", "site"], "cors=* folder=site"),
+            (
+                &["--cors=http://a.test", "site"],
+                "cors=http://a.test folder=site",
+            ),
+            (&["site", "--spa"], "spa=index.html folder=site"),
+            (&["-p", "0", "site"], "port=0 folder=site"),
+        ];
+        for (args, expected) in cases {
+            let cli = Cli::try_parse_from(std::iter::once(&"glasshttp").chain(args)).unwrap();
+            let mut read = Vec::new();
+            if let Some(port) = cli.port {
+                read.push(format!("port={port}"));
+            }
+            match cli.bind {
+                Some(Bind::Localhost) => read.push("bind=localhost".into()),
+                Some(Bind::Addr(ip)) => read.push(format!("bind={ip}")),
+                None => {}
+            }
+            for (on, name) in [(cli.quiet, "quiet"), (cli.open, "open")] {
+                if on {
+                    read.push(name.into());
+                }
+            }
+            if let Some(spa) = &cli.spa {
+                read.push(format!("spa={spa}"));
+            }
+            if let Some(origins) = &cli.cors {
+                let origins: Vec<&str> = origins
+                    .iter()
+                    .map(|o| if o.is_empty() { "*" } else { o.as_str() })
+                    .collect();
+                read.push(format!("cors={}", origins.join(",")));
+            }
+            if let Some(folder) = &cli.folder {
+                read.push(format!("folder={}", folder.display()));
+            }
+            assert_eq!(read.join(" "), expected, "{args:?}");
+        }
     }
 
     #[test]

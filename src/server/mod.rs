@@ -296,16 +296,19 @@ impl fmt::Display for StartError {
                 f,
                 "--spa {page}: no such file under the root (name a page in it, such as index.html)"
             ),
-            StartError::RootMissing(path) => {
-                write!(f, "root {} does not exist; pass --root DIR", path.display())
-            }
-            StartError::RootNotDirectory(path) => {
-                write!(
+            StartError::RootMissing(path) => match port_like(path) {
+                Some(port) => write!(
                     f,
-                    "root {} is not a directory; pass --root DIR",
-                    path.display()
-                )
-            }
+                    "there is no folder {port} to serve; to serve on port {port}, \
+                     pass --port {port} (or -p {port})"
+                ),
+                None => write!(f, "there is no folder {} to serve", path.display()),
+            },
+            StartError::RootNotDirectory(path) => write!(
+                f,
+                "{} is a file, not a folder: name the folder to serve",
+                path.display()
+            ),
             StartError::RootUnreadable(path, error) => {
                 write!(f, "root {} cannot be opened: {error}", path.display())
             }
@@ -344,9 +347,20 @@ impl fmt::Display for StartError {
     }
 }
 
+/// A folder name that is a port number (`glasshttp 8000`, python's
+/// habit), when no such folder exists.
+fn port_like(path: &Path) -> Option<u16> {
+    let text = path.to_str()?;
+    text.bytes()
+        .all(|b| b.is_ascii_digit())
+        .then(|| text.parse().ok())
+        .flatten()
+}
+
 impl StartError {
     /// The error in `lang`: the ones a double-click user meets (a port in
-    /// use) in Chinese too; the rest as [`fmt::Display`] writes them.
+    /// use) and a folder that cannot be served in Chinese too; the rest as
+    /// [`fmt::Display`] writes them.
     pub fn in_lang(&self, lang: Lang) -> String {
         match (self, lang) {
             (StartError::AddrInUse(addr), Lang::Zh) => format!(
@@ -354,6 +368,19 @@ impl StartError {
                  或者加上 --port {}（或 --port 0，使用任意空闲端口）",
                 addr.port().wrapping_add(1).max(1)
             ),
+            (StartError::RootMissing(path), Lang::Zh) => match port_like(path) {
+                Some(port) => format!(
+                    "没有名为 {port} 的文件夹可以提供；要在端口 {port} 上提供服务，\
+                     请加上 --port {port}（或 -p {port}）"
+                ),
+                None => format!("没有 {} 这个文件夹可以提供", path.display()),
+            },
+            (StartError::RootNotDirectory(path), Lang::Zh) => {
+                format!(
+                    "{} 是文件，不是文件夹：请给出要提供的文件夹",
+                    path.display()
+                )
+            }
             _ => self.to_string(),
         }
     }
@@ -926,6 +953,32 @@ fn spa_page(root: &Root, page: &str) -> Result<crate::files::target::RequestPath
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_missing_folder_named_like_a_port_suggests_the_port() {
+        let cases = [
+            ("8000", Some(8000)),
+            ("0", Some(0)),
+            ("65535", Some(65535)),
+            ("65536", None),
+            ("8000a", None),
+            ("", None),
+            ("site", None),
+        ];
+        for (name, port) in cases {
+            assert_eq!(port_like(Path::new(name)), port, "{name}");
+        }
+        let missing = StartError::RootMissing(PathBuf::from("8000"));
+        for text in [missing.to_string(), missing.in_lang(Lang::Zh)] {
+            assert!(text.contains("--port 8000"), "{text}");
+            assert!(!text.contains("--root"), "{text}");
+        }
+        let missing = StartError::RootMissing(PathBuf::from("/nonexistent"));
+        assert_eq!(
+            missing.to_string(),
+            "there is no folder /nonexistent to serve"
+        );
+    }
 
     #[test]
     fn default_connection_limit_keeps_a_reserve() {

@@ -25,8 +25,7 @@ fn a_spa_page_under_a_guarded_prefix_asks_for_credentials_through_the_fallback()
             "carol:pw",
             "--auth-path",
             "/admin",
-            "--spa",
-            "admin/app.html",
+            "--spa=admin/app.html",
         ],
     );
     let html = "Accept: text/html\r\n";
