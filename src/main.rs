@@ -149,6 +149,10 @@ struct Cli {
     /// Answer 404 for a directory without index.html instead of listing it.
     #[arg(long)]
     no_listing: bool,
+    /// Do not serve /about.html for /about when nothing is named about
+    /// (clean URLs, on by default: a folder or file of that name wins)
+    #[arg(long)]
+    no_clean_urls: bool,
     /// Do not compress responses in memory (precompressed .br and .gz
     /// files beside the originals are still sent to clients that accept them).
     #[arg(long)]
@@ -405,6 +409,7 @@ impl Cli {
             capture: self.capture,
             capture_limit: self.capture_limit,
             listings: !self.no_listing,
+            clean_urls: !self.no_clean_urls,
             compress: !self.no_compress,
             inspect: self.inspect,
             inspect_keep: self.inspect_keep as usize,

@@ -63,6 +63,13 @@ pub enum Decision {
         missing: String,
         then: Box<Decision>,
     },
+    /// A clean URL: no file or folder at `missing` (`/about`), so the page
+    /// `page` (`/about.html`), and what was decided for it.
+    CleanUrl {
+        missing: String,
+        page: String,
+        then: Box<Decision>,
+    },
     /// `--watch`: a page's script asks for reload events; the connection
     /// streams them.
     ReloadEvents,

@@ -12,6 +12,7 @@
 //! | `--auth` credentials | tell anything of a guarded file before they match (not whether it exists) |
 //! | `--sink` form | answer anywhere but at the sink's own path |
 //! | core | know a flag |
+//! | clean URLs (`/about` → `about.html`) | hide a file or folder of that name, or skip the credentials of the page |
 //! | `--spa` fallback | serve a guarded page to a route without the credentials |
 //! | `404.html` | show a guarded page to a request without the credentials |
 //! | `--cors` grant | reflect an origin that was not allowed |
@@ -48,6 +49,9 @@ pub struct Site {
     pub spa: Option<RequestPath>,
     /// `--watch`: HTML pages get the reload script.
     pub watch: bool,
+    /// Clean URLs (on unless `--no-clean-urls`): `/about` is `about.html`
+    /// when nothing is named `about`.
+    pub clean_urls: bool,
 }
 
 impl Site {
@@ -60,6 +64,7 @@ impl Site {
             cors: None,
             spa: None,
             watch: false,
+            clean_urls: false,
         }
     }
 
@@ -117,14 +122,18 @@ fn serve_route(request: &Request, site: &Site, cache: &FileCache) -> (Response, 
     };
     let answered = match site.sink().filter(|sink| sink.is_at(&path)) {
         Some(sink) => (upload::form_page(sink), Decision::UploadForm),
-        None => match serve_core(request, &path, site, cache) {
-            (_, Decision::NotOpened(OpenFailure::NotFound))
-                if is_client_route(request, &path, site) =>
-            {
-                fall_back(request, site, cache, verdict.is_some())
+        None => {
+            let answered = serve_core(request, &path, site, cache);
+            let granted = verdict.is_some();
+            match with_clean_url(request, &path, site, cache, granted, answered) {
+                (_, Decision::NotOpened(OpenFailure::NotFound))
+                    if is_client_route(request, &path, site) =>
+                {
+                    fall_back(request, site, cache, granted)
+                }
+                answered => answered,
             }
-            answered => answered,
-        },
+        }
     };
     with_verdict(answered, verdict)
 }
@@ -205,6 +214,65 @@ fn may_see_not_found_page(request: &Request, site: &Site) -> bool {
         query: None,
     };
     !guard.covers(&page) || guard.verify(request).is_granted()
+}
+
+/// Clean URLs: a GET or HEAD for `/about` that found no file or folder of
+/// that name gets `about.html` when there is one, with its own validators
+/// and preconditions. Whatever exists under the name itself wins, since the
+/// rewrite is tried only after the core found nothing. The page is a file
+/// of the site like any other: under a guarded prefix it takes the
+/// credentials, whatever path asked for it (`granted` when that path took
+/// them already).
+fn with_clean_url(
+    request: &Request,
+    path: &RequestPath,
+    site: &Site,
+    cache: &FileCache,
+    granted: bool,
+    answered: (Response, Decision),
+) -> (Response, Decision) {
+    let not_found = matches!(answered.1, Decision::NotOpened(OpenFailure::NotFound));
+    let Some(page) = clean_url_page(path).filter(|_| {
+        not_found && site.clean_urls && matches!(request.method, Method::Get | Method::Head)
+    }) else {
+        return answered;
+    };
+    let checked = match granted {
+        true => Ok(None),
+        false => check_credentials(request, site, &page),
+    };
+    let (response, decision) = match checked {
+        Ok(verdict) => match serve_core(request, &page, site, cache) {
+            (_, Decision::NotOpened(OpenFailure::NotFound)) => return answered,
+            served => with_verdict(served, verdict),
+        },
+        // Whether the page exists is not told without the credentials:
+        // the 401 comes whether it does or not, as for any guarded path.
+        Err(refused) => *refused,
+    };
+    let decision = Decision::CleanUrl {
+        missing: request.target().to_string(),
+        page: page.to_url_path(),
+        then: Box::new(decision),
+    };
+    (response, decision)
+}
+
+/// The page a clean URL stands for: the last segment with `.html` added,
+/// for a path that names a file (not a folder, not `/`) not already an
+/// HTML page.
+fn clean_url_page(path: &RequestPath) -> Option<RequestPath> {
+    let last = path.segments.last()?;
+    if path.trailing_slash || last.is_empty() || last.ends_with(b".html") {
+        return None;
+    }
+    let mut page = RequestPath {
+        segments: path.segments.clone(),
+        trailing_slash: false,
+        query: None,
+    };
+    page.segments.last_mut()?.extend_from_slice(b".html");
+    Some(page)
 }
 
 /// Whether a missing path is a client-side route for `--spa`: a GET or
@@ -424,4 +492,28 @@ pub fn admit_upload(request: &Request, site: &Site) -> Admission {
 pub fn answer_upload(upload: Upload, verdict: Option<Verdict>) -> (Response, Decision) {
     let response = upload::report_page(&upload);
     with_verdict((response, Decision::Uploaded(upload)), verdict)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_clean_url_is_the_last_segment_with_html_added() {
+        let cases = [
+            ("/about", Some("/about.html")),
+            ("/blog/first-post", Some("/blog/first-post.html")),
+            ("/a%20b", Some("/a%20b.html")),
+            ("/about?x=1", Some("/about.html")),
+            ("/style.css", Some("/style.css.html")),
+            ("/about.html", None),
+            ("/docs/", None),
+            ("/", None),
+        ];
+        for (target, page) in cases {
+            let path = target::parse_target(target).unwrap();
+            let shown = clean_url_page(&path).map(|page| page.to_url_path());
+            assert_eq!(shown.as_deref(), page, "{target}");
+        }
+    }
 }

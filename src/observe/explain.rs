@@ -226,6 +226,14 @@ fn explain_decision(request: &Request, decision: &Decision, status: Status) -> V
             lines.push(explain_fallback(missing));
             lines.extend(explain_decision(request, then, status));
         }
+        Decision::CleanUrl {
+            missing,
+            page,
+            then,
+        } => {
+            lines.push(explain_clean_url(missing, page));
+            lines.extend(explain_decision(request, then, status));
+        }
         Decision::ReloadEvents => lines.push(Said::new(
             format!("{method} {target} -> live-reload events (--watch): the page reloads when a file beneath the root changes -> {status}, text/event-stream"),
             format!("{method} {target} -> 实时刷新事件（--watch）：根目录下有文件改动时页面自动刷新 -> {status}，text/event-stream"),
@@ -282,6 +290,15 @@ fn explain_fallback(missing: &str) -> Said {
     Said::new(
         format!("no such file {missing}, --spa: a client-side route -> the page instead"),
         format!("没有 {missing} 这个文件，--spa：这是页面自己处理的路由 -> 改为提供页面"),
+    )
+}
+
+fn explain_clean_url(missing: &str, page: &str) -> Said {
+    let missing = visible(missing.as_bytes());
+    let page = visible(page.as_bytes());
+    Said::new(
+        format!("no file or folder {missing}: a clean URL -> the page {page} instead (--no-clean-urls turns this off)"),
+        format!("没有 {missing} 这个文件或文件夹：简洁 URL -> 改为提供页面 {page}（--no-clean-urls 可关闭）"),
     )
 }
 
@@ -1125,6 +1142,11 @@ mod tests {
             missing: "/app/route".into(),
             then: Box::new(file(proceed, Some(RangeOutcome::Absent))),
         });
+        all.push(Decision::CleanUrl {
+            missing: "/about".into(),
+            page: "/about.html".into(),
+            then: Box::new(file(proceed, Some(RangeOutcome::Absent))),
+        });
         let any = crate::protocol::cors::Cors::Any;
         let list = crate::protocol::cors::Cors::Origins(vec!["http://a.test".into()]);
         for (cors, origin, method, headers) in [
@@ -1167,6 +1189,7 @@ mod tests {
                 | Decision::Preflight(_)
                 | Decision::ReloadEvents
                 | Decision::Fallback { .. }
+                | Decision::CleanUrl { .. }
                 | Decision::CrossOrigin { .. } => {}
             }
         }

@@ -180,6 +180,9 @@ pub struct Config {
     pub sort: Sort,
     /// `--watch`: reload pages when a file beneath the root changes.
     pub watch: bool,
+    /// Clean URLs: `/about` serves `about.html` when nothing is named
+    /// `about` (on unless `--no-clean-urls`).
+    pub clean_urls: bool,
     /// `--tls`: HTTPS.
     pub tls: Option<TlsOptions>,
     /// The command line as the report shows it, credentials hidden.
@@ -237,6 +240,7 @@ impl Default for Config {
             spa: None,
             sort: Sort::default(),
             watch: false,
+            clean_urls: true,
             tls: None,
             port_fallback: false,
             command: String::new(),
@@ -935,6 +939,7 @@ fn open_site(config: &Config) -> Result<Site, StartError> {
         cors: config.cors.clone(),
         spa,
         watch: config.watch,
+        clean_urls: config.clean_urls,
         ..Site::new(root)
     })
 }

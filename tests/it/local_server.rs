@@ -614,3 +614,77 @@ fn the_command_line_habits_of_the_peers_work() {
         assert!(!said.contains("pass --root"), "{said}");
     }
 }
+
+/// Clean URLs, on by default: `/about` is `about.html` when nothing is
+/// named `about`; a folder or file of that name wins; the page keeps its
+/// own validators and credentials; the trace names the rewrite.
+#[test]
+fn clean_urls_serve_the_html_page_and_what_exists_wins() {
+    let site = Site::new();
+    site.write("about.html", "<p>about</p>\n");
+    site.write("docs.html", "<p>docs page</p>\n"); // beside the folder docs/
+    site.write("notes", "a file with no extension\n");
+    site.write("notes.html", "<p>notes page</p>\n");
+    fs::create_dir(site.root.join("blog")).unwrap();
+    site.write("blog/first-post.html", "<p>first</p>\n");
+    site.write("secret.html", "<p>secret</p>\n");
+    let mut server = Binary::serving(
+        &site.root,
+        &[
+            "--quiet",
+            "--trace",
+            "--auth",
+            "u:pw",
+            "--auth-path",
+            "/secret.html",
+        ],
+    );
+    let about = server.ask("GET /about", "");
+    assert_eq!(about.status, 200);
+    assert_eq!(about.body_text(), "<p>about</p>\n");
+    assert_eq!(
+        about.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
+    let direct = server.ask("GET /about.html", "");
+    assert_eq!(about.header("etag"), direct.header("etag"));
+    let trace = server.wait_for_stderr("a clean URL");
+    assert!(
+        trace.ends_with(
+            "decided: no file or folder /about: a clean URL -> the page /about.html instead (--no-clean-urls turns this off)"
+        ),
+        "{trace}"
+    );
+    let etag = format!("If-None-Match: {}\r\n", about.header("etag").unwrap());
+    assert_eq!(server.ask("GET /about", &etag).status, 304);
+    let head = server.ask("HEAD /about", "");
+    assert_eq!((head.status, head.body.len()), (200, 0));
+    assert_eq!(
+        server.ask("GET /blog/first-post", "").body_text(),
+        "<p>first</p>\n"
+    );
+    let folder = server.ask("GET /docs", "");
+    assert_eq!(folder.status, 301, "the folder wins");
+    assert_eq!(folder.header("location"), Some("/docs/"));
+    assert_eq!(
+        server.ask("GET /notes", "").body_text(),
+        "a file with no extension\n",
+        "the file wins"
+    );
+    assert_eq!(server.ask("GET /missing", "").status, 404);
+    assert_eq!(server.ask("DELETE /about", "").status, 405);
+    assert_eq!(
+        server.ask("GET /secret", "").status,
+        401,
+        "the page's credentials"
+    );
+    let with = crate::common::basic("u:pw");
+    assert_eq!(
+        server.ask("GET /secret", &with).body_text(),
+        "<p>secret</p>\n"
+    );
+    server.stop();
+
+    let off = Binary::serving(&site.root, &["--quiet", "--no-clean-urls"]);
+    assert_eq!(off.ask("GET /about", "").status, 404);
+}
