@@ -149,6 +149,15 @@ struct Cli {
     /// Answer 404 for a directory without index.html instead of listing it.
     #[arg(long)]
     no_listing: bool,
+    /// A directory's index page (repeatable, the first found served)
+    /// [default: index.html]
+    #[arg(long = "index", value_name = "NAME",
+          value_parser = glasshttp::files::root::parse_index_name)]
+    index_names: Vec<String>,
+    /// List and serve dotfiles (for .well-known/); .git and .glasshttp
+    /// never
+    #[arg(long)]
+    hidden: bool,
     /// Do not serve /about.html for /about when nothing is named about
     /// (clean URLs, on by default: a folder or file of that name wins)
     #[arg(long)]
@@ -410,6 +419,8 @@ impl Cli {
             capture_limit: self.capture_limit,
             listings: !self.no_listing,
             clean_urls: !self.no_clean_urls,
+            index_names: self.index_names,
+            hidden: self.hidden,
             compress: !self.no_compress,
             inspect: self.inspect,
             inspect_keep: self.inspect_keep as usize,

@@ -35,6 +35,8 @@ pub enum Decision {
     AddSlash(String),
     /// A directory without an index file, listed (200, or 304 / 412).
     Listing {
+        /// The index names looked for (`index.html`, `--index`).
+        index: Vec<String>,
         entries: usize,
         truncated: bool,
         /// The order shown (`?sort=`, `--sort`).

@@ -136,7 +136,8 @@ pub fn list(
     withheld: Option<&dyn Fn(&RequestPath) -> bool>,
 ) -> io::Result<Listing> {
     let keep = |name: &OsStr| {
-        sys::name_to_segment(name).is_some_and(|segment| target::refuse_segment(segment).is_none())
+        sys::name_to_segment(name)
+            .is_some_and(|segment| target::refuse_name(segment, root.dotfiles()).is_none())
     };
     let read = root.read_directory(relative, MAX_LISTED, &keep)?;
     let is_withheld = |segment: &[u8]| {

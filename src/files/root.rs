@@ -9,13 +9,14 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::files::sort::Sort;
-use crate::files::target::RequestPath;
+use crate::files::target::{Dotfiles, RequestPath};
 use crate::protocol::coding::Coding;
 use crate::protocol::words::{phrase, Phrase};
 use crate::protocol::Status;
 use crate::sys;
 
-/// The file served for a directory whose path ends in `/`.
+/// The file served for a directory whose path ends in `/`, unless
+/// `--index` names others.
 pub const INDEX_FILE: &str = "index.html";
 /// The site's own page for every 404, when the root holds it (as GitHub
 /// Pages and static-web-server use one).
@@ -32,6 +33,11 @@ pub struct Root {
     listings: bool,
     /// `--sort`: the listings' order when the query names none.
     sort: Sort,
+    /// The names of a directory's index page, the first found served
+    /// (`--index`; `index.html`).
+    index_names: Vec<String>,
+    /// Which dotfiles are served and listed (`--hidden`).
+    dotfiles: Dotfiles,
 }
 
 /// What a request path names on disk.
@@ -119,6 +125,20 @@ impl From<io::Error> for OpenError {
     }
 }
 
+/// `--index NAME`: one file name, which a request path could name too (no
+/// separator, no dotfile, nothing Windows reads otherwise).
+pub fn parse_index_name(text: &str) -> Result<String, String> {
+    let refused = crate::files::target::refuse_segment(text.as_bytes());
+    match refused {
+        _ if text.is_empty() || text.len() > 255 => Err("an index page is a file name".into()),
+        _ if text.contains('/') => Err(format!(
+            "{text:?} is a path: name a file, such as index.htm"
+        )),
+        Some(why) => Err(format!("{text:?} cannot be served: {}", why.en)),
+        None => Ok(text.to_string()),
+    }
+}
+
 impl Root {
     /// Opens the root directory: it must exist and be a directory.
     pub fn new(dir: &Path) -> io::Result<Root> {
@@ -126,7 +146,34 @@ impl Root {
             dir: sys::RootDir::open(dir)?,
             listings: true,
             sort: Sort::default(),
+            index_names: vec![INDEX_FILE.to_string()],
+            dotfiles: Dotfiles::Refused,
         })
+    }
+
+    /// `--index`: a directory's index page is the first of `names` found.
+    pub fn with_index_names(self, names: Vec<String>) -> Root {
+        match names.is_empty() {
+            true => self,
+            false => Root {
+                index_names: names,
+                ..self
+            },
+        }
+    }
+
+    /// `--hidden`: which dotfiles are served and listed.
+    pub fn with_dotfiles(self, dotfiles: Dotfiles) -> Root {
+        Root { dotfiles, ..self }
+    }
+
+    pub fn dotfiles(&self) -> Dotfiles {
+        self.dotfiles
+    }
+
+    /// The index page's names, in the order they are looked for.
+    pub fn index_names(&self) -> &[String] {
+        &self.index_names
     }
 
     /// The same root, listing directories without an index file or not.
@@ -159,7 +206,9 @@ impl Root {
     }
 
     /// The file a request path names when it names a file: its segments,
-    /// and `index.html` after a trailing slash. `None` when a segment cannot
+    /// and the first index name after a trailing slash (when that one does
+    /// not exist, a lookup by this path finds nothing, and the caller goes
+    /// the whole way through [`Root::open`]). `None` when a segment cannot
     /// be a name here.
     pub fn file_path(&self, request_path: &RequestPath) -> Option<PathBuf> {
         let mut relative = PathBuf::new();
@@ -167,7 +216,7 @@ impl Root {
             relative.push(sys::segment_to_name(segment)?);
         }
         if request_path.trailing_slash {
-            relative.push(INDEX_FILE);
+            relative.push(self.index_names.first()?);
         }
         Some(relative)
     }
@@ -210,6 +259,19 @@ impl Root {
         self.dir.stamp(relative)
     }
 
+    /// The first index page of the directory `relative` found, open, with
+    /// its path; `None` when it has none.
+    fn find_index(&self, relative: &Path) -> Result<Option<(PathBuf, sys::Entry)>, OpenError> {
+        for name in &self.index_names {
+            let index = relative.join(name);
+            match self.dir.lookup(&index).map_err(OpenError::from) {
+                Err(OpenError::NotFound) => continue,
+                found => return Ok(Some((index, found?))),
+            }
+        }
+        Ok(None)
+    }
+
     /// Finds and opens what `request_path` names under the root.
     pub fn open(&self, request_path: &RequestPath) -> Result<Resolved, OpenError> {
         let mut relative = PathBuf::new();
@@ -225,18 +287,14 @@ impl Root {
             sys::Entry::Directory if !request_path.trailing_slash => {
                 return Ok(Resolved::DirectoryWithoutSlash)
             }
-            sys::Entry::Directory => {
-                let index = relative.join(INDEX_FILE);
-                match self.dir.lookup(&index).map_err(OpenError::from) {
-                    Err(OpenError::NotFound) if self.listings => {
-                        return Ok(Resolved::Listing(relative))
-                    }
-                    found => {
-                        relative = index;
-                        found?
-                    }
+            sys::Entry::Directory => match self.find_index(&relative)? {
+                Some((index, entry)) => {
+                    relative = index;
+                    entry
                 }
-            }
+                None if self.listings => return Ok(Resolved::Listing(relative)),
+                None => return Err(OpenError::NotFound),
+            },
             other => other,
         };
         match entry {
@@ -247,6 +305,33 @@ impl Root {
             }),
             // A directory named index.html, a FIFO, a device: nothing to serve.
             sys::Entry::Directory | sys::Entry::Other => Err(OpenError::NotFound),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_index_name_is_one_servable_file_name() {
+        let cases = [
+            ("index.htm", Ok(())),
+            ("default.html", Ok(())),
+            ("首页.html", Ok(())),
+            ("", Err("a file name")),
+            ("docs/index.html", Err("is a path")),
+            (".index.html", Err("dotfile")),
+            ("nul.html", Err("cannot be served")),
+            ("index.html.", Err("cannot be served")),
+            ("a\\b.html", Err("backslash")),
+        ];
+        for (text, expected) in cases {
+            match (parse_index_name(text), expected) {
+                (Ok(name), Ok(())) => assert_eq!(name, text),
+                (Err(why), Err(part)) => assert!(why.contains(part), "{text:?}: {why}"),
+                (got, want) => panic!("{text:?}: {got:?}, expected {want:?}"),
+            }
         }
     }
 }

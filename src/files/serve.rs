@@ -123,12 +123,13 @@ fn with_page_edit(representation: Representation, edit: &PageEdit) -> Representa
 
 /// The route of a request: its method answered when it is not GET or HEAD
 /// (OPTIONS, 405, 501), else its target read as a path beneath the root,
-/// or the answer when it names none (400, or 404 for a refused path).
-pub fn route(request: &Request) -> Result<RequestPath, Box<(Response, Decision)>> {
+/// or the answer when it names none (400, or 404 for a refused path). The
+/// dotfiles it may name are the root's.
+pub fn route(request: &Request, root: &Root) -> Result<RequestPath, Box<(Response, Decision)>> {
     if let Some(answered) = answer_method(request.method) {
         return Err(Box::new(answered));
     }
-    target::parse_target(request.target()).map_err(|refusal| {
+    target::parse_target_with(request.target(), root.dotfiles()).map_err(|refusal| {
         Box::new((
             Response::error(refusal.status()),
             Decision::BadTarget(refusal),
@@ -215,6 +216,7 @@ enum Subject {
     File(PathBuf),
     /// A directory's listing.
     Listing {
+        index: Vec<String>,
         entries: usize,
         truncated: bool,
         sort: Sort,
@@ -292,6 +294,7 @@ fn choose_as_is(
                     ranges: false,
                 },
                 Subject::Listing {
+                    index: root.index_names().to_vec(),
                     entries: listed.entries,
                     truncated: listed.truncated,
                     sort: listed.sort,
@@ -383,10 +386,12 @@ fn serve_representation(
             range,
         }),
         Subject::Listing {
+            index,
             entries,
             truncated,
             sort,
         } => Decision::Listing {
+            index,
             entries,
             truncated,
             sort,
@@ -539,7 +544,7 @@ mod tests {
     /// What the core answers to `request` under `root`: the route, then the
     /// path, with nothing asked of it (no feature on).
     fn serve(request: &Request, root: &Root, cache: &FileCache) -> (Response, Decision) {
-        match route(request) {
+        match route(request, root) {
             Ok(path) => serve_path(request, &path, root, cache, Asks::default()),
             Err(answered) => *answered,
         }

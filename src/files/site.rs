@@ -109,7 +109,7 @@ pub fn serve(request: &Request, site: &Site, cache: &FileCache) -> (Response, De
 /// The layers around the core for a request that names a path: the route,
 /// the credentials, the sink's form, the core, the SPA fallback.
 fn serve_route(request: &Request, site: &Site, cache: &FileCache) -> (Response, Decision) {
-    let path = match core::route(request) {
+    let path = match core::route(request, &site.root) {
         Ok(path) => path,
         Err(answered) => match *answered {
             (_, Decision::BadTarget(refusal)) => return refuse_target(request, site, refusal),

@@ -90,8 +90,29 @@ impl PathError {
     }
 }
 
-/// Takes the path out of a request target and normalises it.
+/// Which dotfiles a path may name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Dotfiles {
+    /// None: the default, as every peer's.
+    #[default]
+    Refused,
+    /// `--hidden`: all but [`NEVER_SERVED`] (for `.well-known/`).
+    Served,
+}
+
+/// Names never served, `--hidden` or not: a repository's history, and
+/// glasshttp's own paths (`/.glasshttp/reload`), which no file may shadow.
+/// Compared without regard to case: a case-insensitive file system opens
+/// `.GIT` as `.git`.
+pub const NEVER_SERVED: [&str; 2] = [".git", ".glasshttp"];
+
+/// Takes the path out of a request target and normalises it; no dotfile.
 pub fn parse_target(target: &str) -> Result<RequestPath, PathError> {
+    parse_target_with(target, Dotfiles::Refused)
+}
+
+/// [`parse_target`], with `dotfiles` saying which dotfiles it may name.
+pub fn parse_target_with(target: &str, dotfiles: Dotfiles) -> Result<RequestPath, PathError> {
     let path_and_query = origin_part(target).ok_or(PathError::BadTarget)?;
     if path_and_query.contains('#') {
         // Fragments are for the client; a target never carries one (RFC 9112 §3.2).
@@ -119,7 +140,7 @@ pub fn parse_target(target: &str) -> Result<RequestPath, PathError> {
                 }
             }
             s => {
-                if let Some(why) = refuse_segment(s) {
+                if let Some(why) = refuse_name(s, dotfiles) {
                     return Err(PathError::Refused(why));
                 }
                 segments.push(s.to_vec());
@@ -141,7 +162,17 @@ pub fn parse_target(target: &str) -> Result<RequestPath, PathError> {
 /// served, if it may not: a dotfile, a NUL or a backslash, or a name
 /// Windows reads otherwise. The listing leaves out the same names.
 pub fn refuse_segment(segment: &[u8]) -> Option<Phrase> {
-    if segment.starts_with(b".") {
+    refuse_name(segment, Dotfiles::Refused)
+}
+
+/// [`refuse_segment`], with `dotfiles` saying which dotfiles may be served.
+pub fn refuse_name(segment: &[u8], dotfiles: Dotfiles) -> Option<Phrase> {
+    let never = || {
+        NEVER_SERVED
+            .iter()
+            .any(|name| segment.eq_ignore_ascii_case(name.as_bytes()))
+    };
+    if segment.starts_with(b".") && (dotfiles == Dotfiles::Refused || never()) {
         return Some(DOTFILE);
     }
     if segment.contains(&0) {
@@ -369,6 +400,46 @@ mod tests {
             let got = parse_target(target).map(|p| (p.segments, p.trailing_slash));
             let expected = (*expected).map(|(parts, slash)| (segments(parts), slash));
             assert_eq!(got, expected, "{target}");
+        }
+    }
+
+    /// `--hidden` serves dotfiles, but never a repository's history nor
+    /// glasshttp's own paths, in any case; the other rules still hold.
+    #[test]
+    fn hidden_serves_dotfiles_but_never_git_or_glasshttp() {
+        use PathError::*;
+        type Parsed = Result<(), PathError>;
+        let cases: [(&str, Parsed, Parsed); 9] = [
+            ("/.well-known/security.txt", Err(Refused(DOTFILE)), Ok(())),
+            ("/.env", Err(Refused(DOTFILE)), Ok(())),
+            ("/.git/config", Err(Refused(DOTFILE)), Err(Refused(DOTFILE))),
+            (
+                "/docs/.GIT/HEAD",
+                Err(Refused(DOTFILE)),
+                Err(Refused(DOTFILE)),
+            ),
+            (
+                "/.glasshttp/reload",
+                Err(Refused(DOTFILE)),
+                Err(Refused(DOTFILE)),
+            ),
+            (
+                "/.GlassHTTP/x",
+                Err(Refused(DOTFILE)),
+                Err(Refused(DOTFILE)),
+            ),
+            (
+                "/.git./config",
+                Err(Refused(DOTFILE)),
+                Err(Refused(TRAILING)),
+            ),
+            ("/.gitignore", Err(Refused(DOTFILE)), Ok(())),
+            ("/a/../.env", Err(Refused(DOTFILE)), Ok(())),
+        ];
+        for (target, refused, served) in cases {
+            let by = |dotfiles| parse_target_with(target, dotfiles).map(|_| ());
+            assert_eq!(by(Dotfiles::Refused), refused, "{target}");
+            assert_eq!(by(Dotfiles::Served), served, "{target} with --hidden");
         }
     }
 

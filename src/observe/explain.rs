@@ -500,6 +500,7 @@ fn base64_note(verdict: &Verdict) -> Option<Said> {
 /// The lines for a listing: how many entries, its tag, its preconditions.
 fn explain_listing(request: &Request, listing: &Decision, status: Status) -> Vec<Said> {
     let Decision::Listing {
+        index,
         entries,
         truncated,
         sort,
@@ -512,17 +513,17 @@ fn explain_listing(request: &Request, listing: &Decision, status: Status) -> Vec
     let (entries, truncated, precondition) = (*entries, *truncated, *precondition);
     let method = visible(request.method_str().as_bytes());
     let target = visible(request.target().as_bytes());
-    let index = crate::files::root::INDEX_FILE;
     let (more_en, more_zh) = if truncated {
         (" (the first ones only)", "（只列出前面的一部分）")
     } else {
         ("", "")
     };
     let order = sort.describe();
+    let (index_en, index_zh) = (index.join(" or "), index.join(" 或 "));
     let mut lines = vec![
         Said::new(
-            format!("{method} {target} -> a directory without {index}: its listing, {entries} entries{more_en}, {}, weak ETag {etag}", order.en),
-            format!("{method} {target} -> 一个没有 {index} 的目录：返回目录列表，共 {entries} 项{more_zh}，{}，弱 ETag {etag}", order.zh),
+            format!("{method} {target} -> a directory without {index_en}: its listing, {entries} entries{more_en}, {}, weak ETag {etag}", order.en),
+            format!("{method} {target} -> 一个没有 {index_zh} 的目录：返回目录列表，共 {entries} 项{more_zh}，{}，弱 ETag {etag}", order.zh),
         ),
         explain_precondition(request, precondition, etag, status),
     ];
@@ -1057,6 +1058,7 @@ mod tests {
             Decision::BadTarget(PathError::BadTarget),
             Decision::AddSlash("/d/".into()),
             Decision::Listing {
+                index: vec!["index.htm".into(), "index.html".into()],
                 entries: 3,
                 truncated: true,
                 sort: crate::files::sort::Sort::parse("size:asc").unwrap(),

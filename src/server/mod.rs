@@ -183,6 +183,12 @@ pub struct Config {
     /// Clean URLs: `/about` serves `about.html` when nothing is named
     /// `about` (on unless `--no-clean-urls`).
     pub clean_urls: bool,
+    /// `--index`: a directory's index page names, the first found served;
+    /// none given, `index.html`.
+    pub index_names: Vec<String>,
+    /// `--hidden`: dotfiles are served and listed, `.git` and `.glasshttp`
+    /// never.
+    pub hidden: bool,
     /// `--tls`: HTTPS.
     pub tls: Option<TlsOptions>,
     /// The command line as the report shows it, credentials hidden.
@@ -241,6 +247,8 @@ impl Default for Config {
             sort: Sort::default(),
             watch: false,
             clean_urls: true,
+            index_names: Vec::new(),
+            hidden: false,
             tls: None,
             port_fallback: false,
             command: String::new(),
@@ -928,7 +936,12 @@ fn open_site(config: &Config) -> Result<Site, StartError> {
             _ => StartError::RootUnreadable(config.root.clone(), error),
         })?
         .with_listings(config.listings)
-        .with_sort(config.sort);
+        .with_sort(config.sort)
+        .with_index_names(config.index_names.clone())
+        .with_dotfiles(match config.hidden {
+            true => crate::files::target::Dotfiles::Served,
+            false => crate::files::target::Dotfiles::Refused,
+        });
     let spa = match &config.spa {
         Some(page) => Some(spa_page(&root, page)?),
         None => None,

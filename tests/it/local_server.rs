@@ -688,3 +688,98 @@ fn clean_urls_serve_the_html_page_and_what_exists_wins() {
     let off = Binary::serving(&site.root, &["--quiet", "--no-clean-urls"]);
     assert_eq!(off.ask("GET /about", "").status, 404);
 }
+
+/// `--hidden` lists and serves dotfiles (`.well-known/`), never `.git` or
+/// `.glasshttp`; without it, no dotfile is listed or served.
+#[test]
+fn hidden_serves_dotfiles_but_never_the_repository() {
+    let site = Site::new();
+    fs::create_dir(site.root.join(".well-known")).unwrap();
+    site.write(".well-known/security.txt", "Contact: mailto:a@b.test\n");
+    fs::create_dir(site.root.join(".git")).unwrap();
+    site.write(".git/config", "[core]\n");
+    fs::create_dir(site.root.join("listed")).unwrap();
+    site.write("listed/.env", "KEY=1\n");
+    site.write("listed/a.txt", "a\n");
+    fs::create_dir(site.root.join("listed/.git")).unwrap();
+    let default = Binary::serving(&site.root, &["--quiet"]);
+    assert_eq!(default.ask("GET /.well-known/security.txt", "").status, 404);
+    let listing = default.ask("GET /listed/", "").body_text();
+    assert!(
+        listing.contains("a.txt") && !listing.contains(".env"),
+        "{listing}"
+    );
+
+    let hidden = Binary::serving(&site.root, &["--quiet", "--hidden"]);
+    let reply = hidden.ask("GET /.well-known/security.txt", "");
+    assert_eq!(reply.body_text(), "Contact: mailto:a@b.test\n");
+    assert_eq!(hidden.ask("GET /listed/.env", "").body_text(), "KEY=1\n");
+    let listing = hidden.ask("GET /listed/", "").body_text();
+    assert!(
+        listing.contains("a.txt") && listing.contains(".env"),
+        "{listing}"
+    );
+    assert!(!listing.contains(".git"), "{listing}");
+    for never in [
+        "/.git/config",
+        "/.GIT/config",
+        "/.git/",
+        "/.glasshttp/reload",
+    ] {
+        assert_eq!(
+            hidden.ask(&format!("GET {never}"), "").status,
+            404,
+            "{never}"
+        );
+    }
+}
+
+/// `--index` names a directory's index pages, the first found served; a
+/// directory with none of them is listed, and the trace names them.
+#[test]
+fn index_names_the_pages_of_a_directory_in_order() {
+    let site = Site::new();
+    for dir in ["both", "other", "plain"] {
+        fs::create_dir(site.root.join(dir)).unwrap();
+    }
+    site.write("both/index.htm", "htm\n");
+    site.write("both/default.html", "default\n");
+    site.write("other/default.html", "default\n");
+    site.write("plain/index.html", "html\n");
+    let server = Binary::serving(
+        &site.root,
+        &[
+            "--quiet",
+            "--trace",
+            "--index",
+            "index.htm",
+            "--index",
+            "default.html",
+        ],
+    );
+    assert_eq!(server.ask("GET /both/", "").body_text(), "htm\n");
+    assert_eq!(server.ask("GET /other/", "").body_text(), "default\n");
+    let listed = server.ask("GET /plain/", "");
+    assert!(
+        listed.body_text().contains("index.html"),
+        "listed, not served"
+    );
+    let trace = server.wait_for_stderr("a directory without");
+    assert!(
+        trace.contains("GET /plain/ -> a directory without index.htm or default.html: its listing"),
+        "{trace}"
+    );
+    let default = Binary::serving(&site.root, &["--quiet"]);
+    assert_eq!(default.ask("GET /plain/", "").body_text(), "html\n");
+
+    for (name, said) in [
+        ("docs/index.html", "is a path"),
+        (".htaccess", "dotfile"),
+        ("", "a file name"),
+    ] {
+        let output = crate::common::run_binary(&["--port", "0", "--index", name]);
+        assert_eq!(output.status.code(), Some(2), "{name}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(said), "{name}: {stderr}");
+    }
+}
