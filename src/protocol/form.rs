@@ -1,10 +1,12 @@
 //! `multipart/form-data` (RFC 7578, framed as RFC 2046 §5.1.1 says), read
 //! as it streams in: only enough bytes to recognise a delimiter split
 //! across two reads are kept, so a body of any size is read in bounded
-//! memory, transport padding included (counted, never kept). What it keeps
-//! of each part is its field name and its file name, each cut to a length
-//! a person reads, and its size: the sink reports the parts and discards
-//! their bytes.
+//! memory, transport padding included (counted; only its first
+//! [`MAX_KEPT_PADDING`] bytes kept). What it keeps of each part is its
+//! field name and its file name, each cut to a length a person reads, and
+//! its size: the sink reports the parts and discards their bytes. A
+//! [`PartSink`] is handed each part's content as it streams (`--upload`
+//! stores it).
 
 use crate::protocol::fields::trim_ows;
 use crate::protocol::words::{phrase, Phrase};
@@ -19,6 +21,28 @@ pub const MAX_PARTS: usize = 1000;
 /// person reads: a longer one is cut there and ends in `…`, so that what
 /// an upload costs to describe does not grow with its names.
 pub const MAX_NAME_CHARS: usize = 200;
+
+/// Transport padding kept after a delimiter, in case what follows shows it
+/// was content: past this, a part's content cannot be given exactly, and
+/// [`PartSink::content_lost`] says so.
+pub const MAX_KEPT_PADDING: usize = 256;
+
+/// Where a part's content goes as it streams in.
+pub trait PartSink {
+    /// A part begins (its head read); its content follows.
+    fn part_begins(&mut self, part: &Part);
+    /// The next bytes of the current part's content.
+    fn content(&mut self, bytes: &[u8]);
+    /// Bytes of the current part's content could not be given (a line of it
+    /// that began like the boundary, followed by more padding than kept).
+    fn content_lost(&mut self) {}
+}
+
+/// No sink: the parts are counted, their bytes dropped.
+impl PartSink for () {
+    fn part_begins(&mut self, _part: &Part) {}
+    fn content(&mut self, _bytes: &[u8]) {}
+}
 
 /// One part as the sink describes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,9 +121,10 @@ pub struct FormReader {
     /// delimiter, reading goes on there.
     before_delimiter: Stage,
     /// Transport padding (spaces and tabs) read past the last delimiter,
-    /// counted rather than kept: should what follows show it was no
-    /// delimiter, these bytes were content.
+    /// counted, and kept up to [`MAX_KEPT_PADDING`]: should what follows
+    /// show it was no delimiter, these bytes were content.
     padding: u64,
+    kept_padding: Vec<u8>,
 }
 
 impl FormReader {
@@ -117,11 +142,18 @@ impl FormReader {
             failed: None,
             before_delimiter: Stage::Preamble,
             padding: 0,
+            kept_padding: Vec::new(),
         }
     }
 
     /// Reads the next piece of the body.
     pub fn feed(&mut self, piece: &[u8]) {
+        self.feed_to(piece, &mut ());
+    }
+
+    /// Reads the next piece of the body, handing each part's content to
+    /// `sink`.
+    pub fn feed_to(&mut self, piece: &[u8], sink: &mut dyn PartSink) {
         if self.failed.is_some() || self.stage == Stage::Epilogue {
             return;
         }
@@ -130,9 +162,9 @@ impl FormReader {
         let mut at = 0;
         while at < input.len() {
             let step = match self.stage {
-                Stage::Preamble | Stage::Content => self.find_delimiter(&input, at),
-                Stage::AfterDelimiter => self.after_delimiter(&input, at),
-                Stage::Head => self.head(&input, at),
+                Stage::Preamble | Stage::Content => self.find_delimiter(&input, at, sink),
+                Stage::AfterDelimiter => self.after_delimiter(&input, at, sink),
+                Stage::Head => self.head(&input, at, sink),
                 Stage::Epilogue => Step::Done,
             };
             match step {
@@ -167,7 +199,7 @@ impl FormReader {
         self.carry.len()
     }
 
-    fn find_delimiter(&mut self, input: &[u8], at: usize) -> Step {
+    fn find_delimiter(&mut self, input: &[u8], at: usize, sink: &mut dyn PartSink) -> Step {
         self.before_delimiter = self.stage;
         let length = self.delimiter.len();
         let found = input[at..]
@@ -175,7 +207,7 @@ impl FormReader {
             .position(|window| window == &self.delimiter[..]);
         match found {
             Some(offset) => {
-                self.add_content(offset as u64);
+                self.add_content(&input[at..at + offset], sink);
                 self.stage = Stage::AfterDelimiter;
                 Step::To(at + offset + length)
             }
@@ -183,30 +215,34 @@ impl FormReader {
                 // Keep what could be the start of a delimiter.
                 let keep = (length - 1).min(input.len() - at);
                 let from = input.len() - keep;
-                self.add_content((from - at) as u64);
+                self.add_content(&input[at..from], sink);
                 Step::Keep(from)
             }
         }
     }
 
-    fn add_content(&mut self, bytes: u64) {
+    fn add_content(&mut self, bytes: &[u8], sink: &mut dyn PartSink) {
         if self.stage == Stage::Content {
             if let Some(part) = self.parts.last_mut().filter(|_| self.more_parts == 0) {
-                part.size += bytes;
+                part.size += bytes.len() as u64;
             }
+            sink.content(bytes);
         }
     }
 
     /// Just past a delimiter: padding, then `--` (the close) or CRLF (a
     /// part). The padding is consumed as it arrives, so however much of it
     /// a client sends, only the two bytes that decide are ever held.
-    fn after_delimiter(&mut self, input: &[u8], at: usize) -> Step {
+    fn after_delimiter(&mut self, input: &[u8], at: usize, sink: &mut dyn PartSink) -> Step {
         let rest = &input[at..];
         let padding = rest
             .iter()
             .take_while(|&&b| b == b' ' || b == b'\t')
             .count();
         self.padding += padding as u64;
+        let room = MAX_KEPT_PADDING - self.kept_padding.len();
+        self.kept_padding
+            .extend_from_slice(&rest[..padding.min(room)]);
         let at = at + padding;
         let rest = &input[at..];
         if rest.len() < 2 {
@@ -221,6 +257,7 @@ impl FormReader {
             b"\r\n" => {
                 self.stage = Stage::Head;
                 self.padding = 0;
+                self.kept_padding.clear();
                 Step::To(at)
             }
             // A delimiter is followed only by padding and CRLF, or `--`
@@ -229,14 +266,27 @@ impl FormReader {
             // begin a delimiter (that starts with CR).
             _ => {
                 self.stage = self.before_delimiter;
-                self.add_content(self.delimiter.len() as u64 + self.padding);
+                let delimiter = std::mem::take(&mut self.delimiter);
+                self.add_content(&delimiter, sink);
+                self.delimiter = delimiter;
+                let padding = std::mem::take(&mut self.kept_padding);
+                self.add_content(&padding, sink);
+                let lost = self.padding - padding.len() as u64;
+                if lost > 0 && self.stage == Stage::Content {
+                    if let Some(part) = self.parts.last_mut().filter(|_| self.more_parts == 0) {
+                        part.size += lost;
+                    }
+                    sink.content_lost();
+                }
+                self.kept_padding = padding;
+                self.kept_padding.clear();
                 self.padding = 0;
                 Step::To(at)
             }
         }
     }
 
-    fn head(&mut self, input: &[u8], at: usize) -> Step {
+    fn head(&mut self, input: &[u8], at: usize, sink: &mut dyn PartSink) -> Step {
         let rest = &input[at..];
         let Some(end) = rest.windows(4).position(|w| w == b"\r\n\r\n") else {
             if rest.len() > MAX_PART_HEAD_BYTES {
@@ -245,6 +295,7 @@ impl FormReader {
             return Step::Keep(at);
         };
         let part = describe_part(&rest[..end]);
+        sink.part_begins(&part);
         if self.parts.len() < MAX_PARTS {
             self.parts.push(part);
         } else {
@@ -356,6 +407,59 @@ fn parameters(value: &str) -> Vec<(String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Each part's content as a sink is handed it.
+    #[derive(Default)]
+    struct Contents {
+        parts: Vec<Vec<u8>>,
+        lost: bool,
+    }
+
+    impl PartSink for Contents {
+        fn part_begins(&mut self, _part: &Part) {
+            self.parts.push(Vec::new());
+        }
+        fn content(&mut self, bytes: &[u8]) {
+            self.parts.last_mut().unwrap().extend_from_slice(bytes);
+        }
+        fn content_lost(&mut self) {
+            self.lost = true;
+        }
+    }
+
+    /// A sink gets each part's content exactly, lines that begin like the
+    /// boundary (with padding after them) included, however the body is
+    /// cut; padding past what is kept is said to be lost.
+    #[test]
+    fn a_sink_gets_each_parts_content_exactly_however_the_body_is_cut() {
+        let file = b"x\r\n--XyZ \t y\r\n--XyZnot\r\n--X\r\n".to_vec();
+        let mut body = b"--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\none\r\n\
+--XyZ\r\nContent-Disposition: form-data; name=\"f\"; filename=\"f.bin\"\r\n\r\n"
+            .to_vec();
+        body.extend_from_slice(&file);
+        body.extend_from_slice(b"\r\n--XyZ--\r\n");
+        for cut in 0..body.len() {
+            let mut reader = FormReader::new(b"XyZ");
+            let mut contents = Contents::default();
+            reader.feed_to(&body[..cut], &mut contents);
+            reader.feed_to(&body[cut..], &mut contents);
+            assert_eq!(
+                contents.parts,
+                [b"one".to_vec(), file.clone()],
+                "cut at {cut}"
+            );
+            assert!(!contents.lost);
+            assert_eq!(reader.finish().failed, None);
+        }
+        let mut long =
+            b"--XyZ\r\nContent-Disposition: form-data; name=\"f\"\r\n\r\nx\r\n--XyZ".to_vec();
+        long.extend(std::iter::repeat_n(b' ', MAX_KEPT_PADDING + 1));
+        long.extend_from_slice(b"y\r\n--XyZ--");
+        let mut reader = FormReader::new(b"XyZ");
+        let mut contents = Contents::default();
+        reader.feed_to(&long, &mut contents);
+        assert!(contents.lost, "more padding than kept");
+    }
 
     const BODY: &[u8] = b"--XyZ\r\n\
 Content-Disposition: form-data; name=\"note\"\r\n\r\n\
