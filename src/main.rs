@@ -91,6 +91,18 @@ struct Cli {
     #[arg(long, value_name = "SIZE", default_value = "100M", requires = "sink",
           value_parser = parse_size)]
     sink_limit: u64,
+    /// Store files sent with a form in the folders under this path
+    /// (--upload=PREFIX, repeatable; bare, the whole site): their listings
+    /// get an upload form. Never overwrites: a taken name gets a number
+    #[arg(long, value_name = "PREFIX", num_args = 0..=1, default_missing_value = "",
+          require_equals = true, action = clap::ArgAction::Append,
+          value_parser = glasshttp::files::store::Uploads::parse_prefix)]
+    upload: Option<Vec<glasshttp::files::target::RequestPath>>,
+    /// The largest upload --upload takes in one request (bytes, or with K,
+    /// M or G)
+    #[arg(long, value_name = "SIZE", default_value = "1G", requires = "upload",
+          value_parser = parse_size)]
+    upload_limit: u64,
     /// Do not write the access log.
     #[arg(short, long)]
     quiet: bool,
@@ -419,6 +431,9 @@ impl Cli {
             capture_limit: self.capture_limit,
             listings: !self.no_listing,
             clean_urls: !self.no_clean_urls,
+            uploads: self
+                .upload
+                .map(|prefixes| glasshttp::files::store::Uploads::new(prefixes, self.upload_limit)),
             index_names: self.index_names,
             hidden: self.hidden,
             compress: !self.no_compress,

@@ -11,6 +11,7 @@ use crate::files::conditional::Precondition;
 use crate::files::range::RangeOutcome;
 use crate::files::root::OpenFailure;
 use crate::files::sort::Sort;
+use crate::files::store::{NotStored, StoredFile};
 use crate::files::target::PathError;
 use crate::protocol::auth::Verdict;
 use crate::protocol::coding::Coding;
@@ -51,6 +52,10 @@ pub enum Decision {
     UploadForm,
     /// A `POST` at the sink, read to its end and thrown away.
     Uploaded(Upload),
+    /// `--upload`: the files of a form stored in a directory, in order.
+    Stored(Vec<StoredFile>),
+    /// `--upload`: nothing stored, and why.
+    NotStored(NotStored),
     /// A path `--auth` guards, without the credentials it takes (401).
     Unauthorized(Verdict),
     /// A path `--auth` guards, with the right credentials: the verdict (the

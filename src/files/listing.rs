@@ -127,14 +127,25 @@ fn sort_rows(rows: &mut [Row], sort: Sort) {
     }
 }
 
+/// What the layers around the core ask of a listing.
+#[derive(Clone, Copy, Default)]
+pub struct ListingAsks<'a> {
+    /// The paths named without their size or time (`--auth`'s guarded
+    /// entries in a public folder).
+    pub withheld: Option<&'a dyn Fn(&RequestPath) -> bool>,
+    /// HTML put under the table (`--upload`'s form).
+    pub form: Option<&'a str>,
+}
+
 /// Lists the directory `relative` beneath `root`, which `request_path`
 /// (ending in `/`) names, in the order its query asks for, else `--sort`'s.
 pub fn list(
     root: &Root,
     request_path: &RequestPath,
     relative: &Path,
-    withheld: Option<&dyn Fn(&RequestPath) -> bool>,
+    asks: ListingAsks<'_>,
 ) -> io::Result<Listing> {
+    let withheld = asks.withheld;
     let keep = |name: &OsStr| {
         sys::name_to_segment(name)
             .is_some_and(|segment| target::refuse_name(segment, root.dotfiles()).is_none())
@@ -165,7 +176,11 @@ pub fn list(
         .collect();
     let sort = Sort::from_query(request_path.query.as_deref(), root.sort());
     sort_rows(&mut rows, sort);
-    let page = render(&shown_path(request_path), &rows, read.truncated, sort);
+    let mut page = render(&shown_path(request_path), &rows, read.truncated, sort);
+    if let Some(form) = asks.form {
+        let end = page.len() - b"</body></html>\n".len();
+        page.splice(end..end, form.bytes());
+    }
     let validators = Validators {
         etag: EntityTag::weak(format!(
             "{:016x}-{:x}",

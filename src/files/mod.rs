@@ -18,6 +18,7 @@
 //! | [`watch`] | `--watch`: changes beneath the root, and the script that reloads a page |
 //! | [`guard`] | `--auth` and `--auth-path`: which paths need credentials, and whether a request has them |
 //! | [`upload`] | `--sink`: who may upload, the form, and the report of an upload |
+//! | [`store`] | `--upload`: where files may be stored, their names, whole or nothing |
 
 pub mod cache;
 pub mod conditional;
@@ -30,6 +31,7 @@ pub mod root;
 pub mod serve;
 pub mod site;
 pub mod sort;
+pub mod store;
 pub mod target;
 pub mod upload;
 pub mod watch;

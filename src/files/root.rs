@@ -272,6 +272,16 @@ impl Root {
         Ok(None)
     }
 
+    /// The directory `request_path` names, opened for `--upload` to write
+    /// in (see [`sys::RootDir::writable_directory`]).
+    pub fn writable_directory(&self, request_path: &RequestPath) -> io::Result<sys::WritableDir> {
+        let mut relative = PathBuf::new();
+        for segment in &request_path.segments {
+            relative.push(sys::segment_to_name(segment).ok_or(io::ErrorKind::NotFound)?);
+        }
+        self.dir.writable_directory(&relative)
+    }
+
     /// Finds and opens what `request_path` names under the root.
     pub fn open(&self, request_path: &RequestPath) -> Result<Resolved, OpenError> {
         let mut relative = PathBuf::new();

@@ -38,9 +38,9 @@ pub const ALLOW: &str = "GET, HEAD, OPTIONS";
 pub struct Asks<'a> {
     /// An edit of every whole HTML page (`--watch`'s reload script).
     pub page_edit: Option<&'a PageEdit>,
-    /// The paths a listing names without their size or time (`--auth`'s
-    /// guarded entries in a public folder).
-    pub withheld: Option<&'a dyn Fn(&RequestPath) -> bool>,
+    /// What a listing is asked to add (`--auth`'s withheld entries,
+    /// `--upload`'s form).
+    pub listing: listing::ListingAsks<'a>,
 }
 
 /// An edit of whole HTML pages: the edited page is a representation of its
@@ -249,7 +249,7 @@ fn choose(
     asks: Asks<'_>,
 ) -> Chosen {
     let edit = page_edit(request, asks);
-    match choose_as_is(request, path, root, cache, edit, asks.withheld) {
+    match choose_as_is(request, path, root, cache, edit, asks.listing) {
         Chosen::Representation(representation, subject) => match edit {
             Some(edit) => Chosen::Representation(with_page_edit(representation, edit), subject),
             None => Chosen::Representation(representation, subject),
@@ -266,7 +266,7 @@ fn choose_as_is(
     root: &Root,
     cache: &FileCache,
     edit: Option<&PageEdit>,
-    withheld: Option<&dyn Fn(&RequestPath) -> bool>,
+    listing_asks: listing::ListingAsks<'_>,
 ) -> Chosen {
     if let Some((representation, subject)) = choose_from_cache(request, path, root, cache) {
         return Chosen::Representation(representation, subject);
@@ -283,25 +283,27 @@ fn choose_as_is(
             Chosen::Representation(representation, Subject::File(path))
         }
         Ok(Resolved::DirectoryWithoutSlash) => redirect_to_slash(path).into(),
-        Ok(Resolved::Listing(directory)) => match listing::list(root, path, &directory, withheld) {
-            Ok(listed) => Chosen::Representation(
-                Representation {
-                    size: listed.page.len() as u64,
-                    source: Source::Shared(listed.page.into()),
-                    content_type: "text/html; charset=utf-8".to_string(),
-                    validators: listed.validators,
-                    negotiation: Negotiation::default(),
-                    ranges: false,
-                },
-                Subject::Listing {
-                    index: root.index_names().to_vec(),
-                    entries: listed.entries,
-                    truncated: listed.truncated,
-                    sort: listed.sort,
-                },
-            ),
-            Err(error) => not_opened(request, "listing", OpenError::from(error)).into(),
-        },
+        Ok(Resolved::Listing(directory)) => {
+            match listing::list(root, path, &directory, listing_asks) {
+                Ok(listed) => Chosen::Representation(
+                    Representation {
+                        size: listed.page.len() as u64,
+                        source: Source::Shared(listed.page.into()),
+                        content_type: "text/html; charset=utf-8".to_string(),
+                        validators: listed.validators,
+                        negotiation: Negotiation::default(),
+                        ranges: false,
+                    },
+                    Subject::Listing {
+                        index: root.index_names().to_vec(),
+                        entries: listed.entries,
+                        truncated: listed.truncated,
+                        sort: listed.sort,
+                    },
+                ),
+                Err(error) => not_opened(request, "listing", OpenError::from(error)).into(),
+            }
+        }
         Err(error) => not_opened(request, "reading", error).into(),
     }
 }

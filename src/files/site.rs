@@ -23,10 +23,12 @@ use crate::files::cache::FileCache;
 use crate::files::decision::Decision;
 use crate::files::decision::Upload;
 use crate::files::guard::Guard;
+use crate::files::listing::ListingAsks;
 use crate::files::negotiate::content_type;
 use crate::files::root::{OpenFailure, Root, NOT_FOUND_PAGE};
 use crate::files::serve as core;
 use crate::files::serve::Asks;
+use crate::files::store::{self, NotStored, StoredFile, Uploads};
 use crate::files::target::{self, PathError, RequestPath};
 use crate::files::upload::{self, Sink};
 use crate::files::watch;
@@ -52,6 +54,8 @@ pub struct Site {
     /// Clean URLs (on unless `--no-clean-urls`): `/about` is `about.html`
     /// when nothing is named `about`.
     pub clean_urls: bool,
+    /// `--upload`: the directories files may be stored in.
+    pub uploads: Option<Uploads>,
 }
 
 impl Site {
@@ -65,7 +69,12 @@ impl Site {
             spa: None,
             watch: false,
             clean_urls: false,
+            uploads: None,
         }
+    }
+
+    pub fn uploads(&self) -> Option<&Uploads> {
+        self.uploads.as_ref()
     }
 
     pub fn guard(&self) -> Option<&Guard> {
@@ -151,8 +160,14 @@ fn serve_core(
     let withheld = |entry: &RequestPath| guard.is_some_and(|guard| guard.covers(entry));
     let asks = Asks {
         page_edit: site.watch().then_some(&watch::RELOAD_EDIT),
-        // Without a guard nothing is withheld, and a listing need not ask.
-        withheld: guard.map(|_| &withheld as &dyn Fn(&RequestPath) -> bool),
+        listing: ListingAsks {
+            // Without a guard nothing is withheld, and a listing need not ask.
+            withheld: guard.map(|_| &withheld as &dyn Fn(&RequestPath) -> bool),
+            form: site
+                .uploads()
+                .filter(|uploads| uploads.accepts(path))
+                .map(|_| store::UPLOAD_FORM),
+        },
     };
     core::serve_path(request, path, &site.root, cache, asks)
 }
@@ -279,12 +294,6 @@ fn clean_url_page(path: &RequestPath) -> Option<RequestPath> {
 /// HEAD for a page (a last segment with no extension) from a client that
 /// takes HTML. `/app.js` and `/logo.png` stay 404.
 fn is_client_route(request: &Request, path: &RequestPath, site: &Site) -> bool {
-    let takes_html = request.field_values("accept").any(|value| {
-        crate::protocol::fields::list_items(value).any(|item| {
-            let media = item.split(|&b| b == b';').next().unwrap_or_default();
-            media.trim_ascii().eq_ignore_ascii_case(b"text/html")
-        })
-    });
     let has_extension = path
         .segments
         .last()
@@ -292,7 +301,18 @@ fn is_client_route(request: &Request, path: &RequestPath, site: &Site) -> bool {
     site.spa().is_some()
         && matches!(request.method, Method::Get | Method::Head)
         && !has_extension
-        && takes_html
+        && takes_html(request)
+}
+
+/// Whether the client takes HTML (`Accept` names `text/html`): a browser's
+/// navigation or form, not a script.
+fn takes_html(request: &Request) -> bool {
+    request.field_values("accept").any(|value| {
+        crate::protocol::fields::list_items(value).any(|item| {
+            let media = item.split(|&b| b == b';').next().unwrap_or_default();
+            media.trim_ascii().eq_ignore_ascii_case(b"text/html")
+        })
+    })
 }
 
 /// `--spa`: the page instead of the missing route, with its own
@@ -468,6 +488,11 @@ pub enum Admission {
     Elsewhere,
     /// It may be read; the credentials' verdict, when the path is guarded.
     Admitted(Option<Verdict>),
+    /// `--upload`: its files may be stored in the directory `path` names.
+    Store {
+        path: RequestPath,
+        verdict: Option<Verdict>,
+    },
     /// It may not: the 401, answered before a byte of the body is read.
     Refused(Box<(Response, Decision)>),
 }
@@ -479,13 +504,34 @@ pub fn admit_upload(request: &Request, site: &Site) -> Admission {
     let Some(path) = target::parse_target(request.target()).ok() else {
         return Admission::Elsewhere;
     };
-    if !site.sink().is_some_and(|sink| sink.is_at(&path)) {
+    let at_sink = site.sink().is_some_and(|sink| sink.is_at(&path));
+    let to_store = !at_sink && site.uploads().is_some_and(|uploads| uploads.accepts(&path));
+    if !at_sink && !to_store {
         return Admission::Elsewhere;
     }
     match check_credentials(request, site, &path) {
+        Ok(verdict) if to_store => Admission::Store { path, verdict },
         Ok(verdict) => Admission::Admitted(verdict),
         Err(refused) => Admission::Refused(refused),
     }
+}
+
+/// The answer to a form for `--upload` at the directory `path`: what was
+/// stored, or why nothing was (before its body was read, or after).
+pub fn answer_stored(
+    request: &Request,
+    path: &RequestPath,
+    stored: Result<Vec<StoredFile>, NotStored>,
+    verdict: Option<Verdict>,
+) -> (Response, Decision) {
+    let answered = match stored {
+        Ok(files) => {
+            let response = store::stored_answer(&files, &path.to_url_path(), takes_html(request));
+            (response, Decision::Stored(files))
+        }
+        Err(not) => (store::not_stored_answer(&not), Decision::NotStored(not)),
+    };
+    with_verdict(answered, verdict)
 }
 
 /// The answer to an upload read to its end.

@@ -101,9 +101,10 @@ pub enum Dotfiles {
 }
 
 /// Names never served, `--hidden` or not: a repository's history, and
-/// glasshttp's own paths (`/.glasshttp/reload`), which no file may shadow.
-/// Compared without regard to case: a case-insensitive file system opens
-/// `.GIT` as `.git`.
+/// glasshttp's own (`/.glasshttp/reload`, which no file may shadow, and
+/// the temporary names of uploads, `.glasshttp-upload-…`): `.git`, and
+/// every name that begins with `.glasshttp`. Compared without regard to
+/// case: a case-insensitive file system opens `.GIT` as `.git`.
 pub const NEVER_SERVED: [&str; 2] = [".git", ".glasshttp"];
 
 /// Takes the path out of a request target and normalises it; no dotfile.
@@ -168,9 +169,11 @@ pub fn refuse_segment(segment: &[u8]) -> Option<Phrase> {
 /// [`refuse_segment`], with `dotfiles` saying which dotfiles may be served.
 pub fn refuse_name(segment: &[u8], dotfiles: Dotfiles) -> Option<Phrase> {
     let never = || {
-        NEVER_SERVED
-            .iter()
-            .any(|name| segment.eq_ignore_ascii_case(name.as_bytes()))
+        let [git, own] = NEVER_SERVED.map(str::as_bytes);
+        segment.eq_ignore_ascii_case(git)
+            || segment
+                .get(..own.len())
+                .is_some_and(|start| start.eq_ignore_ascii_case(own))
     };
     if segment.starts_with(b".") && (dotfiles == Dotfiles::Refused || never()) {
         return Some(DOTFILE);
@@ -409,7 +412,7 @@ mod tests {
     fn hidden_serves_dotfiles_but_never_git_or_glasshttp() {
         use PathError::*;
         type Parsed = Result<(), PathError>;
-        let cases: [(&str, Parsed, Parsed); 9] = [
+        let cases: [(&str, Parsed, Parsed); 10] = [
             ("/.well-known/security.txt", Err(Refused(DOTFILE)), Ok(())),
             ("/.env", Err(Refused(DOTFILE)), Ok(())),
             ("/.git/config", Err(Refused(DOTFILE)), Err(Refused(DOTFILE))),
@@ -425,6 +428,11 @@ mod tests {
             ),
             (
                 "/.GlassHTTP/x",
+                Err(Refused(DOTFILE)),
+                Err(Refused(DOTFILE)),
+            ),
+            (
+                "/.glasshttp-upload-1-2",
                 Err(Refused(DOTFILE)),
                 Err(Refused(DOTFILE)),
             ),

@@ -119,7 +119,8 @@ fn describe_part(part: &crate::protocol::form::Part) -> Said {
     }
 }
 
-fn page(title: &str, body: &str) -> Response {
+/// A small page of its own, never kept by a cache.
+pub fn page(title: &str, body: &str) -> Response {
     let page = format!(
         "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width\"><title>{title}</title>\

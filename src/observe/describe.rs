@@ -54,8 +54,8 @@ impl Describe for KeepAlive {
                 "服务器正在停止 -> 发完这个响应后关闭连接，并写明 Connection: close",
             ),
             KeepAlive::BodyUnread => phrase(
-                "Expect: 100-continue, but the answer needs no body -> no 100 Continue, and the server closes, Connection: close",
-                "请求带有 Expect: 100-continue，但这个回答用不到请求体 -> 不发 100 Continue，服务器关闭连接，并写明 Connection: close",
+                "the answer needs none of the request body, which is left unread (no 100 Continue when one is awaited) -> the server closes, Connection: close",
+                "这个回答用不到请求体，请求体不读（客户端若在等 100 Continue，也不发送）-> 服务器关闭连接，并写明 Connection: close",
             ),
         }
     }
@@ -140,8 +140,8 @@ fn close_words(reason: CloseReason) -> Phrase {
             "由服务器关闭，在 503 之后：没有线程可以处理它",
         ),
         CloseReason::BodyUnread => phrase(
-            "by the server, after answering without the body held back for 100 Continue",
-            "由服务器关闭：客户端为等 100 Continue 而未发送请求体，服务器不读它就已作答",
+            "by the server, after answering without reading the request body",
+            "由服务器关闭：没有读取请求体就已作答",
         ),
         CloseReason::Broken => phrase(
             "the connection broke (reset or vanished client)",

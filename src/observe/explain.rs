@@ -14,6 +14,7 @@ use crate::files::decision::Negotiation;
 use crate::files::decision::Upload;
 use crate::files::range::RangeOutcome;
 use crate::files::serve::ALLOW;
+use crate::files::store::{NotStored, StoredFile};
 use crate::files::target::PathError;
 use crate::files::{Decision, FileDecision};
 use crate::observe::seam::{ExchangeRecord, Outcome};
@@ -216,6 +217,8 @@ fn explain_decision(request: &Request, decision: &Decision, status: Status) -> V
             format!("{method} {target} -> 上传表单（--sink）-> {status}"),
         )),
         Decision::Uploaded(upload) => lines.extend(explain_upload(request, upload, status)),
+        Decision::Stored(files) => lines.extend(explain_stored(request, files, status)),
+        Decision::NotStored(not) => lines.push(explain_not_stored(request, not, status)),
         Decision::Unauthorized(verdict) => {
             lines.extend(explain_refusal(request, verdict, status));
         }
@@ -397,6 +400,68 @@ fn explain_bad_target(target: &str, error: PathError, status: Status) -> Said {
 }
 
 /// An upload at the sink: how much, how fast, and its parts.
+/// `--upload`: what was stored, one line per file with its name (and the
+/// one sent, when that was taken), size, time and rate.
+fn explain_stored(request: &Request, files: &[StoredFile], status: Status) -> Vec<Said> {
+    let method = visible(request.method_str().as_bytes());
+    let target = visible(request.target().as_bytes());
+    let count = files.len();
+    let mut lines = vec![Said::new(
+        format!(
+            "{method} {target} -> {count} {} stored here (--upload) -> {status}",
+            if count == 1 { "file" } else { "files" }
+        ),
+        format!("{method} {target} -> 在这里保存了 {count} 个文件（--upload）-> {status}"),
+    )];
+    for file in files {
+        let name = visible(file.name.as_bytes());
+        let (renamed_en, renamed_zh) = match &file.renamed_from {
+            Some(sent) => {
+                let sent = visible(sent.as_bytes());
+                (
+                    format!(" ({sent} exists: a new name, nothing replaced)"),
+                    format!("（{sent} 已存在：换了新名字，没有覆盖）"),
+                )
+            }
+            None => (String::new(), String::new()),
+        };
+        let timing = Upload {
+            bytes: file.size,
+            duration: file.duration,
+            form: None,
+        }
+        .summary();
+        lines.push(Said::new(
+            format!("stored {name}{renamed_en}: {}", timing.en),
+            format!("已保存 {name}{renamed_zh}：{}", timing.zh),
+        ));
+    }
+    lines
+}
+
+/// `--upload`: why nothing was stored.
+fn explain_not_stored(request: &Request, not: &NotStored, status: Status) -> Said {
+    let method = visible(request.method_str().as_bytes());
+    let target = visible(request.target().as_bytes());
+    let (name_en, name_zh) = match &not.name {
+        Some(name) => {
+            let name = visible(name.as_bytes());
+            (format!(" (file {name})"), format!("（文件 {name}）"))
+        }
+        None => (String::new(), String::new()),
+    };
+    Said::new(
+        format!(
+            "{method} {target} -> nothing stored (--upload): {}{name_en} -> {status}",
+            not.why.en
+        ),
+        format!(
+            "{method} {target} -> 什么也没有保存（--upload）：{}{name_zh} -> {status}",
+            not.why.zh
+        ),
+    )
+}
+
 fn explain_upload(request: &Request, upload: &Upload, status: Status) -> Vec<Said> {
     let method = visible(request.method_str().as_bytes());
     let target = visible(request.target().as_bytes());
@@ -1144,6 +1209,25 @@ mod tests {
             missing: "/app/route".into(),
             then: Box::new(file(proceed, Some(RangeOutcome::Absent))),
         });
+        all.push(Decision::Stored(vec![
+            crate::files::store::StoredFile {
+                name: "a (1).txt".into(),
+                renamed_from: Some("a.txt".into()),
+                size: 3,
+                duration: Duration::from_millis(2),
+            },
+            crate::files::store::StoredFile {
+                name: "b.txt".into(),
+                renamed_from: None,
+                size: 0,
+                duration: Duration::ZERO,
+            },
+        ]));
+        all.push(Decision::NotStored(NotStored {
+            status: Status::BadRequest,
+            why: crate::files::store::DOT_NAME,
+            name: Some(".env".into()),
+        }));
         all.push(Decision::CleanUrl {
             missing: "/about".into(),
             page: "/about.html".into(),
@@ -1186,6 +1270,8 @@ mod tests {
                 | Decision::File(_)
                 | Decision::UploadForm
                 | Decision::Uploaded(_)
+                | Decision::Stored(_)
+                | Decision::NotStored(_)
                 | Decision::Unauthorized(_)
                 | Decision::Authorized { .. }
                 | Decision::Preflight(_)

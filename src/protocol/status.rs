@@ -1,4 +1,5 @@
-//! The status codes this server sends (RFC 9110 §15, RFC 6585), with their
+//! The status codes this server sends (RFC 9110 §15, RFC 6585, RFC 4918's
+//! 507), with their
 //! codes and reason phrases: the one vocabulary every part uses for them.
 
 /// The status codes this server sends (RFC 9110 §15, RFC 6585).
@@ -6,9 +7,13 @@
 pub enum Status {
     Continue,
     Ok,
+    /// `--upload`: the files are stored (a script's answer).
+    Created,
     NoContent,
     PartialContent,
     MovedPermanently,
+    /// `--upload`: a form's answer, back to the listing (RFC 9110 §15.4.4).
+    SeeOther,
     NotModified,
     BadRequest,
     /// RFC 9110 §15.5.2: credentials are needed, and `WWW-Authenticate` says how.
@@ -17,9 +22,13 @@ pub enum Status {
     NotFound,
     MethodNotAllowed,
     RequestTimeout,
+    /// `--upload`: no free name was left for a file.
+    Conflict,
     PreconditionFailed,
     ContentTooLarge,
     UriTooLong,
+    /// `--upload`: a body that is not `multipart/form-data`.
+    UnsupportedMediaType,
     RangeNotSatisfiable,
     /// RFC 9110 §15.5.20: the request was not meant for this server (the
     /// inspector's answer to a `Host` that is not one of its names).
@@ -29,6 +38,8 @@ pub enum Status {
     NotImplemented,
     ServiceUnavailable,
     HttpVersionNotSupported,
+    /// `--upload`: the disk is full (RFC 4918 §11.5).
+    InsufficientStorage,
 }
 
 impl Status {
@@ -37,9 +48,11 @@ impl Status {
         match self {
             Status::Continue => 100,
             Status::Ok => 200,
+            Status::Created => 201,
             Status::NoContent => 204,
             Status::PartialContent => 206,
             Status::MovedPermanently => 301,
+            Status::SeeOther => 303,
             Status::NotModified => 304,
             Status::BadRequest => 400,
             Status::Unauthorized => 401,
@@ -47,9 +60,11 @@ impl Status {
             Status::NotFound => 404,
             Status::MethodNotAllowed => 405,
             Status::RequestTimeout => 408,
+            Status::Conflict => 409,
             Status::PreconditionFailed => 412,
             Status::ContentTooLarge => 413,
             Status::UriTooLong => 414,
+            Status::UnsupportedMediaType => 415,
             Status::RangeNotSatisfiable => 416,
             Status::MisdirectedRequest => 421,
             Status::RequestHeaderFieldsTooLarge => 431,
@@ -57,6 +72,7 @@ impl Status {
             Status::NotImplemented => 501,
             Status::ServiceUnavailable => 503,
             Status::HttpVersionNotSupported => 505,
+            Status::InsufficientStorage => 507,
         }
     }
 
@@ -65,9 +81,11 @@ impl Status {
         match self {
             Status::Continue => "Continue",
             Status::Ok => "OK",
+            Status::Created => "Created",
             Status::NoContent => "No Content",
             Status::PartialContent => "Partial Content",
             Status::MovedPermanently => "Moved Permanently",
+            Status::SeeOther => "See Other",
             Status::NotModified => "Not Modified",
             Status::BadRequest => "Bad Request",
             Status::Unauthorized => "Unauthorized",
@@ -75,9 +93,11 @@ impl Status {
             Status::NotFound => "Not Found",
             Status::MethodNotAllowed => "Method Not Allowed",
             Status::RequestTimeout => "Request Timeout",
+            Status::Conflict => "Conflict",
             Status::PreconditionFailed => "Precondition Failed",
             Status::ContentTooLarge => "Content Too Large",
             Status::UriTooLong => "URI Too Long",
+            Status::UnsupportedMediaType => "Unsupported Media Type",
             Status::RangeNotSatisfiable => "Range Not Satisfiable",
             Status::MisdirectedRequest => "Misdirected Request",
             Status::RequestHeaderFieldsTooLarge => "Request Header Fields Too Large",
@@ -85,6 +105,7 @@ impl Status {
             Status::NotImplemented => "Not Implemented",
             Status::ServiceUnavailable => "Service Unavailable",
             Status::HttpVersionNotSupported => "HTTP Version Not Supported",
+            Status::InsufficientStorage => "Insufficient Storage",
         }
     }
 

@@ -16,6 +16,8 @@ use std::time::{Duration, Instant};
 use crate::files;
 use crate::files::decision::Upload;
 use crate::files::site::Admission;
+use crate::files::store::{Intake, NotStored, Uploads};
+use crate::files::target::RequestPath;
 use crate::files::upload::Sink;
 use crate::files::Decision;
 use crate::observe::describe::Describe;
@@ -241,6 +243,9 @@ impl Connection<'_> {
             match files::site::admit_upload(&request, &self.context.site) {
                 Admission::Elsewhere => {}
                 Admission::Admitted(verdict) => return self.upload(&request, verdict, received),
+                Admission::Store { path, verdict } => {
+                    return self.store(&request, &path, verdict, received)
+                }
                 // Refused before a byte of the body is read: the client may
                 // still be sending it, so the connection closes.
                 Admission::Refused(refused) => {
@@ -609,6 +614,86 @@ impl Connection<'_> {
             form: form.map(FormReader::finish),
         };
         let answered = files::site::answer_upload(upload, verdict);
+        self.answer_served(request, answered, received, false)
+    }
+
+    /// `--upload`: reads a form's body into files in the directory `path`
+    /// names, each given its name once the body is whole (see
+    /// `files::store`). Before a byte is read: 415 for a body that is not
+    /// a form, 404 for a directory that is not there, 413 past
+    /// `--upload-limit` when the length is declared. Cut off, past the
+    /// limit or stalled, it stores nothing.
+    #[inline(never)]
+    fn store(
+        &mut self,
+        request: &Request,
+        path: &RequestPath,
+        verdict: Option<Verdict>,
+        received: Instant,
+    ) -> Next {
+        let site = &self.context.site;
+        let limit = site.uploads().map_or(0, Uploads::limit);
+        let opened = match request.field("content-type").and_then(form::boundary) {
+            None => Err(NotStored {
+                status: Status::UnsupportedMediaType,
+                why: phrase(
+                    "a body that is not multipart/form-data",
+                    "请求体不是 multipart/form-data",
+                ),
+                name: None,
+            }),
+            Some(boundary) => match site.root.writable_directory(path) {
+                Ok(dir) => Ok((FormReader::new(&boundary), Intake::new(dir))),
+                Err(_) => Err(NotStored {
+                    status: Status::NotFound,
+                    why: phrase("no such folder under the root", "根目录下没有这个文件夹"),
+                    name: None,
+                }),
+            },
+        };
+        let (mut form, mut intake) = match opened {
+            Ok(opened) => opened,
+            Err(not) => {
+                let answered = files::site::answer_stored(request, path, Err(not), verdict);
+                return self.answer_served(request, answered, received, true);
+            }
+        };
+        let too_large = Refusal {
+            status: Status::ContentTooLarge,
+            why: phrase(
+                "an upload larger than --upload-limit",
+                "上传的内容超过 --upload-limit",
+            ),
+        };
+        let framing = match framing_within(request, limit) {
+            Ok(framing) => framing,
+            Err(FramingError::TooLarge) => return self.refuse(request.raw(), too_large, received),
+            Err(error) => {
+                let refusal = Refusal {
+                    status: error.status(),
+                    why: error.describe(),
+                };
+                return self.refuse(request.raw(), refusal, received);
+            }
+        };
+        let deadline = BodyDeadline::BetweenReads(self.context.body_timeout);
+        let read = self.read_body(request, framing, limit, deadline, |piece| {
+            form.feed_to(piece, &mut intake);
+        });
+        match read {
+            Ok(_) => {}
+            // The intake is dropped with its temporary files.
+            Err(Status::ContentTooLarge) => return self.refuse(request.raw(), too_large, received),
+            Err(status) => {
+                let why = phrase(
+                    "the upload could not be read to its end",
+                    "上传的内容没能读到末尾",
+                );
+                return self.refuse(request.raw(), Refusal { status, why }, received);
+            }
+        }
+        let stored = intake.finish(form.finish().failed);
+        let answered = files::site::answer_stored(request, path, stored, verdict);
         self.answer_served(request, answered, received, false)
     }
 

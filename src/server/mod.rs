@@ -170,6 +170,8 @@ pub struct Config {
     pub auth: Option<Guard>,
     /// `--sink`: where uploads are read and thrown away, and how large.
     pub sink: Option<Sink>,
+    /// `--upload`: the directories files may be stored in, and how large.
+    pub uploads: Option<crate::files::store::Uploads>,
     /// Fields added to every response (`--header`).
     pub added: Vec<AddedField>,
     /// `--cors`: which origins may read the answers.
@@ -241,6 +243,7 @@ impl Default for Config {
             har: None,
             auth: None,
             sink: None,
+            uploads: None,
             added: Vec::new(),
             cors: None,
             spa: None,
@@ -953,6 +956,7 @@ fn open_site(config: &Config) -> Result<Site, StartError> {
         spa,
         watch: config.watch,
         clean_urls: config.clean_urls,
+        uploads: config.uploads.clone(),
         ..Site::new(root)
     })
 }

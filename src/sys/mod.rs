@@ -113,6 +113,30 @@ pub use tcp::{facts as tcp_facts, keep_syns, TcpFacts, WindowScale};
 /// the banner's debug line and the benchmarks.
 pub const PATH: &str = path::NAME;
 
+/// A directory beneath the root that uploads are written into.
+#[derive(Debug)]
+pub struct WritableDir(family::DirectoryHandle);
+
+impl WritableDir {
+    /// Creates `name` in it, new (an existing name is `AlreadyExists`),
+    /// for writing; never through a link.
+    pub fn create_new(&self, name: &OsStr) -> io::Result<std::fs::File> {
+        self.0.create_new(name)
+    }
+
+    /// Gives the file `from` a second name `to` in the same directory,
+    /// never replacing what is there (`AlreadyExists`): a file appears
+    /// under `to` whole, or not at all.
+    pub fn link_new(&self, from: &OsStr, to: &OsStr) -> io::Result<()> {
+        self.0.link_new(from, to)
+    }
+
+    /// Removes the name `name` (a file) from it.
+    pub fn remove(&self, name: &OsStr) -> io::Result<()> {
+        self.0.remove(name)
+    }
+}
+
 /// The served directory: its canonical path, and on Linux an open handle
 /// that every lookup starts from.
 #[derive(Debug)]
@@ -145,6 +169,15 @@ impl RootDir {
     /// `NotFound`, as if it did not exist.
     pub fn lookup(&self, relative: &Path) -> io::Result<Entry> {
         path::lookup(&self.dir, &self.handle, relative)
+    }
+
+    /// The directory `relative` beneath the root, opened for `--upload` to
+    /// write in: found as [`RootDir::lookup`] finds it (never through a
+    /// link leading out), and from then on every name in it is created,
+    /// linked and removed relative to that directory, never resolved again
+    /// by path (on Windows, by its canonical path: see `windows.rs`).
+    pub fn writable_directory(&self, relative: &Path) -> io::Result<WritableDir> {
+        family::writable_directory(&self.dir, &self.handle, relative).map(WritableDir)
     }
 
     /// The stamp of what `relative` names, without opening it, where one

@@ -175,6 +175,49 @@ fn open_beneath(dir: &Path, handle: &Handle, relative: &Path) -> io::Result<File
         .map_or_else(|| handle.directory().try_clone(), Ok)
 }
 
+/// A directory beneath the root, held open: names in it are created,
+/// linked and removed relative to its descriptor.
+#[derive(Debug)]
+pub struct DirectoryHandle(File);
+
+/// The directory `relative` beneath the root, by the walk of
+/// [`lookup_beneath`]; anything else is `NotADirectory`.
+pub fn writable_directory(
+    dir: &Path,
+    handle: &Handle,
+    relative: &Path,
+) -> io::Result<DirectoryHandle> {
+    let directory = open_beneath(dir, handle, relative)?;
+    if !directory.metadata()?.is_dir() {
+        return Err(io::ErrorKind::NotADirectory.into());
+    }
+    Ok(DirectoryHandle(directory))
+}
+
+impl DirectoryHandle {
+    pub fn create_new(&self, name: &OsStr) -> io::Result<File> {
+        use rustix::fs::{openat, Mode, OFlags};
+        let flags =
+            OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+        Ok(File::from(openat(
+            &self.0,
+            name,
+            flags,
+            Mode::from_raw_mode(0o644),
+        )?))
+    }
+
+    pub fn link_new(&self, from: &OsStr, to: &OsStr) -> io::Result<()> {
+        use rustix::fs::{linkat, AtFlags};
+        Ok(linkat(&self.0, from, &self.0, to, AtFlags::empty())?)
+    }
+
+    pub fn remove(&self, name: &OsStr) -> io::Result<()> {
+        use rustix::fs::{unlinkat, AtFlags};
+        Ok(unlinkat(&self.0, name, AtFlags::empty())?)
+    }
+}
+
 /// The modification time a `stat` holds (none before 1970).
 pub fn modified_of(stat: &rustix::fs::Stat) -> Option<std::time::SystemTime> {
     let secs = u64::try_from(stat.st_mtime).ok()?;

@@ -133,6 +133,44 @@ pub fn lookup_beneath(dir: &Path, _handle: &Handle, relative: &Path) -> io::Resu
     })
 }
 
+/// A directory beneath the root, by its canonical path: names in it are
+/// created, linked and removed by that path, with the race described at
+/// [`lookup_beneath`] (someone who can write inside the root could swap
+/// the directory for a junction between the check and a write).
+#[derive(Debug)]
+pub struct DirectoryHandle(std::path::PathBuf);
+
+/// The directory `relative` beneath the root, checked as
+/// [`lookup_beneath`] checks; anything else is `NotADirectory`.
+pub fn writable_directory(
+    dir: &Path,
+    _handle: &Handle,
+    relative: &Path,
+) -> io::Result<DirectoryHandle> {
+    let real = beneath(dir, relative)?;
+    if !std::fs::metadata(&real)?.is_dir() {
+        return Err(io::ErrorKind::NotADirectory.into());
+    }
+    Ok(DirectoryHandle(real))
+}
+
+impl DirectoryHandle {
+    pub fn create_new(&self, name: &OsStr) -> io::Result<File> {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(self.0.join(name))
+    }
+
+    pub fn link_new(&self, from: &OsStr, to: &OsStr) -> io::Result<()> {
+        std::fs::hard_link(self.0.join(from), self.0.join(to))
+    }
+
+    pub fn remove(&self, name: &OsStr) -> io::Result<()> {
+        std::fs::remove_file(self.0.join(name))
+    }
+}
+
 /// The canonical path of `relative` under `dir` (every symlink and
 /// junction resolved), or NotFound when that lies outside `dir`.
 fn beneath(dir: &Path, relative: &Path) -> io::Result<std::path::PathBuf> {

@@ -817,3 +817,55 @@ fn chromium_reloads_an_open_page_by_itself_when_a_file_changes_with_watch() {
     server.wait_for_stderr("live-reload events (--watch)");
     server.stop();
 }
+
+/// `--upload`'s form under a listing, as a student uses it: two files
+/// chosen, sent with the progress bar, and the listing reloaded with them.
+#[test]
+fn chromium_stores_two_files_through_the_listings_upload_form() {
+    let driver_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
+    if !browser_tools_present(&driver_dir) {
+        return;
+    }
+    let site = crate::common::Site::new();
+    std::fs::create_dir(site.root.join("in")).unwrap();
+    let first = site.outside.path().join("report.pdf");
+    let second = site.outside.path().join("照片.png");
+    std::fs::write(&first, vec![b'%'; 300_000]).unwrap();
+    std::fs::write(&second, [0x89, b'P', b'N', b'G']).unwrap();
+    let server = Binary::serving(&site.root, &["--upload=/in", "--quiet"]);
+    let url = format!("http://{}/in/", server.addr);
+    let profile = tempfile::tempdir().unwrap();
+    let printed = run_driver(
+        &driver_dir.join("store.mjs"),
+        &[
+            url.as_ref(),
+            first.as_os_str(),
+            second.as_os_str(),
+            profile.path().as_os_str(),
+        ],
+    );
+    let checks = checks_of(&printed);
+    assert_eq!(checks["progress-hidden"], true, "{printed}");
+    assert_eq!(
+        checks["names"],
+        serde_json::json!(["../", "report.pdf", "照片.png"]),
+        "{printed}"
+    );
+    // The bar ended full: every byte of the body sent (the files and the
+    // form's framing around them).
+    let progress = checks["progress"].as_str().unwrap_or_default();
+    let (sent, total) = progress.split_once('/').unwrap_or_default();
+    assert!(
+        sent == total && total.parse::<u64>().is_ok_and(|total| total > 300_000),
+        "{printed}"
+    );
+    assert_eq!(checks["form-again"], true, "{printed}");
+    assert_eq!(
+        std::fs::read(site.root.join("in/report.pdf")).unwrap(),
+        std::fs::read(&first).unwrap()
+    );
+    assert_eq!(
+        std::fs::read(site.root.join("in/照片.png")).unwrap().len(),
+        4
+    );
+}

@@ -26,3 +26,4 @@ mod resilience;
 mod sink;
 mod tls;
 mod trace;
+mod uploads;

@@ -1,0 +1,28 @@
+// Drives Debian's headless Chromium through --upload's form under a
+// listing: choose two files, submit, watch the progress bar fill, and read
+// the listing the page reloads to. Prints "check NAME VALUE" lines for
+// tests/it/browser.rs.
+//
+// Usage: node store.mjs LISTING_URL FILE FILE PROFILE_DIR
+import { check, launch } from './launch.mjs';
+
+const [url, first, second, profile] = process.argv.slice(2);
+const context = await launch(profile);
+const page = context.pages()[0] ?? (await context.newPage());
+await page.goto(url);
+check('progress-hidden', await page.isHidden('#progress'));
+// What the bar showed last, kept across the reload.
+await page.evaluate(() => {
+  const bar = document.getElementById('progress');
+  new MutationObserver(() => sessionStorage.setItem('progress', `${bar.value}/${bar.max}`))
+    .observe(bar, { attributes: true });
+});
+await page.setInputFiles('#upload input[type=file]', [first, second]);
+await Promise.all([
+  page.waitForNavigation(),
+  page.click('#upload button[type=submit]'),
+]);
+check('progress', await page.evaluate(() => sessionStorage.getItem('progress')));
+check('names', await page.$$eval('table td a', (links) => links.map((a) => a.textContent)));
+check('form-again', await page.isVisible('#upload'));
+await context.close();
