@@ -274,30 +274,49 @@ impl Binary {
         for (key, value) in env {
             command.env(key, value);
         }
-        let mut child = command.spawn().expect("start glasshttp");
-        let stdout_lines = forward_lines(child.stdout.take().unwrap());
-        let stderr_lines = forward_lines(child.stderr.take().unwrap());
-        let mut banner = Vec::new();
-        while let Ok(line) = stdout_lines.recv_timeout(START_TIMEOUT) {
-            let done = line.starts_with("Press Ctrl-C");
-            banner.push(line);
-            if done {
-                break;
+        // Under Wine the program may never start: Wine's own client can
+        // lose its wineserver ("wine client error", seen once in CI). That
+        // start is tried again; anything the program says is not.
+        for attempt in 1.. {
+            let mut child = command.spawn().expect("start glasshttp");
+            let stdout_lines = forward_lines(child.stdout.take().unwrap());
+            let stderr_lines = forward_lines(child.stderr.take().unwrap());
+            let mut banner = Vec::new();
+            while let Ok(line) = stdout_lines.recv_timeout(START_TIMEOUT) {
+                let done = line.starts_with("Press Ctrl-C");
+                banner.push(line);
+                if done {
+                    break;
+                }
             }
+            let Some(addr) =
+                banner_addr(&banner, "http://").or_else(|| banner_addr(&banner, "https://"))
+            else {
+                let said: Vec<String> = stderr_lines.try_iter().collect();
+                let wine_failed = is_windows_build()
+                    && banner.is_empty()
+                    && said
+                        .iter()
+                        .any(|line| line.starts_with("wine client error"));
+                if wine_failed && attempt < 3 {
+                    super::say_skipped(&format!(
+                        "Wine failed to start the program, again: {said:?}"
+                    ));
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    continue;
+                }
+                panic!("banner without a URL: {banner:?}; stderr: {said:?}")
+            };
+            return Binary {
+                child,
+                banner,
+                addr,
+                stdout_lines,
+                stderr_lines,
+            };
         }
-        let Some(addr) =
-            banner_addr(&banner, "http://").or_else(|| banner_addr(&banner, "https://"))
-        else {
-            let said: Vec<String> = stderr_lines.try_iter().collect();
-            panic!("banner without a URL: {banner:?}; stderr: {said:?}")
-        };
-        Binary {
-            child,
-            banner,
-            addr,
-            stdout_lines,
-            stderr_lines,
-        }
+        unreachable!("the attempts end in a start or a panic")
     }
 
     /// The first HTTPS address in the banner (`--tls`).
