@@ -11,6 +11,7 @@ use std::time::Duration;
 use clap::Parser;
 use glasshttp::files::guard::Guard;
 use glasshttp::files::sort::Sort;
+use glasshttp::files::store::Uploads;
 use glasshttp::files::upload::Sink;
 use glasshttp::observe::access_log;
 use glasshttp::protocol::added::AddedField;
@@ -18,7 +19,8 @@ use glasshttp::protocol::auth::Credentials;
 use glasshttp::protocol::cors::Cors;
 use glasshttp::protocol::words::Lang;
 use glasshttp::server::{
-    self, raise_open_file_limit, CertificateSource, ShutdownHandle, Summary, TlsMax, TlsOptions,
+    self, raise_open_file_limit, reachable_addresses, url, CertificateSource, ShutdownHandle,
+    Summary, TlsMax, TlsOptions,
 };
 use glasshttp::sys;
 use glasshttp::{Config, Server};
@@ -197,6 +199,11 @@ struct Cli {
     /// Import HAR).
     #[arg(long, value_name = "FILE.har")]
     har: Option<PathBuf>,
+    /// Print a QR code of the address a phone would use (the first
+    /// non-loopback address served, else loopback), and show one on the
+    /// listings
+    #[arg(long)]
+    qr: bool,
     /// Open the served page in the default browser once listening.
     #[arg(short, long)]
     open: bool,
@@ -232,6 +239,16 @@ struct Cli {
 enum Bind {
     Localhost,
     Addr(IpAddr),
+}
+
+impl Bind {
+    /// The one address named; none for both loopbacks (the default's).
+    fn address(self) -> Option<IpAddr> {
+        match self {
+            Bind::Addr(ip) => Some(ip),
+            Bind::Localhost => None,
+        }
+    }
 }
 
 /// `--bind`: an IPv4 or IPv6 address, or `localhost` (any case), which is
@@ -390,7 +407,6 @@ impl Cli {
     fn into_config(self) -> Result<(Config, RootChoice), String> {
         let added = added_fields(&self.headers);
         let tls = self.tls_options()?;
-        let default_max_connections = default_max_connections();
         // Every flag's default is the server's own (its named constants, or
         // this), so the two cannot disagree.
         let defaults = Config::default();
@@ -398,10 +414,8 @@ impl Cli {
             dir.is_dir()
         });
         let secs = Duration::from_secs;
-        let bind = match self.bind {
-            Some(Bind::Addr(ip)) => Some(ip),
-            Some(Bind::Localhost) | None => None,
-        };
+        let bind = self.bind.and_then(Bind::address);
+        let uploads = (self.upload).map(|prefixes| Uploads::new(prefixes, self.upload_limit));
         let config = Config {
             root,
             // No --bind: both loopback families, so that `localhost` answers
@@ -412,17 +426,14 @@ impl Cli {
             ),
             port_fallback: self.port.is_none(),
             command: shown_command(std::env::args()),
-            also_listen: match bind {
-                None => defaults.also_listen.clone(),
-                Some(_) => Vec::new(),
-            },
+            also_listen: bind.map_or(defaults.also_listen.clone(), |_| Vec::new()),
             idle_timeout: secs(self.idle_timeout),
             head_timeout: secs(self.head_timeout),
             body_timeout: secs(self.body_timeout),
             write_timeout: secs(self.write_timeout),
             max_connections: self
                 .max_connections
-                .map_or(default_max_connections, |n| n as usize),
+                .map_or_else(default_max_connections, |n| n as usize),
             shutdown_timeout: secs(self.shutdown_timeout),
             keep_alive: !self.no_keepalive,
             trace: self.trace,
@@ -431,11 +442,10 @@ impl Cli {
             capture_limit: self.capture_limit,
             listings: !self.no_listing,
             clean_urls: !self.no_clean_urls,
-            uploads: self
-                .upload
-                .map(|prefixes| glasshttp::files::store::Uploads::new(prefixes, self.upload_limit)),
+            uploads,
             index_names: self.index_names,
             hidden: self.hidden,
+            qr: self.qr,
             compress: !self.no_compress,
             inspect: self.inspect,
             inspect_keep: self.inspect_keep as usize,
@@ -673,8 +683,20 @@ fn print_banner(server: &Server, chosen: RootChoice, lang: Lang) {
     print_moved(&mut out, server, lang);
     print_tls(&mut out, server);
     print_features(&mut out, server);
+    print_qr(&mut out, server);
     let _ = writeln!(out, "Press Ctrl-C to stop");
     let _ = out.flush();
+}
+
+/// `--qr`: the code of the address a phone would use, and that address.
+fn print_qr(out: &mut impl Write, server: &Server) {
+    let Some(url) = server.phone_url() else {
+        return;
+    };
+    let _ = writeln!(out, " * Scan to open {url} on a phone (--qr):");
+    for line in glasshttp::files::qr::terminal_lines(url).unwrap_or_default() {
+        let _ = writeln!(out, "   {line}");
+    }
 }
 
 /// The banner's addresses: where the server and the inspector listen.
@@ -822,35 +844,6 @@ fn open_in_browser(addr: SocketAddr, secure: bool) {
             eprintln!("glasshttp: could not start a browser ({why}); open {url} yourself");
         }
     });
-}
-
-/// The machine's addresses a client can use when listening on `unspecified`:
-/// IPv4 ones for 0.0.0.0, IPv4 and IPv6 for :: (Linux listens on both).
-fn reachable_addresses(unspecified: IpAddr) -> Vec<IpAddr> {
-    let mut ips: Vec<IpAddr> = if_addrs::get_if_addrs()
-        .unwrap_or_default()
-        .into_iter()
-        .map(|interface| interface.ip())
-        .filter(|ip| match ip {
-            IpAddr::V4(_) => true,
-            // Link-local IPv6 needs a zone index no browser bar takes.
-            IpAddr::V6(v6) => unspecified.is_ipv6() && (v6.segments()[0] & 0xffc0) != 0xfe80,
-        })
-        .collect();
-    ips.sort_by_key(|ip| (ip.is_ipv6(), !ip.is_loopback(), *ip));
-    ips.dedup();
-    if ips.is_empty() {
-        ips.push(IpAddr::from([127, 0, 0, 1]));
-    }
-    ips
-}
-
-fn url(addr: SocketAddr, secure: bool) -> String {
-    let scheme = if secure { "https" } else { "http" };
-    match addr.ip() {
-        IpAddr::V4(ip) => format!("{scheme}://{ip}:{}/", addr.port()),
-        IpAddr::V6(ip) => format!("{scheme}://[{ip}]:{}/", addr.port()),
-    }
 }
 
 #[cfg(test)]

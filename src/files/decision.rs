@@ -11,12 +11,13 @@ use crate::files::conditional::Precondition;
 use crate::files::range::RangeOutcome;
 use crate::files::root::OpenFailure;
 use crate::files::sort::Sort;
-use crate::files::store::{NotStored, StoredFile};
 use crate::files::target::PathError;
 use crate::protocol::auth::Verdict;
 use crate::protocol::coding::Coding;
 use crate::protocol::cors::{Grant, Preflight};
 use crate::protocol::form::FormReport;
+use crate::protocol::words::Phrase;
+use crate::protocol::Status;
 
 /// What [`crate::files::serve`] decided, and why. The response is built from the same
 /// values, so the trace's explanation cannot drift from the behaviour.
@@ -143,4 +144,23 @@ pub struct Upload {
     pub duration: Duration,
     /// The parts, for a `multipart/form-data` body.
     pub form: Option<FormReport>,
+}
+
+/// Why an upload stored nothing, in both languages, with its status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotStored {
+    pub status: Status,
+    pub why: Phrase,
+    /// The name the client sent, when the refusal is about one.
+    pub name: Option<String>,
+}
+
+/// One file stored: the name it got, the one the client sent when that
+/// was taken, its size, and the time its bytes took to arrive.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredFile {
+    pub name: String,
+    pub renamed_from: Option<String>,
+    pub size: u64,
+    pub duration: Duration,
 }

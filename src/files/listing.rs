@@ -135,6 +135,26 @@ pub struct ListingAsks<'a> {
     pub withheld: Option<&'a dyn Fn(&RequestPath) -> bool>,
     /// HTML put under the table (`--upload`'s form).
     pub form: Option<&'a str>,
+    /// `--qr`: the URL a phone would use; the listing shows the code of
+    /// its own address there.
+    pub phone_url: Option<&'a str>,
+}
+
+/// What the layers put under a listing's table: `--upload`'s form, and
+/// `--qr`'s code of the listing's address on a phone, with that address.
+fn under_table(asks: ListingAsks<'_>, request_path: &RequestPath) -> String {
+    let mut under = asks.form.unwrap_or_default().to_string();
+    if let Some(base) = asks.phone_url {
+        let path = request_path.to_url_path();
+        let address = format!("{}{path}", base.trim_end_matches('/'));
+        if let Some(code) = crate::files::qr::svg(&address) {
+            under.push_str(&format!(
+                "<figure id=\"qr\">{code}<figcaption>{}</figcaption></figure>\n",
+                html_escape(&address)
+            ));
+        }
+    }
+    under
 }
 
 /// Lists the directory `relative` beneath `root`, which `request_path`
@@ -177,10 +197,8 @@ pub fn list(
     let sort = Sort::from_query(request_path.query.as_deref(), root.sort());
     sort_rows(&mut rows, sort);
     let mut page = render(&shown_path(request_path), &rows, read.truncated, sort);
-    if let Some(form) = asks.form {
-        let end = page.len() - b"</body></html>\n".len();
-        page.splice(end..end, form.bytes());
-    }
+    let end = page.len() - b"</body></html>\n".len();
+    page.splice(end..end, under_table(asks, request_path).into_bytes());
     let validators = Validators {
         etag: EntityTag::weak(format!(
             "{:016x}-{:x}",

@@ -18,6 +18,7 @@
 //! | [`watch`] | `--watch`: changes beneath the root, and the script that reloads a page |
 //! | [`guard`] | `--auth` and `--auth-path`: which paths need credentials, and whether a request has them |
 //! | [`upload`] | `--sink`: who may upload, the form, and the report of an upload |
+//! | [`qr`] | `--qr`: the address a phone would use, as a QR code for the terminal and the listings |
 //! | [`store`] | `--upload`: where files may be stored, their names, whole or nothing |
 
 pub mod cache;
@@ -26,6 +27,7 @@ pub mod decision;
 pub mod guard;
 pub mod listing;
 pub mod negotiate;
+pub mod qr;
 pub mod range;
 pub mod root;
 pub mod serve;

@@ -22,13 +22,14 @@ use std::path::Path;
 use crate::files::cache::FileCache;
 use crate::files::decision::Decision;
 use crate::files::decision::Upload;
+use crate::files::decision::{NotStored, StoredFile};
 use crate::files::guard::Guard;
 use crate::files::listing::ListingAsks;
 use crate::files::negotiate::content_type;
 use crate::files::root::{OpenFailure, Root, NOT_FOUND_PAGE};
 use crate::files::serve as core;
 use crate::files::serve::Asks;
-use crate::files::store::{self, NotStored, StoredFile, Uploads};
+use crate::files::store::{self, Uploads};
 use crate::files::target::{self, PathError, RequestPath};
 use crate::files::upload::{self, Sink};
 use crate::files::watch;
@@ -56,6 +57,8 @@ pub struct Site {
     pub clean_urls: bool,
     /// `--upload`: the directories files may be stored in.
     pub uploads: Option<Uploads>,
+    /// `--qr`: the URL a phone would use, whose code the listings show.
+    pub qr: Option<String>,
 }
 
 impl Site {
@@ -70,6 +73,7 @@ impl Site {
             watch: false,
             clean_urls: false,
             uploads: None,
+            qr: None,
         }
     }
 
@@ -167,6 +171,7 @@ fn serve_core(
                 .uploads()
                 .filter(|uploads| uploads.accepts(path))
                 .map(|_| store::UPLOAD_FORM),
+            phone_url: site.qr.as_deref(),
         },
     };
     core::serve_path(request, path, &site.root, cache, asks)

@@ -20,8 +20,9 @@ use std::ffi::{OsStr, OsString};
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
+use crate::files::decision::{NotStored, StoredFile};
 use crate::files::target::{self, RequestPath};
 use crate::files::upload;
 use crate::protocol::form::{Part, PartSink};
@@ -84,15 +85,6 @@ impl Uploads {
     }
 }
 
-/// Why an upload stored nothing, in both languages, with its status.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NotStored {
-    pub status: Status,
-    pub why: Phrase,
-    /// The name the client sent, when the refusal is about one.
-    pub name: Option<String>,
-}
-
 /// Refusals of a name, each the reason it could not be stored.
 pub const EMPTY_NAME: Phrase = phrase("an empty file name", "文件名为空");
 pub const DOT_NAME: Phrase = phrase(
@@ -143,16 +135,6 @@ pub fn numbered(name: &str, n: u32) -> String {
         Some((stem, extension)) => format!("{stem} ({n}).{extension}"),
         None => format!("{name} ({n})"),
     }
-}
-
-/// One file stored: the name it got, the one the client sent when that
-/// was taken, its size, and the time its bytes took to arrive.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredFile {
-    pub name: String,
-    pub renamed_from: Option<String>,
-    pub size: u64,
-    pub duration: Duration,
 }
 
 /// A part being written to its temporary name.

@@ -12,9 +12,9 @@ use super::describe::Describe;
 use crate::files::conditional::{Field, Precondition};
 use crate::files::decision::Negotiation;
 use crate::files::decision::Upload;
+use crate::files::decision::{NotStored, StoredFile};
 use crate::files::range::RangeOutcome;
 use crate::files::serve::ALLOW;
-use crate::files::store::{NotStored, StoredFile};
 use crate::files::target::PathError;
 use crate::files::{Decision, FileDecision};
 use crate::observe::seam::{ExchangeRecord, Outcome};
@@ -225,16 +225,10 @@ fn explain_decision(request: &Request, decision: &Decision, status: Status) -> V
         Decision::Authorized { verdict, then } => {
             lines.extend(explain_authorized(request, verdict, then, status))
         }
-        Decision::Fallback { missing, then } => {
-            lines.push(explain_fallback(missing));
-            lines.extend(explain_decision(request, then, status));
-        }
-        Decision::CleanUrl {
-            missing,
-            page,
-            then,
-        } => {
-            lines.push(explain_clean_url(missing, page));
+        Decision::Fallback { then, .. }
+        | Decision::CleanUrl { then, .. }
+        | Decision::CrossOrigin { then, .. } => {
+            lines.extend(explain_layer(decision));
             lines.extend(explain_decision(request, then, status));
         }
         Decision::ReloadEvents => lines.push(Said::new(
@@ -242,16 +236,19 @@ fn explain_decision(request: &Request, decision: &Decision, status: Status) -> V
             format!("{method} {target} -> 实时刷新事件（--watch）：根目录下有文件改动时页面自动刷新 -> {status}，text/event-stream"),
         )),
         Decision::Preflight(preflight) => lines.push(explain_preflight(preflight, status)),
-        Decision::CrossOrigin {
-            origin,
-            grant,
-            then,
-        } => {
-            lines.push(explain_grant(origin, grant));
-            lines.extend(explain_decision(request, then, status));
-        }
     }
     lines
+}
+
+/// What a layer that answers with another decision says first: the SPA
+/// fallback, a clean URL's page, a grant to another origin.
+fn explain_layer(decision: &Decision) -> Option<Said> {
+    match decision {
+        Decision::Fallback { missing, .. } => Some(explain_fallback(missing)),
+        Decision::CleanUrl { missing, page, .. } => Some(explain_clean_url(missing, page)),
+        Decision::CrossOrigin { origin, grant, .. } => Some(explain_grant(origin, grant)),
+        _ => None,
+    }
 }
 
 /// A guarded path with the right credentials: the verdict, then what was
@@ -1210,13 +1207,13 @@ mod tests {
             then: Box::new(file(proceed, Some(RangeOutcome::Absent))),
         });
         all.push(Decision::Stored(vec![
-            crate::files::store::StoredFile {
+            crate::files::decision::StoredFile {
                 name: "a (1).txt".into(),
                 renamed_from: Some("a.txt".into()),
                 size: 3,
                 duration: Duration::from_millis(2),
             },
-            crate::files::store::StoredFile {
+            crate::files::decision::StoredFile {
                 name: "b.txt".into(),
                 renamed_from: None,
                 size: 0,

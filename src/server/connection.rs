@@ -14,9 +14,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::files;
+use crate::files::decision::NotStored;
 use crate::files::decision::Upload;
 use crate::files::site::Admission;
-use crate::files::store::{Intake, NotStored, Uploads};
+use crate::files::store::{Intake, Uploads};
 use crate::files::target::RequestPath;
 use crate::files::upload::Sink;
 use crate::files::Decision;
@@ -240,17 +241,8 @@ impl Connection<'_> {
             return self.refuse(request.raw(), refusal, received);
         }
         if request.method == Method::Post {
-            match files::site::admit_upload(&request, &self.context.site) {
-                Admission::Elsewhere => {}
-                Admission::Admitted(verdict) => return self.upload(&request, verdict, received),
-                Admission::Store { path, verdict } => {
-                    return self.store(&request, &path, verdict, received)
-                }
-                // Refused before a byte of the body is read: the client may
-                // still be sending it, so the connection closes.
-                Admission::Refused(refused) => {
-                    return self.answer_served(&request, *refused, received, true)
-                }
+            if let Some(next) = self.take_upload(&request, received) {
+                return next;
             }
         }
         let framing = match framing(&request) {
@@ -617,6 +609,23 @@ impl Connection<'_> {
         self.answer_served(request, answered, received, false)
     }
 
+    /// A `POST` for a feature that reads bodies (`--sink`, `--upload`),
+    /// answered; `None` when it is for neither.
+    fn take_upload(&mut self, request: &Request, received: Instant) -> Option<Next> {
+        Some(
+            match files::site::admit_upload(request, &self.context.site) {
+                Admission::Elsewhere => return None,
+                Admission::Admitted(verdict) => self.upload(request, verdict, received),
+                Admission::Store { path, verdict } => self.store(request, &path, verdict, received),
+                // Refused before a byte of the body is read: the client may
+                // still be sending it, so the connection closes.
+                Admission::Refused(refused) => {
+                    self.answer_served(request, *refused, received, true)
+                }
+            },
+        )
+    }
+
     /// `--upload`: reads a form's body into files in the directory `path`
     /// names, each given its name once the body is whole (see
     /// `files::store`). Before a byte is read: 415 for a body that is not
@@ -631,26 +640,8 @@ impl Connection<'_> {
         verdict: Option<Verdict>,
         received: Instant,
     ) -> Next {
-        let site = &self.context.site;
-        let limit = site.uploads().map_or(0, Uploads::limit);
-        let opened = match request.field("content-type").and_then(form::boundary) {
-            None => Err(NotStored {
-                status: Status::UnsupportedMediaType,
-                why: phrase(
-                    "a body that is not multipart/form-data",
-                    "请求体不是 multipart/form-data",
-                ),
-                name: None,
-            }),
-            Some(boundary) => match site.root.writable_directory(path) {
-                Ok(dir) => Ok((FormReader::new(&boundary), Intake::new(dir))),
-                Err(_) => Err(NotStored {
-                    status: Status::NotFound,
-                    why: phrase("no such folder under the root", "根目录下没有这个文件夹"),
-                    name: None,
-                }),
-            },
-        };
+        let limit = self.context.site.uploads().map_or(0, Uploads::limit);
+        let opened = open_intake(request, path, &self.context.site);
         let (mut form, mut intake) = match opened {
             Ok(opened) => opened,
             Err(not) => {
@@ -916,6 +907,34 @@ impl Connection<'_> {
                 Err(_) => break,
             }
         }
+    }
+}
+
+/// `--upload`: the form's reader and the intake into the directory
+/// `path` names, or why there is none before a byte of the body is read:
+/// 415 for a body that is not a form, 404 for a folder that is not there.
+fn open_intake(
+    request: &Request,
+    path: &RequestPath,
+    site: &files::site::Site,
+) -> Result<(FormReader, Intake), NotStored> {
+    match request.field("content-type").and_then(form::boundary) {
+        None => Err(NotStored {
+            status: Status::UnsupportedMediaType,
+            why: phrase(
+                "a body that is not multipart/form-data",
+                "请求体不是 multipart/form-data",
+            ),
+            name: None,
+        }),
+        Some(boundary) => match site.root.writable_directory(path) {
+            Ok(dir) => Ok((FormReader::new(&boundary), Intake::new(dir))),
+            Err(_) => Err(NotStored {
+                status: Status::NotFound,
+                why: phrase("no such folder under the root", "根目录下没有这个文件夹"),
+                name: None,
+            }),
+        },
     }
 }
 

@@ -191,6 +191,9 @@ pub struct Config {
     /// `--hidden`: dotfiles are served and listed, `.git` and `.glasshttp`
     /// never.
     pub hidden: bool,
+    /// `--qr`: the address a phone would use, as a QR code in the banner
+    /// and on the listings.
+    pub qr: bool,
     /// `--tls`: HTTPS.
     pub tls: Option<TlsOptions>,
     /// The command line as the report shows it, credentials hidden.
@@ -252,6 +255,7 @@ impl Default for Config {
             clean_urls: true,
             index_names: Vec::new(),
             hidden: false,
+            qr: false,
             tls: None,
             port_fallback: false,
             command: String::new(),
@@ -424,6 +428,8 @@ pub struct Summary {
 /// A bound server, ready to [`Server::run`].
 pub struct Server {
     local_addrs: Vec<SocketAddr>,
+    /// `--qr`: the URL a phone would use.
+    phone_url: Option<String>,
     /// The port asked for, when it was taken and another served instead.
     moved_from: Option<u16>,
     tls: Option<TlsBanner>,
@@ -722,6 +728,61 @@ fn tls_settings(
     Ok((settings, banner))
 }
 
+/// The machine's addresses a client can use when listening on `unspecified`:
+/// IPv4 ones for 0.0.0.0, IPv4 and IPv6 for :: (Linux listens on both).
+pub fn reachable_addresses(unspecified: IpAddr) -> Vec<IpAddr> {
+    let mut ips: Vec<IpAddr> = if_addrs::get_if_addrs()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|interface| interface.ip())
+        .filter(|ip| match ip {
+            IpAddr::V4(_) => true,
+            // Link-local IPv6 needs a zone index no browser bar takes.
+            IpAddr::V6(v6) => unspecified.is_ipv6() && (v6.segments()[0] & 0xffc0) != 0xfe80,
+        })
+        .collect();
+    ips.sort_by_key(|ip| (ip.is_ipv6(), !ip.is_loopback(), *ip));
+    ips.dedup();
+    if ips.is_empty() {
+        ips.push(IpAddr::from([127, 0, 0, 1]));
+    }
+    ips
+}
+
+/// `http://ADDR:PORT/` (IPv6 in brackets), or `https://`.
+pub fn url(addr: SocketAddr, secure: bool) -> String {
+    let scheme = if secure { "https" } else { "http" };
+    match addr.ip() {
+        IpAddr::V4(ip) => format!("{scheme}://{ip}:{}/", addr.port()),
+        IpAddr::V6(ip) => format!("{scheme}://[{ip}]:{}/", addr.port()),
+    }
+}
+
+/// `--qr`: the URL a phone would use, the first address served that is
+/// not a loopback one (each of the machine's for an unspecified one), else
+/// the first; HTTPS when that listener speaks it.
+fn phone_url(local_addrs: &[SocketAddr], plain_addrs: usize) -> String {
+    let served: Vec<(SocketAddr, bool)> = local_addrs
+        .iter()
+        .enumerate()
+        .flat_map(|(n, addr)| {
+            let ips = match addr.ip().is_unspecified() {
+                true => reachable_addresses(addr.ip()),
+                false => vec![addr.ip()],
+            };
+            ips.into_iter()
+                .map(move |ip| (SocketAddr::new(ip, addr.port()), n >= plain_addrs))
+        })
+        .collect();
+    let (addr, secure) = served
+        .iter()
+        .find(|(addr, _)| !addr.ip().is_loopback())
+        .or(served.first())
+        .copied()
+        .unwrap_or((local_addrs[0], false));
+    url(addr, secure)
+}
+
 /// The start-up error for a failed bind of `addr`.
 fn bind_error(addr: SocketAddr, error: io::Error) -> StartError {
     match error.kind() {
@@ -743,6 +804,11 @@ impl Server {
             .collect::<io::Result<Vec<_>>>()
             .map_err(|error| StartError::Bind(config.addr, error))?;
         let (tls, tls_banner) = secure_doors(config, &local_addrs)?;
+        let phone_url = config.qr.then(|| phone_url(&local_addrs, plain_addrs));
+        let site = Site {
+            qr: phone_url.clone(),
+            ..site
+        };
         // After listening, so that a busy port creates no capture or report
         // file (nor empties an old one).
         let (observers, inspector) = observers_for(config)?;
@@ -750,6 +816,7 @@ impl Server {
         let context = context_for(config, site, observers, tls)?;
         log::debug!("file and socket calls: {}", sys::PATH);
         Ok(Server {
+            phone_url,
             inspector,
             report: config.report.clone(),
             har: config.har.clone(),
@@ -774,6 +841,11 @@ impl Server {
                 last_limit_warning: AtomicU64::new(0),
             }),
         })
+    }
+
+    /// `--qr`: the URL a phone would use, for the banner's code.
+    pub fn phone_url(&self) -> Option<&str> {
+        self.phone_url.as_deref()
     }
 
     /// The address actually bound (the real port when 0 was asked for).

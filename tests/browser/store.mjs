@@ -3,13 +3,17 @@
 // the listing the page reloads to. Prints "check NAME VALUE" lines for
 // tests/it/browser.rs.
 //
-// Usage: node store.mjs LISTING_URL FILE FILE PROFILE_DIR
+// Also saves a screenshot of the listing's QR code (--qr) to QR_PNG.
+//
+// Usage: node store.mjs LISTING_URL FILE FILE PROFILE_DIR QR_PNG
 import { check, launch } from './launch.mjs';
 
-const [url, first, second, profile] = process.argv.slice(2);
+const [url, first, second, profile, qr] = process.argv.slice(2);
 const context = await launch(profile);
 const page = context.pages()[0] ?? (await context.newPage());
 await page.goto(url);
+await page.locator('#qr svg').screenshot({ path: qr });
+check('qr-caption', await page.innerText('#qr figcaption'));
 check('progress-hidden', await page.isHidden('#progress'));
 // What the bar showed last, kept across the reload.
 await page.evaluate(() => {

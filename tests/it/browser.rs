@@ -818,8 +818,24 @@ fn chromium_reloads_an_open_page_by_itself_when_a_file_changes_with_watch() {
     server.stop();
 }
 
+/// The QR code in a screenshot (a PNG), decoded.
+fn decode_png(path: &Path) -> Option<String> {
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path).ok()?));
+    let mut reader = decoder.read_info().ok()?;
+    let mut pixels = vec![0; reader.output_buffer_size()?];
+    let frame = reader.next_frame(&mut pixels).ok()?;
+    let channels = frame.color_type.samples();
+    let (width, height) = (frame.width as usize, frame.height as usize);
+    let mut image = rqrr::PreparedImage::prepare_from_greyscale(width, height, |x, y| {
+        pixels[(y * width + x) * channels]
+    });
+    let grids = image.detect_grids();
+    grids.first()?.decode().ok().map(|(_, text)| text)
+}
+
 /// `--upload`'s form under a listing, as a student uses it: two files
-/// chosen, sent with the progress bar, and the listing reloaded with them.
+/// chosen, sent with the progress bar, and the listing reloaded with them;
+/// with `--qr`, the listing's code, which Chromium draws and a decoder reads.
 #[test]
 fn chromium_stores_two_files_through_the_listings_upload_form() {
     let driver_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
@@ -832,9 +848,10 @@ fn chromium_stores_two_files_through_the_listings_upload_form() {
     let second = site.outside.path().join("照片.png");
     std::fs::write(&first, vec![b'%'; 300_000]).unwrap();
     std::fs::write(&second, [0x89, b'P', b'N', b'G']).unwrap();
-    let server = Binary::serving(&site.root, &["--upload=/in", "--quiet"]);
+    let server = Binary::serving(&site.root, &["--upload=/in", "--quiet", "--qr"]);
     let url = format!("http://{}/in/", server.addr);
     let profile = tempfile::tempdir().unwrap();
+    let qr = site.outside.path().join("qr.png");
     let printed = run_driver(
         &driver_dir.join("store.mjs"),
         &[
@@ -842,9 +859,13 @@ fn chromium_stores_two_files_through_the_listings_upload_form() {
             first.as_os_str(),
             second.as_os_str(),
             profile.path().as_os_str(),
+            qr.as_os_str(),
         ],
     );
     let checks = checks_of(&printed);
+    // The listing's QR code, as Chromium draws it, read back by a decoder.
+    assert_eq!(checks["qr-caption"], url.as_str(), "{printed}");
+    assert_eq!(decode_png(&qr).as_deref(), Some(url.as_str()), "{printed}");
     assert_eq!(checks["progress-hidden"], true, "{printed}");
     assert_eq!(
         checks["names"],

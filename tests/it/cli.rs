@@ -144,13 +144,13 @@ fn start_up_errors_are_clear_and_exit_non_zero() {
             "missing root",
             vec!["--root", missing.to_str().unwrap(), "--port", "0"],
             1,
-            "does not exist".into(),
+            "there is no folder".into(),
         ),
         (
             "root is a file",
             vec!["--root", file.to_str().unwrap(), "--port", "0"],
             1,
-            "is not a directory".into(),
+            "is a file, not a folder".into(),
         ),
         (
             "bad port",

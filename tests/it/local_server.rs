@@ -783,3 +783,119 @@ fn index_names_the_pages_of_a_directory_in_order() {
         assert!(stderr.contains(said), "{name}: {stderr}");
     }
 }
+
+/// The modules of a QR code drawn in half blocks (`█` light above and
+/// below, `▀` light above, `▄` light below), read back by a decoder: what
+/// a phone's camera would see on a terminal with light text on dark.
+fn decode_half_blocks(lines: &[&str]) -> Option<String> {
+    let rows: Vec<Vec<bool>> = lines
+        .iter()
+        .flat_map(|line| {
+            let cells: Vec<char> = line.chars().collect();
+            let upper = cells.iter().map(|c| matches!(c, '█' | '▀')).collect();
+            let lower = cells.iter().map(|c| matches!(c, '█' | '▄')).collect();
+            [upper, lower]
+        })
+        .collect();
+    decode_light(&rows)
+}
+
+/// Decodes a grid of modules, `true` where light, each drawn 4 pixels wide.
+pub fn decode_light(rows: &[Vec<bool>]) -> Option<String> {
+    const SCALE: usize = 4;
+    let height = rows.len() * SCALE;
+    let width = rows.iter().map(Vec::len).max()? * SCALE;
+    let mut image = rqrr::PreparedImage::prepare_from_greyscale(width, height, |x, y| {
+        let light = rows[y / SCALE].get(x / SCALE).copied().unwrap_or(true);
+        if light {
+            255
+        } else {
+            0
+        }
+    });
+    let grids = image.detect_grids();
+    let (_, text) = grids.first()?.decode().ok()?;
+    Some(text)
+}
+
+/// `--qr`: the banner draws the address a phone would use (the first one
+/// not on loopback, else loopback), and a decoder reads that address back;
+/// every listing shows the code of its own address.
+#[test]
+fn qr_draws_the_address_a_phone_would_use_and_a_decoder_reads_it() {
+    let site = Site::new();
+    fs::create_dir(site.root.join("photos")).unwrap();
+    for (bind, loopback) in [("127.0.0.1", true), ("0.0.0.0", false)] {
+        let server = Binary::serving(&site.root, &["--quiet", "--qr", "--bind", bind]);
+        let at = server
+            .banner
+            .iter()
+            .position(|line| line.starts_with(" * Scan to open "))
+            .unwrap_or_else(|| panic!("{:?}", server.banner));
+        let url = server.banner[at]
+            .strip_prefix(" * Scan to open ")
+            .and_then(|rest| rest.strip_suffix(" on a phone (--qr):"))
+            .unwrap()
+            .to_string();
+        let drawn: Vec<&str> = server.banner[at + 1..]
+            .iter()
+            .take_while(|line| line.starts_with("   "))
+            .map(|line| &line[3..])
+            .collect();
+        assert!(
+            drawn.iter().all(|line| !line.contains('\x1b')),
+            "no colours"
+        );
+        assert_eq!(decode_half_blocks(&drawn).as_deref(), Some(url.as_str()));
+        assert!(
+            server
+                .banner
+                .iter()
+                .any(|line| line == &format!(" * Running on {url}")),
+            "{:?}",
+            server.banner
+        );
+        let on_loopback = url.starts_with("http://127.") || url.starts_with("http://[::1]");
+        let machine_has_other = server
+            .banner
+            .iter()
+            .filter(|l| l.starts_with(" * Running on http://"))
+            .count()
+            > 1;
+        if loopback {
+            assert!(on_loopback, "{url}");
+        } else if machine_has_other {
+            assert!(!on_loopback, "a phone cannot reach {url}");
+        }
+        let listing = server.ask("GET /photos/", "").body_text();
+        let expected = format!("{}photos/", url);
+        assert!(
+            listing.contains(&format!("<figcaption>{expected}</figcaption>")),
+            "{listing}"
+        );
+        assert_eq!(decode_svg(&listing).as_deref(), Some(expected.as_str()));
+    }
+    let plain = Binary::serving(&site.root, &["--quiet"]);
+    assert!(!plain.banner.iter().any(|line| line.contains("Scan")));
+    assert!(!plain.ask("GET /photos/", "").body_text().contains("<svg"));
+}
+
+/// The code in a page's SVG (`M{x} {y}h1v1h-1z` per dark module), decoded.
+fn decode_svg(page: &str) -> Option<String> {
+    let svg = &page[page.find("<svg")?..];
+    let size: usize = svg
+        .split("viewBox=\"0 0 ")
+        .nth(1)?
+        .split(' ')
+        .next()?
+        .parse()
+        .ok()?;
+    let mut rows = vec![vec![true; size]; size];
+    let path = svg.split(" d=\"").nth(1)?.split('"').next()?;
+    for module in path.split('z').filter(|m| !m.is_empty()) {
+        let (x, rest) = module.strip_prefix('M')?.split_once(' ')?;
+        let y = rest.strip_suffix("h1v1h-1")?;
+        rows[y.parse::<usize>().ok()?][x.parse::<usize>().ok()?] = false;
+    }
+    decode_light(&rows)
+}

@@ -275,7 +275,8 @@ impl Binary {
             command.env(key, value);
         }
         // Under Wine the program may never start: Wine's own client can
-        // lose its wineserver ("wine client error", seen once in CI). That
+        // lose its wineserver ("wine client error"), or the process end or
+        // hang before the program says a word (each seen once in CI). That
         // start is tried again; anything the program says is not.
         for attempt in 1.. {
             let mut child = command.spawn().expect("start glasshttp");
@@ -293,20 +294,18 @@ impl Binary {
                 banner_addr(&banner, "http://").or_else(|| banner_addr(&banner, "https://"))
             else {
                 let said: Vec<String> = stderr_lines.try_iter().collect();
-                let wine_failed = is_windows_build()
-                    && banner.is_empty()
-                    && said
-                        .iter()
-                        .any(|line| line.starts_with("wine client error"));
+                let status = child.try_wait();
+                let program_spoke = said.iter().any(|line| line.starts_with("glasshttp"));
+                let wine_failed = is_windows_build() && banner.is_empty() && !program_spoke;
                 if wine_failed && attempt < 3 {
                     super::say_skipped(&format!(
-                        "Wine failed to start the program, again: {said:?}"
+                        "Wine did not start the program ({status:?}, stderr {said:?}); starting it again"
                     ));
                     let _ = child.kill();
                     let _ = child.wait();
                     continue;
                 }
-                panic!("banner without a URL: {banner:?}; stderr: {said:?}")
+                panic!("banner without a URL: {banner:?}; stderr: {said:?}; exit: {status:?}")
             };
             return Binary {
                 child,
