@@ -862,6 +862,11 @@ fn qr_draws_the_address_a_phone_would_use_and_a_decoder_reads_it() {
             .filter(|l| l.starts_with(" * Running on http://"))
             .count()
             > 1;
+        let warned = server
+            .banner
+            .iter()
+            .any(|line| line.contains("only with --bind 0.0.0.0"));
+        assert_eq!(warned, on_loopback, "{:?}", server.banner);
         if loopback {
             assert!(on_loopback, "{url}");
         } else if machine_has_other {
