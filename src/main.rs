@@ -72,6 +72,10 @@ struct Cli {
     #[arg(long, value_name = "SECS", default_value_t = server::DEFAULT_SHUTDOWN_TIMEOUT.as_secs(),
           value_parser = clap::value_parser!(u64).range(0..=3600))]
     shutdown_timeout: u64,
+    /// Bytes from which a folder's .zip takes ZIP64 (for the tests, which
+    /// cannot send 4 GiB for each archive)
+    #[arg(long, value_name = "BYTES", hide = true)]
+    zip64_from: Option<u64>,
     /// Milliseconds a file must be left alone before it is cached (for the
     /// tests, which cannot set a file's change time in the past)
     #[arg(long, value_name = "MS", hide = true)]
@@ -413,7 +417,7 @@ impl Cli {
         let (root, chosen) = choose_root(self.folder.or(self.root), beside_program(), |dir| {
             dir.is_dir()
         });
-        let secs = Duration::from_secs;
+        let (secs, millis) = (Duration::from_secs, Duration::from_millis);
         let bind = self.bind.and_then(Bind::address);
         let uploads = (self.upload).map(|prefixes| Uploads::new(prefixes, self.upload_limit));
         let config = Config {
@@ -446,6 +450,7 @@ impl Cli {
             index_names: self.index_names,
             hidden: self.hidden,
             qr: self.qr,
+            zip64_from: self.zip64_from.unwrap_or(defaults.zip64_from),
             compress: !self.no_compress,
             inspect: self.inspect,
             inspect_keep: self.inspect_keep as usize,
@@ -458,8 +463,7 @@ impl Cli {
             spa: self.spa,
             sort: self.sort.unwrap_or_default(),
             watch: self.watch,
-            cache_settle_time: (self.cache_settle_ms)
-                .map_or(defaults.cache_settle_time, Duration::from_millis),
+            cache_settle_time: (self.cache_settle_ms).map_or(defaults.cache_settle_time, millis),
             tls,
         };
         Ok((config, chosen))

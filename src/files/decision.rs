@@ -53,6 +53,17 @@ pub enum Decision {
     UploadForm,
     /// A `POST` at the sink, read to its end and thrown away.
     Uploaded(Upload),
+    /// A folder as one `.zip` (`?zip`): its file name, its files, folders
+    /// and their bytes, and the archive's length.
+    Archive {
+        name: String,
+        files: usize,
+        folders: usize,
+        bytes: u64,
+        length: u64,
+    },
+    /// A folder too large to archive (403).
+    ArchiveTooLarge,
     /// `--upload`: the files of a form stored in a directory, in order.
     Stored(Vec<StoredFile>),
     /// `--upload`: nothing stored, and why.

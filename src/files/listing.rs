@@ -275,6 +275,12 @@ fn render(path: &str, rows: &[Row], truncated: bool, sort: Sort) -> Vec<u8> {
         ));
     }
     page.push_str("</table>\n");
+    // The folder as one .zip (files/archive.rs): every file listed here
+    // and in the folders beneath, as a browser saves it.
+    page.push_str(&format!(
+        "<p><a id=\"zip\" href=\"?{}\" download>Download this folder as .zip</a></p>\n",
+        crate::files::archive::QUERY
+    ));
     if truncated {
         page.push_str(&format!(
             "<p>Only the first {MAX_LISTED} entries are listed.</p>\n"

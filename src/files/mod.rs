@@ -13,6 +13,7 @@
 //! | [`conditional`] | validators, entity-tag comparison, preconditions in order (RFC 9110 §8.8, §13) |
 //! | [`range`] | the Range field against a file's length, and its policy (RFC 9110 §14) |
 //! | [`cache`] | small files kept in memory, revalidated on every request |
+//! | [`archive`] | a folder as one `.zip`, streamed: its layout, its entries, ZIP64 |
 //! | [`listing`] | a directory without an index file as an HTML page, in the order asked |
 //! | [`sort`] | a listing's order: the query's, `--sort`'s, the headers' links |
 //! | [`watch`] | `--watch`: changes beneath the root, and the script that reloads a page |
@@ -21,6 +22,7 @@
 //! | [`qr`] | `--qr`: the address a phone would use, as a QR code for the terminal and the listings |
 //! | [`store`] | `--upload`: where files may be stored, their names, whole or nothing |
 
+pub mod archive;
 pub mod cache;
 pub mod conditional;
 pub mod decision;

@@ -28,7 +28,9 @@ pub const MAX_NOT_FOUND_PAGE_BYTES: u64 = 1024 * 1024;
 /// keeps every one beneath the root however the OS resolves names.
 #[derive(Debug)]
 pub struct Root {
-    dir: sys::RootDir,
+    /// Shared with the archives being streamed, which look files up
+    /// beneath the root as they go.
+    dir: std::sync::Arc<sys::RootDir>,
     /// Whether a directory without an index file is listed (else 404).
     listings: bool,
     /// `--sort`: the listings' order when the query names none.
@@ -143,7 +145,7 @@ impl Root {
     /// Opens the root directory: it must exist and be a directory.
     pub fn new(dir: &Path) -> io::Result<Root> {
         Ok(Root {
-            dir: sys::RootDir::open(dir)?,
+            dir: std::sync::Arc::new(sys::RootDir::open(dir)?),
             listings: true,
             sort: Sort::default(),
             index_names: vec![INDEX_FILE.to_string()],
@@ -198,6 +200,16 @@ impl Root {
         keep: &dyn Fn(&std::ffi::OsStr) -> bool,
     ) -> io::Result<sys::DirEntries> {
         self.dir.read_directory(relative, limit, keep)
+    }
+
+    /// The root's directory, shared: what a streamed archive looks its
+    /// files up in, beneath the root as every lookup.
+    pub fn shared_dir(&self) -> std::sync::Arc<sys::RootDir> {
+        std::sync::Arc::clone(&self.dir)
+    }
+
+    pub fn listings(&self) -> bool {
+        self.listings
     }
 
     /// The canonical path being served.

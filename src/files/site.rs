@@ -19,6 +19,7 @@
 
 use std::path::Path;
 
+use crate::files::archive;
 use crate::files::cache::FileCache;
 use crate::files::decision::Decision;
 use crate::files::decision::Upload;
@@ -59,6 +60,9 @@ pub struct Site {
     pub uploads: Option<Uploads>,
     /// `--qr`: the URL a phone would use, whose code the listings show.
     pub qr: Option<String>,
+    /// Where an archive's entries and offsets take ZIP64:
+    /// [`archive::ZIP64_FROM`], lower in tests.
+    pub zip64_from: u64,
 }
 
 impl Site {
@@ -74,6 +78,7 @@ impl Site {
             clean_urls: false,
             uploads: None,
             qr: None,
+            zip64_from: archive::ZIP64_FROM,
         }
     }
 
@@ -135,6 +140,7 @@ fn serve_route(request: &Request, site: &Site, cache: &FileCache) -> (Response, 
     };
     let answered = match site.sink().filter(|sink| sink.is_at(&path)) {
         Some(sink) => (upload::form_page(sink), Decision::UploadForm),
+        None if asks_for_archive(request, &path) => serve_archive(request, &path, site),
         None => {
             let answered = serve_core(request, &path, site, cache);
             let granted = verdict.is_some();
@@ -234,6 +240,61 @@ fn may_see_not_found_page(request: &Request, site: &Site) -> bool {
         query: None,
     };
     !guard.covers(&page) || guard.verify(request).is_granted()
+}
+
+/// Whether `request` asks for a folder as one `.zip`: a GET or HEAD of a
+/// folder's URL with the query `zip`.
+fn asks_for_archive(request: &Request, path: &RequestPath) -> bool {
+    matches!(request.method, Method::Get | Method::Head)
+        && path.trailing_slash
+        && path.query.as_deref() == Some(archive::QUERY)
+}
+
+/// The folder `path` names as one `.zip`, streamed: what its listing would
+/// serve beneath it to this request (entries a guard covers only with the
+/// credentials); 404 where there is no listing (`--no-listing`, no such
+/// folder).
+fn serve_archive(request: &Request, path: &RequestPath, site: &Site) -> (Response, Decision) {
+    let not_found = || {
+        let decision = Decision::NotOpened(OpenFailure::NotFound);
+        (Response::error(Status::NotFound), decision)
+    };
+    if !site.root.listings() {
+        return not_found();
+    }
+    let guard = (site.guard()).filter(|guard| !guard.verify(request).is_granted());
+    let withheld = |entry: &RequestPath| guard.is_some_and(|guard| guard.covers(entry));
+    let withheld = guard.map(|_| &withheld as &dyn Fn(&RequestPath) -> bool);
+    let plan = archive::Archive::plan(&site.root, path, withheld, site.zip64_from);
+    let archive = match plan {
+        Ok(archive) => archive,
+        Err(archive::NoArchive::TooLarge) => {
+            return (
+                Response::error(Status::Forbidden),
+                Decision::ArchiveTooLarge,
+            )
+        }
+        Err(archive::NoArchive::Io(_)) => return not_found(),
+    };
+    let name = archive::file_name(path);
+    let (files, folders, bytes) = archive.counts();
+    let length = archive.length();
+    let body = Body::Streamed {
+        len: length,
+        source: std::sync::Arc::new(archive),
+    };
+    let response = Response::new(Status::Ok, body)
+        .with_field("Content-Type", "application/zip")
+        .with_field("Content-Disposition", archive::disposition(&name))
+        .with_field("Cache-Control", "no-store");
+    let decision = Decision::Archive {
+        name,
+        files,
+        folders,
+        bytes,
+        length,
+    };
+    (response, decision)
 }
 
 /// Clean URLs: a GET or HEAD for `/about` that found no file or folder of

@@ -9,6 +9,7 @@
 use std::fmt::Write as _;
 
 use super::describe::Describe;
+use crate::files::archive;
 use crate::files::conditional::{Field, Precondition};
 use crate::files::decision::Negotiation;
 use crate::files::decision::Upload;
@@ -218,6 +219,9 @@ fn explain_decision(request: &Request, decision: &Decision, status: Status) -> V
         )),
         Decision::Uploaded(upload) => lines.extend(explain_upload(request, upload, status)),
         Decision::Stored(files) => lines.extend(explain_stored(request, files, status)),
+        Decision::Archive { .. } | Decision::ArchiveTooLarge => {
+            lines.push(explain_archive(request, decision, status))
+        }
         Decision::NotStored(not) => lines.push(explain_not_stored(request, not, status)),
         Decision::Unauthorized(verdict) => {
             lines.extend(explain_refusal(request, verdict, status));
@@ -434,6 +438,30 @@ fn explain_stored(request: &Request, files: &[StoredFile], status: Status) -> Ve
         ));
     }
     lines
+}
+
+/// A folder as one `.zip`: what it holds, or why there is none.
+fn explain_archive(request: &Request, decision: &Decision, status: Status) -> Said {
+    let method = visible(request.method_str().as_bytes());
+    let target = visible(request.target().as_bytes());
+    let Decision::Archive {
+        name,
+        files,
+        folders,
+        bytes,
+        length,
+    } = decision
+    else {
+        return Said::new(
+            format!("{method} {target} -> a folder as one .zip, but it holds more than {} entries or goes deeper than {} folders -> {status}", archive::MAX_ENTRIES, archive::MAX_DEPTH),
+            format!("{method} {target} -> 把文件夹打包成一个 .zip，但它多于 {} 项或超过 {} 层 -> {status}", archive::MAX_ENTRIES, archive::MAX_DEPTH),
+        );
+    };
+    let name = visible(name.as_bytes());
+    Said::new(
+        format!("{method} {target} -> the folder as one .zip, {name}: {files} files and {folders} folders, {bytes} bytes stored as they are (no compression), streamed, {length} bytes in all -> {status}"),
+        format!("{method} {target} -> 把文件夹打包成一个 .zip，{name}：{files} 个文件、{folders} 个文件夹，{bytes} 字节原样存入（不压缩），边读边发，共 {length} 字节 -> {status}"),
+    )
 }
 
 /// `--upload`: why nothing was stored.
@@ -1220,6 +1248,14 @@ mod tests {
                 duration: Duration::ZERO,
             },
         ]));
+        all.push(Decision::Archive {
+            name: "photos.zip".into(),
+            files: 2,
+            folders: 1,
+            bytes: 10,
+            length: 300,
+        });
+        all.push(Decision::ArchiveTooLarge);
         all.push(Decision::NotStored(NotStored {
             status: Status::BadRequest,
             why: crate::files::store::DOT_NAME,
@@ -1269,6 +1305,8 @@ mod tests {
                 | Decision::Uploaded(_)
                 | Decision::Stored(_)
                 | Decision::NotStored(_)
+                | Decision::Archive { .. }
+                | Decision::ArchiveTooLarge
                 | Decision::Unauthorized(_)
                 | Decision::Authorized { .. }
                 | Decision::Preflight(_)

@@ -25,6 +25,13 @@ pub enum Source {
     Shared(std::sync::Arc<[u8]>),
 }
 
+/// What writes a [`Body::Streamed`]: exactly the length it announced, or
+/// an error, after which the connection closes (the client sees a body cut
+/// short, never a wrong one).
+pub trait Stream: Send + Sync + std::fmt::Debug {
+    fn write_to(&self, out: &mut dyn std::io::Write) -> std::io::Result<()>;
+}
+
 /// What follows the head.
 #[derive(Debug)]
 pub enum Body {
@@ -48,6 +55,12 @@ pub enum Body {
     /// `len` bytes written after the head by its sender, streamed from
     /// something it must not copy whole.
     Written { len: u64 },
+    /// `len` bytes written after the head by `source`, streamed as they
+    /// are made (a folder as one `.zip`): never held whole.
+    Streamed {
+        len: u64,
+        source: std::sync::Arc<dyn Stream>,
+    },
     /// `len` bytes from `start` of a small file's cached bytes.
     Shared {
         bytes: std::sync::Arc<[u8]>,
@@ -68,6 +81,7 @@ impl Body {
             Body::File { len, .. } => *len,
             Body::Multipart { layout, .. } => layout.len(),
             Body::Shared { len, .. } => *len as u64,
+            Body::Streamed { len, .. } => *len,
         }
     }
 

@@ -194,6 +194,9 @@ pub struct Config {
     /// `--qr`: the address a phone would use, as a QR code in the banner
     /// and on the listings.
     pub qr: bool,
+    /// Where a folder's `.zip` takes ZIP64: [`crate::files::archive::ZIP64_FROM`],
+    /// lower in tests (they cannot send 4 GiB for each archive).
+    pub zip64_from: u64,
     /// `--tls`: HTTPS.
     pub tls: Option<TlsOptions>,
     /// The command line as the report shows it, credentials hidden.
@@ -256,6 +259,7 @@ impl Default for Config {
             index_names: Vec::new(),
             hidden: false,
             qr: false,
+            zip64_from: crate::files::archive::ZIP64_FROM,
             tls: None,
             port_fallback: false,
             command: String::new(),
@@ -1029,6 +1033,7 @@ fn open_site(config: &Config) -> Result<Site, StartError> {
         watch: config.watch,
         clean_urls: config.clean_urls,
         uploads: config.uploads.clone(),
+        zip64_from: config.zip64_from,
         ..Site::new(root)
     })
 }

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use crate::observe::seam::{reborrow, Delivered, Tap};
 use crate::protocol::added::AddedField;
 use crate::protocol::multipart::Multipart;
+use crate::protocol::response::Stream;
 use crate::protocol::{Body, ConnectionField, Response, Source};
 use crate::server::link::Link;
 use crate::sys;
@@ -86,6 +87,7 @@ pub fn send(
                 out.send_multipart(head, source, layout)?;
                 layout.len()
             }
+            Body::Streamed { len, source } => out.send_streamed(head, source.as_ref(), *len)?,
         }
     };
     Ok(Delivered {
@@ -93,6 +95,28 @@ pub fn send(
         first_write: out.first_write,
         last_write: Instant::now(),
     })
+}
+
+impl Out<'_, '_, '_> {
+    /// The head, then what `source` writes: `len` bytes, as it announced.
+    fn send_streamed(&mut self, head: &[u8], source: &dyn Stream, len: u64) -> io::Result<u64> {
+        self.write_all(head, &[])?;
+        source.write_to(self)?;
+        Ok(len)
+    }
+}
+
+/// A streamed body's writes go out as any other body's: tapped, with the
+/// write timeout.
+impl io::Write for Out<'_, '_, '_> {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        self.write_all(bytes, &[])?;
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 /// The socket, as [`send`] writes to it.

@@ -3,12 +3,13 @@
 // the listing the page reloads to. Prints "check NAME VALUE" lines for
 // tests/it/browser.rs.
 //
-// Also saves a screenshot of the listing's QR code (--qr) to QR_PNG.
+// Also saves a screenshot of the listing's QR code (--qr) to QR_PNG, and
+// the folder's .zip, downloaded through the listing's link, to ZIP.
 //
-// Usage: node store.mjs LISTING_URL FILE FILE PROFILE_DIR QR_PNG
+// Usage: node store.mjs LISTING_URL FILE FILE PROFILE_DIR QR_PNG ZIP
 import { check, launch } from './launch.mjs';
 
-const [url, first, second, profile, qr] = process.argv.slice(2);
+const [url, first, second, profile, qr, zip] = process.argv.slice(2);
 const context = await launch(profile);
 const page = context.pages()[0] ?? (await context.newPage());
 await page.goto(url);
@@ -29,4 +30,7 @@ await Promise.all([
 check('progress', await page.evaluate(() => sessionStorage.getItem('progress')));
 check('names', await page.$$eval('table td a', (links) => links.map((a) => a.textContent)));
 check('form-again', await page.isVisible('#upload'));
+const [download] = await Promise.all([page.waitForEvent('download'), page.click('#zip')]);
+await download.saveAs(zip);
+check('zip-name', download.suggestedFilename());
 await context.close();

@@ -835,7 +835,8 @@ fn decode_png(path: &Path) -> Option<String> {
 
 /// `--upload`'s form under a listing, as a student uses it: two files
 /// chosen, sent with the progress bar, and the listing reloaded with them;
-/// with `--qr`, the listing's code, which Chromium draws and a decoder reads.
+/// with `--qr`, the listing's code, which Chromium draws and a decoder reads;
+/// then the folder saved through the listing's `.zip` link.
 #[test]
 fn chromium_stores_two_files_through_the_listings_upload_form() {
     let driver_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
@@ -852,6 +853,7 @@ fn chromium_stores_two_files_through_the_listings_upload_form() {
     let url = format!("http://{}/in/", server.addr);
     let profile = tempfile::tempdir().unwrap();
     let qr = site.outside.path().join("qr.png");
+    let zip = site.outside.path().join("in.zip");
     let printed = run_driver(
         &driver_dir.join("store.mjs"),
         &[
@@ -860,6 +862,7 @@ fn chromium_stores_two_files_through_the_listings_upload_form() {
             second.as_os_str(),
             profile.path().as_os_str(),
             qr.as_os_str(),
+            zip.as_os_str(),
         ],
     );
     let checks = checks_of(&printed);
@@ -889,4 +892,12 @@ fn chromium_stores_two_files_through_the_listings_upload_form() {
         std::fs::read(site.root.join("in/照片.png")).unwrap().len(),
         4
     );
+    // The listing's link saves the folder as one .zip, both files in it.
+    assert_eq!(checks["zip-name"], "in.zip", "{printed}");
+    if crate::common::require_program("python3") {
+        assert_eq!(
+            crate::archive::python_reads(&zip),
+            "report.pdf 300000\n照片.png 4\n"
+        );
+    }
 }

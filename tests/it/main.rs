@@ -3,6 +3,7 @@
 //! and talks to them over real sockets, with real clients where one exists.
 
 mod architecture;
+mod archive;
 mod attacks;
 mod auth;
 mod browser;
