@@ -823,6 +823,13 @@ fn print_features(out: &mut impl Write, server: &Server) {
         }
         None => {}
     }
+    if let Some(uploads) = server.uploads() {
+        let _ = writeln!(
+            out,
+            " * Uploads: files sent to the folders under {} are stored there, never replacing one (--upload)",
+            uploads.shown()
+        );
+    }
     if let Some(guard) = server.guard() {
         let exposed = server
             .local_addrs()

@@ -83,6 +83,12 @@ impl Uploads {
     pub fn limit(&self) -> u64 {
         self.limit
     }
+
+    /// The prefixes, as URL paths: `/in/, /shared/`.
+    pub fn shown(&self) -> String {
+        let shown: Vec<String> = self.prefixes.iter().map(RequestPath::to_url_path).collect();
+        shown.join(", ")
+    }
 }
 
 /// Refusals of a name, each the reason it could not be stored.

@@ -894,7 +894,6 @@ impl Server {
         self.shared.context.site.guard()
     }
 
-    /// The canonical directory being served.
     /// Whether `--watch` is on.
     pub fn watches(&self) -> bool {
         self.shared.context.watcher.is_some()
@@ -905,6 +904,12 @@ impl Server {
         self.shared.context.site.cors()
     }
 
+    /// `--upload`: where files sent with a form are stored, if anywhere.
+    pub fn uploads(&self) -> Option<&crate::files::store::Uploads> {
+        self.shared.context.site.uploads()
+    }
+
+    /// The canonical directory being served.
     pub fn root(&self) -> &Path {
         self.shared.context.site.root.path()
     }

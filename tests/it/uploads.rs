@@ -240,6 +240,12 @@ fn credentials_come_before_the_body_and_a_form_goes_back_to_the_listing() {
     let site = Site::new();
     fs::create_dir(site.root.join("in")).unwrap();
     let server = Binary::serving(&site.root, &["--upload=/in", "--auth", "li:pw"]);
+    assert!(
+        server.banner.iter().any(|line| line
+            .starts_with(" * Uploads: files sent to the folders under /in are stored there")),
+        "{:?}",
+        server.banner
+    );
     let (content_type, body) = form(&[("note.txt", b"hello")]);
     let mut client = Client::connect(server.addr);
     client.send(
