@@ -561,44 +561,22 @@ impl Connection<'_> {
     #[inline(never)]
     fn upload(&mut self, request: &Request, verdict: Option<Verdict>, received: Instant) -> Next {
         let limit = self.context.site.sink().map_or(0, Sink::limit);
-        let too_large = Refusal {
-            status: Status::ContentTooLarge,
-            why: phrase(
-                "an upload larger than --sink-limit",
-                "上传的内容超过 --sink-limit",
-            ),
-        };
-        let framing = match framing_within(request, limit) {
-            Ok(framing) => framing,
-            Err(FramingError::TooLarge) => return self.refuse(request.raw(), too_large, received),
-            Err(error) => {
-                let refusal = Refusal {
-                    status: error.status(),
-                    why: error.describe(),
-                };
-                return self.refuse(request.raw(), refusal, received);
-            }
-        };
+        let too_large = phrase(
+            "an upload larger than --sink-limit",
+            "上传的内容超过 --sink-limit",
+        );
         let mut form = request
             .field("content-type")
             .and_then(form::boundary)
             .map(|boundary| FormReader::new(&boundary));
-        let deadline = BodyDeadline::BetweenReads(self.context.body_timeout);
-        let read = self.read_body(request, framing, limit, deadline, |piece| {
+        let read = self.read_upload(request, (limit, too_large), received, |piece| {
             if let Some(form) = form.as_mut() {
                 form.feed(piece);
             }
         });
         let (bytes, duration) = match read {
             Ok(read) => read,
-            Err(Status::ContentTooLarge) => return self.refuse(request.raw(), too_large, received),
-            Err(status) => {
-                let why = phrase(
-                    "the upload could not be read to its end",
-                    "上传的内容没能读到末尾",
-                );
-                return self.refuse(request.raw(), Refusal { status, why }, received);
-            }
+            Err(next) => return next,
         };
         let upload = Upload {
             bytes,
@@ -649,43 +627,63 @@ impl Connection<'_> {
                 return self.answer_served(request, answered, received, true);
             }
         };
+        let too_large = phrase(
+            "an upload larger than --upload-limit",
+            "上传的内容超过 --upload-limit",
+        );
+        let read = self.read_upload(request, (limit, too_large), received, |piece| {
+            form.feed_to(piece, &mut intake);
+        });
+        if let Err(next) = read {
+            // The intake goes with its temporary files.
+            return next;
+        }
+        let stored = intake.finish(form.finish().failed);
+        let answered = files::site::answer_stored(request, path, stored, verdict);
+        self.answer_served(request, answered, received, false)
+    }
+
+    /// Reads an upload's body (`--sink`, `--upload`) to its end, handing
+    /// its data to `data`: within `limit` (413, said with `too_large`,
+    /// before a byte when the length is declared and instead of `100
+    /// Continue` when one is awaited), `--body-timeout` between reads
+    /// (408). On failure, the answer sent, and the connection closes.
+    fn read_upload(
+        &mut self,
+        request: &Request,
+        (limit, too_large): (u64, Phrase),
+        received: Instant,
+        data: impl FnMut(&[u8]),
+    ) -> Result<(u64, Duration), Next> {
         let too_large = Refusal {
             status: Status::ContentTooLarge,
-            why: phrase(
-                "an upload larger than --upload-limit",
-                "上传的内容超过 --upload-limit",
-            ),
+            why: too_large,
         };
         let framing = match framing_within(request, limit) {
             Ok(framing) => framing,
-            Err(FramingError::TooLarge) => return self.refuse(request.raw(), too_large, received),
+            Err(FramingError::TooLarge) => {
+                return Err(self.refuse(request.raw(), too_large, received))
+            }
             Err(error) => {
                 let refusal = Refusal {
                     status: error.status(),
                     why: error.describe(),
                 };
-                return self.refuse(request.raw(), refusal, received);
+                return Err(self.refuse(request.raw(), refusal, received));
             }
         };
         let deadline = BodyDeadline::BetweenReads(self.context.body_timeout);
-        let read = self.read_body(request, framing, limit, deadline, |piece| {
-            form.feed_to(piece, &mut intake);
-        });
-        match read {
-            Ok(_) => {}
-            // The intake is dropped with its temporary files.
-            Err(Status::ContentTooLarge) => return self.refuse(request.raw(), too_large, received),
+        match self.read_body(request, framing, limit, deadline, data) {
+            Ok(read) => Ok(read),
+            Err(Status::ContentTooLarge) => Err(self.refuse(request.raw(), too_large, received)),
             Err(status) => {
                 let why = phrase(
                     "the upload could not be read to its end",
                     "上传的内容没能读到末尾",
                 );
-                return self.refuse(request.raw(), Refusal { status, why }, received);
+                Err(self.refuse(request.raw(), Refusal { status, why }, received))
             }
         }
-        let stored = intake.finish(form.finish().failed);
-        let answered = files::site::answer_stored(request, path, stored, verdict);
-        self.answer_served(request, answered, received, false)
     }
 
     /// Reads a body framed by `framing` to its end, after `100 Continue`
