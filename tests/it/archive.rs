@@ -30,17 +30,9 @@ pub fn python_reads(path: &Path) -> String {
         bad = z.testzip()\n\
         assert bad is None, bad\n\
         for i in z.infolist(): print(i.filename, i.file_size)\n";
-    let output = Command::new("python3")
-        .args(["-c", script])
-        .arg(path)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
+    let mut python = Command::new("python3");
+    python.args(["-c", script]).arg(path);
+    common::stdout_of(python)
 }
 
 fn photos() -> (Site, Vec<u8>) {

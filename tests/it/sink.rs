@@ -18,16 +18,9 @@ fn text_file(dir: &std::path::Path, size: usize) -> std::path::PathBuf {
 }
 
 fn curl(args: &[&str]) -> String {
-    let output = std::process::Command::new("curl")
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
+    let mut curl = std::process::Command::new("curl");
+    curl.args(args);
+    crate::common::stdout_of(curl)
 }
 
 #[test]

@@ -82,3 +82,15 @@ pub fn say_skipped(why: &str) {
     let test = thread.name().unwrap_or("a test");
     let _ = writeln!(std::io::stderr().lock(), "SKIPPED {test}: {why}");
 }
+
+/// What `command` printed on stdout, once it has succeeded (its stderr
+/// in the failure when it has not).
+pub fn stdout_of(mut command: Command) -> String {
+    let output = command.output().expect("run the program");
+    assert!(
+        output.status.success(),
+        "{command:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
