@@ -41,7 +41,7 @@ start_glasshttp() {
   "${BINARY:-$binary}" --root "$root" --port 0 --quiet "$@" >"$banner" 2>&1 &
   GLASS_PID=$!
   for _ in $(seq 100); do
-    GLASS_PORT=$(grep -oE 'http://127\.0\.0\.1:[0-9]+' "$banner" | head -1 | grep -oE '[0-9]+$' || true)
+    GLASS_PORT=$(grep -oE 'https?://127\.0\.0\.1:[0-9]+' "$banner" | head -1 | grep -oE '[0-9]+$' || true)
     [ -n "$GLASS_PORT" ] && break
     sleep 0.05
   done

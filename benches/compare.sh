@@ -9,7 +9,8 @@
 # Usage: benches/compare.sh          needs: apt-get install nginx wrk curl python3
 # Environment: ROUNDS (3), SECONDS_PER_RUN (5), IDLE_CONNECTIONS (10000),
 #              PORTABLE (1; 0 leaves the portable path out), PROBE (1; 0 leaves
-#              the probe out)
+#              the probe out), HTTPS (1; 0 leaves the HTTPS rows out),
+#              ONLY (https: the HTTPS rows alone)
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 rounds="${ROUNDS:-3}"
@@ -17,6 +18,9 @@ per_run="${SECONDS_PER_RUN:-5}"
 idle_connections="${IDLE_CONNECTIONS:-10000}"
 with_portable="${PORTABLE:-1}"
 with_probe="${PROBE:-1}"
+with_https="${HTTPS:-1}"
+only="${ONLY:-}"
+command -v openssl >/dev/null || with_https=0
 for tool in wrk curl python3; do
   command -v "$tool" >/dev/null || { echo "needs $tool: apt-get install $tool" >&2; exit 2; }
 done
@@ -35,11 +39,23 @@ cp -r "$repo"/www/. "$root/"
 head -c $((1 << 20)) /dev/urandom >"$root/1mib.bin"
 head -c $((100 << 20)) /dev/urandom >"$root/100mib.bin"
 chmod -R a+rX "$work"
+# One certificate for both servers' HTTPS: ECDSA P-256, as glasshttp's own
+# CA makes them, so the handshakes cost the same signature.
+if [ "$with_https" -eq 1 ]; then
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+    -keyout "$work/key.pem" -out "$work/cert.pem" -subj /CN=localhost \
+    -addext subjectAltName=IP:127.0.0.1 2>/dev/null
+fi
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 start_nginx() {
   NGINX_PORT=$(free_port)
+  NGINX_TLS_PORT=$(free_port)
+  local tls_server=""
+  [ "$with_https" -eq 1 ] && tls_server="server { listen 127.0.0.1:$NGINX_TLS_PORT ssl; root $root;
+    ssl_certificate $work/cert.pem; ssl_certificate_key $work/key.pem;
+    ssl_protocols TLSv1.3; ssl_session_cache shared:SSL:10m; ssl_session_tickets on; }"
   cat >"$work/nginx.conf" <<CONF
 user root;
 worker_processes $(nproc);
@@ -60,6 +76,7 @@ http {
   gzip_vary on;
   default_type application/octet-stream;
   server { listen 127.0.0.1:$NGINX_PORT; root $root; }
+  $tls_server
 }
 CONF
   "$nginx_bin" -p "$work" -c "$work/nginx.conf" -g 'daemon off;' &
@@ -81,7 +98,7 @@ start_probe() {
 }
 
 cleanup() {
-  kill "${GLASS_PID:-}" "${PORTABLE_PID:-}" "${PROBE_PID:-}" "${NGINX_PID:-}" 2>/dev/null || true
+  kill "${GLASS_PID:-}" "${GLASS_TLS_PID:-}" "${PORTABLE_PID:-}" "${PROBE_PID:-}" "${NGINX_PID:-}" 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -114,7 +131,7 @@ wrk_run() {
   local threads=$(( connections < 2 ? 1 : 2 ))
   local out before after
   before=$(cpu_ticks "$pid")
-  out=$(wrk -t"$threads" -c"$connections" -d"${per_run}s" --timeout 10s --latency "$@" "http://127.0.0.1:$port$path" 2>&1)
+  out=$(wrk -t"$threads" -c"$connections" -d"${per_run}s" --timeout 10s --latency "$@" "${scheme:-http}://127.0.0.1:$port$path" 2>&1)
   after=$(cpu_ticks "$pid")
   local rate p99 transfer errors requests cpu
   rate=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
@@ -201,7 +218,35 @@ measure() {
   echo "${rows[-1]}" >&2
 }
 
+# The HTTPS rows: glasshttp (the fast path, --tls-cert) and nginx, TLS 1.3
+# with the same certificate: a kept-alive connection, and a new connection
+# for every request. wrk resumes the session on each new connection, and
+# both servers let it (rustls's default ticket store; nginx's session cache
+# and tickets), so that row is a resumed handshake per request, as a
+# browser's next connection is. The other servers sit these rows out.
+https_rows() {
+  [ "$with_https" -eq 1 ] && [ "$have_nginx" -eq 1 ] || return 0
+  local plain_port=$GLASS_PORT plain_pid=$GLASS_PID plain_servers=("${servers[@]}")
+  start_glasshttp "$root" --tls --tls-cert "$work/cert.pem" --tls-key "$work/key.pem"
+  GLASS_TLS_PID=$GLASS_PID
+  local plain_nginx_port=$NGINX_PORT
+  NGINX_PORT=$NGINX_TLS_PORT servers=(glass nginx) scheme=https
+  echo "HTTPS rows: interleaved ${servers[*]}" >&2
+  measure "wrk index.html over HTTPS (TLS 1.3, P-256), keep-alive, 10 connections" "req/s" wrk-rate /index.html 10
+  measure "wrk index.html over HTTPS (TLS 1.3, P-256), a new (resumed) connection per request, 10" "req/s" wrk-rate /index.html 10 -H "Connection: close"
+  kill "$GLASS_TLS_PID" 2>/dev/null || true
+  GLASS_PORT=$plain_port GLASS_PID=$plain_pid NGINX_PORT=$plain_nginx_port servers=("${plain_servers[@]}") scheme=http
+}
+
 echo "running: $rounds rounds, ${per_run}s per wrk run, interleaved ${servers[*]}" >&2
+if [ "$only" = https ]; then
+  https_rows
+  echo
+  echo "| test | glasshttp | p99 | CPU/req | portable | p99 | CPU/req | probe | CPU/req | nginx | p99 | CPU/req | glasshttp / nginx | portable / nginx | glasshttp / probe |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+  printf '%s\n' "${rows[@]}"
+  exit 0
+fi
 measure "curl loop, new process + connection per request (200)" "req/s" curl-loop /index.html
 measure "curl URL globbing, one kept-alive connection (5000)" "req/s" curl-glob /index.html
 for c in 1 10 100 1000; do
@@ -213,6 +258,7 @@ measure "wrk index.html, Connection: close, 10 connections" "req/s" wrk-rate /in
 measure "wrk index.html, keep-alive, 10 connections, Accept-Encoding: gzip" "req/s" wrk-rate /index.html 10 -H "Accept-Encoding: gzip"
 measure "wrk 1 MiB file, 10 connections" "MB/s" wrk-mb /1mib.bin 10
 measure "wrk 100 MiB file, 2 connections" "MB/s" wrk-mb /100mib.bin 2
+https_rows
 
 glass_peak=$(hwm_kib "$GLASS_PID")
 portable_peak=$([ "$with_portable" -eq 1 ] && hwm_kib "$PORTABLE_PID" || echo 0)
