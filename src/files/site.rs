@@ -16,6 +16,11 @@
 //! | `--spa` fallback | serve a guarded page to a route without the credentials |
 //! | `404.html` | show a guarded page to a request without the credentials |
 //! | `--cors` grant | reflect an origin that was not allowed |
+//!
+//! The layers a plain request passes untouched are never inlined into
+//! [`serve`]: their locals would widen its frame, and every request's calls
+//! would run deeper on each connection's stack, whose touched pages are
+//! what an idle connection costs.
 
 use std::path::Path;
 
@@ -207,6 +212,7 @@ fn with_not_found_page(
 
 /// `--watch`: the head of the reload event stream, for a GET or HEAD at
 /// [`watch::RELOAD_PATH`]; the connection then writes the events.
+#[inline(never)]
 fn reload_events(request: &Request, site: &Site) -> Option<(Response, Decision)> {
     if !site.watch() {
         return None;
@@ -254,6 +260,7 @@ fn asks_for_archive(request: &Request, path: &RequestPath) -> bool {
 /// serve beneath it to this request (entries a guard covers only with the
 /// credentials); 404 where there is no listing (`--no-listing`, no such
 /// folder).
+#[inline(never)]
 fn serve_archive(request: &Request, path: &RequestPath, site: &Site) -> (Response, Decision) {
     let not_found = || {
         let decision = Decision::NotOpened(OpenFailure::NotFound);
@@ -304,6 +311,7 @@ fn serve_archive(request: &Request, path: &RequestPath, site: &Site) -> (Respons
 /// of the site like any other: under a guarded prefix it takes the
 /// credentials, whatever path asked for it (`granted` when that path took
 /// them already).
+#[inline(never)]
 fn with_clean_url(
     request: &Request,
     path: &RequestPath,
@@ -384,6 +392,7 @@ fn takes_html(request: &Request) -> bool {
 /// `--spa`: the page instead of the missing route, with its own
 /// validators and preconditions; `granted` when the route's own path took
 /// the credentials already.
+#[inline(never)]
 fn fall_back(
     request: &Request,
     site: &Site,
@@ -458,6 +467,7 @@ fn add_grant(response: &mut Response, grant: &Grant) {
 
 /// A preflight: 204, the origin's grant, the methods, the headers asked
 /// for when they are field names, and how long the answer may be kept.
+#[inline(never)]
 fn answer_preflight(preflight: Preflight) -> (Response, Decision) {
     let mut response = Response::new(Status::NoContent, Body::Empty)
         .with_field(
@@ -476,6 +486,7 @@ fn answer_preflight(preflight: Preflight) -> (Response, Decision) {
 /// root) takes the credentials first when the whole site is guarded: a
 /// client without them learns nothing of the site, not even its 404 page.
 /// A target that is not one at all is a 400 whoever sends it.
+#[inline(never)]
 fn refuse_target(request: &Request, site: &Site, refusal: PathError) -> (Response, Decision) {
     let verdict = match refusal {
         PathError::Refused(_) => match check_site_credentials(request, site) {

@@ -70,6 +70,9 @@ const IDLE_GRACE: Duration = Duration::from_millis(100);
 /// it ended and how many requests it carried. `id` numbers the connection
 /// for the observers; a `secure` one (accepted on an HTTPS door) starts
 /// with the TLS handshake.
+// Never inlined into the worker loop, whose own locals (the 503 path's
+// TLS handshake) would otherwise sit under every request's calls.
+#[inline(never)]
 pub fn serve(
     handle: &ConnectionHandle,
     (peer, local): (SocketAddr, SocketAddr),
@@ -173,7 +176,11 @@ impl Connection<'_> {
     /// starts the handshake (within the head timeout); anything else is
     /// plain HTTP at the wrong door, and every request on it gets a 400 that
     /// says so. `Err` when the connection is over before a request.
+    // Never inlined: the handshake's session (rustls's state, some KiB)
+    // would otherwise take room in `serve`'s frame, and every request's
+    // calls would run a page deeper on every connection's stack, HTTP too.
     #[cfg(feature = "tls")]
+    #[inline(never)]
     fn secure(&mut self) -> Result<(), CloseReason> {
         if self.context.tls.is_none() {
             return Ok(());
