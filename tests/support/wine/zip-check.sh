@@ -89,7 +89,7 @@ done
 code=0
 (cd "$folder" && timeout 60 "$wine" glasshttp.exe --root no-such-folder </dev/null >/dev/null 2>"$work/error") || code=$?
 check "a missing root is an error" yes \
-  "$([ "$code" -ne 0 ] && grep -q 'does not exist' "$work/error" && echo yes || echo "no ($code)")"
+  "$([ "$code" -ne 0 ] && grep -qE 'there is no folder no-such-folder to serve|没有 no-such-folder 这个文件夹' "$work/error" && echo yes || echo "no ($code)")"
 
 # The guides open with a double-click: HTML, whole, every link inside the
 # folder resolving (the other guide, or a heading of the same one).
