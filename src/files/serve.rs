@@ -289,7 +289,7 @@ fn choose_as_is(
                     Representation {
                         size: listed.page.len() as u64,
                         source: Source::Shared(listed.page.into()),
-                        content_type: "text/html; charset=utf-8".to_string(),
+                        content_type: "text/html; charset=utf-8".into(),
                         validators: listed.validators,
                         negotiation: Negotiation::default(),
                         ranges: false,
@@ -802,6 +802,13 @@ mod tests {
             ("logo.jpg", "image/jpeg"),
             ("favicon.ico", "image/x-icon"),
             ("m4a", "application/octet-stream"),
+            // Named from a static table, whatever the case; any other text
+            // type formatted with its charset.
+            ("INDEX.HTML", "text/html; charset=utf-8"),
+            ("app.js", "text/javascript; charset=utf-8"),
+            ("notes.md", "text/markdown; charset=utf-8"),
+            ("feed.xml", "text/xml; charset=utf-8"),
+            ("slides.rtf", "application/rtf"),
         ];
         for (name, expected) in cases {
             assert_eq!(content_type(Path::new(name)), expected, "{name}");
