@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use crate::files::root::Root;
+use crate::files::root::{relative_path, Root};
 use crate::files::target::{self, RequestPath};
 use crate::protocol::civil::UtcTime;
 use crate::protocol::response::Stream;
@@ -152,16 +152,10 @@ fn walk(
     if depth > MAX_DEPTH {
         return Err(NoArchive::TooLarge);
     }
-    let relative: PathBuf = (path.segments.iter())
-        .map(|segment| sys::segment_to_name(segment).map(PathBuf::from))
-        .collect::<Option<PathBuf>>()
-        .ok_or(NoArchive::Io(io::ErrorKind::NotFound.into()))?;
-    let keep = |name: &std::ffi::OsStr| {
-        sys::name_to_segment(name)
-            .is_some_and(|segment| target::refuse_name(segment, root.dotfiles()).is_none())
-    };
+    let relative =
+        relative_path(path).ok_or_else(|| NoArchive::Io(io::ErrorKind::NotFound.into()))?;
     let mut read = root
-        .read_directory(&relative, MAX_ENTRIES + 1, &keep)
+        .read_directory(&relative, MAX_ENTRIES + 1, &|name| root.shows(name))
         .map_err(NoArchive::Io)?;
     read.entries.sort_by(|a, b| a.name.cmp(&b.name));
     for found in read.entries {

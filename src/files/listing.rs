@@ -25,7 +25,6 @@
 //! order, ties are broken by name, and the entity-tag, a hash of the page,
 //! differs with the order.
 
-use std::ffi::OsStr;
 use std::io;
 use std::path::Path;
 use std::time::SystemTime;
@@ -166,11 +165,7 @@ pub fn list(
     asks: ListingAsks<'_>,
 ) -> io::Result<Listing> {
     let withheld = asks.withheld;
-    let keep = |name: &OsStr| {
-        sys::name_to_segment(name)
-            .is_some_and(|segment| target::refuse_name(segment, root.dotfiles()).is_none())
-    };
-    let read = root.read_directory(relative, MAX_LISTED, &keep)?;
+    let read = root.read_directory(relative, MAX_LISTED, &|name| root.shows(name))?;
     let is_withheld = |segment: &[u8]| {
         withheld.is_some_and(|withheld| {
             let mut entry = request_path.clone();

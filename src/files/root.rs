@@ -9,7 +9,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::files::sort::Sort;
-use crate::files::target::{Dotfiles, RequestPath};
+use crate::files::target::{self, Dotfiles, RequestPath};
 use crate::protocol::coding::Coding;
 use crate::protocol::words::{phrase, Phrase};
 use crate::protocol::Status;
@@ -127,6 +127,14 @@ impl From<io::Error> for OpenError {
     }
 }
 
+/// The path beneath the root that `request_path`'s segments name (no index
+/// file added); `None` when a segment cannot be a name on this system.
+pub fn relative_path(request_path: &RequestPath) -> Option<PathBuf> {
+    (request_path.segments.iter())
+        .map(|segment| sys::segment_to_name(segment))
+        .collect()
+}
+
 /// `--index NAME`: one file name, which a request path could name too (no
 /// separator, no dotfile, nothing Windows reads otherwise).
 pub fn parse_index_name(text: &str) -> Result<String, String> {
@@ -223,10 +231,7 @@ impl Root {
     /// the whole way through [`Root::open`]). `None` when a segment cannot
     /// be a name here.
     pub fn file_path(&self, request_path: &RequestPath) -> Option<PathBuf> {
-        let mut relative = PathBuf::new();
-        for segment in &request_path.segments {
-            relative.push(sys::segment_to_name(segment)?);
-        }
+        let mut relative = relative_path(request_path)?;
         if request_path.trailing_slash {
             relative.push(self.index_names.first()?);
         }
@@ -287,19 +292,21 @@ impl Root {
     /// The directory `request_path` names, opened for `--upload` to write
     /// in (see [`sys::RootDir::writable_directory`]).
     pub fn writable_directory(&self, request_path: &RequestPath) -> io::Result<sys::WritableDir> {
-        let mut relative = PathBuf::new();
-        for segment in &request_path.segments {
-            relative.push(sys::segment_to_name(segment).ok_or(io::ErrorKind::NotFound)?);
-        }
+        let relative = relative_path(request_path).ok_or(io::ErrorKind::NotFound)?;
         self.dir.writable_directory(&relative)
+    }
+
+    /// Whether a directory's entry named `name` is shown (listed, and put
+    /// in a folder's `.zip`): a name the path rules would let a request
+    /// name, dotfiles only with `--hidden`.
+    pub fn shows(&self, name: &std::ffi::OsStr) -> bool {
+        sys::name_to_segment(name)
+            .is_some_and(|segment| target::refuse_name(segment, self.dotfiles).is_none())
     }
 
     /// Finds and opens what `request_path` names under the root.
     pub fn open(&self, request_path: &RequestPath) -> Result<Resolved, OpenError> {
-        let mut relative = PathBuf::new();
-        for segment in &request_path.segments {
-            relative.push(sys::segment_to_name(segment).ok_or(OpenError::NotFound)?);
-        }
+        let mut relative = relative_path(request_path).ok_or(OpenError::NotFound)?;
         let entry = if relative.as_os_str().is_empty() {
             sys::Entry::Directory
         } else {
