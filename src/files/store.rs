@@ -183,11 +183,11 @@ impl Intake {
     pub fn finish(mut self, form_failed: Option<Phrase>) -> Result<Vec<StoredFile>, NotStored> {
         self.close_current();
         if let Some(why) = form_failed.filter(|_| self.failure.is_none()) {
-            self.fail(Status::BadRequest, why, None);
+            self.fail(not_stored(Status::BadRequest, why, None));
         }
         if self.failure.is_none() && self.pending.is_empty() {
             let why = phrase("no file in the form", "表单里没有文件");
-            self.fail(Status::BadRequest, why, None);
+            self.fail(not_stored(Status::BadRequest, why, None));
         }
         if let Some(failure) = self.failure.take() {
             return Err(failure);
@@ -223,9 +223,9 @@ impl Intake {
                         "the name and its numbered new names are all taken",
                         "这个名字和它的编号新名字都已被占用",
                     );
-                    return Err(self.failed(Status::Conflict, why, Some(&pending.name)));
+                    return Err(not_stored(Status::Conflict, why, Some(&pending.name)));
                 }
-                Err(error) => return Err(self.written_failure(&error, Some(&pending.name))),
+                Err(error) => return Err(written_failure(&error, Some(&pending.name))),
             }
         }
         let _ = self.dir.remove(&pending.temporary);
@@ -252,15 +252,14 @@ impl Intake {
             None => Ok(()),
         };
         if let Err(error) = flushed {
-            let failure = self.written_failure(&error, None);
-            self.failure.get_or_insert(failure);
+            self.failure.get_or_insert(written_failure(&error, None));
         }
     }
 
     fn begin_file(&mut self, sent: &str) {
         let name = match stored_name(sent) {
             Ok(name) => name,
-            Err(why) => return self.fail(Status::BadRequest, why, Some(sent)),
+            Err(why) => return self.fail(not_stored(Status::BadRequest, why, Some(sent))),
         };
         let mut created = None;
         for _ in 0..8 {
@@ -273,15 +272,12 @@ impl Intake {
                     break;
                 }
                 Err(error) if error.kind() == io::ErrorKind::AlreadyExists => continue,
-                Err(error) => {
-                    let failure = self.written_failure(&error, Some(sent));
-                    return self.fail(failure.status, failure.why, failure.name.as_deref());
-                }
+                Err(error) => return self.fail(written_failure(&error, Some(sent))),
             }
         }
         let Some((temporary, file)) = created else {
             let why = phrase("no temporary name was free", "没有可用的临时文件名");
-            return self.fail(Status::InternalServerError, why, None);
+            return self.fail(not_stored(Status::InternalServerError, why, None));
         };
         let now = Instant::now();
         self.pending.push(Pending {
@@ -295,35 +291,32 @@ impl Intake {
         self.writing = true;
     }
 
-    fn fail(&mut self, status: Status, why: Phrase, name: Option<&str>) {
-        let failure = self.failed(status, why, name);
+    /// The first failure stands; nothing more is written after it.
+    fn fail(&mut self, failure: NotStored) {
         self.failure.get_or_insert(failure);
         self.writing = false;
     }
+}
 
-    fn failed(&self, status: Status, why: Phrase, name: Option<&str>) -> NotStored {
-        NotStored {
-            status,
-            why,
-            name: name.map(str::to_string),
-        }
+fn not_stored(status: Status, why: Phrase, name: Option<&str>) -> NotStored {
+    NotStored {
+        status,
+        why,
+        name: name.map(str::to_string),
     }
+}
 
-    /// A write that failed: 507 when the disk (or the quota) is full,
-    /// else 500.
-    fn written_failure(&self, error: &io::Error, name: Option<&str>) -> NotStored {
-        log::warn!("--upload: {error}");
-        match error.kind() {
-            io::ErrorKind::StorageFull
-            | io::ErrorKind::QuotaExceeded
-            | io::ErrorKind::FileTooLarge => {
-                let why = phrase("the disk is full", "磁盘已满");
-                self.failed(Status::InsufficientStorage, why, name)
-            }
-            _ => {
-                let why = phrase("the file could not be written", "文件无法写入");
-                self.failed(Status::InternalServerError, why, name)
-            }
+/// A write that failed: 507 when the disk (or the quota) is full, else 500.
+fn written_failure(error: &io::Error, name: Option<&str>) -> NotStored {
+    log::warn!("--upload: {error}");
+    match error.kind() {
+        io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded | io::ErrorKind::FileTooLarge => {
+            let why = phrase("the disk is full", "磁盘已满");
+            not_stored(Status::InsufficientStorage, why, name)
+        }
+        _ => {
+            let why = phrase("the file could not be written", "文件无法写入");
+            not_stored(Status::InternalServerError, why, name)
         }
     }
 }
@@ -356,8 +349,7 @@ impl PartSink for Intake {
             None => Ok(()),
         };
         if let Err(error) = written {
-            let failure = self.written_failure(&error, None);
-            self.fail(failure.status, failure.why, None);
+            self.fail(written_failure(&error, None));
         }
     }
 
@@ -367,7 +359,7 @@ impl PartSink for Intake {
                 "a line of a file began like the form's boundary, with more padding than is kept",
                 "文件中某一行以表单的分隔符开头，后面的填充超过了保留的长度",
             );
-            self.fail(Status::BadRequest, why, None);
+            self.fail(not_stored(Status::BadRequest, why, None));
         }
     }
 }
