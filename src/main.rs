@@ -701,7 +701,7 @@ fn print_qr(out: &mut impl Write, server: &Server) {
     for line in glasshttp::files::qr::terminal_lines(url).unwrap_or_default() {
         let _ = writeln!(out, "   {line}");
     }
-    if url.starts_with("http://127.") || url.contains("://[::1]") {
+    if url.contains("://127.") || url.contains("://[::1]") {
         let _ = writeln!(
             out,
             " * That address is this machine's loopback: a phone reaches the server only with \

@@ -683,7 +683,16 @@ fn compression_listings_and_cors_are_the_same_over_tls() {
     site.write("big.txt", "glass ".repeat(2000));
     let home = DataHome::new();
     // No settle time: the file is cached, and compressed, at once.
-    let mut server = serve_tls(&site.root, &home, &["--cors", "--cache-settle-ms", "0"]);
+    let mut server = serve_tls(
+        &site.root,
+        &home,
+        &["--cors", "--cache-settle-ms", "0", "--qr"],
+    );
+    // --qr over HTTPS: the code's address is https://, on loopback, and
+    // the banner says a phone cannot reach it.
+    let banner = server.banner.join("\n");
+    assert!(banner.contains(" * Scan to open https://"), "{banner}");
+    assert!(banner.contains("only with --bind 0.0.0.0"), "{banner}");
     let base = format!("https://localhost:{}", server.https_addr().port());
     let ca = home.ca();
     let ca = ca.to_str().unwrap();
