@@ -53,6 +53,11 @@ const notes = (page) => page.$$eval('text.kernel-note, text.time-wait', (t) => t
 const waitForStatus = (page, status) => page.waitForFunction(
   (wanted) => [...document.querySelectorAll('g.exchange')].some((g) => g.dataset.status === wanted),
   status, { timeout: 10000 });
+// A status seen already (the favicon's 404) says nothing of a later
+// exchange: this waits for that exchange's own decision.
+const waitForDecision = (page, text) => page.waitForFunction(
+  (wanted) => [...document.querySelectorAll('text.decision')].some((t) => t.textContent.includes(wanted)),
+  text, { timeout: 10000 });
 
 if (mode === 'live') {
   const [inspectorUrl, site] = args;
@@ -72,7 +77,7 @@ if (mode === 'live') {
   await waitForStatus(inspector, '304');
   check('after-reload', await statuses(inspector));
   await lab.goto(site + '/no-such-page.html');
-  await waitForStatus(inspector, '404');
+  await waitForDecision(inspector, 'GET /no-such-page.html');
   check('after-404', await statuses(inspector));
   check('decisions', await decisions(inspector));
   check('segments', await segments(inspector));
