@@ -17,10 +17,12 @@
 //! | `404.html` | show a guarded page to a request without the credentials |
 //! | `--cors` grant | reflect an origin that was not allowed |
 //!
-//! The layers a plain request passes untouched are never inlined into
-//! [`serve`]: their locals would widen its frame, and every request's calls
-//! would run deeper on each connection's stack, whose touched pages are
-//! what an idle connection costs.
+//! Each layer's test stands in [`serve`] and [`serve_route`] themselves, so
+//! a request a layer does not apply to never enters it: a learner follows
+//! a plain `GET` through two short functions into the core. The layers are
+//! never inlined there: their locals would widen those frames, and every
+//! request's calls would run deeper on each connection's stack, whose
+//! touched pages are what an idle connection costs.
 
 use std::path::Path;
 
@@ -112,60 +114,118 @@ impl Site {
     }
 }
 
-/// Answers `request` from the `site`, and says why: each layer
-/// in the order a request meets it, the core in the middle.
+/// Answers `request` from the `site`, and says why: each layer in the
+/// order a request meets it, the core in the middle. Each layer's test
+/// stands here, so a plain request reads this list and the route, and
+/// enters no feature at all.
 pub fn serve(request: &Request, site: &Site, cache: &FileCache) -> (Response, Decision) {
-    if let Some(preflight) = site.cors().and_then(|cors| cors.preflight(request)) {
+    if let Some(preflight) = site.cors.as_ref().and_then(|cors| cors.preflight(request)) {
         return answer_preflight(preflight);
     }
-    let answered = match reload_events(request, site) {
-        Some(answer) => answer,
-        None => serve_route(request, site, cache),
+    let answered = match site.watch && watch::is_reload_request(request) {
+        true => reload_events(request, site),
+        false => serve_route(request, site, cache),
     };
-    let answered = with_not_found_page(request, site, answered);
-    match site.cors() {
+    let answered = match answered {
+        (response, decision) if response.status == Status::NotFound => {
+            with_not_found_page(request, site, response, decision)
+        }
+        answered => answered,
+    };
+    match &site.cors {
         Some(cors) => with_cors(request, cors, answered),
         None => answered,
     }
 }
 
 /// The layers around the core for a request that names a path: the route,
-/// the credentials, the sink's form, the core, the SPA fallback.
+/// the credentials, the sink's form or a folder's `.zip`, the core, and for
+/// what the core did not find, clean URLs and the SPA fallback.
 fn serve_route(request: &Request, site: &Site, cache: &FileCache) -> (Response, Decision) {
     let path = match core::route(request, &site.root) {
         Ok(path) => path,
-        Err(answered) => match *answered {
-            (_, Decision::BadTarget(refusal)) => return refuse_target(request, site, refusal),
-            answered => return answered,
+        Err(answered) => return refuse_route(request, site, *answered),
+    };
+    let verdict = match site.guard.is_some() {
+        true => match check_credentials(request, site, &path) {
+            Ok(verdict) => verdict,
+            Err(refused) => return *refused,
+        },
+        false => None,
+    };
+    let answered = match &site.sink {
+        Some(sink) if sink.is_at(&path) => (upload::form_page(sink), Decision::UploadForm),
+        _ if path.query.is_some() && asks_for_archive(request, &path) => {
+            serve_archive(request, &path, site)
+        }
+        _ => match serve_core(request, &path, site, cache) {
+            missing @ (_, Decision::NotOpened(OpenFailure::NotFound)) => {
+                serve_missing(request, &path, site, cache, verdict.is_some(), missing)
+            }
+            answered => answered,
         },
     };
-    let verdict = match check_credentials(request, site, &path) {
-        Ok(verdict) => verdict,
-        Err(refused) => return *refused,
-    };
-    let answered = match site.sink().filter(|sink| sink.is_at(&path)) {
-        Some(sink) => (upload::form_page(sink), Decision::UploadForm),
-        None if asks_for_archive(request, &path) => serve_archive(request, &path, site),
-        None => {
-            let answered = serve_core(request, &path, site, cache);
-            let granted = verdict.is_some();
-            match with_clean_url(request, &path, site, cache, granted, answered) {
-                (_, Decision::NotOpened(OpenFailure::NotFound))
-                    if is_client_route(request, &path, site) =>
-                {
-                    fall_back(request, site, cache, granted)
-                }
-                answered => answered,
-            }
+    match verdict {
+        Some(verdict) => with_verdict(answered, Some(verdict)),
+        None => answered,
+    }
+}
+
+/// What the core found nothing for: the clean URL's page (`/about` →
+/// `about.html`), else `--spa`'s page for a client-side route, else the
+/// 404 as the core gave it. `granted` when the path took credentials.
+#[inline(never)]
+fn serve_missing(
+    request: &Request,
+    path: &RequestPath,
+    site: &Site,
+    cache: &FileCache,
+    granted: bool,
+    missing: (Response, Decision),
+) -> (Response, Decision) {
+    match with_clean_url(request, path, site, cache, granted, missing) {
+        (_, Decision::NotOpened(OpenFailure::NotFound)) if is_client_route(request, path, site) => {
+            fall_back(request, site, cache, granted)
         }
-    };
-    with_verdict(answered, verdict)
+        answered => answered,
+    }
+}
+
+/// What the route refused: a target that names no file (which may take
+/// the site's credentials first, see [`refuse_target`]), or a method
+/// answered as it is.
+#[inline(never)]
+fn refuse_route(
+    request: &Request,
+    site: &Site,
+    answered: (Response, Decision),
+) -> (Response, Decision) {
+    match answered {
+        (_, Decision::BadTarget(refusal)) => refuse_target(request, site, refusal),
+        answered => answered,
+    }
+}
+
+/// The core for `path`: with no feature that asks anything of it, as it
+/// is; else with what the layers ask (see [`serve_core_asked`]).
+fn serve_core(
+    request: &Request,
+    path: &RequestPath,
+    site: &Site,
+    cache: &FileCache,
+) -> (Response, Decision) {
+    match site.watch || site.guard.is_some() || site.uploads.is_some() || site.qr.is_some() {
+        true => serve_core_asked(request, path, site, cache),
+        false => core::serve_path(request, path, &site.root, cache, Asks::default()),
+    }
 }
 
 /// The core for `path`, with what the layers ask of it: `--watch`'s edit
 /// of whole pages, and, in a folder no prefix guards, the guarded entries
-/// a listing names without their size or time.
-fn serve_core(
+/// a listing names without their size or time, `--upload`'s form and
+/// `--qr`'s code.
+#[inline(never)]
+fn serve_core_asked(
     request: &Request,
     path: &RequestPath,
     site: &Site,
@@ -192,12 +252,14 @@ fn serve_core(
 /// looked for only for a 404 (every other answer costs no lookup), and it
 /// is a page of the site like any other: under a guarded prefix, only a
 /// request with the credentials gets it.
+#[inline(never)]
 fn with_not_found_page(
     request: &Request,
     site: &Site,
-    (response, decision): (Response, Decision),
+    response: Response,
+    decision: Decision,
 ) -> (Response, Decision) {
-    let page = (response.status == Status::NotFound && may_see_not_found_page(request, site))
+    let page = may_see_not_found_page(request, site)
         .then(|| site.root.not_found_page())
         .flatten();
     match page {
@@ -210,28 +272,18 @@ fn with_not_found_page(
     }
 }
 
-/// `--watch`: the head of the reload event stream, for a GET or HEAD at
-/// [`watch::RELOAD_PATH`]; the connection then writes the events.
+/// `--watch`: the head of the reload event stream (for a GET or HEAD at
+/// [`watch::RELOAD_PATH`]); the connection then writes the events.
 #[inline(never)]
-fn reload_events(request: &Request, site: &Site) -> Option<(Response, Decision)> {
-    if !site.watch() {
-        return None;
-    }
-    let path = request.target().split('?').next().unwrap_or_default();
-    if path != watch::RELOAD_PATH {
-        return None;
-    }
-    if !matches!(request.method, Method::Get | Method::Head) {
-        return None;
-    }
+fn reload_events(request: &Request, site: &Site) -> (Response, Decision) {
     // The stream says when the site changes: with the whole site guarded,
     // it is guarded too (its path is a dotfile, which no prefix can name).
     let verdict = match check_site_credentials(request, site) {
         Ok(verdict) => verdict,
-        Err(refused) => return Some(*refused),
+        Err(refused) => return *refused,
     };
     let response = Response::event_stream(request.version).with_field("Cache-Control", "no-store");
-    Some(with_verdict((response, Decision::ReloadEvents), verdict))
+    with_verdict((response, Decision::ReloadEvents), verdict)
 }
 
 /// Whether the site's 404 page may be shown to `request`: it lies under

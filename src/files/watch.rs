@@ -23,11 +23,19 @@ use std::thread;
 use std::time::{Duration, UNIX_EPOCH};
 
 use crate::files::serve::PageEdit;
+use crate::protocol::{Method, Request};
 use crate::sys::{self, ignoring_poison};
 
 /// Where a page's script listens for reloads. A dot-segment: no file can
 /// be served there, so it cannot hide one.
 pub const RELOAD_PATH: &str = "/.glasshttp/reload";
+/// Whether `request` asks for the reload events: a GET or HEAD at
+/// [`RELOAD_PATH`], whatever its query.
+pub fn is_reload_request(request: &Request) -> bool {
+    let path = request.target().split('?').next().unwrap_or_default();
+    path == RELOAD_PATH && matches!(request.method, Method::Get | Method::Head)
+}
+
 /// What every HTML page gets before `</body>` with `--watch`: an event
 /// source that reloads the page on the `reload` event (kept on `window`
 /// so that a page, or a test, can see it is connected).
