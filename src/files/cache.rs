@@ -31,6 +31,7 @@
 //! second write of the same length in the same tick would otherwise go
 //! unnoticed.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::Read;
@@ -56,6 +57,8 @@ pub const SETTLE_TIME: Duration = Duration::from_secs(2);
 struct Entry {
     version: FileStamp,
     validators: Validators,
+    /// The file's media type, found once per version, not per request.
+    content_type: Cow<'static, str>,
     bytes: Arc<[u8]>,
     /// Whether the file has coded variants (see the module doc).
     varies: bool,
@@ -85,9 +88,39 @@ type CompressedSlot = OnceLock<Option<Arc<[u8]>>>;
 #[derive(Debug, Clone)]
 pub struct Hit {
     pub validators: Validators,
+    pub content_type: Cow<'static, str>,
     pub bytes: Arc<[u8]>,
     /// Whether the file has coded variants: its answers carry `Vary`.
     pub varies: bool,
+}
+
+/// What is known of a file when it is read, kept with its bytes so that a
+/// hit needs none of it found again.
+#[derive(Clone, Copy)]
+pub struct Known<'a> {
+    pub validators: &'a Validators,
+    /// Its media type.
+    pub content_type: &'a Cow<'static, str>,
+    /// Whether it has coded variants (see the module doc).
+    pub varies: bool,
+}
+
+impl<'a> Known<'a> {
+    // The media type is taken as the `Cow` it is, not as a `&str`: kept
+    // with the entry, a static one stays a static one, found with no
+    // allocation on a hit.
+    #[allow(clippy::ptr_arg)]
+    pub fn new(
+        validators: &'a Validators,
+        content_type: &'a Cow<'static, str>,
+        varies: bool,
+    ) -> Known<'a> {
+        Known {
+            validators,
+            content_type,
+            varies,
+        }
+    }
 }
 
 /// Small files' bytes by their path beneath the root.
@@ -177,23 +210,28 @@ impl FileCache {
         let entry = entries.get(path).filter(|entry| entry.version == *stamp)?;
         Some(Hit {
             validators: entry.validators.clone(),
+            content_type: entry.content_type.clone(),
             bytes: Arc::clone(&entry.bytes),
             varies: entry.varies,
         })
     }
 
     /// The bytes of `file`, opened at `path` and whose version is `stamp`,
-    /// from memory when this version is cached, read and cached (with its
-    /// `validators`, and whether it `varies`) when it is small and settled,
-    /// or `None` (send it from disk).
+    /// from memory when this version is cached, read and cached (with what
+    /// is `known` of it) when it is small and settled, or `None` (send it
+    /// from disk).
     pub fn bytes(
         &self,
         path: &Path,
         file: &File,
         stamp: &FileStamp,
-        validators: &Validators,
-        varies: bool,
+        known: Known<'_>,
     ) -> Option<Arc<[u8]>> {
+        let Known {
+            validators,
+            content_type,
+            varies,
+        } = known;
         if stamp.size > MAX_CACHED_FILE_BYTES {
             return None;
         }
@@ -225,6 +263,7 @@ impl FileCache {
             let entry = Entry {
                 version,
                 validators,
+                content_type: content_type.clone(),
                 bytes,
                 varies,
                 compressed: Default::default(),
@@ -314,7 +353,9 @@ mod tests {
         let file = File::open(path).unwrap();
         let metadata = file.metadata().unwrap();
         let stamp = FileStamp::of(&file, &metadata);
-        cache.bytes(path, &file, &stamp, &Validators::of(&stamp), false)
+        let validators = Validators::of(&stamp);
+        let known = Known::new(&validators, &Cow::Borrowed("text/plain"), false);
+        cache.bytes(path, &file, &stamp, known)
     }
 
     #[test]

@@ -1,8 +1,9 @@
-//! Serving files: [`serve`] turns one request into one response, in the order
-//! RFC 9110 gives: method, target, then one [`Representation`] of what the
-//! target names (chosen by [`choose`]: a small file from the cache, a file
-//! opened beneath the root in the coding `Accept-Encoding` picks, or a
-//! directory's listing), then [`serve_representation`], which reads as Go's
+//! Serving files, the core: [`route`] and [`serve_path`] turn one request
+//! into one response, in the order RFC 9110 gives: method, target, then one
+//! [`Representation`] of what the target names (a small file from the cache
+//! by [`choose_from_cache`], else by [`choose`] a file opened beneath the
+//! root in the coding `Accept-Encoding` picks, or a directory's listing),
+//! then [`serve_representation`], which reads as Go's
 //! `serveContent`: preconditions (§13.2.2) → 304 or 412, then the range
 //! (§14.2) → 200, 206 (one part or multipart) or 416.
 
@@ -16,7 +17,7 @@ use crate::files::cache::FileCache;
 use crate::files::conditional::{self, Conditions, EntityTag, Precondition, Validators};
 use crate::files::decision::{Decision, FileDecision, Negotiation};
 use crate::files::listing;
-use crate::files::negotiate::{choose_coding, content_type, media_type, Representation};
+use crate::files::negotiate::{choose_coding, media_type, Representation};
 use crate::files::range::{self, Ignored, RangeOutcome};
 use crate::files::root::{OpenError, Resolved, Root};
 use crate::files::sort::Sort;
@@ -126,8 +127,8 @@ fn with_page_edit(representation: Representation, edit: &PageEdit) -> Representa
 /// or the answer when it names none (400, or 404 for a refused path). The
 /// dotfiles it may name are the root's.
 pub fn route(request: &Request, root: &Root) -> Result<RequestPath, Box<(Response, Decision)>> {
-    if let Some(answered) = answer_method(request.method) {
-        return Err(Box::new(answered));
+    if !matches!(request.method, Method::Get | Method::Head) {
+        return Err(Box::new(answer_method(request.method)));
     }
     target::parse_target_with(request.target(), root.dotfiles()).map_err(|refusal| {
         Box::new((
@@ -148,11 +149,19 @@ pub fn serve_path(
     cache: &FileCache,
     asks: Asks<'_>,
 ) -> (Response, Decision) {
-    match choose(request, path, root, cache, asks) {
-        Chosen::Representation(representation, subject) => {
+    let edit = page_edit(request, asks);
+    let chosen = match choose_from_cache(request, path, root, cache) {
+        Some((representation, subject)) => Chosen::Representation(representation, subject),
+        None => choose(request, path, root, cache, edit, asks.listing),
+    };
+    match (chosen, edit) {
+        (Chosen::Representation(representation, subject), None) => {
             serve_representation(request, representation, subject)
         }
-        Chosen::Answered(response, decision) => (response, decision),
+        (Chosen::Representation(representation, subject), Some(edit)) => {
+            serve_representation(request, with_page_edit(representation, edit), subject)
+        }
+        (Chosen::Answered(response, decision), _) => (response, decision),
     }
 }
 
@@ -170,26 +179,26 @@ fn not_opened(request: &Request, doing: &str, error: OpenError) -> (Response, De
 }
 
 /// The answer for every method but GET and HEAD, which go on to a file.
-fn answer_method(method: Method) -> Option<(Response, Decision)> {
+#[inline(never)]
+fn answer_method(method: Method) -> (Response, Decision) {
     match method {
-        Method::Get | Method::Head => None,
         // RFC 9110 §9.3.7: OPTIONS, for "*" or for a resource, lists the methods.
         Method::Options => {
             let response = Response::new(Status::NoContent, Body::Empty)
                 .with_field("Allow", ALLOW.to_string());
-            Some((response, Decision::ListMethods))
+            (response, Decision::ListMethods)
         }
         // RFC 9110 §15.6.2: a method the server does not recognise → 501.
-        Method::Unknown => Some((
+        Method::Unknown => (
             Response::error(Status::NotImplemented),
             Decision::UnknownMethod,
-        )),
+        ),
         // RFC 9110 §15.5.6: a known method this resource does not support →
         // 405, and the response MUST list the supported ones in Allow.
         _ => {
             let response =
                 Response::error(Status::MethodNotAllowed).with_field("Allow", ALLOW.to_string());
-            Some((response, Decision::MethodNotAllowed))
+            (response, Decision::MethodNotAllowed)
         }
     }
 }
@@ -236,31 +245,12 @@ impl From<(Response, Decision)> for Chosen {
     }
 }
 
-/// The representation the target names, or the answer when it names none:
-/// a small file answered from the cache without opening it, else what the
-/// root opens: a file (in the coding `Accept-Encoding` chooses), a
-/// directory's listing, a redirect to a directory's slash, or why nothing
-/// could be opened.
+/// The representation the target names when the cache has none, or the
+/// answer when it names none: what the root opens, a file (in the coding
+/// `Accept-Encoding` chooses; with an `edit`, an HTML file's own bytes
+/// rather than a coded form), a directory's listing, a redirect to a
+/// directory's slash, or why nothing could be opened.
 fn choose(
-    request: &Request,
-    path: &RequestPath,
-    root: &Root,
-    cache: &FileCache,
-    asks: Asks<'_>,
-) -> Chosen {
-    let edit = page_edit(request, asks);
-    match choose_as_is(request, path, root, cache, edit, asks.listing) {
-        Chosen::Representation(representation, subject) => match edit {
-            Some(edit) => Chosen::Representation(with_page_edit(representation, edit), subject),
-            None => Chosen::Representation(representation, subject),
-        },
-        chosen => chosen,
-    }
-}
-
-/// What [`choose`] finds before a page is edited; with an `edit`, an HTML
-/// file's own bytes rather than a coded form.
-fn choose_as_is(
     request: &Request,
     path: &RequestPath,
     root: &Root,
@@ -268,9 +258,6 @@ fn choose_as_is(
     edit: Option<&PageEdit>,
     listing_asks: listing::ListingAsks<'_>,
 ) -> Chosen {
-    if let Some((representation, subject)) = choose_from_cache(request, path, root, cache) {
-        return Chosen::Representation(representation, subject);
-    }
     match root.open(path) {
         Ok(Resolved::File {
             file,
@@ -334,7 +321,7 @@ fn choose_from_cache(
     let representation = Representation {
         size: hit.bytes.len() as u64,
         source: Source::Shared(hit.bytes),
-        content_type: content_type(&relative),
+        content_type: hit.content_type,
         validators: hit.validators,
         negotiation: Negotiation {
             varies: hit.varies,
@@ -779,39 +766,6 @@ mod tests {
                 expected,
                 "{target} {accept:?}"
             );
-        }
-    }
-
-    #[test]
-    fn content_types_table() {
-        let cases = [
-            ("index.html", "text/html; charset=utf-8"),
-            ("style.css", "text/css; charset=utf-8"),
-            ("notes.txt", "text/plain; charset=utf-8"),
-            ("data.json", "application/json; charset=utf-8"),
-            ("logo.png", "image/png"),
-            ("introduction.mp3", "audio/mpeg"),
-            ("picture.svg", "image/svg+xml; charset=utf-8"),
-            ("no-extension", "application/octet-stream"),
-            // What a student's page uses, recorded and drawn on Windows.
-            ("introduction.m4a", "audio/mp4"),
-            ("INTRODUCTION.M4A", "audio/mp4"),
-            ("introduction.wav", "audio/wav"),
-            ("introduction.ogg", "audio/ogg"),
-            ("logo.webp", "image/webp"),
-            ("logo.jpg", "image/jpeg"),
-            ("favicon.ico", "image/x-icon"),
-            ("m4a", "application/octet-stream"),
-            // Named from a static table, whatever the case; any other text
-            // type formatted with its charset.
-            ("INDEX.HTML", "text/html; charset=utf-8"),
-            ("app.js", "text/javascript; charset=utf-8"),
-            ("notes.md", "text/markdown; charset=utf-8"),
-            ("feed.xml", "text/xml; charset=utf-8"),
-            ("slides.rtf", "application/rtf"),
-        ];
-        for (name, expected) in cases {
-            assert_eq!(content_type(Path::new(name)), expected, "{name}");
         }
     }
 }
