@@ -27,7 +27,7 @@ fuzz_target!(|data: &[u8]| {
             let mut total = 0u64;
             for r in &ranges {
                 assert!(r.start <= r.end && r.end < size, "{r:?} outside {size}");
-                total += r.len();
+                total += r.byte_count();
             }
             assert!(total <= size, "ranges add up to more than the file");
         }

@@ -108,7 +108,7 @@ pub fn evaluate(value: &[u8], size: u64) -> RangeOutcome {
     }
     let total = ranges
         .iter()
-        .fold(0u64, |sum, range| sum.saturating_add(range.len()));
+        .fold(0u64, |sum, range| sum.saturating_add(range.byte_count()));
     if total > size {
         return RangeOutcome::Ignored(Ignored::ExceedsFile);
     }

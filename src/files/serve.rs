@@ -430,10 +430,13 @@ fn respond(representation: Representation, outcome: &RangeOutcome) -> Response {
                 .with_validators(&validators, ranges)
         }
         RangeOutcome::Partial(parts) => match parts.as_slice() {
-            [one] => Response::new(Status::PartialContent, cut(source, one.start, one.len()))
-                .with_field("Content-Type", content_type)
-                .with_field("Content-Range", one.content_range(size))
-                .with_validators(&validators, ranges),
+            [one] => Response::new(
+                Status::PartialContent,
+                cut(source, one.start, one.byte_count()),
+            )
+            .with_field("Content-Type", content_type)
+            .with_field("Content-Range", one.content_range(size))
+            .with_validators(&validators, ranges),
             several => {
                 let part_coding = negotiation.coding.map(Coding::token);
                 let boundary = new_boundary();

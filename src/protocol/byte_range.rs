@@ -11,14 +11,10 @@ pub struct ByteRange {
 }
 
 impl ByteRange {
-    /// The number of bytes in the range.
-    pub fn len(&self) -> u64 {
+    /// The number of bytes in the range: at least one, so there is no
+    /// `is_empty` to ask.
+    pub fn byte_count(&self) -> u64 {
         self.end - self.start + 1
-    }
-
-    /// Never true: a `ByteRange` holds at least one byte.
-    pub fn is_empty(&self) -> bool {
-        false
     }
 
     /// The `Content-Range` value for this range of a file of `size` bytes.

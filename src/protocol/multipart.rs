@@ -66,19 +66,15 @@ impl Multipart {
         }
     }
 
-    /// The exact body length, for `Content-Length`.
-    pub fn len(&self) -> u64 {
+    /// The exact body length, for `Content-Length`: never zero, a
+    /// multipart body has at least its closing line.
+    pub fn content_length(&self) -> u64 {
         let parts: u64 = self
             .parts
             .iter()
-            .map(|part| part.head.len() as u64 + part.range.len())
+            .map(|part| part.head.len() as u64 + part.range.byte_count())
             .sum();
         parts + self.closing.len() as u64
-    }
-
-    /// Never true: a multipart body has at least its closing line.
-    pub fn is_empty(&self) -> bool {
-        false
     }
 }
 
@@ -106,7 +102,7 @@ mod tests {
             body.extend_from_slice(&file[part.range.start as usize..=part.range.end as usize]);
         }
         body.extend_from_slice(&layout.closing);
-        assert_eq!(layout.len(), body.len() as u64);
+        assert_eq!(layout.content_length(), body.len() as u64);
         assert_eq!(
             String::from_utf8(body).unwrap(),
             "--B0UND\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Range: bytes 0-4/20\r\n\r\nabcde\

@@ -79,7 +79,7 @@ impl Body {
             Body::Written { len } => *len,
             Body::Bytes(bytes) => bytes.len() as u64,
             Body::File { len, .. } => *len,
-            Body::Multipart { layout, .. } => layout.len(),
+            Body::Multipart { layout, .. } => layout.content_length(),
             Body::Shared { len, .. } => *len as u64,
             Body::Streamed { len, .. } => *len,
         }

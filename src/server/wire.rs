@@ -85,7 +85,7 @@ pub fn send(
             }
             Body::Multipart { source, layout } => {
                 out.send_multipart(head, source, layout)?;
-                layout.len()
+                layout.content_length()
             }
             Body::Streamed { len, source } => out.send_streamed(head, source.as_ref(), *len)?,
         }
@@ -179,7 +179,7 @@ impl Out<'_, '_, '_> {
             before = &[];
             match source {
                 Source::File(file) => {
-                    self.send_file(file, range.start, range.len())?;
+                    self.send_file(file, range.start, range.byte_count())?;
                 }
                 Source::Shared(bytes) => {
                     self.write_all(&bytes[range.start as usize..=range.end as usize], &[])?;
