@@ -24,6 +24,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::protocol::coding::Coding;
@@ -187,23 +188,63 @@ fn match_list(values: &[&[u8]], current: &EntityTag<'_>, comparison: Comparison)
     }
 }
 
-/// The validators of the current representation (a file).
+/// The validators of the current representation (a file), with the two
+/// fields that write them made once: a cached file's answers all share
+/// them, so no answer formats its `ETag` or `Last-Modified` again.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Validators {
-    /// The entity-tag, which the `ETag` field writes.
-    pub etag: EntityTag<'static>,
+    /// The entity-tag as the `ETag` field writes it (`"…"` or `W/"…"`).
+    etag_field: Arc<str>,
     /// The modification time truncated to whole seconds, if the file system has one.
     pub last_modified: Option<SystemTime>,
+    /// The `Last-Modified` field value of that time.
+    last_modified_field: Option<Arc<str>>,
 }
 
 impl Validators {
+    /// The validators of a representation tagged `etag`, last changed at
+    /// `last_modified` (whole seconds).
+    pub fn new(etag: &EntityTag<'_>, last_modified: Option<SystemTime>) -> Validators {
+        Validators {
+            etag_field: etag.to_field().into(),
+            last_modified,
+            last_modified_field: last_modified.map(|time| httpdate::fmt_http_date(time).into()),
+        }
+    }
+
+    /// The entity-tag, read back from its field (which only [`Self::new`]
+    /// writes, from a tag).
+    pub fn etag(&self) -> EntityTag<'_> {
+        let (weak, quoted) = match self.etag_field.strip_prefix("W/") {
+            Some(quoted) => (true, quoted),
+            None => (false, &*self.etag_field),
+        };
+        let opaque = quoted.strip_prefix('"').unwrap_or(quoted);
+        let opaque = opaque.strip_suffix('"').unwrap_or(opaque);
+        EntityTag {
+            weak,
+            opaque: Cow::Borrowed(opaque),
+        }
+    }
+
+    /// The `ETag` field value, shared.
+    pub fn etag_field(&self) -> Arc<str> {
+        Arc::clone(&self.etag_field)
+    }
+
+    /// The `Last-Modified` field value, shared.
+    pub fn last_modified_field(&self) -> Option<Arc<str>> {
+        self.last_modified_field.clone()
+    }
+
     /// The validators of this file version compressed in `coding`: the same
     /// time, and a strong tag of its own (`"…-br"`), so that no cache mixes
     /// the coded bytes with the file's (RFC 9110 §8.8.3).
     pub fn for_coding(&self, coding: Coding) -> Validators {
+        let tag = EntityTag::strong(format!("{}-{}", self.etag().opaque, coding.token()));
         Validators {
-            etag: EntityTag::strong(format!("{}-{}", self.etag.opaque, coding.token())),
-            last_modified: self.last_modified,
+            etag_field: tag.to_field().into(),
+            ..self.clone()
         }
     }
 
@@ -212,20 +253,14 @@ impl Validators {
         let modified = stamp
             .modified
             .and_then(|t| t.duration_since(UNIX_EPOCH).ok());
-        Validators {
-            etag: EntityTag::strong(format!(
-                "{:x}-{:x}-{:x}",
-                stamp.size,
-                modified.map_or(0, |d| d.as_nanos()),
-                stamp.identity.tag()
-            )),
-            last_modified: modified.map(|d| UNIX_EPOCH + Duration::from_secs(d.as_secs())),
-        }
-    }
-
-    /// The `Last-Modified` field value.
-    pub fn last_modified_field(&self) -> Option<String> {
-        self.last_modified.map(httpdate::fmt_http_date)
+        let tag = EntityTag::strong(format!(
+            "{:x}-{:x}-{:x}",
+            stamp.size,
+            modified.map_or(0, |d| d.as_nanos()),
+            stamp.identity.tag()
+        ));
+        let last_modified = modified.map(|d| UNIX_EPOCH + Duration::from_secs(d.as_secs()));
+        Validators::new(&tag, last_modified)
     }
 }
 
@@ -429,7 +464,7 @@ pub fn check_if_match(conditions: &Conditions<'_>, validators: &Validators) -> C
     if conditions.if_match.is_empty() {
         return Condition::Absent;
     }
-    match match_list(&conditions.if_match, &validators.etag, Comparison::Strong) {
+    match match_list(&conditions.if_match, &validators.etag(), Comparison::Strong) {
         ListMatch::Any | ListMatch::Matched => Condition::True,
         ListMatch::NoMatch | ListMatch::Malformed => Condition::False,
     }
@@ -443,7 +478,7 @@ pub fn check_if_none_match(conditions: &Conditions<'_>, validators: &Validators)
     }
     match match_list(
         &conditions.if_none_match,
-        &validators.etag,
+        &validators.etag(),
         Comparison::Weak,
     ) {
         ListMatch::Any | ListMatch::Matched => Condition::False,
@@ -509,7 +544,7 @@ pub fn if_range_matches(conditions: &Conditions<'_>, validators: &Validators) ->
     };
     if value.starts_with('"') || value.starts_with("W/") {
         return match parse_entity_tag(value) {
-            Some((tag, "")) => tag.strong_eq(&validators.etag),
+            Some((tag, "")) => tag.strong_eq(&validators.etag()),
             _ => false,
         };
     }
@@ -535,10 +570,8 @@ mod tests {
     const TAG: &str = "\"5-abc\"";
 
     fn validators() -> Validators {
-        Validators {
-            etag: parse_entity_tag(TAG).unwrap().0,
-            last_modified: Some(UNIX_EPOCH + Duration::from_secs(1_700_000_000)),
-        }
+        let modified = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        Validators::new(&parse_entity_tag(TAG).unwrap().0, Some(modified))
     }
 
     /// The file's Last-Modified, one second before and after, and "now".
@@ -911,13 +944,13 @@ mod tests {
         let (first, _) = validators(&path);
         std::fs::write(&path, "three").unwrap();
         let (second, _) = validators(&path);
-        assert_ne!(first.etag, second.etag);
+        assert_ne!(first.etag(), second.etag());
         let file = std::fs::File::options().write(true).open(&path).unwrap();
         file.set_modified(UNIX_EPOCH + Duration::new(1_000, 5))
             .unwrap();
         let (third, identity) = validators(&path);
         assert_eq!(
-            third.etag.to_string(),
+            third.etag().to_string(),
             format!("\"5-{:x}-{identity:x}\"", 1_000_000_000_005u64)
         );
         assert_eq!(

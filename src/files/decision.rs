@@ -5,6 +5,7 @@
 //! each decision are `observe/explain.rs`'s.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::files::conditional::Precondition;
@@ -43,7 +44,7 @@ pub enum Decision {
         truncated: bool,
         /// The order shown (`?sort=`, `--sort`).
         sort: Sort,
-        etag: String,
+        etag: Arc<str>,
         precondition: Precondition,
     },
     /// A file: which of its representations, and what its preconditions
@@ -122,7 +123,7 @@ pub struct FileDecision {
     pub path: PathBuf,
     /// The length and tag of the representation chosen.
     pub size: u64,
-    pub etag: String,
+    pub etag: Arc<str>,
     pub negotiation: Negotiation,
     pub precondition: Precondition,
     /// `None` when a precondition answered first.

@@ -194,14 +194,12 @@ pub fn list(
     let mut page = render(&shown_path(request_path), &rows, read.truncated, sort);
     let end = page.len() - b"</body></html>\n".len();
     page.splice(end..end, under_table(asks, request_path).into_bytes());
-    let validators = Validators {
-        etag: EntityTag::weak(format!(
-            "{:016x}-{:x}",
-            fnv1a_bytes(page.iter().copied()),
-            page.len()
-        )),
-        last_modified: None,
-    };
+    let tag = EntityTag::weak(format!(
+        "{:016x}-{:x}",
+        fnv1a_bytes(page.iter().copied()),
+        page.len()
+    ));
+    let validators = Validators::new(&tag, None);
     Ok(Listing {
         entries: rows.len(),
         truncated: read.truncated,

@@ -511,7 +511,7 @@ fn add_grant(response: &mut Response, grant: &Grant) {
     }
     if grant.varies {
         match response.fields.iter_mut().find(|(name, _)| *name == "Vary") {
-            Some((_, value)) => value.to_mut().push_str(", Origin"),
+            Some((_, value)) => value.push_str(", Origin"),
             None => response.fields.push(("Vary", "Origin".into())),
         }
     }

@@ -5,8 +5,11 @@
 //! `server::wire` puts the result on the socket.
 
 use std::borrow::Cow;
+use std::fmt;
 use std::fs::File;
 use std::io::Write;
+use std::ops::Deref;
+use std::sync::Arc;
 
 use crate::protocol::added::AddedField;
 use crate::protocol::multipart::Multipart;
@@ -16,6 +19,71 @@ use crate::protocol::status::Status;
 
 /// The `Server` field value.
 pub const SERVER: &str = concat!("glasshttp/", env!("CARGO_PKG_VERSION"));
+
+/// A field's value: a value the same for every response is borrowed, and
+/// one kept with a file (its `ETag`, its `Last-Modified`) is shared, so
+/// neither is allocated per response; the rest are made for the response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FieldValue {
+    Static(&'static str),
+    Shared(Arc<str>),
+    Owned(String),
+}
+
+impl FieldValue {
+    /// Appends `more` (a list's next item: `Vary: Accept-Encoding, Origin`).
+    pub fn push_str(&mut self, more: &str) {
+        let mut value = String::with_capacity(self.len() + more.len());
+        value.push_str(self);
+        value.push_str(more);
+        *self = FieldValue::Owned(value);
+    }
+}
+
+impl Deref for FieldValue {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        match self {
+            FieldValue::Static(value) => value,
+            FieldValue::Shared(value) => value,
+            FieldValue::Owned(value) => value,
+        }
+    }
+}
+
+impl fmt::Display for FieldValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self)
+    }
+}
+
+impl From<&'static str> for FieldValue {
+    fn from(value: &'static str) -> FieldValue {
+        FieldValue::Static(value)
+    }
+}
+
+impl From<String> for FieldValue {
+    fn from(value: String) -> FieldValue {
+        FieldValue::Owned(value)
+    }
+}
+
+impl From<Arc<str>> for FieldValue {
+    fn from(value: Arc<str>) -> FieldValue {
+        FieldValue::Shared(value)
+    }
+}
+
+impl From<Cow<'static, str>> for FieldValue {
+    fn from(value: Cow<'static, str>) -> FieldValue {
+        match value {
+            Cow::Borrowed(value) => FieldValue::Static(value),
+            Cow::Owned(value) => FieldValue::Owned(value),
+        }
+    }
+}
 
 /// Where the bytes of a multipart body's parts are cut from: an open file,
 /// or bytes in memory (a small file's, or their compressed form).
@@ -95,9 +163,8 @@ impl Body {
 #[derive(Debug)]
 pub struct Response {
     pub status: Status,
-    /// Fields other than Date, Server, Connection and Content-Length; a
-    /// value the same for every response is borrowed, not allocated.
-    pub fields: Vec<(&'static str, Cow<'static, str>)>,
+    /// Fields other than Date, Server, Connection and Content-Length.
+    pub fields: Vec<(&'static str, FieldValue)>,
     pub body: Body,
 }
 
@@ -136,11 +203,7 @@ impl Response {
     }
 
     /// Adds a field.
-    pub fn with_field(
-        mut self,
-        name: &'static str,
-        value: impl Into<Cow<'static, str>>,
-    ) -> Response {
+    pub fn with_field(mut self, name: &'static str, value: impl Into<FieldValue>) -> Response {
         self.fields.push((name, value.into()));
         self
     }
@@ -151,7 +214,7 @@ impl Response {
         self.fields
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_ref())
+            .map(|(_, v)| &**v)
     }
 
     /// Writes the status line and header section into `out`: the one place a
