@@ -37,7 +37,14 @@ fuzz_target!(|data: &[u8]| {
     }
 
     let fields: Vec<&[u8]> = lines.collect();
-    let pick = |i: usize| fields.iter().skip(i).step_by(5).copied().collect::<Vec<_>>();
+    let pick = |i: usize| {
+        fields
+            .iter()
+            .skip(i)
+            .step_by(5)
+            .copied()
+            .collect::<Vec<_>>()
+    };
     let conditions = Conditions {
         if_match: pick(0),
         if_none_match: pick(1),
@@ -45,10 +52,10 @@ fuzz_target!(|data: &[u8]| {
         if_unmodified_since: pick(3),
         if_range: pick(4),
     };
-    let validators = Validators {
-        etag: EntityTag::strong("5-abc".to_string()),
-        last_modified: Some(UNIX_EPOCH + Duration::from_secs(1_700_000_000)),
-    };
+    let validators = Validators::new(
+        &EntityTag::strong("5-abc".to_string()),
+        Some(UNIX_EPOCH + Duration::from_secs(1_700_000_000)),
+    );
     let now = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
     let _ = evaluate(Method::Get, &conditions, &validators, now);
     let _ = evaluate(Method::Head, &conditions, &validators, SystemTime::now());
