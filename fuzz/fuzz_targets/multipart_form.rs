@@ -31,7 +31,11 @@ fuzz_target!(|data: &[u8]| {
         let size = usize::from(*cut.next().unwrap()).max(1);
         let end = (at + size).min(body.len());
         pieces.feed(&body[at..end]);
-        assert!(pieces.held_bytes() <= MAX_PART_HEAD_BYTES, "{}", pieces.held_bytes());
+        assert!(
+            pieces.held_bytes() <= MAX_PART_HEAD_BYTES,
+            "{}",
+            pieces.held_bytes()
+        );
         at = end;
     }
     let pieces = pieces.finish();

@@ -163,7 +163,7 @@ fn walk(
             continue;
         };
         let mut child = path.clone();
-        child.segments.push(segment.to_vec());
+        child.push_segment(segment);
         if withheld.is_some_and(|withheld| withheld(&child)) {
             continue;
         }
@@ -421,7 +421,7 @@ fn flags(entry: &Entry) -> u16 {
 /// The file name a browser saves the archive as: the folder's name, or
 /// `site` for the root, with `.zip`.
 pub fn file_name(path: &RequestPath) -> String {
-    let folder = path.segments.last().map_or("site".into(), |last| {
+    let folder = path.last_segment().map_or("site".into(), |last| {
         String::from_utf8_lossy(last).into_owned()
     });
     format!("{folder}.zip")

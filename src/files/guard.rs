@@ -26,10 +26,7 @@ impl Guard {
     pub fn new(credentials: Credentials, prefixes: &[RequestPath]) -> Guard {
         let mut prefixes: Vec<Vec<Vec<u8>>> = prefixes
             .iter()
-            .map(|prefix| {
-                let segments = prefix.segments.iter();
-                segments.map(|s| fold_case(s)).collect()
-            })
+            .map(|prefix| prefix.segments().map(fold_case).collect())
             .collect();
         if prefixes.is_empty() {
             prefixes.push(Vec::new());
@@ -75,11 +72,12 @@ impl Guard {
     /// beneath one, whatever the case of its letters.
     pub fn covers(&self, path: &RequestPath) -> bool {
         self.prefixes.iter().any(|prefix| {
-            path.segments.len() >= prefix.len()
-                && prefix
-                    .iter()
-                    .zip(&path.segments)
-                    .all(|(guarded, asked)| is_same_name(guarded, asked))
+            let mut asked = path.segments();
+            prefix.iter().all(|guarded| {
+                asked
+                    .next()
+                    .is_some_and(|asked| is_same_name(guarded, asked))
+            })
         })
     }
 
@@ -206,7 +204,8 @@ mod tests {
                 (Ok(path), Ok(segments)) => {
                     let segments: Vec<Vec<u8>> =
                         segments.iter().map(|s| s.as_bytes().to_vec()).collect();
-                    assert_eq!(path.segments, segments, "{text:?}");
+                    let got: Vec<Vec<u8>> = path.segments().map(<[u8]>::to_vec).collect();
+                    assert_eq!(got, segments, "{text:?}");
                 }
                 (Err(why), Err(part)) => assert!(why.contains(part), "{text:?}: {why}"),
                 (got, _) => panic!("{text:?}: {got:?}"),

@@ -169,7 +169,7 @@ pub fn list(
     let is_withheld = |segment: &[u8]| {
         withheld.is_some_and(|withheld| {
             let mut entry = request_path.clone();
-            entry.segments.push(segment.to_vec());
+            entry.push_segment(segment);
             withheld(&entry)
         })
     };
@@ -212,7 +212,7 @@ pub fn list(
 /// The directory's path as a person reads it: decoded, ending in `/`.
 fn shown_path(request_path: &RequestPath) -> String {
     let mut shown = String::from("/");
-    for segment in &request_path.segments {
+    for segment in request_path.segments() {
         shown.push_str(&visible(segment));
         shown.push('/');
     }

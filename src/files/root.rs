@@ -130,8 +130,8 @@ impl From<io::Error> for OpenError {
 /// The path beneath the root that `request_path`'s segments name (no index
 /// file added); `None` when a segment cannot be a name on this system.
 pub fn relative_path(request_path: &RequestPath) -> Option<PathBuf> {
-    (request_path.segments.iter())
-        .map(|segment| sys::segment_to_name(segment))
+    (request_path.segments())
+        .map(sys::segment_to_name)
         .collect()
 }
 

@@ -292,11 +292,7 @@ fn may_see_not_found_page(request: &Request, site: &Site) -> bool {
     let Some(guard) = site.guard() else {
         return true;
     };
-    let page = RequestPath {
-        segments: vec![NOT_FOUND_PAGE.as_bytes().to_vec()],
-        trailing_slash: false,
-        query: None,
-    };
+    let page = RequestPath::from_segments([NOT_FOUND_PAGE.as_bytes()]);
     !guard.covers(&page) || guard.verify(request).is_granted()
 }
 
@@ -403,16 +399,12 @@ fn with_clean_url(
 /// for a path that names a file (not a folder, not `/`) not already an
 /// HTML page.
 fn clean_url_page(path: &RequestPath) -> Option<RequestPath> {
-    let last = path.segments.last()?;
-    if path.trailing_slash || last.is_empty() || last.ends_with(b".html") {
+    let last = path.last_segment()?;
+    if path.trailing_slash || last.ends_with(b".html") {
         return None;
     }
-    let mut page = RequestPath {
-        segments: path.segments.clone(),
-        trailing_slash: false,
-        query: None,
-    };
-    page.segments.last_mut()?.extend_from_slice(b".html");
+    let mut page = RequestPath::from_segments(path.segments());
+    page.extend_last_segment(b".html");
     Some(page)
 }
 
@@ -421,8 +413,7 @@ fn clean_url_page(path: &RequestPath) -> Option<RequestPath> {
 /// takes HTML. `/app.js` and `/logo.png` stay 404.
 fn is_client_route(request: &Request, path: &RequestPath, site: &Site) -> bool {
     let has_extension = path
-        .segments
-        .last()
+        .last_segment()
         .is_some_and(|segment| segment.contains(&b'.'));
     site.spa().is_some()
         && matches!(request.method, Method::Get | Method::Head)

@@ -73,11 +73,7 @@ impl Uploads {
     /// Whether `path` names a directory (a trailing slash) under a prefix,
     /// compared segment by segment, exactly: `/in` does not cover `/inbox/`.
     pub fn accepts(&self, path: &RequestPath) -> bool {
-        path.trailing_slash
-            && self
-                .prefixes
-                .iter()
-                .any(|prefix| path.segments.starts_with(&prefix.segments))
+        path.trailing_slash && self.prefixes.iter().any(|prefix| path.starts_with(prefix))
     }
 
     pub fn limit(&self) -> u64 {

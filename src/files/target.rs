@@ -10,11 +10,15 @@
 use crate::protocol::words::{phrase, Phrase};
 use crate::protocol::Status;
 
-/// A request path, decoded and normalised.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A request path, decoded and normalised: its segments, held in one
+/// buffer joined by `/` (no segment holds one: a decoded `%2F` separates
+/// segments like any slash), so that reading a request's path costs one
+/// allocation, not one per segment.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct RequestPath {
-    /// Decoded segments, none empty, `.`, `..` or starting with a dot.
-    pub segments: Vec<Vec<u8>>,
+    /// Decoded segments joined by `/`, none empty, `.`, `..` or starting
+    /// with a dot; empty for the root.
+    joined: Vec<u8>,
     /// Whether the path as sent ended in `/` (a directory URL).
     pub trailing_slash: bool,
     /// The query as sent, without the `?`.
@@ -22,17 +26,70 @@ pub struct RequestPath {
 }
 
 impl RequestPath {
+    /// The path of these segments, checked by nothing: for paths the
+    /// server makes itself from segments it read (a listing's entries).
+    pub fn from_segments<'a>(segments: impl IntoIterator<Item = &'a [u8]>) -> RequestPath {
+        let mut path = RequestPath::default();
+        for segment in segments {
+            path.push_segment(segment);
+        }
+        path
+    }
+
+    /// The decoded segments, in order.
+    pub fn segments(&self) -> impl DoubleEndedIterator<Item = &[u8]> + Clone + '_ {
+        self.joined
+            .split(|&b| b == b'/')
+            .filter(|segment| !segment.is_empty())
+    }
+
+    /// The last segment, the name of what the path names.
+    pub fn last_segment(&self) -> Option<&[u8]> {
+        self.segments().next_back()
+    }
+
+    /// Whether the path names the root itself.
+    pub fn is_root(&self) -> bool {
+        self.joined.is_empty()
+    }
+
+    /// Adds a segment at the end.
+    pub fn push_segment(&mut self, segment: &[u8]) {
+        if !self.joined.is_empty() {
+            self.joined.push(b'/');
+        }
+        self.joined.extend_from_slice(segment);
+    }
+
+    /// Adds `more` to the last segment's name (`about` → `about.html`).
+    pub fn extend_last_segment(&mut self, more: &[u8]) {
+        self.joined.extend_from_slice(more);
+    }
+
+    /// Whether `prefix`'s segments begin this path's.
+    pub fn starts_with(&self, prefix: &RequestPath) -> bool {
+        let mut segments = self.segments();
+        prefix
+            .segments()
+            .all(|wanted| segments.next() == Some(wanted))
+    }
+
+    /// Whether both name the same segments (whatever their slash or query).
+    pub fn same_segments(&self, other: &RequestPath) -> bool {
+        self.joined == other.joined
+    }
+
     /// The path re-encoded for a `Location` field: always one leading slash,
     /// so it can never be read as `//host` (a network-path reference).
     pub fn to_url_path(&self) -> String {
         let mut url = String::from("/");
-        for segment in &self.segments {
+        for segment in self.segments() {
             // Unreserved bytes and those a path segment may hold as they are
             // (RFC 3986 §3.3: pchar).
             percent_encode_into(&mut url, segment, b"!$&'()*+,;=:@");
             url.push('/');
         }
-        if self.segments.is_empty() || !self.trailing_slash {
+        if self.is_root() || !self.trailing_slash {
             // "/" alone, or "/a/b/" trimmed back to "/a/b".
             if url.len() > 1 {
                 url.pop();
@@ -131,32 +188,50 @@ pub fn parse_target_with(target: &str, dotfiles: Dotfiles) -> Result<RequestPath
         return Err(PathError::Refused(BACKSLASH));
     }
 
-    let mut segments: Vec<Vec<u8>> = Vec::new();
-    for segment in decoded.split(|&b| b == b'/') {
-        match segment {
-            b"" | b"." => {}
-            b".." => {
-                if segments.pop().is_none() {
-                    return Err(PathError::Refused(ABOVE_ROOT));
-                }
-            }
-            s => {
-                if let Some(why) = refuse_name(s, dotfiles) {
-                    return Err(PathError::Refused(why));
-                }
-                segments.push(s.to_vec());
-            }
-        }
-    }
     let trailing_slash = decoded.ends_with(b"/")
         || decoded.ends_with(b"/.")
         || decoded.ends_with(b"/..")
         || decoded.is_empty();
+    let joined = normalise_in_place(decoded, dotfiles)?;
     Ok(RequestPath {
-        segments,
+        joined,
         trailing_slash,
         query,
     })
+}
+
+/// The segments of a decoded path, joined by `/`, with `.` and empty ones
+/// dropped and each `..` taking back the one before it, written over the
+/// path itself: what is kept is never longer than what was read, so the
+/// decoded buffer becomes the path's without another allocation. Refuses
+/// a `..` above the root and any name [`refuse_name`] refuses.
+fn normalise_in_place(mut path: Vec<u8>, dotfiles: Dotfiles) -> Result<Vec<u8>, PathError> {
+    let (mut read, mut kept) = (0, 0);
+    while read <= path.len() {
+        let end = path[read..]
+            .iter()
+            .position(|&b| b == b'/')
+            .map_or(path.len(), |at| read + at);
+        match &path[read..end] {
+            b"" | b"." => {}
+            b".." if kept == 0 => return Err(PathError::Refused(ABOVE_ROOT)),
+            b".." => kept = path[..kept].iter().rposition(|&b| b == b'/').unwrap_or(0),
+            segment => {
+                if let Some(why) = refuse_name(segment, dotfiles) {
+                    return Err(PathError::Refused(why));
+                }
+                if kept > 0 {
+                    path[kept] = b'/';
+                    kept += 1;
+                }
+                path.copy_within(read..end, kept);
+                kept += end - read;
+            }
+        }
+        read = end + 1;
+    }
+    path.truncate(kept);
+    Ok(path)
 }
 
 /// Why one decoded path segment (a name, not `.` or `..`) may not be
@@ -313,6 +388,65 @@ mod tests {
         parts.iter().map(|p| p.as_bytes().to_vec()).collect()
     }
 
+    fn owned(path: &RequestPath) -> Vec<Vec<u8>> {
+        path.segments().map(<[u8]>::to_vec).collect()
+    }
+
+    /// Every path of up to seven bytes from `a`, `.` and `/` is normalised
+    /// in place exactly as a list of segments would be: the same segments,
+    /// the same refusals.
+    #[test]
+    fn normalising_in_place_agrees_with_a_list_of_segments() {
+        fn by_list(path: &[u8]) -> Result<Vec<Vec<u8>>, PathError> {
+            let mut kept: Vec<Vec<u8>> = Vec::new();
+            for segment in path.split(|&b| b == b'/') {
+                match segment {
+                    b"" | b"." => {}
+                    b".." if kept.pop().is_some() => {}
+                    b".." => return Err(PathError::Refused(ABOVE_ROOT)),
+                    segment => match refuse_name(segment, Dotfiles::Served) {
+                        Some(why) => return Err(PathError::Refused(why)),
+                        None => kept.push(segment.to_vec()),
+                    },
+                }
+            }
+            Ok(kept)
+        }
+        let mut paths: Vec<Vec<u8>> = vec![Vec::new()];
+        for length in 1..=7 {
+            let shorter: Vec<Vec<u8>> = paths
+                .iter()
+                .filter(|p| p.len() == length - 1)
+                .cloned()
+                .collect();
+            for path in shorter {
+                for byte in [b'a', b'.', b'/'] {
+                    let mut longer = path.clone();
+                    longer.push(byte);
+                    paths.push(longer);
+                }
+            }
+        }
+        assert_eq!(paths.len(), (0..=7).map(|n| 3usize.pow(n)).sum::<usize>());
+        for path in paths {
+            let in_place = normalise_in_place(path.clone(), Dotfiles::Served).map(|joined| {
+                RequestPath {
+                    joined,
+                    ..RequestPath::default()
+                }
+                .segments()
+                .map(<[u8]>::to_vec)
+                .collect()
+            });
+            assert_eq!(
+                in_place,
+                by_list(&path),
+                "{:?}",
+                String::from_utf8_lossy(&path)
+            );
+        }
+    }
+
     const TRAILING: Phrase = TRAILING_DOT;
     const DEVICE: Phrase = DEVICE_NAME;
     const SHORT: Phrase = SHORT_NAME;
@@ -400,7 +534,7 @@ mod tests {
             ("/a%20b.txt", Ok((&["a b.txt"], false))),
         ];
         for (target, expected) in cases {
-            let got = parse_target(target).map(|p| (p.segments, p.trailing_slash));
+            let got = parse_target(target).map(|p| (owned(&p), p.trailing_slash));
             let expected = (*expected).map(|(parts, slash)| (segments(parts), slash));
             assert_eq!(got, expected, "{target}");
         }
@@ -454,7 +588,7 @@ mod tests {
     #[test]
     fn query_is_kept_apart_from_the_path() {
         let path = parse_target("/docs?lang=en&x=%2F").unwrap();
-        assert_eq!(path.segments, segments(&["docs"]));
+        assert_eq!(owned(&path), segments(&["docs"]));
         assert_eq!(path.query.as_deref(), Some("lang=en&x=%2F"));
     }
 

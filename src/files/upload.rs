@@ -39,7 +39,7 @@ impl Sink {
 
     /// Whether `path` names the sink (with or without a trailing slash).
     pub fn is_at(&self, path: &RequestPath) -> bool {
-        path.segments == self.path.segments
+        path.same_segments(&self.path)
     }
 
     /// The largest body taken.
