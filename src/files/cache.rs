@@ -55,6 +55,9 @@ pub const SETTLE_TIME: Duration = Duration::from_secs(2);
 /// bytes compressed, each coding made when first asked for.
 #[derive(Debug)]
 struct Entry {
+    /// Its path beneath the root, as the key holds it, shared with every
+    /// answer's decision.
+    path: Arc<Path>,
     version: FileStamp,
     validators: Validators,
     /// The file's media type, found once per version, not per request.
@@ -87,6 +90,7 @@ type CompressedSlot = OnceLock<Option<Arc<[u8]>>>;
 /// A cached file found by its path and a stamp, without opening it.
 #[derive(Debug, Clone)]
 pub struct Hit {
+    pub path: Arc<Path>,
     pub validators: Validators,
     pub content_type: Cow<'static, str>,
     pub bytes: Arc<[u8]>,
@@ -209,6 +213,7 @@ impl FileCache {
         let entries = ignoring_poison(self.entries.read());
         let entry = entries.get(path).filter(|entry| entry.version == *stamp)?;
         Some(Hit {
+            path: Arc::clone(&entry.path),
             validators: entry.validators.clone(),
             content_type: entry.content_type.clone(),
             bytes: Arc::clone(&entry.bytes),
@@ -261,6 +266,7 @@ impl FileCache {
             let bytes = Arc::clone(&bytes);
             let validators = validators.clone();
             let entry = Entry {
+                path: Arc::from(path),
                 version,
                 validators,
                 content_type: content_type.clone(),

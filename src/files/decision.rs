@@ -4,7 +4,7 @@
 //! the behaviour. Values only: deciding is `serve.rs`'s, and the words for
 //! each decision are `observe/explain.rs`'s.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -120,7 +120,7 @@ impl Decision {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileDecision {
     /// The file, relative to the root.
-    pub path: PathBuf,
+    pub path: Arc<Path>,
     /// The length and tag of the representation chosen.
     pub size: u64,
     pub etag: Arc<str>,

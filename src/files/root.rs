@@ -4,6 +4,7 @@
 //! lead outside it; then the index file of a directory, and the one mapping
 //! from file-system errors to what the client is told.
 
+use std::borrow::Cow;
 use std::fs::{File, Metadata};
 use std::io;
 use std::path::{Path, PathBuf};
@@ -230,12 +231,18 @@ impl Root {
     /// not exist, a lookup by this path finds nothing, and the caller goes
     /// the whole way through [`Root::open`]). `None` when a segment cannot
     /// be a name here.
-    pub fn file_path(&self, request_path: &RequestPath) -> Option<PathBuf> {
-        let mut relative = relative_path(request_path)?;
-        if request_path.trailing_slash {
-            relative.push(self.index_names.first()?);
+    ///
+    /// Borrowed from the request path when it names a file, so that a hit
+    /// in the cache costs no allocation (`/` is a separator on every
+    /// system, so the joined segments are a relative path as they are).
+    pub fn file_path<'a>(&self, request_path: &'a RequestPath) -> Option<Cow<'a, Path>> {
+        if !request_path.trailing_slash {
+            return sys::segment_to_name(request_path.joined())
+                .map(|name| Cow::Borrowed(Path::new(name)));
         }
-        Some(relative)
+        let mut relative = relative_path(request_path)?;
+        relative.push(self.index_names.first()?);
+        Some(Cow::Owned(relative))
     }
 
     /// The bytes of the root's `404.html`, if it holds one that can be

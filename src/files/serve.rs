@@ -10,7 +10,8 @@
 use std::collections::hash_map::RandomState;
 use std::fs::{File, Metadata};
 use std::hash::{BuildHasher, Hasher};
-use std::path::{Path, PathBuf};
+use std::path::Path;
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use crate::files::cache::FileCache;
@@ -218,7 +219,7 @@ fn redirect_to_slash(path: &RequestPath) -> (Response, Decision) {
 /// What a representation is of, for the [`Decision`].
 enum Subject {
     /// A file, by its path relative to the root.
-    File(PathBuf),
+    File(Arc<Path>),
     /// A directory's listing.
     Listing {
         index: Vec<String>,
@@ -263,7 +264,7 @@ fn choose(
             let page = edit.and_then(|edit| page_bytes(&file, &metadata, &path, edit));
             let representation =
                 page.unwrap_or_else(|| choose_coding(request, root, file, &metadata, &path, cache));
-            Chosen::Representation(representation, Subject::File(path))
+            Chosen::Representation(representation, Subject::File(path.into()))
         }
         Ok(Resolved::DirectoryWithoutSlash) => redirect_to_slash(path).into(),
         Ok(Resolved::Listing(directory)) => {
@@ -325,7 +326,7 @@ fn choose_from_cache(
         },
         ranges: true,
     };
-    Some((representation, Subject::File(relative)))
+    Some((representation, Subject::File(hit.path)))
 }
 
 /// Answers with `representation`, the one place a response to a
@@ -561,7 +562,7 @@ mod tests {
         };
         let file = |precondition, range| {
             Decision::File(FileDecision {
-                path: PathBuf::from("digits.txt"),
+                path: Path::new("digits.txt").into(),
                 size: 10,
                 etag: etag.as_str().into(),
                 // A text file: it could be sent compressed, so it varies.
@@ -729,7 +730,7 @@ mod tests {
         let chose = |varies, coding, sibling: Option<&str>| Negotiation {
             varies,
             coding,
-            sibling: sibling.map(PathBuf::from),
+            sibling: sibling.map(std::path::PathBuf::from),
             reload_script: false,
         };
         let both = "Accept-Encoding: gzip, br\r\n";

@@ -48,6 +48,11 @@ impl RequestPath {
         self.segments().next_back()
     }
 
+    /// The segments joined by `/`, as one name relative to the root.
+    pub fn joined(&self) -> &[u8] {
+        &self.joined
+    }
+
     /// Whether the path names the root itself.
     pub fn is_root(&self) -> bool {
         self.joined.is_empty()

@@ -880,7 +880,7 @@ mod tests {
     fn every_decision_line_shows_hostile_client_values_escaped() {
         let file = |precondition, range| {
             Decision::File(FileDecision {
-                path: PathBuf::from(String::from_utf8_lossy(HOSTILE).into_owned()),
+                path: PathBuf::from(String::from_utf8_lossy(HOSTILE).into_owned()).into(),
                 size: 10,
                 etag: "\"a-b-c\"".into(),
                 negotiation: crate::files::decision::Negotiation {
@@ -975,7 +975,7 @@ mod tests {
         // trace must say the record's, and no other.
         let file = |precondition, range| {
             Decision::File(FileDecision {
-                path: PathBuf::from("a.txt"),
+                path: PathBuf::from("a.txt").into(),
                 size: 10,
                 etag: "\"a-b-c\"".into(),
                 negotiation: Default::default(),
@@ -1127,7 +1127,7 @@ mod tests {
         use crate::protocol::form::{FormReport, Part};
         let file = |precondition, range| {
             Decision::File(FileDecision {
-                path: PathBuf::from("a.txt"),
+                path: PathBuf::from("a.txt").into(),
                 size: 10,
                 etag: "\"a-b-c\"".into(),
                 negotiation: Negotiation {
