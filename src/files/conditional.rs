@@ -215,16 +215,10 @@ impl Validators {
     /// The entity-tag, read back from its field (which only [`Self::new`]
     /// writes, from a tag).
     pub fn etag(&self) -> EntityTag<'_> {
-        let (weak, quoted) = match self.etag_field.strip_prefix("W/") {
-            Some(quoted) => (true, quoted),
-            None => (false, &*self.etag_field),
-        };
-        let opaque = quoted.strip_prefix('"').unwrap_or(quoted);
-        let opaque = opaque.strip_suffix('"').unwrap_or(opaque);
-        EntityTag {
-            weak,
-            opaque: Cow::Borrowed(opaque),
-        }
+        let weak = self.etag_field.starts_with("W/");
+        let quoted = self.etag_field.trim_start_matches("W/");
+        let opaque = Cow::Borrowed(quoted.trim_matches('"'));
+        EntityTag { weak, opaque }
     }
 
     /// The `ETag` field value, shared.

@@ -236,13 +236,11 @@ impl Root {
     /// in the cache costs no allocation (`/` is a separator on every
     /// system, so the joined segments are a relative path as they are).
     pub fn file_path<'a>(&self, request_path: &'a RequestPath) -> Option<Cow<'a, Path>> {
-        if !request_path.trailing_slash {
-            return sys::segment_to_name(request_path.joined())
-                .map(|name| Cow::Borrowed(Path::new(name)));
+        let relative = Path::new(sys::segment_to_name(request_path.joined())?);
+        match request_path.trailing_slash {
+            false => Some(Cow::Borrowed(relative)),
+            true => Some(Cow::Owned(relative.join(self.index_names.first()?))),
         }
-        let mut relative = relative_path(request_path)?;
-        relative.push(self.index_names.first()?);
-        Some(Cow::Owned(relative))
     }
 
     /// The bytes of the root's `404.html`, if it holds one that can be

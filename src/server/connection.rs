@@ -321,7 +321,8 @@ impl Connection<'_> {
     fn serve(&mut self, request: &Request, received: Instant, body_unread: bool) -> Next {
         let context = self.context;
         let (response, decision) = files::serve(request, &context.site, &context.cache);
-        if decision.opens_reload_stream() && !body_unread {
+        // Only a watched site has a reload stream to open.
+        if context.site.watch && decision.opens_reload_stream() && !body_unread {
             return self.reload(request, (response, decision), received);
         }
         self.answer_served(request, (response, decision), received, body_unread)
