@@ -179,14 +179,25 @@ impl Request {
 /// Returns `Ok(None)` when more bytes are needed, or the request with the
 /// length of its head: bytes after it are the body or the next request.
 pub fn parse_head(buf: &[u8]) -> Result<Option<(Request, usize)>, HeadError> {
+    parse_head_reusing(buf, &mut None)
+}
+
+/// [`parse_head`], taking the buffers of `spare` (an earlier request on
+/// the same connection, done with) when it parses a whole head, so that a
+/// kept-alive connection's requests reuse one copy of a head and one list
+/// of fields instead of allocating both each time.
+pub fn parse_head_reusing(
+    buf: &[u8],
+    spare: &mut Option<Request>,
+) -> Result<Option<(Request, usize)>, HeadError> {
     check_request_line_length(buf)?;
     // Most heads carry a few fields: a small array on the stack takes them,
     // and only a head with more pays for the full one, on the heap. Stack
     // that an exchange touches stays resident while the connection is idle.
     let mut few = [httparse::EMPTY_HEADER; COMMON_HEADERS];
-    match parse_into(buf, &mut few) {
+    match parse_into(buf, &mut few, spare) {
         Err(HeadError::TooManyHeaders) => {
-            parse_into(buf, &mut vec![httparse::EMPTY_HEADER; MAX_HEADERS])
+            parse_into(buf, &mut vec![httparse::EMPTY_HEADER; MAX_HEADERS], spare)
         }
         parsed => parsed,
     }
@@ -196,6 +207,7 @@ pub fn parse_head(buf: &[u8]) -> Result<Option<(Request, usize)>, HeadError> {
 fn parse_into<'b>(
     buf: &'b [u8],
     headers: &mut [httparse::Header<'b>],
+    spare: &mut Option<Request>,
 ) -> Result<Option<(Request, usize)>, HeadError> {
     let mut parsed = httparse::Request::new(headers);
     let head_len = match parsed.parse(buf) {
@@ -224,8 +236,18 @@ fn parse_into<'b>(
             "请求行不完整",
         )));
     };
+    let (mut raw, mut fields) = match spare.take() {
+        Some(Request { raw, fields, .. }) => (raw, fields),
+        None => (Vec::new(), Vec::new()),
+    };
+    raw.clear();
+    raw.extend_from_slice(&buf[..head_len]);
+    fields.clear();
+    fields.extend(
+        (parsed.headers.iter()).map(|field| (span(field.name.as_bytes()), span(field.value))),
+    );
     let request = Request {
-        raw: buf[..head_len].to_vec(),
+        raw,
         method: Method::from_token(method),
         method_span: span(method.as_bytes()),
         target_span: span(target.as_bytes()),
@@ -234,11 +256,7 @@ fn parse_into<'b>(
         } else {
             HttpVersion::Http11
         },
-        fields: parsed
-            .headers
-            .iter()
-            .map(|h| (span(h.name.as_bytes()), span(h.value)))
-            .collect(),
+        fields,
     };
 
     check_target_and_host(&request)?;
@@ -506,6 +524,37 @@ mod tests {
                 expected,
                 "{field}: {token}"
             );
+        }
+    }
+
+    /// A head parsed into an earlier request's buffers holds exactly its
+    /// own bytes and fields, whatever the earlier one held: longer or
+    /// shorter, more fields or fewer, or none given at all.
+    #[test]
+    fn a_reused_request_holds_only_its_own_head() {
+        let heads = [
+            "GET /a HTTP/1.1\r\nHost: h\r\nAccept: */*\r\nX-One: 1\r\nX-Two: 2\r\n\r\n",
+            "HEAD /b HTTP/1.1\r\nHost: h\r\n\r\n",
+            "GET /much/longer/path/than/before HTTP/1.0\r\nUser-Agent: u\r\n\r\n",
+            "GET / HTTP/1.1\r\nHost: h\r\nRange: bytes=0-1\r\n\r\n",
+        ];
+        let mut spare = None;
+        for head in heads.iter().chain(heads.iter().rev()) {
+            let (reused, len) = parse_head_reusing(head.as_bytes(), &mut spare)
+                .unwrap()
+                .unwrap();
+            let (fresh, _) = parse_head(head.as_bytes()).unwrap().unwrap();
+            assert_eq!(len, head.len());
+            assert_eq!(reused.raw(), fresh.raw(), "{head:?}");
+            assert_eq!(reused.target(), fresh.target(), "{head:?}");
+            let fields = |request: &Request| -> Vec<(String, Vec<u8>)> {
+                (request.fields())
+                    .map(|(n, v)| (n.to_string(), v.to_vec()))
+                    .collect()
+            };
+            assert_eq!(fields(&reused), fields(&fresh), "{head:?}");
+            assert!(spare.is_none(), "the spare was taken");
+            spare = Some(reused);
         }
     }
 

@@ -30,7 +30,7 @@ use crate::protocol::body::{
 };
 use crate::protocol::form::{self, FormReader};
 use crate::protocol::persistence;
-use crate::protocol::request::{parse_head, HeadError};
+use crate::protocol::request::{parse_head_reusing, HeadError};
 use crate::protocol::words::{phrase, Phrase};
 use crate::protocol::{
     Body, CloseReason, ConnectionField, HttpVersion, Method, Request, Response, Status,
@@ -94,6 +94,7 @@ pub fn serve(
         start: 0,
         end: 0,
         scratch: Vec::with_capacity(HEAD_BYTES),
+        spare_request: None,
         read_timeout: Some(context.idle_timeout),
         dates: DateCache::default(),
         requests: 0,
@@ -128,6 +129,9 @@ struct Connection<'a> {
     end: usize,
     /// Reused for response heads.
     scratch: Vec<u8>,
+    /// The last request answered, kept while the connection is busy so
+    /// that the next one reuses its buffers; given back with the others.
+    spare_request: Option<Request>,
     /// The read timeout set on the socket, to skip redundant system calls.
     read_timeout: Option<Duration>,
     dates: DateCache,
@@ -276,7 +280,9 @@ impl Connection<'_> {
             let why = phrase("the request body could not be read", "无法读取请求体");
             return self.refuse(request.raw(), Refusal { status, why }, received);
         }
-        self.serve(&request, received, false)
+        let next = self.serve(&request, received, false);
+        self.spare_request = Some(request);
+        next
     }
 
     /// The request that arrived, or what to do instead: refuse a head that
@@ -501,7 +507,7 @@ impl Connection<'_> {
                 return Incoming::Refused(HeadError::LooksLikeTls);
             }
             if !self.pending().is_empty() {
-                match parse_head(self.pending()) {
+                match self.parse_pending() {
                     Ok(Some((request, head_len))) => {
                         self.start += head_len;
                         return Incoming::Request(request);
@@ -787,6 +793,13 @@ impl Connection<'_> {
         }
     }
 
+    /// The head at the start of the received bytes, parsed into the last
+    /// request's buffers when there was one.
+    fn parse_pending(&mut self) -> Result<Option<(Request, usize)>, HeadError> {
+        let pending = &self.buffer[self.start..self.end];
+        parse_head_reusing(pending, &mut self.spare_request)
+    }
+
     /// The received bytes not yet consumed.
     fn pending(&self) -> &[u8] {
         &self.buffer[self.start..self.end]
@@ -820,6 +833,7 @@ impl Connection<'_> {
         self.buffer = Vec::new();
         (self.start, self.end) = (0, 0);
         self.scratch = Vec::new();
+        self.spare_request = None;
         log::debug!(
             "{}: idle past the grace: gave back {held} bytes of buffers, {} still held; \
              waiting on a one-byte peek",
