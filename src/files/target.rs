@@ -193,11 +193,7 @@ pub fn parse_target_with(target: &str, dotfiles: Dotfiles) -> Result<RequestPath
         return Err(PathError::Refused(BACKSLASH));
     }
 
-    let trailing_slash = decoded.ends_with(b"/")
-        || decoded.ends_with(b"/.")
-        || decoded.ends_with(b"/..")
-        || decoded.is_empty();
-    let joined = normalise_in_place(decoded, dotfiles)?;
+    let (joined, trailing_slash) = normalise_in_place(decoded, dotfiles)?;
     Ok(RequestPath {
         joined,
         trailing_slash,
@@ -208,15 +204,18 @@ pub fn parse_target_with(target: &str, dotfiles: Dotfiles) -> Result<RequestPath
 /// The segments of a decoded path, joined by `/`, with `.` and empty ones
 /// dropped and each `..` taking back the one before it, written over the
 /// path itself: what is kept is never longer than what was read, so the
-/// decoded buffer becomes the path's without another allocation. Refuses
-/// a `..` above the root and any name [`refuse_name`] refuses.
-fn normalise_in_place(mut path: Vec<u8>, dotfiles: Dotfiles) -> Result<Vec<u8>, PathError> {
-    let (mut read, mut kept) = (0, 0);
+/// decoded buffer becomes the path's without another allocation. Also
+/// says whether the path names a folder: its last segment is empty, `.`
+/// or `..` (`/a/`, `/a/.`, `/a/b/..`). Refuses a `..` above the root and
+/// any name [`refuse_name`] refuses.
+fn normalise_in_place(mut path: Vec<u8>, dotfiles: Dotfiles) -> Result<(Vec<u8>, bool), PathError> {
+    let (mut read, mut kept, mut folder) = (0, 0, true);
     while read <= path.len() {
         let end = path[read..]
             .iter()
             .position(|&b| b == b'/')
             .map_or(path.len(), |at| read + at);
+        folder = matches!(&path[read..end], b"" | b"." | b"..");
         match &path[read..end] {
             b"" | b"." => {}
             b".." if kept == 0 => return Err(PathError::Refused(ABOVE_ROOT)),
@@ -236,7 +235,7 @@ fn normalise_in_place(mut path: Vec<u8>, dotfiles: Dotfiles) -> Result<Vec<u8>, 
         read = end + 1;
     }
     path.truncate(kept);
-    Ok(path)
+    Ok((path, folder))
 }
 
 /// Why one decoded path segment (a name, not `.` or `..`) may not be
@@ -399,7 +398,8 @@ mod tests {
 
     /// Every path of up to seven bytes from `a`, `.` and `/` is normalised
     /// in place exactly as a list of segments would be: the same segments,
-    /// the same refusals.
+    /// the same refusals, and (for a path from `/`) a folder exactly when
+    /// it ends in `/`, `/.` or `/..`.
     #[test]
     fn normalising_in_place_agrees_with_a_list_of_segments() {
         fn by_list(path: &[u8]) -> Result<Vec<Vec<u8>>, PathError> {
@@ -434,7 +434,14 @@ mod tests {
         }
         assert_eq!(paths.len(), (0..=7).map(|n| 3usize.pow(n)).sum::<usize>());
         for path in paths {
-            let in_place = normalise_in_place(path.clone(), Dotfiles::Served).map(|joined| {
+            let folder = path.ends_with(b"/") || path.ends_with(b"/.") || path.ends_with(b"/..");
+            if let (Ok((_, named_folder)), Some(b'/')) = (
+                normalise_in_place(path.clone(), Dotfiles::Served),
+                path.first(),
+            ) {
+                assert_eq!(named_folder, folder, "{:?}", String::from_utf8_lossy(&path));
+            }
+            let in_place = normalise_in_place(path.clone(), Dotfiles::Served).map(|(joined, _)| {
                 RequestPath {
                     joined,
                     ..RequestPath::default()
