@@ -17,12 +17,12 @@
 //! | `404.html` | show a guarded page to a request without the credentials |
 //! | `--cors` grant | reflect an origin that was not allowed |
 //!
-//! Each layer's test stands in [`serve`] and [`serve_route`] themselves, so
-//! a request a layer does not apply to never enters it: a learner follows
-//! a plain `GET` through two short functions into the core. The layers are
-//! never inlined there: their locals would widen those frames, and every
-//! request's calls would run deeper on each connection's stack, whose
-//! touched pages are what an idle connection costs.
+//! [`serve`] and [`serve_route`] read as that list: a plain `GET` passes
+//! the credentials' and the archive's short tests and enters no other
+//! feature on its way to the core. The layers are never inlined there:
+//! their locals would widen those frames, and every request's calls would
+//! run deeper on each connection's stack, whose touched pages are what an
+//! idle connection costs.
 
 use std::path::Path;
 
@@ -115,9 +115,8 @@ impl Site {
 }
 
 /// Answers `request` from the `site`, and says why: each layer in the
-/// order a request meets it, the core in the middle. Each layer's test
-/// stands here, so a plain request reads this list and the route, and
-/// enters no feature at all.
+/// order a request meets it, the core in the middle. A layer whose test
+/// fits on its line is tested here, so a plain request never enters it.
 pub fn serve(request: &Request, site: &Site, cache: &FileCache) -> (Response, Decision) {
     if let Some(preflight) = site.cors.as_ref().and_then(|cors| cors.preflight(request)) {
         return answer_preflight(preflight);
@@ -146,18 +145,13 @@ fn serve_route(request: &Request, site: &Site, cache: &FileCache) -> (Response, 
         Ok(path) => path,
         Err(answered) => return refuse_route(request, site, *answered),
     };
-    let verdict = match site.guard.is_some() {
-        true => match check_credentials(request, site, &path) {
-            Ok(verdict) => verdict,
-            Err(refused) => return *refused,
-        },
-        false => None,
+    let verdict = match check_credentials(request, site, &path) {
+        Ok(verdict) => verdict,
+        Err(refused) => return *refused,
     };
     let answered = match &site.sink {
         Some(sink) if sink.is_at(&path) => (upload::form_page(sink), Decision::UploadForm),
-        _ if path.query.is_some() && asks_for_archive(request, &path) => {
-            serve_archive(request, &path, site)
-        }
+        _ if asks_for_archive(request, &path) => serve_archive(request, &path, site),
         _ => match serve_core(request, &path, site, cache) {
             missing @ (_, Decision::NotOpened(OpenFailure::NotFound)) => {
                 serve_missing(request, &path, site, cache, verdict.is_some(), missing)
@@ -165,10 +159,7 @@ fn serve_route(request: &Request, site: &Site, cache: &FileCache) -> (Response, 
             answered => answered,
         },
     };
-    match verdict {
-        Some(verdict) => with_verdict(answered, Some(verdict)),
-        None => answered,
-    }
+    with_verdict(answered, verdict)
 }
 
 /// What the core found nothing for: the clean URL's page (`/about` →
@@ -299,9 +290,10 @@ fn may_see_not_found_page(request: &Request, site: &Site) -> bool {
 /// Whether `request` asks for a folder as one `.zip`: a GET or HEAD of a
 /// folder's URL with the query `zip`.
 fn asks_for_archive(request: &Request, path: &RequestPath) -> bool {
-    matches!(request.method, Method::Get | Method::Head)
+    // The query first: almost no request has one.
+    path.query.as_deref() == Some(archive::QUERY)
         && path.trailing_slash
-        && path.query.as_deref() == Some(archive::QUERY)
+        && matches!(request.method, Method::Get | Method::Head)
 }
 
 /// The folder `path` names as one `.zip`, streamed: what its listing would
@@ -368,10 +360,9 @@ fn with_clean_url(
     granted: bool,
     answered: (Response, Decision),
 ) -> (Response, Decision) {
-    let not_found = matches!(answered.1, Decision::NotOpened(OpenFailure::NotFound));
-    let Some(page) = clean_url_page(path).filter(|_| {
-        not_found && site.clean_urls && matches!(request.method, Method::Get | Method::Head)
-    }) else {
+    // `answered` is the core's 404 (see `serve_missing`).
+    let applies = site.clean_urls && matches!(request.method, Method::Get | Method::Head);
+    let Some(page) = applies.then(|| clean_url_page(path)).flatten() else {
         return answered;
     };
     let checked = match granted {
@@ -593,13 +584,11 @@ fn with_verdict(
     (response, decision): (Response, Decision),
     verdict: Option<Verdict>,
 ) -> (Response, Decision) {
-    match verdict {
-        Some(verdict) => {
-            let then = Box::new(decision);
-            (response, Decision::Authorized { verdict, then })
-        }
-        None => (response, decision),
-    }
+    let Some(verdict) = verdict else {
+        return (response, decision);
+    };
+    let then = Box::new(decision);
+    (response, Decision::Authorized { verdict, then })
 }
 
 /// Whether a `POST` may be read as an upload (see [`admit_upload`]).
