@@ -98,35 +98,6 @@ pub struct Hit {
     pub varies: bool,
 }
 
-/// What is known of a file when it is read, kept with its bytes so that a
-/// hit needs none of it found again.
-#[derive(Clone, Copy)]
-pub struct Known<'a> {
-    pub validators: &'a Validators,
-    /// Its media type.
-    pub content_type: &'a Cow<'static, str>,
-    /// Whether it has coded variants (see the module doc).
-    pub varies: bool,
-}
-
-impl<'a> Known<'a> {
-    // The media type is taken as the `Cow` it is, not as a `&str`: kept
-    // with the entry, a static one stays a static one, found with no
-    // allocation on a hit.
-    #[allow(clippy::ptr_arg)]
-    pub fn new(
-        validators: &'a Validators,
-        content_type: &'a Cow<'static, str>,
-        varies: bool,
-    ) -> Known<'a> {
-        Known {
-            validators,
-            content_type,
-            varies,
-        }
-    }
-}
-
 /// Small files' bytes by their path beneath the root.
 #[derive(Debug)]
 pub struct FileCache {
@@ -222,21 +193,22 @@ impl FileCache {
     }
 
     /// The bytes of `file`, opened at `path` and whose version is `stamp`,
-    /// from memory when this version is cached, read and cached (with what
-    /// is `known` of it) when it is small and settled, or `None` (send it
-    /// from disk).
+    /// from memory when this version is cached, read and cached (with its
+    /// `validators`, its `content_type`, and whether it `varies`) when it
+    /// is small and settled, or `None` (send it from disk).
+    // The media type is taken as the `Cow` it is, not as a `&str`, and
+    // cloned only into a new entry: a static one stays static there, and a
+    // hit finds it with no allocation.
+    #[allow(clippy::ptr_arg)]
     pub fn bytes(
         &self,
         path: &Path,
         file: &File,
         stamp: &FileStamp,
-        known: Known<'_>,
+        validators: &Validators,
+        content_type: &Cow<'static, str>,
+        varies: bool,
     ) -> Option<Arc<[u8]>> {
-        let Known {
-            validators,
-            content_type,
-            varies,
-        } = known;
         if stamp.size > MAX_CACHED_FILE_BYTES {
             return None;
         }
@@ -360,8 +332,14 @@ mod tests {
         let metadata = file.metadata().unwrap();
         let stamp = FileStamp::of(&file, &metadata);
         let validators = Validators::of(&stamp);
-        let known = Known::new(&validators, &Cow::Borrowed("text/plain"), false);
-        cache.bytes(path, &file, &stamp, known)
+        cache.bytes(
+            path,
+            &file,
+            &stamp,
+            &validators,
+            &"text/plain".into(),
+            false,
+        )
     }
 
     #[test]

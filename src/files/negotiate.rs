@@ -109,10 +109,9 @@ pub fn choose_coding(
     let varies = in_memory || !siblings.is_empty();
     // A small file is sent from memory with its head in one write; HEAD
     // needs no bytes, unless compressed ones are to be measured.
-    let known = cache::Known::new(&validators, &content_type, varies);
     let cached = match request.method {
         Method::Head if !in_memory => None,
-        _ => cache.bytes(path, &file, &stamp, known),
+        _ => cache.bytes(path, &file, &stamp, &validators, &content_type, varies),
     };
     let mut available: Vec<Coding> = siblings.iter().map(|sibling| sibling.coding).collect();
     if in_memory && cached.is_some() {
