@@ -834,9 +834,10 @@ impl Connection<'_> {
         (self.start, self.end) = (0, 0);
         self.scratch = Vec::new();
         self.spare_request = None;
+        let stack = sys::release_below_here();
         log::debug!(
-            "{}: idle past the grace: gave back {held} bytes of buffers, {} still held; \
-             waiting on a one-byte peek",
+            "{}: idle past the grace: gave back {held} bytes of buffers and {stack} of stack, \
+             {} still held; waiting on a one-byte peek",
             self.peer(),
             self.buffer.capacity() + self.scratch.capacity()
         );

@@ -13,7 +13,7 @@ use std::io::{self, Read};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -44,17 +44,24 @@ pub(super) fn spawn_worker(shared: &Arc<Shared>, door: usize) -> io::Result<()> 
     thread::Builder::new()
         .name("conn".into())
         .stack_size(CONNECTION_STACK_BYTES)
-        .spawn(move || work(&for_thread, door))
+        .spawn(move || {
+            sys::mark_thread_top(CONNECTION_STACK_BYTES);
+            work(&for_thread, door);
+        })
         .map(drop)
 }
 
 /// Threads waiting in accept() at one door, at most: a few per core. Each
 /// is a connection served without a wake-up; Linux reserves a descriptor
 /// for every blocked accept(), so a crowd of them would hold descriptors
-/// that opening files needs.
+/// that opening files needs. Counted once: std counts the cores anew on
+/// each call (on Linux, reading the cgroup's files), and every thread asks.
 pub fn max_acceptors() -> usize {
-    let cores = thread::available_parallelism().map_or(2, |n| n.get());
-    (cores * 2).clamp(2, 8)
+    static MOST: OnceLock<usize> = OnceLock::new();
+    *MOST.get_or_init(|| {
+        let cores = thread::available_parallelism().map_or(2, |n| n.get());
+        (cores * 2).clamp(2, 8)
+    })
 }
 
 /// A connection thread: it waits in accept() with the other acceptors;

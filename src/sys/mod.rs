@@ -28,6 +28,7 @@
 //! | `unix` | the Unix family: the walk beneath the root, file identity, names as bytes, limits |
 //! | `windows` | the Windows family: lookup by canonical name, identity, names as Unicode |
 //! | `listen` | listening sockets, every option set before they listen |
+//! | `stack` | an idle connection's stack: the pages below its wait given back |
 //! | `tcp` | the kernel's TCP facts of a connection (`TCP_INFO`, the saved SYN) |
 //! | `progress` | the write timeout as a deadline on progress; timeouts told apart, reads retried |
 //! | `copy` | part of a file sent through memory (the portable path, and observers) |
@@ -62,6 +63,7 @@ mod listen;
 mod lock;
 mod private;
 mod progress;
+mod stack;
 mod stamp;
 mod tcp;
 #[cfg(unix)]
@@ -99,6 +101,7 @@ pub enum Peeked {
 pub use lock::ignoring_poison;
 pub use path::{peek, prepare_accepted, prepare_listener, send_file, wake_acceptor, wake_reader};
 pub use progress::{is_timeout, read_retrying, send_wait, WriteProgress};
+pub use stack::{mark_thread_top, release_below_here};
 pub use stamp::FileStamp;
 /// The user's language as the system names it (`zh_CN.UTF-8`, `zh-CN`,
 /// `en-US`): the environment on Linux and the BSDs, the user's settings on
