@@ -19,10 +19,6 @@ use std::cell::Cell;
 /// end: room for the rest of its own frame, the red zone below it (128
 /// bytes on x86-64) and the system call's, with a wide margin.
 const MARGIN_BYTES: usize = 512;
-/// How much is given back at most: deeper than any serving path reaches
-/// below an idle wait (under 8 KiB, measured), and far less than a
-/// connection thread's stack.
-const RELEASED_BYTES: usize = 64 * 1024;
 
 thread_local! {
     /// The lowest address this thread may give back: zero until the
@@ -42,7 +38,7 @@ pub fn mark_thread_top(stack_bytes: usize) {
 }
 
 /// Gives the kernel back the pages of this thread's stack below the
-/// caller's frame (at most [`RELEASED_BYTES`], never below the floor that
+/// caller's frame (at most 64 KiB, never below the floor that
 /// [`mark_thread_top`] set); how many bytes. Nothing on a thread that did
 /// not mark its top, or on a system other than Linux.
 #[inline(never)]
@@ -58,8 +54,12 @@ pub fn release_below_here() -> usize {
 
 #[cfg(target_os = "linux")]
 mod imp {
-    use super::RELEASED_BYTES;
     use rustix::mm::{madvise, Advice};
+
+    /// How much is given back at most: deeper than any serving path
+    /// reaches below an idle wait (under 8 KiB, measured), and far less
+    /// than a connection thread's stack.
+    const RELEASED_BYTES: usize = 64 * 1024;
 
     /// Gives back the whole pages between `floor` and `below`, at most
     /// [`RELEASED_BYTES`] of them.
