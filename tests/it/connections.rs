@@ -206,7 +206,7 @@ fn connection_idle_past_the_grace_gives_back_its_buffers_and_still_serves() {
         .collect();
     assert!(
         matches!(numbers[..], [given, stack, 0]
-            if given > 0 && (stack > 0) == cfg!(target_os = "linux")),
+            if given > 0 && (stack > 0) == crate::common::is_linux_build()),
         "buffers or stack kept while idle: {released}"
     );
     let cookie = "c".repeat(6000);

@@ -35,6 +35,12 @@ pub fn binary_command() -> Command {
 /// Whether the binary under test reads TCP_INFO and keeps SYNs: a Linux
 /// build (the Windows build under Wine reads nothing, and says so).
 pub fn kernel_tells_tcp() -> bool {
+    is_linux_build()
+}
+
+/// Whether the binary under test is a Linux build (not the Windows one
+/// under Wine).
+pub fn is_linux_build() -> bool {
     cfg!(target_os = "linux") && !is_windows_build()
 }
 
