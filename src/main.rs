@@ -156,6 +156,13 @@ struct Cli {
     /// keep-alive in the trace and the capture).
     #[arg(long)]
     no_keepalive: bool,
+    /// Linux: accept a connection only once its first bytes arrive
+    /// (TCP_DEFER_ACCEPT, nginx's `deferred`): one wake-up less for each new
+    /// connection. A connection that sends nothing stays out of the trace,
+    /// the inspector and the capture until it does, and its SYN-ACK may be
+    /// sent again.
+    #[arg(long)]
+    defer_accept: bool,
     /// Record the server's own conversations in a pcapng file for Wireshark
     /// or tshark (TCP/IP headers reconstructed from socket events).
     #[arg(long, value_name = "FILE")]
@@ -422,8 +429,7 @@ impl Cli {
         let uploads = (self.upload).map(|prefixes| Uploads::new(prefixes, self.upload_limit));
         let config = Config {
             root,
-            // No --bind: both loopback families, so that `localhost` answers
-            // on whichever a browser tries first. One address is one family.
+            // No --bind: both loopbacks, for whichever `localhost` a browser tries.
             addr: SocketAddr::new(
                 bind.unwrap_or(defaults.addr.ip()),
                 self.port.unwrap_or(server::DEFAULT_PORT),
@@ -440,6 +446,7 @@ impl Cli {
                 .map_or_else(default_max_connections, |n| n as usize),
             shutdown_timeout: secs(self.shutdown_timeout),
             keep_alive: !self.no_keepalive,
+            defer_accept: self.defer_accept,
             trace: self.trace,
             lang: self.lang.unwrap_or_else(system_lang),
             capture: self.capture,

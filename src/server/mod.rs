@@ -142,6 +142,9 @@ pub struct Config {
     pub shutdown_timeout: Duration,
     /// Whether a connection may carry more than one request.
     pub keep_alive: bool,
+    /// `--defer-accept` (Linux): a connection is accepted once its first
+    /// bytes arrive, not at the end of its handshake.
+    pub defer_accept: bool,
     /// Explain every connection and exchange on stderr.
     pub trace: bool,
     /// The language `--trace` explains in (`--lang`).
@@ -237,6 +240,7 @@ impl Default for Config {
             max_connections: 1024,
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
             keep_alive: true,
+            defer_accept: false,
             trace: false,
             lang: Lang::En,
             capture: None,
@@ -529,6 +533,9 @@ fn listen_all(config: &Config) -> Result<Vec<TcpListener>, StartError> {
         read: config.idle_timeout,
         write: config.write_timeout,
         keep_syns: config.reads_handshakes(),
+        // A connection that sends nothing waits in the kernel no longer
+        // than it would wait here for its first request.
+        defer_accept: config.defer_accept.then_some(config.idle_timeout),
     };
     let mut attempt = 0;
     'pick: loop {

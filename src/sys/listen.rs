@@ -21,6 +21,9 @@ pub struct ListenOptions {
     /// Whether the kernel keeps each connection's SYN for the observers
     /// ([`super::keep_syns`]).
     pub keep_syns: bool,
+    /// Linux: hand over a connection only once its first bytes arrive, or
+    /// after this long ([`super::defer_accept`]).
+    pub defer_accept: Option<Duration>,
 }
 
 /// Connections waiting to be accepted, at most; the kernel may cap it
@@ -45,6 +48,9 @@ pub fn listen(addr: SocketAddr, options: &ListenOptions) -> io::Result<TcpListen
     super::prepare_listener(&listener, options.read, options.write)?;
     if options.keep_syns {
         super::keep_syns(&listener);
+    }
+    if let Some(wait) = options.defer_accept {
+        super::defer_accept(&listener, wait)?;
     }
     SockRef::from(&listener).listen(BACKLOG)?;
     Ok(listener)

@@ -110,7 +110,7 @@ pub fn user_language() -> Option<String> {
     sys_locale::get_locale()
 }
 
-pub use tcp::{facts as tcp_facts, keep_syns, TcpFacts, WindowScale};
+pub use tcp::{defer_accept, facts as tcp_facts, keep_syns, TcpFacts, WindowScale};
 
 /// Which implementation of the file-and-socket half this build uses, for
 /// the banner's debug line and the benchmarks.

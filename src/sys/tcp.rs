@@ -12,6 +12,10 @@
 //!
 //! Elsewhere [`facts`] returns `None`, and the capture leaves the options out
 //! and says so in its comment.
+//!
+//! One option is set here rather than read: `--defer-accept` asks Linux to
+//! hand a connection over only once its first bytes arrive
+//! (`TCP_DEFER_ACCEPT`, [`defer_accept`]); no other system has it.
 
 use std::net::{TcpListener, TcpStream};
 use std::time::Duration;
@@ -47,7 +51,7 @@ pub struct WindowScale {
     pub server: u8,
 }
 
-pub use imp::{facts, keep_syns};
+pub use imp::{defer_accept, facts, keep_syns};
 
 #[cfg(target_os = "linux")]
 mod imp {
@@ -129,10 +133,24 @@ mod imp {
         (len > 0).then_some(syn)
     }
 
+    /// Makes `listener` hand a connection over only once its first bytes
+    /// arrive, or once `wait` has passed (rounded up to whole seconds):
+    /// the thread waiting in accept() is woken once, with the request
+    /// there to read, not twice.
+    pub fn defer_accept(listener: &TcpListener, wait: Duration) -> std::io::Result<()> {
+        let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        let seconds = libc::c_int::try_from(seconds.max(1)).unwrap_or(libc::c_int::MAX);
+        set_option(listener.as_raw_fd(), libc::TCP_DEFER_ACCEPT, &seconds)
+    }
+
     /// `getsockopt(IPPROTO_TCP, name)` into `buffer`; how many bytes the
     /// kernel wrote.
     #[allow(unsafe_code)]
-    fn get_option(fd: RawFd, name: libc::c_int, buffer: &mut [u8]) -> std::io::Result<usize> {
+    pub(super) fn get_option(
+        fd: RawFd,
+        name: libc::c_int,
+        buffer: &mut [u8],
+    ) -> std::io::Result<usize> {
         let mut len = libc::socklen_t::try_from(buffer.len()).unwrap_or(libc::socklen_t::MAX);
         // SAFETY: neither std, rustix nor socket2 reads TCP_INFO or
         // TCP_SAVED_SYN. The kernel writes at most `len` bytes at the
@@ -158,7 +176,8 @@ mod imp {
     /// `setsockopt(IPPROTO_TCP, name)` to an int.
     #[allow(unsafe_code)]
     fn set_option(fd: RawFd, name: libc::c_int, value: &libc::c_int) -> std::io::Result<()> {
-        // SAFETY: no safe wrapper sets TCP_SAVE_SYN. The kernel reads
+        // SAFETY: no safe wrapper sets TCP_SAVE_SYN or TCP_DEFER_ACCEPT.
+        // The kernel reads
         // `size_of::<c_int>()` bytes from a pointer to a live `c_int` and
         // keeps no pointer to it.
         let result = unsafe {
@@ -183,6 +202,14 @@ mod imp {
 
     /// Nothing to ask: this system keeps no SYN.
     pub fn keep_syns(_listener: &TcpListener) {}
+
+    /// No system but Linux defers an accept until data arrives.
+    pub fn defer_accept(_listener: &TcpListener, _wait: Duration) -> std::io::Result<()> {
+        Err(std::io::Error::new(
+            std::io::ErrorKind::Unsupported,
+            "--defer-accept is Linux's TCP_DEFER_ACCEPT, which this system lacks",
+        ))
+    }
 
     /// This build reads no TCP facts on this system (see the table above).
     pub fn facts(_stream: &TcpStream) -> Option<TcpFacts> {
@@ -219,5 +246,30 @@ mod tests {
         assert_eq!(tcp[13] & 0x02, 0x02, "SYN flag");
         // Handed over once.
         assert_eq!(super::imp::facts(&server).unwrap().syn, None);
+    }
+
+    #[test]
+    fn a_deferring_listener_keeps_its_wait_in_whole_seconds() {
+        use std::os::fd::AsRawFd;
+        // (asked, what the kernel reports back: whole seconds, at least 1;
+        // it rounds up to its SYN-ACK retransmission schedule)
+        for (asked, at_least) in [
+            (Duration::from_millis(1), 1),
+            (Duration::from_secs(5), 5),
+            (Duration::from_millis(5_500), 6),
+        ] {
+            let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+            let mut value = [0u8; 4];
+            super::imp::get_option(listener.as_raw_fd(), libc::TCP_DEFER_ACCEPT, &mut value)
+                .unwrap();
+            assert_eq!(i32::from_ne_bytes(value), 0, "off by default");
+            defer_accept(&listener, asked).unwrap();
+            super::imp::get_option(listener.as_raw_fd(), libc::TCP_DEFER_ACCEPT, &mut value)
+                .unwrap();
+            assert!(
+                i32::from_ne_bytes(value) >= at_least,
+                "{asked:?}: {value:?}"
+            );
+        }
     }
 }

@@ -280,3 +280,34 @@ fn expect_100_continue_gets_an_interim_response_before_the_body() {
     assert_eq!(reply.status, 200);
     assert_eq!(reply.body, b"hello, world\n");
 }
+
+#[test]
+fn with_defer_accept_a_silent_connection_is_taken_only_once_it_speaks() {
+    let site = Site::new();
+    if !crate::common::is_linux_build() {
+        // Only Linux has the option: elsewhere, a start-up error that says so.
+        let root = site.root.to_string_lossy().into_owned();
+        let output = crate::common::run_binary(&[root.as_str(), "--port", "0", "--defer-accept"]);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{stderr}");
+        assert!(stderr.contains("--defer-accept is Linux's"), "{stderr}");
+        return;
+    }
+    let server = crate::common::Binary::serving_under(
+        crate::common::binary_command(),
+        &site.root,
+        &["--quiet", "--trace", "--defer-accept"],
+        &[],
+    );
+    // Connected first, silent: the kernel keeps it from the server.
+    let mut silent = Client::connect(server.addr);
+    let mut speaking = Client::connect(server.addr);
+    speaking.send(b"GET /hello.txt?second HTTP/1.1\r\nHost: t\r\n\r\n");
+    assert_eq!(speaking.read_reply(false).status, 200);
+    let line = server.wait_for_stderr("> GET /hello.txt?second ");
+    assert!(line.starts_with("[conn 1 "), "{line}");
+    silent.send(b"GET /hello.txt?first HTTP/1.1\r\nHost: t\r\n\r\n");
+    assert_eq!(silent.read_reply(false).status, 200);
+    let line = server.wait_for_stderr("> GET /hello.txt?first ");
+    assert!(line.starts_with("[conn 2 "), "{line}");
+}
