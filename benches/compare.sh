@@ -10,7 +10,8 @@
 # Environment: ROUNDS (3), SECONDS_PER_RUN (5), IDLE_CONNECTIONS (10000),
 #              PORTABLE (1; 0 leaves the portable path out), PROBE (1; 0 leaves
 #              the probe out), HTTPS (1; 0 leaves the HTTPS rows out),
-#              ONLY (https: the HTTPS rows alone)
+#              DEFERRED (1; 0 leaves out the row with both deferring accept),
+#              ONLY (https or deferred: those rows alone)
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 rounds="${ROUNDS:-3}"
@@ -19,6 +20,7 @@ idle_connections="${IDLE_CONNECTIONS:-10000}"
 with_portable="${PORTABLE:-1}"
 with_probe="${PROBE:-1}"
 with_https="${HTTPS:-1}"
+with_deferred="${DEFERRED:-1}"
 only="${ONLY:-}"
 command -v openssl >/dev/null || with_https=0
 for tool in wrk curl python3; do
@@ -52,6 +54,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 start_nginx() {
   NGINX_PORT=$(free_port)
   NGINX_TLS_PORT=$(free_port)
+  NGINX_DEFERRED_PORT=$(free_port)
   local tls_server=""
   [ "$with_https" -eq 1 ] && tls_server="server { listen 127.0.0.1:$NGINX_TLS_PORT ssl; root $root;
     ssl_certificate $work/cert.pem; ssl_certificate_key $work/key.pem;
@@ -76,6 +79,7 @@ http {
   gzip_vary on;
   default_type application/octet-stream;
   server { listen 127.0.0.1:$NGINX_PORT; root $root; }
+  server { listen 127.0.0.1:$NGINX_DEFERRED_PORT deferred; root $root; }
   $tls_server
 }
 CONF
@@ -98,7 +102,7 @@ start_probe() {
 }
 
 cleanup() {
-  kill "${GLASS_PID:-}" "${GLASS_TLS_PID:-}" "${PORTABLE_PID:-}" "${PROBE_PID:-}" "${NGINX_PID:-}" 2>/dev/null || true
+  kill "${GLASS_PID:-}" "${GLASS_TLS_PID:-}" "${GLASS_DEFERRED_PID:-}" "${PORTABLE_PID:-}" "${PROBE_PID:-}" "${NGINX_PID:-}" 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -238,9 +242,30 @@ https_rows() {
   GLASS_PORT=$plain_port GLASS_PID=$plain_pid NGINX_PORT=$plain_nginx_port servers=("${plain_servers[@]}") scheme=http
 }
 
+# New connections with both servers deferring accept until the request
+# arrives (glasshttp --defer-accept, nginx's listen ... deferred), each on
+# its own port: the kernel wakes neither for a connection with nothing to
+# read yet. Both are off by default (see docs/FLAGS.md for why).
+deferred_rows() {
+  [ "$with_deferred" -eq 1 ] && [ "$have_nginx" -eq 1 ] || return 0
+  local plain_port=$GLASS_PORT plain_pid=$GLASS_PID plain_servers=("${servers[@]}")
+  start_glasshttp "$root" --defer-accept
+  GLASS_DEFERRED_PID=$GLASS_PID
+  local plain_nginx_port=$NGINX_PORT
+  NGINX_PORT=$NGINX_DEFERRED_PORT servers=(glass nginx)
+  echo "deferred rows: interleaved ${servers[*]}" >&2
+  measure "wrk index.html, Connection: close, 10 connections, both deferring accept" "req/s" wrk-rate /index.html 10 -H "Connection: close"
+  kill "$GLASS_DEFERRED_PID" 2>/dev/null || true
+  GLASS_PORT=$plain_port GLASS_PID=$plain_pid NGINX_PORT=$plain_nginx_port servers=("${plain_servers[@]}")
+}
+
 echo "running: $rounds rounds, ${per_run}s per wrk run, interleaved ${servers[*]}" >&2
-if [ "$only" = https ]; then
-  https_rows
+if [ -n "$only" ]; then
+  case "$only" in
+    https) https_rows ;;
+    deferred) deferred_rows ;;
+    *) echo "ONLY is https or deferred" >&2; exit 2 ;;
+  esac
   echo
   echo "| test | glasshttp | p99 | CPU/req | portable | p99 | CPU/req | probe | CPU/req | nginx | p99 | CPU/req | glasshttp / nginx | portable / nginx | glasshttp / probe |"
   echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
@@ -253,6 +278,7 @@ for c in 1 10 100 1000; do
   measure "wrk index.html, keep-alive, $c connections" "req/s" wrk-rate /index.html "$c"
 done
 measure "wrk index.html, Connection: close, 10 connections" "req/s" wrk-rate /index.html 10 -H "Connection: close"
+deferred_rows
 # The same page compressed: glasshttp sends gzip made once per file version;
 # nginx (gzip on, level 6) compresses each response.
 measure "wrk index.html, keep-alive, 10 connections, Accept-Encoding: gzip" "req/s" wrk-rate /index.html 10 -H "Accept-Encoding: gzip"
