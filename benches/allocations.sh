@@ -6,7 +6,8 @@
 # allocate.
 #
 # Usage: benches/allocations.sh [PATH]    needs: apt-get install valgrind curl
-# Environment: N (1000), GLASSHTTP_BIN (another build, say a baseline)
+# Environment: N (1000), GLASSHTTP_BIN (another build, say a baseline),
+#              QUIET (--quiet; set it empty to count the access log too)
 # PATH defaults to /index.html, a small page served from the cache.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
@@ -26,7 +27,7 @@ cp -r "$repo"/www/. "$work/root/"
 blocks() {
   local count="$1" banner="$work/banner" log="$work/dhat.log"
   valgrind --tool=dhat --dhat-out-file=/dev/null --log-file="$log" \
-    "$binary" --root "$work/root" --port 0 --quiet --cache-settle-ms 0 >"$banner" 2>&1 &
+    "$binary" --root "$work/root" --port 0 ${QUIET---quiet} --cache-settle-ms 0 >"$banner" 2>&1 &
   GLASS_PID=$!
   local port=""
   for _ in $(seq 600); do

@@ -9,7 +9,7 @@
 //! LF, quotes or terminal escapes. Lines go to the `log` target
 //! [`TARGET`] at info level, so `RUST_LOG` and `--quiet` control them.
 
-use std::fmt::Write;
+use std::fmt::{self, Write};
 use std::net::IpAddr;
 use std::time::SystemTime;
 
@@ -78,78 +78,79 @@ pub fn record(
     if !log::log_enabled!(target: TARGET, log::Level::Info) {
         return;
     }
-    log::info!(
-        target: TARGET,
-        "{}",
-        format_line(peer, user, request_line, status, body_bytes, SystemTime::now())
-    );
+    let line = AccessLine {
+        peer,
+        user,
+        request_line,
+        status,
+        body_bytes,
+        at: SystemTime::now(),
+    };
+    log::info!(target: TARGET, "{line}");
 }
 
-/// The line [`record`] writes.
-pub fn format_line(
-    peer: IpAddr,
-    user: Option<&str>,
-    request_line: &[u8],
-    status: Status,
-    body_bytes: u64,
-    at: SystemTime,
-) -> String {
-    let mut line = String::with_capacity(96 + request_line.len());
-    let _ = write!(line, "{peer} - ");
-    match user {
-        Some(user) => escape_user(&mut line, user.as_bytes()),
-        None => line.push('-'),
-    }
-    let _ = write!(line, " [{}] \"", clf_time(at));
-    escape_into(&mut line, request_line);
-    let _ = write!(line, "\" {} ", status.code());
-    if body_bytes == 0 {
-        line.push('-');
-    } else {
-        let _ = write!(line, "{body_bytes}");
-    }
-    line
+/// The line [`record`] writes, written straight into the logger's buffer:
+/// no string of its own is made for each request.
+pub struct AccessLine<'a> {
+    pub peer: IpAddr,
+    pub user: Option<&'a str>,
+    pub request_line: &'a [u8],
+    pub status: Status,
+    pub body_bytes: u64,
+    pub at: SystemTime,
 }
 
-/// Printable ASCII stays; `"` and `\` and every other byte become `\xHH`.
-fn escape_into(out: &mut String, bytes: &[u8]) {
-    let cut = bytes.len() > MAX_LOGGED_LINE_BYTES;
-    for &byte in &bytes[..bytes.len().min(MAX_LOGGED_LINE_BYTES)] {
-        if (0x20..0x7f).contains(&byte) && byte != b'"' && byte != b'\\' {
-            out.push(byte as char);
-        } else {
-            let _ = write!(out, "\\x{byte:02x}");
+impl fmt::Display for AccessLine<'_> {
+    fn fmt(&self, out: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(out, "{} - ", self.peer)?;
+        match self.user {
+            // A user name is one field: the space is escaped too.
+            Some(user) => escape_into(out, user.as_bytes(), |byte| byte != b' ')?,
+            None => out.write_char('-')?,
         }
-    }
-    if cut {
-        out.push_str("...");
-    }
-}
-
-/// A user name as one CLF field: printable ASCII but the space (which would
-/// split the field), `"` and `\\`; every other byte as `\\xHH`.
-fn escape_user(out: &mut String, bytes: &[u8]) {
-    for &byte in bytes {
-        if byte.is_ascii_graphic() && byte != b'"' && byte != b'\\' {
-            out.push(byte as char);
-        } else {
-            let _ = write!(out, "\\x{byte:02x}");
+        let t = UtcTime::of(self.at);
+        write!(
+            out,
+            " [{:02}/{}/{:04}:{:02}:{:02}:{:02} +0000] \"",
+            t.day,
+            t.month_name(),
+            t.year,
+            t.hour,
+            t.minute,
+            t.second
+        )?;
+        let shown = &self.request_line[..self.request_line.len().min(MAX_LOGGED_LINE_BYTES)];
+        escape_into(out, shown, |_| true)?;
+        if shown.len() < self.request_line.len() {
+            out.write_str("...")?;
+        }
+        write!(out, "\" {} ", self.status.code())?;
+        match self.body_bytes {
+            0 => out.write_char('-'),
+            bytes => write!(out, "{bytes}"),
         }
     }
 }
 
-/// `24/Oct/2024:00:13:10 +0000`: the CLF timestamp, always in UTC.
-fn clf_time(at: SystemTime) -> String {
-    let t = UtcTime::of(at);
-    format!(
-        "{:02}/{}/{:04}:{:02}:{:02}:{:02} +0000",
-        t.day,
-        t.month_name(),
-        t.year,
-        t.hour,
-        t.minute,
-        t.second
-    )
+/// Printable ASCII that `keeps` stays, in runs; `"` and `\` and every other
+/// byte become `\xHH`.
+fn escape_into(out: &mut impl fmt::Write, bytes: &[u8], keeps: impl Fn(u8) -> bool) -> fmt::Result {
+    let plain =
+        |byte: u8| (0x20..0x7f).contains(&byte) && byte != b'"' && byte != b'\\' && keeps(byte);
+    let mut rest = bytes;
+    while !rest.is_empty() {
+        let run = rest
+            .iter()
+            .position(|&byte| !plain(byte))
+            .unwrap_or(rest.len());
+        // Printable ASCII is UTF-8 as it is.
+        out.write_str(std::str::from_utf8(&rest[..run]).map_err(|_| fmt::Error)?)?;
+        if let Some(&byte) = rest.get(run) {
+            write!(out, "\\x{byte:02x}")?;
+        }
+        rest = &rest[(run + 1).min(rest.len())..];
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -227,14 +228,15 @@ mod tests {
             },
         ];
         for case in cases {
-            let line = format_line(
-                case.peer.parse().unwrap(),
-                case.user,
-                case.request_line,
-                case.status,
-                case.body_bytes,
-                at(case.unix_secs),
-            );
+            let line = AccessLine {
+                peer: case.peer.parse().unwrap(),
+                user: case.user,
+                request_line: case.request_line,
+                status: case.status,
+                body_bytes: case.body_bytes,
+                at: at(case.unix_secs),
+            }
+            .to_string();
             assert_eq!(line, case.expected, "{}", case.name);
         }
     }
@@ -242,14 +244,15 @@ mod tests {
     #[test]
     fn long_request_lines_are_cut() {
         let request_line = vec![b'a'; MAX_LOGGED_LINE_BYTES + 10];
-        let line = format_line(
-            "127.0.0.1".parse().unwrap(),
-            None,
-            &request_line,
-            Status::UriTooLong,
-            0,
-            at(0),
-        );
+        let line = AccessLine {
+            peer: "127.0.0.1".parse().unwrap(),
+            user: None,
+            request_line: &request_line,
+            status: Status::UriTooLong,
+            body_bytes: 0,
+            at: at(0),
+        }
+        .to_string();
         assert!(line.contains(&format!(
             "\"{}...\" 414 -",
             "a".repeat(MAX_LOGGED_LINE_BYTES)
