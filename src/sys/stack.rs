@@ -15,11 +15,6 @@
 
 use std::cell::Cell;
 
-/// How far below a local of [`release_below_here`] the given-back pages
-/// end: room for the rest of its own frame, the red zone below it (128
-/// bytes on x86-64) and the system call's, with a wide margin.
-const MARGIN_BYTES: usize = 512;
-
 thread_local! {
     /// The lowest address this thread may give back: zero until the
     /// thread marks its top ([`mark_thread_top`]).
@@ -41,32 +36,37 @@ pub fn mark_thread_top(stack_bytes: usize) {
 /// caller's frame (at most 64 KiB, never below the floor that
 /// [`mark_thread_top`] set); how many bytes. Nothing on a thread that did
 /// not mark its top, or on a system other than Linux.
-#[inline(never)]
 pub fn release_below_here() -> usize {
-    let floor = FLOOR.with(Cell::get);
-    if floor == 0 {
-        return 0;
+    match FLOOR.with(Cell::get) {
+        0 => 0,
+        floor => imp::release(floor),
     }
-    let local = 0u8;
-    let here = std::hint::black_box(&local) as *const u8 as usize;
-    imp::release(floor, here.saturating_sub(MARGIN_BYTES))
 }
 
 #[cfg(target_os = "linux")]
 mod imp {
-    use rustix::mm::{madvise, Advice};
-
+    /// How far below a local of [`release`] the given-back pages end: room
+    /// for the rest of its frame (a few hundred bytes at most, unoptimised)
+    /// and the call into libc's `madvise`, which pushes its return address
+    /// and has no frame of its own. Small, because a larger margin would
+    /// keep the page below the idle wait that this is for.
+    const MARGIN_BYTES: usize = 512;
     /// How much is given back at most: deeper than any serving path
     /// reaches below an idle wait (under 8 KiB, measured), and far less
     /// than a connection thread's stack.
     const RELEASED_BYTES: usize = 64 * 1024;
 
-    /// Gives back the whole pages between `floor` and `below`, at most
-    /// [`RELEASED_BYTES`] of them.
+    /// Gives back the whole pages below this frame, down to `floor` and
+    /// at most [`RELEASED_BYTES`] of them. The system call is made here,
+    /// through libc's stub, so that nothing runs below this frame while the
+    /// pages go.
+    #[inline(never)]
     #[allow(unsafe_code)]
-    pub fn release(floor: usize, below: usize) -> usize {
+    pub fn release(floor: usize) -> usize {
+        let local = 0u8;
+        let here = std::hint::black_box(&local) as *const u8 as usize;
         let page = rustix::param::page_size();
-        let end = below & !(page - 1);
+        let end = here.saturating_sub(MARGIN_BYTES) & !(page - 1);
         let start = end
             .saturating_sub(RELEASED_BYTES)
             .max(floor.next_multiple_of(page));
@@ -81,33 +81,32 @@ mod imp {
         //   put only the thread descriptor and TLS above it, a few KiB).
         //   The guard page and other mappings lie further below.
         // - Nothing in it is live: `end` is at least MARGIN_BYTES below a
-        //   local of the calling frame, so the range is below the stack
-        //   pointer of this call and of the system call (the margin covers
-        //   the rest of the frame, the red zone and rustix's inlined
-        //   syscall). Every live frame of this thread lies above it; no
-        //   reference, of this thread or another, points into a frame that
-        //   has returned.
+        //   local of this frame. Below that local there is only the rest
+        //   of this frame and, during the call, the return address that
+        //   the call pushes: libc's `madvise` is a system call stub with no
+        //   frame. The margin covers both. Every live frame of this thread
+        //   lies above; no reference, of this thread or another, points
+        //   into a frame that has returned.
         // - MADV_DONTNEED on private anonymous memory only makes the pages
         //   read as zeros when next touched, and stack memory below the
         //   stack pointer is uninitialised to the program, which writes a
         //   frame before it reads it. A signal handler run meanwhile builds
         //   its frame the same way.
         // An error (none is expected) leaves the pages where they are.
-        let released = unsafe {
-            madvise(
-                start as *mut std::ffi::c_void,
-                end - start,
-                Advice::LinuxDontNeed,
-            )
-        };
-        released.map_or(0, |()| end - start)
+        let result =
+            unsafe { libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_DONTNEED) };
+        if result == 0 {
+            end - start
+        } else {
+            0
+        }
     }
 }
 
 #[cfg(not(target_os = "linux"))]
 mod imp {
     /// This build gives nothing back on this system (see the table above).
-    pub fn release(_floor: usize, _below: usize) -> usize {
+    pub fn release(_floor: usize) -> usize {
         0
     }
 }
