@@ -48,7 +48,7 @@ mod imp {
     /// How far below a local of [`release`] the given-back pages end: room
     /// for the rest of its frame (a few hundred bytes at most, unoptimised)
     /// and the call into libc's `madvise`, which pushes its return address
-    /// and has no frame of its own. Small, because a larger margin would
+    /// and has no frame of its own (glibc) or a few bytes of one (musl). Small, because a larger margin would
     /// keep the page below the idle wait that this is for.
     const MARGIN_BYTES: usize = 512;
     /// How much is given back at most: deeper than any serving path
@@ -84,7 +84,8 @@ mod imp {
         //   local of this frame. Below that local there is only the rest
         //   of this frame and, during the call, the return address that
         //   the call pushes: libc's `madvise` is a system call stub with no
-        //   frame. The margin covers both. Every live frame of this thread
+        //   frame (glibc) or a few bytes of one (musl). The margin covers
+        //   them. Every live frame of this thread
         //   lies above; no reference, of this thread or another, points
         //   into a frame that has returned.
         // - MADV_DONTNEED on private anonymous memory only makes the pages
