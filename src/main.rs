@@ -808,6 +808,13 @@ fn print_tls(out: &mut impl Write, server: &Server) {
 /// The banner's features that change what a client gets: `--watch`,
 /// `--cors`, `--auth`, with a warning where credentials cross a network.
 fn print_features(out: &mut impl Write, server: &Server) {
+    if server.defers_accept() {
+        let _ = writeln!(
+            out,
+            " * A connection is taken once its first bytes arrive (--defer-accept): \
+             one that sends nothing is not traced, inspected or captured until it does"
+        );
+    }
     if server.watches() {
         let _ = writeln!(
             out,

@@ -440,6 +440,8 @@ pub struct Server {
     phone_url: Option<String>,
     /// The port asked for, when it was taken and another served instead.
     moved_from: Option<u16>,
+    /// `--defer-accept`: connections are taken once their first bytes arrive.
+    defers_accept: bool,
     tls: Option<TlsBanner>,
     shared: Arc<Shared>,
     /// `--inspect`'s listener, until [`Server::run`] starts it.
@@ -834,6 +836,7 @@ impl Server {
             command: config.command.clone(),
             local_addrs,
             moved_from,
+            defers_accept: config.defer_accept,
             tls: tls_banner,
             shared: Arc::new(Shared {
                 doors: listeners
@@ -899,6 +902,12 @@ impl Server {
     /// What guards the served paths (`--auth`), if anything.
     pub fn guard(&self) -> Option<&Guard> {
         self.shared.context.site.guard()
+    }
+
+    /// Whether the listeners hand a connection over only once its first
+    /// bytes arrive (`--defer-accept`).
+    pub fn defers_accept(&self) -> bool {
+        self.defers_accept
     }
 
     /// Whether `--watch` is on.

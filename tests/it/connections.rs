@@ -299,6 +299,14 @@ fn with_defer_accept_a_silent_connection_is_taken_only_once_it_speaks() {
         &["--quiet", "--trace", "--defer-accept"],
         &[],
     );
+    assert!(
+        server
+            .banner
+            .iter()
+            .any(|line| line.contains("(--defer-accept)")),
+        "{:?}",
+        server.banner
+    );
     // Connected first, silent: the kernel keeps it from the server.
     let mut silent = Client::connect(server.addr);
     let mut speaking = Client::connect(server.addr);
