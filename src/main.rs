@@ -805,8 +805,9 @@ fn print_tls(out: &mut impl Write, server: &Server) {
     }
 }
 
-/// The banner's features that change what a client gets: `--watch`,
-/// `--cors`, `--auth`, with a warning where credentials cross a network.
+/// The banner's features that change what a client gets or what is seen
+/// of it: `--defer-accept`, `--watch`, `--cors`, `--auth`, with a warning
+/// where credentials cross a network.
 fn print_features(out: &mut impl Write, server: &Server) {
     if server.defers_accept() {
         let _ = writeln!(

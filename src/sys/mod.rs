@@ -29,7 +29,7 @@
 //! | `windows` | the Windows family: lookup by canonical name, identity, names as Unicode |
 //! | `listen` | listening sockets, every option set before they listen |
 //! | `stack` | an idle connection's stack: the pages below its wait given back |
-//! | `tcp` | the kernel's TCP facts of a connection (`TCP_INFO`, the saved SYN) |
+//! | `tcp` | the kernel's TCP facts of a connection (`TCP_INFO`, the saved SYN); `TCP_DEFER_ACCEPT` |
 //! | `progress` | the write timeout as a deadline on progress; timeouts told apart, reads retried |
 //! | `copy` | part of a file sent through memory (the portable path, and observers) |
 //! | `entry` | what a lookup finds, and what a directory holds |
