@@ -92,7 +92,8 @@ mod imp {
         //   read as zeros when next touched, and stack memory below the
         //   stack pointer is uninitialised to the program, which writes a
         //   frame before it reads it. A signal handler run meanwhile builds
-        //   its frame the same way.
+        //   its frame the same way. (glibc does the same to the part of a
+        //   thread's stack below its stack pointer when the thread ends.)
         // An error (none is expected) leaves the pages where they are.
         let result =
             unsafe { libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_DONTNEED) };
