@@ -394,7 +394,8 @@ fn clean_url_page(path: &RequestPath) -> Option<RequestPath> {
     if path.trailing_slash || last.ends_with(b".html") {
         return None;
     }
-    let mut page = RequestPath::from_segments(path.segments());
+    let mut page = path.clone();
+    page.query = None;
     page.extend_last_segment(b".html");
     Some(page)
 }
