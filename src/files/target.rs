@@ -26,8 +26,8 @@ pub struct RequestPath {
 }
 
 impl RequestPath {
-    /// The path of these segments, checked by nothing: for paths the
-    /// server makes itself from segments it read (a listing's entries).
+    /// The path of these segments, checked by nothing: for a path the
+    /// server names itself (its `404.html`).
     pub fn from_segments<'a>(segments: impl IntoIterator<Item = &'a [u8]>) -> RequestPath {
         let mut path = RequestPath::default();
         for segment in segments {
