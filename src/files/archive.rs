@@ -162,8 +162,7 @@ fn walk(
         let Some(segment) = sys::name_to_segment(&found.name) else {
             continue;
         };
-        let mut child = path.clone();
-        child.push_segment(segment);
+        let mut child = path.child(segment);
         if withheld.is_some_and(|withheld| withheld(&child)) {
             continue;
         }

@@ -166,13 +166,8 @@ pub fn list(
 ) -> io::Result<Listing> {
     let withheld = asks.withheld;
     let read = root.read_directory(relative, MAX_LISTED, &|name| root.shows(name))?;
-    let is_withheld = |segment: &[u8]| {
-        withheld.is_some_and(|withheld| {
-            let mut entry = request_path.clone();
-            entry.push_segment(segment);
-            withheld(&entry)
-        })
-    };
+    let is_withheld =
+        |segment: &[u8]| withheld.is_some_and(|withheld| withheld(&request_path.child(segment)));
     let mut rows: Vec<Row> = read
         .entries
         .iter()

@@ -59,11 +59,24 @@ impl RequestPath {
     }
 
     /// Adds a segment at the end.
-    pub fn push_segment(&mut self, segment: &[u8]) {
+    fn push_segment(&mut self, segment: &[u8]) {
         if !self.joined.is_empty() {
             self.joined.push(b'/');
         }
         self.joined.extend_from_slice(segment);
+    }
+
+    /// The path of `name` inside the folder this one names (an entry of its
+    /// listing or of its `.zip`): no trailing slash, no query.
+    pub fn child(&self, name: &[u8]) -> RequestPath {
+        let mut joined = Vec::with_capacity(self.joined.len() + 1 + name.len());
+        joined.extend_from_slice(&self.joined);
+        let mut child = RequestPath {
+            joined,
+            ..RequestPath::default()
+        };
+        child.push_segment(name);
+        child
     }
 
     /// Adds `more` to the last segment's name (`about` → `about.html`).
@@ -594,6 +607,25 @@ mod tests {
             let by = |dotfiles| parse_target_with(target, dotfiles).map(|_| ());
             assert_eq!(by(Dotfiles::Refused), refused, "{target}");
             assert_eq!(by(Dotfiles::Served), served, "{target} with --hidden");
+        }
+    }
+
+    #[test]
+    fn a_child_is_its_folder_and_one_more_name_without_the_query() {
+        // (folder, name, the child's segments)
+        let cases: [(&str, &str, &[&str]); 3] = [
+            ("/", "a.txt", &["a.txt"]),
+            ("/docs/?sort=size", "b", &["docs", "b"]),
+            ("/x/y/", "z.html", &["x", "y", "z.html"]),
+        ];
+        for (folder, name, expected) in cases {
+            let child = parse_target(folder).unwrap().child(name.as_bytes());
+            assert_eq!(owned(&child), segments(expected), "{folder} + {name}");
+            assert_eq!(
+                (child.trailing_slash, child.query),
+                (false, None),
+                "{folder}"
+            );
         }
     }
 
